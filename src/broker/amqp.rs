@@ -1,0 +1,205 @@
+//! AMQP sessions over lapin: connect to the first node that answers, over the shared rustls
+//! configuration, and map lapin's errors to exit codes with a sentence an operator can act on.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use lapin::tcp::RustlsConnector;
+use lapin::uri::{AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo};
+use lapin::{AsyncTcpStream, Connection, ConnectionProperties, ErrorKind};
+
+use super::settings::{AmqpEndpoint, Settings};
+use super::tls;
+use crate::exit::{Code, code_of, fail};
+
+/// An open AMQP connection and the node it reached.
+pub struct Session {
+    pub connection: Connection,
+    /// The node reached, redacted: `amqp[s]://user@host:port/vhost`.
+    pub endpoint: String,
+}
+
+impl Session {
+    pub async fn close(&self) {
+        let _ = self.connection.close(200, "bye".into()).await;
+    }
+}
+
+/// Connect to the first node that answers. Unreachable nodes and TLS failures move on to the
+/// next; a refused login or vhost stops at once, since every node shares the same users.
+pub async fn connect(settings: &Settings) -> Result<Session> {
+    let tls_config = if settings.amqp.iter().any(|e| e.tls) {
+        Some(Arc::new(tls::client_config(&settings.tls)?))
+    } else {
+        None
+    };
+    let mut last_err = None;
+    for (i, endpoint) in settings.amqp.iter().enumerate() {
+        let shown = endpoint.redacted(&settings.user, &settings.vhost);
+        match connect_one(settings, endpoint, tls_config.clone()).await {
+            Ok(connection) => {
+                if settings.amqp.len() > 1 {
+                    eprintln!("warren: connected to {shown}");
+                }
+                return Ok(Session {
+                    connection,
+                    endpoint: shown,
+                });
+            }
+            Err(err) => {
+                let code = code_of(&err);
+                let more = i + 1 < settings.amqp.len();
+                if more && matches!(code, Code::Unreachable | Code::Tls) {
+                    eprintln!("warren: {err:#}; trying the next node");
+                    last_err = Some(err);
+                    continue;
+                }
+                return Err(err);
+            }
+        }
+    }
+    Err(last_err.unwrap_or_else(|| fail(Code::Usage, "no AMQP URI configured")))
+}
+
+fn lapin_uri(settings: &Settings, endpoint: &AmqpEndpoint) -> Result<AMQPUri> {
+    let query = match &endpoint.query {
+        Some(q) => {
+            format!("amqp://localhost/?{q}")
+                .parse::<AMQPUri>()
+                .map_err(|e| fail(Code::Usage, format!("URI query `{q}`: {e}")))?
+                .query
+        }
+        None => AMQPQueryString::default(),
+    };
+    Ok(AMQPUri {
+        scheme: if endpoint.tls {
+            AMQPScheme::AMQPS
+        } else {
+            AMQPScheme::AMQP
+        },
+        authority: AMQPAuthority {
+            userinfo: AMQPUserInfo {
+                username: settings.user.clone(),
+                password: settings.password.expose().to_string(),
+            },
+            host: endpoint.host.clone(),
+            port: endpoint.port,
+        },
+        vhost: settings.vhost.clone(),
+        query,
+    })
+}
+
+async fn connect_one(
+    settings: &Settings,
+    endpoint: &AmqpEndpoint,
+    tls_config: Option<Arc<rustls::ClientConfig>>,
+) -> Result<Connection> {
+    let uri = lapin_uri(settings, endpoint)?;
+    let runtime = lapin::runtime::default_runtime()
+        .map_err(|e| fail(Code::Internal, format!("AMQP runtime: {e}")))?;
+    let server_name = settings
+        .tls
+        .server_name
+        .clone()
+        .unwrap_or_else(|| endpoint.host.clone());
+    let connector = tls_config.map(|c| Arc::new(RustlsConnector::from(c)));
+    let properties = ConnectionProperties::default()
+        .with_connection_name(format!("warren {}", env!("CARGO_PKG_VERSION")).into());
+    let attempt = Connection::connector(
+        uri,
+        runtime,
+        async move |uri, runtime| {
+            let addrs = runtime.to_socket_addrs((uri.authority.host.clone(), uri.authority.port));
+            let stream = AsyncTcpStream::connect(&runtime, addrs).await?;
+            match (&uri.scheme, &connector) {
+                (AMQPScheme::AMQPS, Some(connector)) => {
+                    Ok(stream.into_rustls(connector, &server_name).await?)
+                }
+                _ => Ok(stream),
+            }
+        },
+        properties,
+    );
+    match tokio::time::timeout(settings.timeout, attempt).await {
+        Ok(Ok(connection)) => Ok(connection),
+        Ok(Err(err)) => Err(classify(&err, settings, endpoint)),
+        Err(_) => Err(fail(
+            Code::Unreachable,
+            format!(
+                "AMQP: no answer from {}:{} within {}s",
+                endpoint.host,
+                endpoint.port,
+                settings.timeout.as_secs()
+            ),
+        )),
+    }
+}
+
+/// Turn a lapin error into a coded error with a message that names the node, never the password.
+pub fn classify(err: &lapin::Error, settings: &Settings, endpoint: &AmqpEndpoint) -> anyhow::Error {
+    let node = format!("{}:{}", endpoint.host, endpoint.port);
+    if let Some(rustls_err) = tls::find_rustls_error(err) {
+        return fail(
+            Code::Tls,
+            format!("AMQP {}", tls::explain(rustls_err, &endpoint.host)),
+        );
+    }
+    match err.kind() {
+        ErrorKind::ProtocolError(amqp) => {
+            let text = amqp.get_message().as_str();
+            match amqp.get_id() {
+                403 => fail(
+                    Code::AuthRefused,
+                    format!(
+                        "AMQP: {node} refused the login of user `{}` (403 ACCESS_REFUSED)",
+                        settings.user
+                    ),
+                ),
+                530 => fail(
+                    Code::VhostUnavailable,
+                    format!(
+                        "AMQP: vhost `{}` does not exist or user `{}` has no access to it (530: {text})",
+                        settings.vhost, settings.user
+                    ),
+                ),
+                id => fail(
+                    Code::BrokerRefused,
+                    format!("AMQP: {node} closed the connection ({id}: {text})"),
+                ),
+            }
+        }
+        ErrorKind::IOError(io) => {
+            use std::io::ErrorKind as Io;
+            let dropped = matches!(
+                io.kind(),
+                Io::ConnectionReset | Io::UnexpectedEof | Io::ConnectionAborted | Io::BrokenPipe
+            );
+            // Under TLS 1.3 a server that wants a client certificate (or rejects ours) sends
+            // its alert after the client considers the handshake done, and often resets the
+            // socket before the alert is read: the reset is all we see.
+            if endpoint.tls && dropped {
+                let why = if settings.tls.client_cert.is_some() {
+                    "it may have rejected the client certificate"
+                } else {
+                    "it may require a client certificate (--client-cert and --client-key)"
+                };
+                return fail(
+                    Code::Tls,
+                    format!(
+                        "AMQP TLS: {node} closed the connection right after the TLS handshake ({io}); {why}"
+                    ),
+                );
+            }
+            fail(
+                Code::Unreachable,
+                format!("AMQP: cannot reach {node}: {io}"),
+            )
+        }
+        ErrorKind::InvalidConnectionState(state) => fail(
+            Code::Unreachable,
+            format!("AMQP: connection to {node} ended during the handshake ({state:?})"),
+        ),
+        other => fail(Code::Internal, format!("AMQP: {node}: {other:?}")),
+    }
+}

@@ -1,0 +1,281 @@
+//! The management HTTP API client: one reqwest client over the shared rustls configuration,
+//! failover across the configured URLs, paging, and errors mapped to exit codes.
+//! Responses are decoded tolerantly by the callers' types (`#[serde(default)]`), since
+//! fields differ between RabbitMQ 3.x and 4.x.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::Result;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::settings::{Secret, Settings};
+use super::tls;
+use crate::exit::{Code, fail};
+
+/// Characters escaped in one path segment of the management API (`/` in a vhost is `%2F`).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Build `/api/a/b/...` with each segment percent-encoded.
+pub fn api_path(segments: &[&str]) -> String {
+    let mut path = String::from("/api");
+    for s in segments {
+        path.push('/');
+        path.push_str(&utf8_percent_encode(s, SEGMENT).to_string());
+    }
+    path
+}
+
+pub struct ManagementApi {
+    client: reqwest::Client,
+    bases: Vec<Url>,
+    /// Index of the base URL that answered last; tried first next time.
+    active: AtomicUsize,
+    user: String,
+    password: Secret,
+}
+
+/// One page of a paged list endpoint.
+#[derive(serde::Deserialize)]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    items: Vec<T>,
+    #[serde(default)]
+    page_count: u64,
+}
+
+impl ManagementApi {
+    pub fn new(settings: &Settings) -> Result<Self> {
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(settings.timeout)
+            .timeout(settings.timeout * 6)
+            .user_agent(concat!("warren/", env!("CARGO_PKG_VERSION")));
+        if settings.api.iter().any(|u| u.scheme() == "https") {
+            builder = builder.tls_backend_preconfigured(tls::client_config(&settings.tls)?);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| fail(Code::Internal, format!("building the HTTP client: {e}")))?;
+        Ok(ManagementApi {
+            client,
+            bases: settings.api.clone(),
+            active: AtomicUsize::new(0),
+            user: settings.user.clone(),
+            password: settings.password.clone(),
+        })
+    }
+
+    /// The base URL that answered most recently (or will be tried first).
+    pub fn base(&self) -> &Url {
+        &self.bases[self.active.load(Ordering::Relaxed)]
+    }
+
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    /// GET and decode; 404 is an error.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        match self.get_opt(path).await? {
+            Some(v) => Ok(v),
+            None => Err(fail(
+                Code::BrokerRefused,
+                format!("management API: {path} not found (404) at {}", self.base()),
+            )),
+        }
+    }
+
+    /// GET and decode; 404 is `None`.
+    pub async fn get_opt<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
+        let body = self.send(Method::GET, path, None::<&()>).await?;
+        match body {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
+                fail(
+                    Code::Internal,
+                    format!("management API: unexpected response to GET {path}: {e}"),
+                )
+            }),
+        }
+    }
+
+    /// GET every page of a list endpoint (`?page=N&page_size=500`).
+    pub async fn get_all<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>> {
+        let mut items = Vec::new();
+        let mut page = 1;
+        loop {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let p: Page<T> = self
+                .get(&format!("{path}{sep}page={page}&page_size=500"))
+                .await?;
+            items.extend(p.items);
+            if page >= p.page_count {
+                return Ok(items);
+            }
+            page += 1;
+        }
+    }
+
+    pub async fn put<B: Serialize>(&self, path: &str, body: &B) -> Result<()> {
+        self.send_expect(Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn post<B: Serialize>(&self, path: &str, body: &B) -> Result<()> {
+        self.send_expect(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Result<()> {
+        self.send_expect(Method::DELETE, path, None::<&()>).await
+    }
+
+    async fn send_expect<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<()> {
+        match self.send(method.clone(), path, body).await? {
+            Some(_) => Ok(()),
+            None => Err(fail(
+                Code::BrokerRefused,
+                format!("management API: {method} {path}: not found (404)"),
+            )),
+        }
+    }
+
+    /// Send one request, failing over to the next base URL when one can't be reached.
+    /// Returns the body, or `None` for 404.
+    async fn send<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<Option<String>> {
+        let start = self.active.load(Ordering::Relaxed);
+        let mut last_err = None;
+        for offset in 0..self.bases.len() {
+            let index = (start + offset) % self.bases.len();
+            let base = &self.bases[index];
+            let url = base
+                .join(path.trim_start_matches('/'))
+                .map_err(|e| fail(Code::Internal, format!("building URL for {path}: {e}")))?;
+            let mut request = self
+                .client
+                .request(method.clone(), url)
+                .basic_auth(&self.user, Some(self.password.expose()));
+            if let Some(b) = body {
+                request = request.json(b);
+            }
+            match request.send().await {
+                Ok(response) => {
+                    self.active.store(index, Ordering::Relaxed);
+                    return self.read(method, path, response).await;
+                }
+                Err(e) => {
+                    let err = transport_error(&e, base);
+                    if crate::exit::code_of(&err) == Code::Unreachable
+                        && offset + 1 < self.bases.len()
+                    {
+                        eprintln!("warren: {err:#}; trying the next management URL");
+                    }
+                    last_err = Some(err);
+                }
+            }
+        }
+        Err(last_err.unwrap_or_else(|| fail(Code::Usage, "no management API URL configured")))
+    }
+
+    async fn read(
+        &self,
+        method: Method,
+        path: &str,
+        response: reqwest::Response,
+    ) -> Result<Option<String>> {
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        let detail = || {
+            serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_string))
+                .unwrap_or_else(|| text.chars().take(300).collect())
+        };
+        match status {
+            s if s.is_success() => Ok(Some(text)),
+            StatusCode::NOT_FOUND => Ok(None),
+            StatusCode::UNAUTHORIZED => Err(fail(
+                Code::AuthRefused,
+                format!(
+                    "management API at {} refused the credentials of user `{}` (401: {})",
+                    self.base(),
+                    self.user,
+                    detail()
+                ),
+            )),
+            StatusCode::FORBIDDEN => Err(fail(
+                Code::AuthRefused,
+                format!(
+                    "management API: user `{}` may not {method} {path} (403: {})",
+                    self.user,
+                    detail()
+                ),
+            )),
+            s => Err(fail(
+                Code::BrokerRefused,
+                format!(
+                    "management API: {method} {path} failed with {s}: {}",
+                    detail()
+                ),
+            )),
+        }
+    }
+}
+
+/// Map a reqwest transport error to a coded error naming the URL (which never holds a password).
+fn transport_error(err: &reqwest::Error, base: &Url) -> anyhow::Error {
+    if let Some(rustls_err) = tls::find_rustls_error(err) {
+        let host = base.host_str().unwrap_or("the server");
+        return fail(
+            Code::Tls,
+            format!("{} ({base})", tls::explain(rustls_err, host)),
+        );
+    }
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    if err.is_connect() || err.is_timeout() {
+        let why = if err.is_timeout() {
+            "timed out".to_string()
+        } else {
+            cause
+        };
+        return fail(
+            Code::Unreachable,
+            format!("cannot reach the management API at {base}: {why}"),
+        );
+    }
+    fail(
+        Code::Unreachable,
+        format!("management API request to {base} failed: {err}; {cause}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_are_encoded() {
+        assert_eq!(api_path(&["vhosts", "/"]), "/api/vhosts/%2F");
+        assert_eq!(api_path(&["queues", "a b", "q.1"]), "/api/queues/a%20b/q.1");
+    }
+}

@@ -1,0 +1,7 @@
+//! Everything about reaching RabbitMQ: settings and their precedence, TLS, AMQP and the
+//! management HTTP API. Every command connects through here.
+
+pub mod amqp;
+pub mod http;
+pub mod settings;
+pub mod tls;

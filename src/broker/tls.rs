@@ -1,0 +1,233 @@
+//! One rustls client configuration for both AMQP and HTTP, and the translation of a failed
+//! handshake into a reason an operator can act on. Peer verification is always on.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Result;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+
+use super::settings::TlsFiles;
+use crate::exit::{Code, fail};
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
+
+fn tls_input_error(what: &str, path: &Path, err: impl std::fmt::Display) -> anyhow::Error {
+    fail(
+        Code::Tls,
+        format!("reading {what} {}: {err}", path.display()),
+    )
+}
+
+/// Build the client configuration: `--ca-cert` replaces the system trust store, a client
+/// certificate is presented when given, and `--tls-server-name` replaces the name checked.
+pub fn client_config(files: &TlsFiles) -> Result<ClientConfig> {
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| fail(Code::Tls, format!("TLS setup: {e}")))?;
+
+    let verifier: Arc<dyn ServerCertVerifier> = match &files.ca_cert {
+        Some(path) => {
+            let mut roots = RootCertStore::empty();
+            let certs = CertificateDer::pem_file_iter(path)
+                .map_err(|e| tls_input_error("CA certificate", path, e))?;
+            for cert in certs {
+                let cert = cert.map_err(|e| tls_input_error("CA certificate", path, e))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| tls_input_error("CA certificate", path, e))?;
+            }
+            if roots.is_empty() {
+                return Err(tls_input_error(
+                    "CA certificate",
+                    path,
+                    "no certificate in the file",
+                ));
+            }
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider())
+                .build()
+                .map_err(|e| tls_input_error("CA certificate", path, e))?
+        }
+        None => Arc::new(
+            rustls_platform_verifier::Verifier::new(provider())
+                .map_err(|e| fail(Code::Tls, format!("loading the system trust store: {e}")))?,
+        ),
+    };
+    let verifier: Arc<dyn ServerCertVerifier> = match &files.server_name {
+        Some(name) => Arc::new(NameOverride {
+            inner: verifier,
+            name: ServerName::try_from(name.clone())
+                .map_err(|e| fail(Code::Usage, format!("--tls-server-name `{name}`: {e}")))?,
+        }),
+        None => verifier,
+    };
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+
+    match (&files.client_cert, &files.client_key) {
+        (Some(cert_path), Some(key_path)) => {
+            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_path)
+                .map_err(|e| tls_input_error("client certificate", cert_path, e))?
+                .collect::<Result<_, _>>()
+                .map_err(|e| tls_input_error("client certificate", cert_path, e))?;
+            let key = PrivateKeyDer::from_pem_file(key_path)
+                .map_err(|e| tls_input_error("client key", key_path, e))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| tls_input_error("client certificate", cert_path, e))
+        }
+        _ => Ok(builder.with_no_client_auth()),
+    }
+}
+
+/// Checks the certificate against a configured name instead of the one dialled.
+#[derive(Debug)]
+struct NameOverride {
+    inner: Arc<dyn ServerCertVerifier>,
+    name: ServerName<'static>,
+}
+
+impl ServerCertVerifier for NameOverride {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _dialled: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, &self.name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
+/// Find a rustls error anywhere in an error chain. `io::Error::source` skips the error it
+/// wraps, so wrapped errors are looked into explicitly.
+pub fn find_rustls_error<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a rustls::Error> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = current {
+        if let Some(r) = e.downcast_ref::<rustls::Error>() {
+            return Some(r);
+        }
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && let Some(found) = find_rustls_error(inner)
+        {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// A sentence that says why a handshake failed.
+pub fn explain(err: &rustls::Error, host: &str) -> String {
+    use rustls::AlertDescription as Alert;
+    match err {
+        rustls::Error::InvalidCertificate(cert) => match cert {
+            CertificateError::UnknownIssuer => format!(
+                "TLS: unknown issuer: {host}'s certificate is not signed by a trusted CA \
+                 (give the CA with --ca-cert)"
+            ),
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                format!(
+                    "TLS: name mismatch: the certificate is not valid for `{host}` ({cert:?}); \
+                     connect by a name in the certificate or use --tls-server-name"
+                )
+            }
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                format!("TLS: expired certificate: {host}'s certificate has expired ({cert:?})")
+            }
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                format!("TLS: {host}'s certificate is not valid yet ({cert:?})")
+            }
+            CertificateError::Revoked => format!("TLS: {host}'s certificate is revoked"),
+            other => format!("TLS: {host}'s certificate was rejected: {other:?}"),
+        },
+        rustls::Error::AlertReceived(Alert::CertificateRequired)
+        | rustls::Error::AlertReceived(Alert::HandshakeFailure) => {
+            format!(
+                "TLS: {host} refused the handshake ({err}); it may require a client \
+                 certificate (--client-cert and --client-key)"
+            )
+        }
+        rustls::Error::AlertReceived(
+            Alert::BadCertificate | Alert::UnknownCA | Alert::CertificateUnknown,
+        ) => format!("TLS: {host} rejected the client certificate ({err})"),
+        other => format!("TLS: handshake with {host} failed: {other}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_rustls_error_inside_io_error() {
+        let io = std::io::Error::other(rustls::Error::InvalidCertificate(
+            CertificateError::UnknownIssuer,
+        ));
+        let any = anyhow::Error::new(io).context("connecting");
+        let found = any.chain().find_map(find_rustls_error);
+        assert!(matches!(
+            found,
+            Some(rustls::Error::InvalidCertificate(
+                CertificateError::UnknownIssuer
+            ))
+        ));
+    }
+
+    #[test]
+    fn explanations_name_the_cause() {
+        let e = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
+        assert!(explain(&e, "h").contains("unknown issuer"));
+        let e = rustls::Error::InvalidCertificate(CertificateError::NotValidForName);
+        assert!(explain(&e, "h").contains("name mismatch"));
+        let e = rustls::Error::InvalidCertificate(CertificateError::Expired);
+        assert!(explain(&e, "h").contains("expired"));
+    }
+
+    #[test]
+    fn missing_ca_file_is_a_tls_error() {
+        let files = TlsFiles {
+            ca_cert: Some("/nonexistent/ca.pem".into()),
+            ..Default::default()
+        };
+        let err = client_config(&files).unwrap_err();
+        assert_eq!(crate::exit::code_of(&err), Code::Tls);
+        assert!(err.to_string().contains("/nonexistent/ca.pem"));
+    }
+}

@@ -1,0 +1,59 @@
+//! The top-level command line: global options (connection, output format) and the subcommands.
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+use crate::broker::settings::ConnectionArgs;
+use crate::cmd;
+use crate::output::Format;
+
+const EXAMPLES: &str = "Examples:
+  warren status
+  warren status --profile prod --output json
+  WARREN_PASSWORD=$(cat pw) warren ping --uri amqps://ops@rabbit-1:5671/%2f --ca-cert ca.pem
+  warren completions bash > /etc/bash_completion.d/warren
+
+Settings come from flags, then WARREN_* environment variables, then the profile
+(--profile, WARREN_PROFILE or default_profile in $XDG_CONFIG_HOME/warren/config.yaml),
+then defaults (amqp://localhost:5672/%2f, http://localhost:15672).";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "warren",
+    version,
+    about = "RabbitMQ operations toolkit: status, topology, publish/consume, replay, audit",
+    after_help = EXAMPLES,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Global {
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, global = true, default_value_t = Format::Table)]
+    pub output: Format,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Connect over AMQP and HTTP and show the broker, its nodes and listeners.
+    #[command(visible_alias = "ping")]
+    Status(cmd::status::Args),
+
+    /// Print a shell completion script.
+    Completions(cmd::completions::Args),
+}
+
+/// The clap command tree, for completions and man pages.
+pub fn command() -> clap::Command {
+    Cli::command()
+}

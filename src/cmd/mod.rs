@@ -1,0 +1,15 @@
+//! One module per subcommand: its arguments and a thin `run` over the library modules.
+
+pub mod completions;
+pub mod status;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+
+pub async fn run(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Status(args) => status::run(&cli.global, args).await,
+        Command::Completions(args) => completions::run(args),
+    }
+}

@@ -1,0 +1,25 @@
+//! Parse, run, and map the error to a documented exit code; nothing else.
+
+use clap::Parser;
+
+fn main() {
+    let cli = warren::cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("warren: error: starting the async runtime: {e}");
+            std::process::exit(warren::exit::Code::Internal.as_i32());
+        }
+    };
+    let result = runtime.block_on(warren::cmd::run(cli));
+    // Don't wait for lapin's or reqwest's background tasks to wind down.
+    runtime.shutdown_background();
+    if let Err(err) = result {
+        eprintln!("warren: error: {err:#}");
+        std::process::exit(warren::exit::code_of(&err).as_i32());
+    }
+}

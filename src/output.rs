@@ -1,0 +1,82 @@
+//! Rendering of command results as a table, JSON or YAML. Every command prints through here.
+
+use anyhow::Result;
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use serde::Serialize;
+
+/// The global `--output` choice.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// Human-readable tables.
+    #[default]
+    Table,
+    /// One JSON document.
+    Json,
+    /// One YAML document.
+    Yaml,
+}
+
+/// A result that can be shown as text as well as serialized.
+pub trait Render: Serialize {
+    /// The human-readable form, used for `--output table`.
+    fn human(&self) -> String;
+}
+
+/// Print `value` to stdout in the chosen format.
+pub fn print<R: Render>(format: Format, value: &R) -> Result<()> {
+    println!("{}", render(format, value)?.trim_end());
+    Ok(())
+}
+
+pub fn render<R: Render>(format: Format, value: &R) -> Result<String> {
+    Ok(match format {
+        Format::Table => value.human(),
+        Format::Json => serde_json::to_string_pretty(value)?,
+        Format::Yaml => serde_yaml::to_string(value)?,
+    })
+}
+
+/// A table with warren's style, sized to the terminal.
+pub fn table<I, S>(headers: I) -> Table
+where
+    I: IntoIterator<Item = S>,
+    S: Into<comfy_table::Cell>,
+{
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(headers);
+    t
+}
+
+pub fn yes_no(value: bool) -> &'static str {
+    if value { "yes" } else { "no" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Sample {
+        name: String,
+    }
+
+    impl Render for Sample {
+        fn human(&self) -> String {
+            let mut t = table(["name"]);
+            t.add_row([self.name.as_str()]);
+            t.to_string()
+        }
+    }
+
+    #[test]
+    fn renders_each_format() {
+        let s = Sample { name: "q1".into() };
+        assert!(render(Format::Table, &s).unwrap().contains("q1"));
+        let json: serde_json::Value =
+            serde_json::from_str(&render(Format::Json, &s).unwrap()).unwrap();
+        assert_eq!(json["name"], "q1");
+        assert_eq!(render(Format::Yaml, &s).unwrap().trim(), "name: q1");
+    }
+}

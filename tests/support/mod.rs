@@ -1,0 +1,371 @@
+//! Test support: RabbitMQ nodes started by `scripts/broker`, a fresh vhost per test, and a
+//! `TestCommand` that runs the built `warren` binary and explains itself when it fails.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A broker node started (or found running) by `scripts/broker start`.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: String,
+    pub env: HashMap<String, String>,
+}
+
+impl Node {
+    /// Start the node `name` with extra `scripts/broker start` options, or reuse it when it
+    /// already runs. The script holds a lock, so parallel test binaries share one start.
+    pub fn start(name: &str, options: &[&str]) -> Node {
+        let out = Command::new(repo().join("scripts/broker"))
+            .arg("start")
+            .arg(name)
+            .args(options)
+            .stdin(Stdio::null())
+            .output()
+            .expect("running scripts/broker");
+        assert!(
+            out.status.success(),
+            "scripts/broker start {name} {options:?} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let env = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| {
+                (
+                    k.trim().to_string(),
+                    v.trim().trim_matches('"').trim_matches('\'').to_string(),
+                )
+            })
+            .collect();
+        Node {
+            name: name.to_string(),
+            env,
+        }
+    }
+
+    pub fn var(&self, key: &str) -> &str {
+        self.env.get(key).unwrap_or_else(|| {
+            panic!(
+                "scripts/broker env for {} has no {key}: {:?}",
+                self.name, self.env
+            )
+        })
+    }
+
+    pub fn port(&self, key: &str) -> u16 {
+        self.var(key).parse().expect("port number")
+    }
+
+    pub fn admin_user(&self) -> &str {
+        self.var("ADMIN_USER")
+    }
+
+    pub fn admin_password_file(&self) -> PathBuf {
+        PathBuf::from(self.var("ADMIN_PASSWORD_FILE"))
+    }
+
+    pub fn admin_password(&self) -> String {
+        std::fs::read_to_string(self.admin_password_file()).expect("admin password file")
+    }
+
+    pub fn cert(&self, file: &str) -> PathBuf {
+        Path::new(self.var("CERT_DIR")).join(file)
+    }
+
+    pub fn api_url(&self) -> String {
+        format!("http://localhost:{}", self.port("MGMT_PORT"))
+    }
+
+    pub fn amqp_uri(&self, user: &str, vhost: &str) -> String {
+        format!(
+            "amqp://{user}@localhost:{}/{}",
+            self.port("AMQP_PORT"),
+            encode(vhost)
+        )
+    }
+
+    /// Call the management API as the admin with curl; returns (HTTP status, body).
+    pub fn api(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method])
+            .arg("-u")
+            .arg(format!("{}:{}", self.admin_user(), self.admin_password()))
+            .arg(format!("{}{path}", self.api_url()))
+            .args(["-H", "content-type: application/json"]);
+        if let Some(b) = body {
+            cmd.args(["--data-binary", b]);
+        }
+        let out = cmd.output().expect("running curl");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
+        (status.trim().parse().unwrap_or(0), body.to_string())
+    }
+
+    /// Like `api`, but panics unless the status is 2xx.
+    pub fn api_ok(&self, method: &str, path: &str, body: Option<&str>) -> String {
+        let (status, text) = self.api(method, path, body);
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path} -> {status}: {text}"
+        );
+        text
+    }
+
+    pub fn ctl(&self, args: &[&str]) -> Output {
+        Command::new(repo().join("scripts/broker"))
+            .arg("ctl")
+            .arg(&self.name)
+            .args(args)
+            .output()
+            .expect("scripts/broker ctl")
+    }
+}
+
+/// The node most tests share.
+pub fn shared_node() -> &'static Node {
+    static NODE: OnceLock<Node> = OnceLock::new();
+    NODE.get_or_init(|| Node::start("test", &[]))
+}
+
+/// Percent-encode a vhost or path segment.
+pub fn encode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A vhost of its own for one test, with the admin granted full access; deleted on drop.
+pub struct TestVhost {
+    pub node: Node,
+    pub name: String,
+}
+
+impl TestVhost {
+    pub fn new(node: &Node, test: &str) -> TestVhost {
+        let name = unique(&format!("t-{test}"));
+        node.api_ok("PUT", &format!("/api/vhosts/{}", encode(&name)), Some("{}"));
+        node.api_ok(
+            "PUT",
+            &format!(
+                "/api/permissions/{}/{}",
+                encode(&name),
+                encode(node.admin_user())
+            ),
+            Some(r#"{"configure":".*","write":".*","read":".*"}"#),
+        );
+        TestVhost {
+            node: node.clone(),
+            name,
+        }
+    }
+
+    /// A `warren` command connected to this vhost as the admin.
+    pub fn warren(&self, dir: &TestDir) -> TestCommand {
+        let mut cmd = dir.warren();
+        cmd.arg("--uri")
+            .arg(self.node.amqp_uri(self.node.admin_user(), &self.name))
+            .arg("--api-url")
+            .arg(self.node.api_url())
+            .arg("--password-file")
+            .arg(self.node.admin_password_file());
+        cmd
+    }
+}
+
+impl Drop for TestVhost {
+    fn drop(&mut self) {
+        let _ = self.node.api(
+            "DELETE",
+            &format!("/api/vhosts/{}", encode(&self.name)),
+            None,
+        );
+    }
+}
+
+/// An isolated directory for one test under `target/test-tmp/`.
+pub struct TestDir {
+    pub path: PathBuf,
+}
+
+impl TestDir {
+    pub fn new(test: &str) -> TestDir {
+        let path = repo().join("target/test-tmp").join(unique(test));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(path.join("config")).expect("creating test dir");
+        TestDir { path }
+    }
+
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let p = self.path.join(name);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).expect("creating dir");
+        }
+        std::fs::write(&p, contents).expect("writing test file");
+        p
+    }
+
+    /// `warren` with a clean environment: no WARREN_* variables, config under this dir.
+    pub fn warren(&self) -> TestCommand {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_warren"));
+        cmd.current_dir(&self.path);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("WARREN_") {
+                cmd.env_remove(&key);
+            }
+        }
+        cmd.env("XDG_CONFIG_HOME", self.path.join("config"));
+        TestCommand { cmd, stdin: None }
+    }
+}
+
+/// A command under test; failed assertions print the command, status, stdout and stderr.
+pub struct TestCommand {
+    cmd: Command,
+    stdin: Option<Vec<u8>>,
+}
+
+impl TestCommand {
+    pub fn arg(&mut self, arg: impl Into<OsString>) -> &mut Self {
+        self.cmd.arg(arg.into());
+        self
+    }
+
+    pub fn args<I, S>(&mut self, args: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        for a in args {
+            self.cmd.arg(a.into());
+        }
+        self
+    }
+
+    pub fn env(&mut self, key: &str, value: impl Into<OsString>) -> &mut Self {
+        self.cmd.env(key, value.into());
+        self
+    }
+
+    pub fn stdin(&mut self, input: impl Into<Vec<u8>>) -> &mut Self {
+        self.stdin = Some(input.into());
+        self
+    }
+
+    pub fn output(&mut self) -> Run {
+        self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        self.cmd.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        let mut child = self.cmd.spawn().expect("spawning warren");
+        if let Some(input) = self.stdin.take() {
+            let mut pipe = child.stdin.take().expect("stdin pipe");
+            std::thread::spawn(move || {
+                let _ = pipe.write_all(&input);
+            });
+        }
+        let output = child.wait_with_output().expect("waiting for warren");
+        Run {
+            description: format!("{:?}", self.cmd),
+            output,
+        }
+    }
+
+    /// Run and require exit code 0.
+    pub fn succeeds(&mut self) -> Run {
+        self.fails_with(0)
+    }
+
+    /// Run and require exactly this exit code.
+    pub fn fails_with(&mut self, code: i32) -> Run {
+        let run = self.output();
+        if run.output.status.code() != Some(code) {
+            panic!("expected exit code {code}\n{}", run.explain());
+        }
+        run
+    }
+}
+
+/// The result of one run.
+pub struct Run {
+    pub description: String,
+    pub output: Output,
+}
+
+impl Run {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout())
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", self.explain()))
+    }
+
+    pub fn explain(&self) -> String {
+        format!(
+            "command: {}\nstatus: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.description,
+            self.output.status,
+            self.stdout(),
+            self.stderr()
+        )
+    }
+
+    /// Assert that stdout or stderr contains `needle`.
+    pub fn says(&self, needle: &str) -> &Self {
+        let all = format!("{}{}", self.stdout(), self.stderr());
+        assert!(
+            all.contains(needle),
+            "expected output to contain {needle:?}\n{}",
+            self.explain()
+        );
+        self
+    }
+
+    /// Assert that neither stdout nor stderr contains `needle`.
+    pub fn never_says(&self, needle: &str) -> &Self {
+        let all = format!("{}{}", self.stdout(), self.stderr());
+        assert!(
+            !all.contains(needle),
+            "output must not contain {needle:?}\n{}",
+            self.explain()
+        );
+        self
+    }
+}
