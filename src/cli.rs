@@ -49,6 +49,9 @@ pub enum Command {
     #[command(visible_alias = "ping")]
     Status(cmd::status::Args),
 
+    /// Topology as code: lint, plan, apply, export and convert YAML topology files.
+    Topology(cmd::topology::Args),
+
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
 }

@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod status;
+pub mod topology;
 
 use anyhow::Result;
 
@@ -11,5 +12,6 @@ pub async fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Status(args) => status::run(&cli.global, args).await,
         Command::Completions(args) => completions::run(args),
+        Command::Topology(args) => topology::run(&cli.global, args).await,
     }
 }
