@@ -228,7 +228,9 @@ pub fn diff(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String
                     field(&mut f, "description", l.description.clone().unwrap_or_default().into(), d.clone().into());
                 }
                 if let Some(d) = &v.default_queue_type {
-                    field(&mut f, "default_queue_type", l.default_queue_type.clone().map(Value::from).unwrap_or(Value::Null), d.clone().into());
+                    // A vhost without a default queue type makes classic queues.
+                    let current = l.default_queue_type.clone().unwrap_or_else(|| "classic".into());
+                    field(&mut f, "default_queue_type", current.into(), d.clone().into());
                 }
                 if let Some(d) = &v.limits {
                     let empty = Default::default();
@@ -239,6 +241,9 @@ pub fn diff(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String
                 }
                 if !f.is_empty() {
                     let mut c = Change::new(Action::Update, Kind::Vhost, None, v.name.clone());
+                    if f.iter().any(|f| f.field == "default_queue_type") {
+                        c.note = Some("RabbitMQ 3.x sets a vhost's default queue type only when it is created; 4.x can change it".into());
+                    }
                     c.fields = f;
                     c.desired = Some(Object::Vhost(v.clone()));
                     c.live = Some(Object::Vhost((*l).clone()));
