@@ -18,7 +18,11 @@ struct UserGuard<'a> {
 
 impl Drop for UserGuard<'_> {
     fn drop(&mut self) {
-        let _ = self.node.api("DELETE", &format!("/api/users/{}", encode(&self.name)), None);
+        let _ = self.node.api(
+            "DELETE",
+            &format!("/api/users/{}", encode(&self.name)),
+            None,
+        );
     }
 }
 
@@ -98,10 +102,18 @@ fn every_object_kind_round_trips_through_apply_export_and_plan() {
     let node = shared_node();
     let vhost = TestVhost::new(node, "topo-rt");
     let dir = TestDir::new("topo-rt");
-    let user = UserGuard { node, name: format!("{}-app", vhost.name) };
+    let user = UserGuard {
+        node,
+        name: format!("{}-app", vhost.name),
+    };
     dir.write("topology.yaml", &every_kind(&vhost.name, &user.name));
 
-    vhost.warren(&dir).args(["topology", "apply", "-f", "topology.yaml"]).env("RT_PASSWORD", "s3cret-rt").succeeds().never_says("s3cret-rt");
+    vhost
+        .warren(&dir)
+        .args(["topology", "apply", "-f", "topology.yaml"])
+        .env("RT_PASSWORD", "s3cret-rt")
+        .succeeds()
+        .never_says("s3cret-rt");
     // The password came from the environment, and works.
     let out = std::process::Command::new("curl")
         .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u"])
@@ -112,18 +124,60 @@ fn every_object_kind_round_trips_through_apply_export_and_plan() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "200");
 
     // Applying again changes nothing.
-    vhost.warren(&dir).args(["topology", "apply", "-f", "topology.yaml"]).succeeds().says("No changes");
-    vhost.warren(&dir).args(["topology", "plan", "-f", "topology.yaml", "--detailed-exitcode", "--prune"]).succeeds();
+    vhost
+        .warren(&dir)
+        .args(["topology", "apply", "-f", "topology.yaml"])
+        .succeeds()
+        .says("No changes");
+    vhost
+        .warren(&dir)
+        .args([
+            "topology",
+            "plan",
+            "-f",
+            "topology.yaml",
+            "--detailed-exitcode",
+            "--prune",
+        ])
+        .succeeds();
 
-    let export = vhost.warren(&dir).args(["topology", "export"]).succeeds().stdout();
-    for needle in ["type: stream", "delivery_limit: 3", "alternate_exchange: unrouted", "max_connections: 50", "name: cap", "x-match: all", &user.name] {
+    let export = vhost
+        .warren(&dir)
+        .args(["topology", "export"])
+        .succeeds()
+        .stdout();
+    for needle in [
+        "type: stream",
+        "delivery_limit: 3",
+        "alternate_exchange: unrouted",
+        "max_connections: 50",
+        "name: cap",
+        "x-match: all",
+        &user.name,
+    ] {
         assert!(export.contains(needle), "export lacks {needle}:\n{export}");
     }
     for secret in ["password_hash", "s3cret-rt"] {
-        assert!(!export.contains(secret), "export must not hold passwords or hashes:\n{export}");
+        assert!(
+            !export.contains(secret),
+            "export must not hold passwords or hashes:\n{export}"
+        );
     }
     dir.write("exported.yaml", &export);
-    let plan = vhost.warren(&dir).args(["topology", "plan", "-f", "exported.yaml", "--detailed-exitcode", "--prune", "-o", "json"]).succeeds().json();
+    let plan = vhost
+        .warren(&dir)
+        .args([
+            "topology",
+            "plan",
+            "-f",
+            "exported.yaml",
+            "--detailed-exitcode",
+            "--prune",
+            "-o",
+            "json",
+        ])
+        .succeeds()
+        .json();
     assert_eq!(plan["changes"], serde_json::json!([]), "{plan:#}");
 }
 
@@ -142,34 +196,115 @@ fn hand_made_drift_is_detected_with_the_drift_code() {
             vhost.name
         ),
     );
-    vhost.warren(&dir).args(["topology", "apply", "-f", "t.yaml"]).succeeds();
-    vhost.warren(&dir).args(["topology", "plan", "-f", "t.yaml", "--detailed-exitcode"]).succeeds();
+    vhost
+        .warren(&dir)
+        .args(["topology", "apply", "-f", "t.yaml"])
+        .succeeds();
+    vhost
+        .warren(&dir)
+        .args(["topology", "plan", "-f", "t.yaml", "--detailed-exitcode"])
+        .succeeds();
 
     // A changed binding, an added queue and a changed policy, made by hand.
     node.api_ok("DELETE", &format!("/api/bindings/{v}/e/in/q/work/a"), None);
-    node.api_ok("POST", &format!("/api/bindings/{v}/e/in/q/work"), Some(r#"{"routing_key":"b"}"#));
-    node.api_ok("PUT", &format!("/api/queues/{v}/stray"), Some(r#"{"durable":true}"#));
-    node.api_ok("PUT", &format!("/api/policies/{v}/p"), Some(r#"{"pattern":"^work$","definition":{"max-length":99}}"#));
+    node.api_ok(
+        "POST",
+        &format!("/api/bindings/{v}/e/in/q/work"),
+        Some(r#"{"routing_key":"b"}"#),
+    );
+    node.api_ok(
+        "PUT",
+        &format!("/api/queues/{v}/stray"),
+        Some(r#"{"durable":true}"#),
+    );
+    node.api_ok(
+        "PUT",
+        &format!("/api/policies/{v}/p"),
+        Some(r#"{"pattern":"^work$","definition":{"max-length":99}}"#),
+    );
 
-    let run = vhost.warren(&dir).args(["topology", "plan", "-f", "t.yaml", "--detailed-exitcode", "--prune"]).fails_with(code(Code::FindingsOrDrift));
-    run.says("in -> queue work [a]").says("in -> queue work [b]").says("stray").says("definition.max-length: 99 -> 10");
-    let json = vhost.warren(&dir).args(["topology", "plan", "-f", "t.yaml", "--prune", "-o", "json"]).succeeds().json();
-    let actions: Vec<(String, String)> = json["changes"].as_array().unwrap().iter().map(|c| (c["action"].as_str().unwrap().into(), c["kind"].as_str().unwrap().into())).collect();
-    for expected in [("create", "binding"), ("delete", "binding"), ("delete", "queue"), ("update", "policy")] {
-        assert!(actions.contains(&(expected.0.into(), expected.1.into())), "{expected:?} missing in {json:#}");
+    let run = vhost
+        .warren(&dir)
+        .args([
+            "topology",
+            "plan",
+            "-f",
+            "t.yaml",
+            "--detailed-exitcode",
+            "--prune",
+        ])
+        .fails_with(code(Code::FindingsOrDrift));
+    run.says("in -> queue work [a]")
+        .says("in -> queue work [b]")
+        .says("stray")
+        .says("definition.max-length: 99 -> 10");
+    let json = vhost
+        .warren(&dir)
+        .args(["topology", "plan", "-f", "t.yaml", "--prune", "-o", "json"])
+        .succeeds()
+        .json();
+    let actions: Vec<(String, String)> = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap().into(),
+                c["kind"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    for expected in [
+        ("create", "binding"),
+        ("delete", "binding"),
+        ("delete", "queue"),
+        ("update", "policy"),
+    ] {
+        assert!(
+            actions.contains(&(expected.0.into(), expected.1.into())),
+            "{expected:?} missing in {json:#}"
+        );
     }
     // Without --prune the added queue is reported but kept; the other drift still counts.
-    vhost.warren(&dir).args(["topology", "plan", "-f", "t.yaml", "--detailed-exitcode"]).fails_with(code(Code::FindingsOrDrift)).says("not declared");
+    vhost
+        .warren(&dir)
+        .args(["topology", "plan", "-f", "t.yaml", "--detailed-exitcode"])
+        .fails_with(code(Code::FindingsOrDrift))
+        .says("not declared");
 
-    vhost.warren(&dir).args(["topology", "apply", "-f", "t.yaml", "--prune"]).fails_with(code(Code::Usage)).says("--yes");
-    vhost.warren(&dir).args(["topology", "apply", "-f", "t.yaml", "--prune", "--yes"]).succeeds();
-    vhost.warren(&dir).args(["topology", "plan", "-f", "t.yaml", "--detailed-exitcode", "--prune"]).succeeds().says("No changes");
+    vhost
+        .warren(&dir)
+        .args(["topology", "apply", "-f", "t.yaml", "--prune"])
+        .fails_with(code(Code::Usage))
+        .says("--yes");
+    vhost
+        .warren(&dir)
+        .args(["topology", "apply", "-f", "t.yaml", "--prune", "--yes"])
+        .succeeds();
+    vhost
+        .warren(&dir)
+        .args([
+            "topology",
+            "plan",
+            "-f",
+            "t.yaml",
+            "--detailed-exitcode",
+            "--prune",
+        ])
+        .succeeds()
+        .says("No changes");
 }
 
 fn publish(node: &Node, vhost: &str, queue: &str, count: usize) {
     for i in 0..count {
-        let body = format!(r#"{{"properties":{{}},"routing_key":"{queue}","payload":"m{i}","payload_encoding":"string"}}"#);
-        let out = node.api_ok("POST", &format!("/api/exchanges/{}/amq.default/publish", encode(vhost)), Some(&body));
+        let body = format!(
+            r#"{{"properties":{{}},"routing_key":"{queue}","payload":"m{i}","payload_encoding":"string"}}"#
+        );
+        let out = node.api_ok(
+            "POST",
+            &format!("/api/exchanges/{}/amq.default/publish", encode(vhost)),
+            Some(&body),
+        );
         assert!(out.contains("\"routed\":true"), "{out}");
     }
 }
@@ -190,28 +325,71 @@ fn a_queue_holding_messages_is_never_replaced_or_deleted_without_allow_message_l
     let node = shared_node();
     let vhost = TestVhost::new(node, "topo-loss");
     let dir = TestDir::new("topo-loss");
-    let q = |extra: &str| format!("queues:\n  - {{name: keep, vhost: {}{extra}}}\n  - {{name: other, vhost: {}}}\n", vhost.name, vhost.name);
+    let q = |extra: &str| {
+        format!(
+            "queues:\n  - {{name: keep, vhost: {}{extra}}}\n  - {{name: other, vhost: {}}}\n",
+            vhost.name, vhost.name
+        )
+    };
     dir.write("v1.yaml", &q(""));
     dir.write("v2.yaml", &q(", message_ttl: 5000"));
-    dir.write("gone.yaml", &format!("queues:\n  - {{name: other, vhost: {}}}\n", vhost.name));
-    vhost.warren(&dir).args(["topology", "apply", "-f", "v1.yaml"]).succeeds();
+    dir.write(
+        "gone.yaml",
+        &format!("queues:\n  - {{name: other, vhost: {}}}\n", vhost.name),
+    );
+    vhost
+        .warren(&dir)
+        .args(["topology", "apply", "-f", "v1.yaml"])
+        .succeeds();
     publish(node, &vhost.name, "keep", 3);
 
     // The plan shows the replace and the count.
-    let plan = vhost.warren(&dir).args(["topology", "plan", "-f", "v2.yaml", "-o", "json"]).succeeds().json();
+    let plan = vhost
+        .warren(&dir)
+        .args(["topology", "plan", "-f", "v2.yaml", "-o", "json"])
+        .succeeds()
+        .json();
     let change = &plan["changes"][0];
-    assert_eq!((change["action"].as_str(), change["name"].as_str(), change["messages"].as_u64()), (Some("replace"), Some("keep"), Some(3)), "{plan:#}");
-    assert!(change["note"].as_str().unwrap().contains("policy"), "{plan:#}");
+    assert_eq!(
+        (
+            change["action"].as_str(),
+            change["name"].as_str(),
+            change["messages"].as_u64()
+        ),
+        (Some("replace"), Some("keep"), Some(3)),
+        "{plan:#}"
+    );
+    assert!(
+        change["note"].as_str().unwrap().contains("policy"),
+        "{plan:#}"
+    );
 
-    vhost.warren(&dir).args(["topology", "apply", "-f", "v2.yaml"]).fails_with(code(Code::Usage)).says("`keep`").says("3 message(s)").says("--allow-message-loss");
+    vhost
+        .warren(&dir)
+        .args(["topology", "apply", "-f", "v2.yaml"])
+        .fails_with(code(Code::Usage))
+        .says("`keep`")
+        .says("3 message(s)")
+        .says("--allow-message-loss");
     assert_eq!(peek(node, &vhost.name, "keep"), 3);
-    vhost.warren(&dir).args(["topology", "apply", "-f", "gone.yaml", "--prune", "--yes"]).fails_with(code(Code::Usage)).says("`keep`").says("3 message(s)");
+    vhost
+        .warren(&dir)
+        .args(["topology", "apply", "-f", "gone.yaml", "--prune", "--yes"])
+        .fails_with(code(Code::Usage))
+        .says("`keep`")
+        .says("3 message(s)");
     assert_eq!(peek(node, &vhost.name, "keep"), 3);
 
     // Allowed explicitly: replaced, and the plan is clean afterwards.
-    vhost.warren(&dir).args(["topology", "apply", "-f", "v2.yaml", "--allow-message-loss"]).succeeds();
+    vhost
+        .warren(&dir)
+        .args(["topology", "apply", "-f", "v2.yaml", "--allow-message-loss"])
+        .succeeds();
     assert_eq!(peek(node, &vhost.name, "keep"), 0);
-    vhost.warren(&dir).args(["topology", "plan", "-f", "v2.yaml", "--detailed-exitcode"]).succeeds();
+    vhost
+        .warren(&dir)
+        .args(["topology", "plan", "-f", "v2.yaml", "--detailed-exitcode"])
+        .succeeds();
 }
 
 #[test]
@@ -221,21 +399,74 @@ fn malformed_files_fail_with_file_line_column_and_change_nothing() {
     let dir = TestDir::new("topo-bad");
     let good = format!("queues:\n  - name: fine\n    vhost: {}\n", vhost.name);
     let cases = [
-        ("typo.yaml", format!("{good}  - name: typo\n    vhost: {}\n    durabel: true\n", vhost.name), "typo.yaml:6:5", "did you mean `durable`?"),
-        ("type.yaml", format!("{good}  - name: typed\n    vhost: {}\n    max_length: lots\n", vhost.name), "type.yaml:6:", "max_length"),
-        ("dup.yaml", format!("{good}  - name: fine\n    vhost: {}\n", vhost.name), "dup.yaml:4:5: duplicate queue `fine`", "first declared at dup.yaml:2:5"),
-        ("var.yaml", format!("{good}  - name: ${{TOPO_UNSET_VAR}}\n    vhost: {}\n", vhost.name), "var.yaml:4:11", "`TOPO_UNSET_VAR` is not set"),
+        (
+            "typo.yaml",
+            format!(
+                "{good}  - name: typo\n    vhost: {}\n    durabel: true\n",
+                vhost.name
+            ),
+            "typo.yaml:6:5",
+            "did you mean `durable`?",
+        ),
+        (
+            "type.yaml",
+            format!(
+                "{good}  - name: typed\n    vhost: {}\n    max_length: lots\n",
+                vhost.name
+            ),
+            "type.yaml:6:",
+            "max_length",
+        ),
+        (
+            "dup.yaml",
+            format!("{good}  - name: fine\n    vhost: {}\n", vhost.name),
+            "dup.yaml:4:5: duplicate queue `fine`",
+            "first declared at dup.yaml:2:5",
+        ),
+        (
+            "var.yaml",
+            format!(
+                "{good}  - name: ${{TOPO_UNSET_VAR}}\n    vhost: {}\n",
+                vhost.name
+            ),
+            "var.yaml:4:11",
+            "`TOPO_UNSET_VAR` is not set",
+        ),
     ];
     for (file, text, place, detail) in &cases {
         dir.write(file, text);
         for command in ["apply", "plan", "lint"] {
-            vhost.warren(&dir).args(["topology", command, "-f", file]).fails_with(code(Code::InvalidInput)).says(place).says(detail);
+            vhost
+                .warren(&dir)
+                .args(["topology", command, "-f", file])
+                .fails_with(code(Code::InvalidInput))
+                .says(place)
+                .says(detail);
         }
     }
+    // What the broker would refuse is stopped before anything is sent.
+    dir.write(
+        "quorum.yaml",
+        &format!(
+            "{good}  - name: qq\n    vhost: {}\n    type: quorum\n    auto_delete: true\n",
+            vhost.name
+        ),
+    );
+    vhost
+        .warren(&dir)
+        .args(["topology", "apply", "-f", "quorum.yaml"])
+        .fails_with(code(Code::InvalidInput))
+        .says("quorum.yaml:4:5")
+        .says("quorum-invalid-flags");
     // A duplicate across two files names both.
     dir.write("a.yaml", &good);
     dir.write("b.yaml", &good);
-    vhost.warren(&dir).args(["topology", "apply", "-f", "a.yaml", "-f", "b.yaml"]).fails_with(code(Code::InvalidInput)).says("b.yaml:2:5").says("first declared at a.yaml:2:5");
+    vhost
+        .warren(&dir)
+        .args(["topology", "apply", "-f", "a.yaml", "-f", "b.yaml"])
+        .fails_with(code(Code::InvalidInput))
+        .says("b.yaml:2:5")
+        .says("first declared at a.yaml:2:5");
 
     let queues = node.api_ok("GET", &format!("/api/queues/{}", encode(&vhost.name)), None);
     assert_eq!(queues.trim(), "[]", "nothing may change on the broker");
@@ -245,21 +476,45 @@ fn malformed_files_fail_with_file_line_column_and_change_nothing() {
 fn lint_catches_each_rule_and_passes_the_example() {
     let dir = TestDir::new("topo-lint");
     let fixture = support::repo().join("tests/fixtures/topology/lint-all-rules.yaml");
-    let run = dir.warren().args(["topology", "lint", "-f"]).arg(&fixture).fails_with(code(Code::InvalidInput));
+    let run = dir
+        .warren()
+        .args(["topology", "lint", "-f"])
+        .arg(&fixture)
+        .fails_with(code(Code::InvalidInput));
     for rule in warren::topology::lint::RULES {
         run.says(rule.id);
     }
-    let json = dir.warren().args(["topology", "lint", "-o", "json", "-f"]).arg(&fixture).fails_with(code(Code::InvalidInput)).json();
+    let json = dir
+        .warren()
+        .args(["topology", "lint", "-o", "json", "-f"])
+        .arg(&fixture)
+        .fails_with(code(Code::InvalidInput))
+        .json();
     assert_eq!(json["errors"], 7, "{json:#}");
 
     let example = support::repo().join("topology.example.yaml");
-    dir.warren().args(["topology", "lint", "-f"]).arg(&example).succeeds().says("0 error(s)");
+    dir.warren()
+        .args(["topology", "lint", "-f"])
+        .arg(&example)
+        .succeeds()
+        .says("0 error(s)");
     // Warnings fail only with --strict.
-    dir.warren().args(["topology", "lint", "--strict", "-f"]).arg(&example).fails_with(code(Code::FindingsOrDrift));
+    dir.warren()
+        .args(["topology", "lint", "--strict", "-f"])
+        .arg(&example)
+        .fails_with(code(Code::FindingsOrDrift));
     // A directory is merged.
-    dir.write("conf/a.yaml", "queues:\n  - {name: a, dead_letter_exchange: dlx, max_length: 5}\n");
-    dir.write("conf/b.yml", "exchanges:\n  - {name: dlx, type: fanout}\nbindings:\n  - {source: dlx, destination: a}\n");
-    dir.warren().args(["topology", "lint", "--strict", "-f", "conf"]).succeeds();
+    dir.write(
+        "conf/a.yaml",
+        "queues:\n  - {name: a, dead_letter_exchange: dlx, max_length: 5}\n",
+    );
+    dir.write(
+        "conf/b.yml",
+        "exchanges:\n  - {name: dlx, type: fanout}\nbindings:\n  - {source: dlx, destination: a}\n",
+    );
+    dir.warren()
+        .args(["topology", "lint", "--strict", "-f", "conf"])
+        .succeeds();
 }
 
 #[test]
@@ -267,16 +522,45 @@ fn convert_turns_a_definitions_export_into_a_topology_that_plans_clean() {
     let node = shared_node();
     let vhost = TestVhost::new(node, "topo-conv");
     let dir = TestDir::new("topo-conv");
-    let user = UserGuard { node, name: format!("{}-app", vhost.name) };
+    let user = UserGuard {
+        node,
+        name: format!("{}-app", vhost.name),
+    };
     dir.write("topology.yaml", &every_kind(&vhost.name, &user.name));
-    vhost.warren(&dir).args(["topology", "apply", "-f", "topology.yaml"]).env("RT_PASSWORD", "pw-conv").succeeds();
+    vhost
+        .warren(&dir)
+        .args(["topology", "apply", "-f", "topology.yaml"])
+        .env("RT_PASSWORD", "pw-conv")
+        .succeeds();
 
-    let defs = node.api_ok("GET", &format!("/api/definitions/{}", encode(&vhost.name)), None);
+    let defs = node.api_ok(
+        "GET",
+        &format!("/api/definitions/{}", encode(&vhost.name)),
+        None,
+    );
     dir.write("defs.json", &defs);
-    let yaml = vhost.warren(&dir).args(["topology", "convert", "defs.json", "--vhost", &vhost.name]).succeeds().stdout();
+    let yaml = vhost
+        .warren(&dir)
+        .args(["topology", "convert", "defs.json", "--vhost", &vhost.name])
+        .succeeds()
+        .stdout();
     dir.write("converted.yaml", &yaml);
-    vhost.warren(&dir).args(["topology", "plan", "-f", "converted.yaml", "--detailed-exitcode", "--prune"]).succeeds();
+    vhost
+        .warren(&dir)
+        .args([
+            "topology",
+            "plan",
+            "-f",
+            "converted.yaml",
+            "--detailed-exitcode",
+            "--prune",
+        ])
+        .succeeds();
 
     dir.write("broken.json", "{\"queues\": [1,\n 2]}");
-    vhost.warren(&dir).args(["topology", "convert", "broken.json"]).fails_with(code(Code::InvalidInput)).says("broken.json:");
+    vhost
+        .warren(&dir)
+        .args(["topology", "convert", "broken.json"])
+        .fails_with(code(Code::InvalidInput))
+        .says("broken.json:");
 }

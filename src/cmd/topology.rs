@@ -148,17 +148,31 @@ fn run_lint(global: &Global, args: &LintArgs) -> Result<()> {
     let report = lint::lint(&topology);
     output::print(global.output, &report)?;
     if report.errors > 0 {
-        return Err(fail(Code::InvalidInput, format!("lint found {} error(s)", report.errors)));
+        return Err(fail(
+            Code::InvalidInput,
+            format!("lint found {} error(s)", report.errors),
+        ));
     }
     if args.strict && report.warnings > 0 {
-        return Err(fail(Code::FindingsOrDrift, format!("lint found {} warning(s) (--strict)", report.warnings)));
+        return Err(fail(
+            Code::FindingsOrDrift,
+            format!("lint found {} warning(s) (--strict)", report.warnings),
+        ));
     }
     Ok(())
 }
 
 /// Load the files, read the broker, and diff.
-async fn prepare(global: &Global, files: &Files, prune: bool) -> Result<(ManagementApi, settings::Settings, Topology, Plan)> {
+async fn prepare(
+    global: &Global,
+    files: &Files,
+    prune: bool,
+) -> Result<(ManagementApi, settings::Settings, Topology, Plan)> {
     let topology = load::load(&files.files, &env)?;
+    let invalid = lint::invalid_for_apply(&topology);
+    if !invalid.is_empty() {
+        return Err(fail(Code::InvalidInput, invalid.join("\n")));
+    }
     let settings = settings::load(&global.connection)?;
     let api = ManagementApi::new(&settings)?;
     let managed = topology.managed_vhosts();
@@ -168,7 +182,10 @@ async fn prepare(global: &Global, files: &Files, prune: bool) -> Result<(Managem
     if !missing.is_empty() {
         return Err(fail(
             Code::VhostUnavailable,
-            format!("vhost(s) {} do not exist on the broker and are not declared under `vhosts:`", missing.join(", ")),
+            format!(
+                "vhost(s) {} do not exist on the broker and are not declared under `vhosts:`",
+                missing.join(", ")
+            ),
         ));
     }
     let mut plan = diff::diff(&desired, &live, &managed, prune);
@@ -180,7 +197,10 @@ async fn run_plan(global: &Global, args: &PlanArgs) -> Result<()> {
     let (_, _, _, plan) = prepare(global, &args.files, args.prune).await?;
     output::print(global.output, &plan)?;
     if args.detailed_exitcode && !plan.is_empty() {
-        return Err(fail(Code::FindingsOrDrift, format!("{} change(s) to apply", plan.changes.len())));
+        return Err(fail(
+            Code::FindingsOrDrift,
+            format!("{} change(s) to apply", plan.changes.len()),
+        ));
     }
     Ok(())
 }
@@ -195,18 +215,32 @@ impl Render for Applied {
         if self.applied.is_empty() {
             return self.applied.human();
         }
-        format!("{}\nApplied {} change(s).", self.applied.human(), self.applied.changes.len())
+        format!(
+            "{}\nApplied {} change(s).",
+            self.applied.human(),
+            self.applied.changes.len()
+        )
     }
 }
 
 async fn run_apply(global: &Global, args: &ApplyArgs) -> Result<()> {
     if args.prune && !args.yes {
-        return Err(fail(Code::Usage, "--prune deletes undeclared objects: add --yes to confirm (run `warren topology plan --prune` to see them)"));
+        return Err(fail(
+            Code::Usage,
+            "--prune deletes undeclared objects: add --yes to confirm (run `warren topology plan --prune` to see them)",
+        ));
     }
     let (api, _, topology, plan) = prepare(global, &args.files, args.prune).await?;
     apply::check_message_loss(&plan, args.allow_message_loss)?;
     let passwords = apply::resolve_passwords(&plan, &env)?;
-    apply::execute(&api, &plan, &topology.to_defs(), &passwords, args.allow_message_loss).await?;
+    apply::execute(
+        &api,
+        &plan,
+        &topology.to_defs(),
+        &passwords,
+        args.allow_message_loss,
+    )
+    .await?;
     output::print(global.output, &Applied { applied: plan })
 }
 
@@ -215,16 +249,38 @@ async fn run_export(global: &Global, args: &ExportArgs) -> Result<()> {
     let api = ManagementApi::new(&settings)?;
     let scope = (!args.all_vhosts).then(|| BTreeSet::from([settings.vhost.clone()]));
     let topology = export::export(&api, scope).await?;
-    let what = if args.all_vhosts { "every vhost".to_string() } else { format!("vhost `{}`", settings.vhost) };
-    print_topology(global.output, &topology, &format!("warren topology export of {what} from {}\nPasswords are not exported: add password_env to users that need one.", api.base()))
+    let what = if args.all_vhosts {
+        "every vhost".to_string()
+    } else {
+        format!("vhost `{}`", settings.vhost)
+    };
+    print_topology(
+        global.output,
+        &topology,
+        &format!(
+            "warren topology export of {what} from {}\nPasswords are not exported: add password_env to users that need one.",
+            api.base()
+        ),
+    )
 }
 
 fn run_convert(global: &Global, args: &ConvertArgs) -> Result<()> {
     let file = args.file.display().to_string();
-    let text = std::fs::read_to_string(&args.file).map_err(|e| fail(Code::InvalidInput, format!("reading {file}: {e}")))?;
-    let vhost = global.connection.vhost.clone().unwrap_or_else(|| "/".into());
+    let text = std::fs::read_to_string(&args.file)
+        .map_err(|e| fail(Code::InvalidInput, format!("reading {file}: {e}")))?;
+    let vhost = global
+        .connection
+        .vhost
+        .clone()
+        .unwrap_or_else(|| "/".into());
     let topology = export::convert(&file, &text, &vhost)?;
-    print_topology(global.output, &topology, &format!("converted by warren from {file}\nPassword hashes are not carried over: add password_env or password_hash to users."))
+    print_topology(
+        global.output,
+        &topology,
+        &format!(
+            "converted by warren from {file}\nPassword hashes are not carried over: add password_env or password_hash to users."
+        ),
+    )
 }
 
 fn print_topology(format: Format, topology: &Topology, header: &str) -> Result<()> {

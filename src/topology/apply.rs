@@ -65,10 +65,17 @@ pub async fn fetch_live(api: &ManagementApi, vhosts: &BTreeSet<String>) -> Resul
 }
 
 /// Vhosts the topology uses but neither declares nor finds on the broker.
-pub fn missing_vhosts(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String>) -> Vec<String> {
+pub fn missing_vhosts(
+    desired: &Definitions,
+    live: &Definitions,
+    managed: &BTreeSet<String>,
+) -> Vec<String> {
     managed
         .iter()
-        .filter(|v| !desired.vhosts.iter().any(|d| &d.name == *v) && !live.vhosts.iter().any(|l| &l.name == *v))
+        .filter(|v| {
+            !desired.vhosts.iter().any(|d| &d.name == *v)
+                && !live.vhosts.iter().any(|l| &l.name == *v)
+        })
         .cloned()
         .collect()
 }
@@ -76,12 +83,18 @@ pub fn missing_vhosts(desired: &Definitions, live: &Definitions, managed: &BTree
 /// Fill in the message count of every queue the plan replaces or deletes. The management
 /// API's count lags (stats are emitted every few seconds), so an AMQP passive declare, which
 /// the queue answers itself, is asked too; the larger count wins.
-pub async fn count_messages(api: &ManagementApi, settings: &Settings, plan: &mut Plan) -> Result<()> {
+pub async fn count_messages(
+    api: &ManagementApi,
+    settings: &Settings,
+    plan: &mut Plan,
+) -> Result<()> {
     let targets: Vec<usize> = plan
         .changes
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.kind == Kind::Queue && matches!(c.action, Action::Replace | Action::Delete))
+        .filter(|(_, c)| {
+            c.kind == Kind::Queue && matches!(c.action, Action::Replace | Action::Delete)
+        })
         .map(|(i, _)| i)
         .collect();
     if targets.is_empty() {
@@ -91,11 +104,20 @@ pub async fn count_messages(api: &ManagementApi, settings: &Settings, plan: &mut
     for i in targets {
         let c = plan.changes[i].clone();
         let stats: Option<Value> = api
-            .get_opt(&format!("{}?columns=messages", api_path(&["queues", c.vhost.as_deref().unwrap_or("/"), &c.name])))
+            .get_opt(&format!(
+                "{}?columns=messages",
+                api_path(&["queues", c.vhost.as_deref().unwrap_or("/"), &c.name])
+            ))
             .await?;
-        let n = stats.as_ref().and_then(|s| s["messages"].as_u64()).unwrap_or(0);
+        let n = stats
+            .as_ref()
+            .and_then(|s| s["messages"].as_u64())
+            .unwrap_or(0);
         plan.changes[i].messages = Some(n);
-        by_vhost.entry(c.vhost.clone().unwrap_or_else(|| "/".into())).or_default().push(i);
+        by_vhost
+            .entry(c.vhost.clone().unwrap_or_else(|| "/".into()))
+            .or_default()
+            .push(i);
     }
     for (vhost, indexes) in by_vhost {
         let mut s = settings.clone();
@@ -103,15 +125,25 @@ pub async fn count_messages(api: &ManagementApi, settings: &Settings, plan: &mut
         let session = match amqp::connect(&s).await {
             Ok(session) => session,
             Err(e) => {
-                eprintln!("warren: cannot check message counts over AMQP in vhost `{vhost}` ({e:#}); using the management API's counts, which can lag a few seconds");
+                eprintln!(
+                    "warren: cannot check message counts over AMQP in vhost `{vhost}` ({e:#}); using the management API's counts, which can lag a few seconds"
+                );
                 continue;
             }
         };
         for i in indexes {
             let name = plan.changes[i].name.clone();
-            let Ok(channel) = session.connection.create_channel().await else { continue };
-            let options = lapin::options::QueueDeclareOptions { passive: true, ..Default::default() };
-            if let Ok(q) = channel.queue_declare(name.as_str().into(), options, Default::default()).await {
+            let Ok(channel) = session.connection.create_channel().await else {
+                continue;
+            };
+            let options = lapin::options::QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            };
+            if let Ok(q) = channel
+                .queue_declare(name.as_str().into(), options, Default::default())
+                .await
+            {
                 let n = u64::from(q.message_count());
                 let known = plan.changes[i].messages.unwrap_or(0);
                 plan.changes[i].messages = Some(known.max(n));
@@ -161,13 +193,22 @@ pub fn check_message_loss(plan: &Plan, allow: bool) -> Result<()> {
 
 /// Passwords of users to create, read from their `password_env` variables before anything
 /// changes, so a missing variable stops the run early.
-pub fn resolve_passwords(plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> Result<HashMap<String, String>> {
+pub fn resolve_passwords(
+    plan: &Plan,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<HashMap<String, String>> {
     let mut out = HashMap::new();
     for c in &plan.changes {
         if let (Action::Create, Some(Object::User(u))) = (c.action, &c.desired) {
             if let Some(var) = &u.password_env {
                 let value = env(var).filter(|v| !v.is_empty()).ok_or_else(|| {
-                    fail(Code::InvalidInput, format!("user `{}`: environment variable `{var}` (password_env) is not set", u.name))
+                    fail(
+                        Code::InvalidInput,
+                        format!(
+                            "user `{}`: environment variable `{var}` (password_env) is not set",
+                            u.name
+                        ),
+                    )
                 })?;
                 out.insert(u.name.clone(), value);
             }
@@ -177,7 +218,13 @@ pub fn resolve_passwords(plan: &Plan, env: &dyn Fn(&str) -> Option<String>) -> R
 }
 
 /// Carry out a checked plan. `desired` supplies the bindings to re-create after a replace.
-pub async fn execute(api: &ManagementApi, plan: &Plan, desired: &Definitions, passwords: &HashMap<String, String>, allow_message_loss: bool) -> Result<()> {
+pub async fn execute(
+    api: &ManagementApi,
+    plan: &Plan,
+    desired: &Definitions,
+    passwords: &HashMap<String, String>,
+    allow_message_loss: bool,
+) -> Result<()> {
     // 1. vhosts, users and permissions: few, one request each.
     for c in &plan.changes {
         match (&c.action, &c.desired) {
@@ -191,7 +238,9 @@ pub async fn execute(api: &ManagementApi, plan: &Plan, desired: &Definitions, pa
                     body["default_queue_type"] = t.clone().into();
                     body["defaultqueuetype"] = t.clone().into();
                 }
-                api.put(&api_path(&["vhosts", &v.name]), &body).await.with_context(|| format!("creating vhost `{}`", v.name))?;
+                api.put(&api_path(&["vhosts", &v.name]), &body)
+                    .await
+                    .with_context(|| format!("creating vhost `{}`", v.name))?;
                 if let Some(limits) = &v.limits {
                     for key in ["max-connections", "max-queues"] {
                         let path = api_path(&["vhost-limits", &v.name, key]);
@@ -224,17 +273,35 @@ pub async fn execute(api: &ManagementApi, plan: &Plan, desired: &Definitions, pa
                     body["password_hash"] = live["password_hash"].clone();
                     body["hashing_algorithm"] = live["hashing_algorithm"].clone();
                 }
-                api.put(&api_path(&["users", &u.name]), &body).await.with_context(|| format!("writing user `{}`", u.name))?;
+                api.put(&api_path(&["users", &u.name]), &body)
+                    .await
+                    .with_context(|| format!("writing user `{}`", u.name))?;
             }
             (Action::Create | Action::Update, Some(Object::Permission(p))) => {
-                api.put(&api_path(&["permissions", &p.vhost, &p.user]), &json!({"configure": p.configure, "write": p.write, "read": p.read}))
-                    .await
-                    .with_context(|| format!("granting permissions to `{}` in vhost `{}`", p.user, p.vhost))?;
+                api.put(
+                    &api_path(&["permissions", &p.vhost, &p.user]),
+                    &json!({"configure": p.configure, "write": p.write, "read": p.read}),
+                )
+                .await
+                .with_context(|| {
+                    format!(
+                        "granting permissions to `{}` in vhost `{}`",
+                        p.user, p.vhost
+                    )
+                })?;
             }
             (Action::Create | Action::Update, Some(Object::TopicPermission(p))) => {
-                api.put(&api_path(&["topic-permissions", &p.vhost, &p.user]), &json!({"exchange": p.exchange, "write": p.write, "read": p.read}))
-                    .await
-                    .with_context(|| format!("granting topic permissions to `{}` in vhost `{}`", p.user, p.vhost))?;
+                api.put(
+                    &api_path(&["topic-permissions", &p.vhost, &p.user]),
+                    &json!({"exchange": p.exchange, "write": p.write, "read": p.read}),
+                )
+                .await
+                .with_context(|| {
+                    format!(
+                        "granting topic permissions to `{}` in vhost `{}`",
+                        p.user, p.vhost
+                    )
+                })?;
             }
             _ => {}
         }
@@ -251,7 +318,9 @@ pub async fn execute(api: &ManagementApi, plan: &Plan, desired: &Definitions, pa
                 replaced_queues.insert((q.vhost.clone(), q.name.clone()));
             }
             Some(Object::Exchange(e)) => {
-                api.delete(&api_path(&["exchanges", &e.vhost, &e.name])).await.with_context(|| format!("deleting exchange `{}` to re-create it", e.name))?;
+                api.delete(&api_path(&["exchanges", &e.vhost, &e.name]))
+                    .await
+                    .with_context(|| format!("deleting exchange `{}` to re-create it", e.name))?;
                 replaced_exchanges.insert((e.vhost.clone(), e.name.clone()));
             }
             _ => {}
@@ -274,7 +343,11 @@ pub async fn execute(api: &ManagementApi, plan: &Plan, desired: &Definitions, pa
     }
     // Deleting a queue or exchange took its bindings with it: declare them again.
     if !replaced_queues.is_empty() || !replaced_exchanges.is_empty() {
-        let already: BTreeSet<String> = bulk.bindings.iter().map(|b| serde_json::to_string(b).unwrap_or_default()).collect();
+        let already: BTreeSet<String> = bulk
+            .bindings
+            .iter()
+            .map(|b| serde_json::to_string(b).unwrap_or_default())
+            .collect();
         for b in &desired.bindings {
             let dest = (b.vhost.clone(), b.destination.clone());
             let src = (b.vhost.clone(), b.source.clone());
@@ -286,17 +359,31 @@ pub async fn execute(api: &ManagementApi, plan: &Plan, desired: &Definitions, pa
             }
         }
     }
-    let count = bulk.exchanges.len() + bulk.queues.len() + bulk.bindings.len() + bulk.policies.len() + bulk.operator_policies.len();
+    let count = bulk.exchanges.len()
+        + bulk.queues.len()
+        + bulk.bindings.len()
+        + bulk.policies.len()
+        + bulk.operator_policies.len();
     if count > 0 {
         eprintln!(
             "warren: importing {} exchange(s), {} queue(s), {} binding(s), {} policy(ies), {} operator policy(ies) in one bulk request",
-            bulk.exchanges.len(), bulk.queues.len(), bulk.bindings.len(), bulk.policies.len(), bulk.operator_policies.len()
+            bulk.exchanges.len(),
+            bulk.queues.len(),
+            bulk.bindings.len(),
+            bulk.policies.len(),
+            bulk.operator_policies.len()
         );
-        api.post("/api/definitions", &import_body(&bulk)).await.context("bulk import (POST /api/definitions)")?;
+        api.post("/api/definitions", &import_body(&bulk))
+            .await
+            .context("bulk import (POST /api/definitions)")?;
     }
 
     // 4. deletions (only present with --prune), bindings first.
-    let mut deletes: Vec<&Change> = plan.changes.iter().filter(|c| c.action == Action::Delete).collect();
+    let mut deletes: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .collect();
     deletes.sort_by_key(|c| match c.kind {
         Kind::Binding => 0,
         Kind::Queue => 1,
@@ -307,11 +394,25 @@ pub async fn execute(api: &ManagementApi, plan: &Plan, desired: &Definitions, pa
     for c in deletes {
         match &c.live {
             Some(Object::Binding(b)) => delete_binding(api, b).await?,
-            Some(Object::Queue(q)) => delete_queue(api, &q.vhost, &q.name, allow_message_loss).await?,
-            Some(Object::Exchange(e)) => api.delete(&api_path(&["exchanges", &e.vhost, &e.name])).await?,
-            Some(Object::Policy(p)) => api.delete(&api_path(&["policies", &p.vhost, &p.name])).await?,
-            Some(Object::OperatorPolicy(p)) => api.delete(&api_path(&["operator-policies", &p.vhost, &p.name])).await?,
-            Some(Object::Permission(p)) => api.delete(&api_path(&["permissions", &p.vhost, &p.user])).await?,
+            Some(Object::Queue(q)) => {
+                delete_queue(api, &q.vhost, &q.name, allow_message_loss).await?
+            }
+            Some(Object::Exchange(e)) => {
+                api.delete(&api_path(&["exchanges", &e.vhost, &e.name]))
+                    .await?
+            }
+            Some(Object::Policy(p)) => {
+                api.delete(&api_path(&["policies", &p.vhost, &p.name]))
+                    .await?
+            }
+            Some(Object::OperatorPolicy(p)) => {
+                api.delete(&api_path(&["operator-policies", &p.vhost, &p.name]))
+                    .await?
+            }
+            Some(Object::Permission(p)) => {
+                api.delete(&api_path(&["permissions", &p.vhost, &p.user]))
+                    .await?
+            }
             Some(Object::TopicPermission(p)) => {
                 topic_reset.insert((p.vhost.clone(), p.user.clone()));
             }
@@ -320,39 +421,75 @@ pub async fn execute(api: &ManagementApi, plan: &Plan, desired: &Definitions, pa
     }
     // The API deletes a user's topic permissions in a vhost all at once: re-grant the declared ones.
     for (vhost, user) in topic_reset {
-        api.delete(&api_path(&["topic-permissions", &vhost, &user])).await?;
-        for p in desired.topic_permissions.iter().filter(|p| p.vhost == vhost && p.user == user) {
-            api.put(&api_path(&["topic-permissions", &p.vhost, &p.user]), &json!({"exchange": p.exchange, "write": p.write, "read": p.read})).await?;
+        api.delete(&api_path(&["topic-permissions", &vhost, &user]))
+            .await?;
+        for p in desired
+            .topic_permissions
+            .iter()
+            .filter(|p| p.vhost == vhost && p.user == user)
+        {
+            api.put(
+                &api_path(&["topic-permissions", &p.vhost, &p.user]),
+                &json!({"exchange": p.exchange, "write": p.write, "read": p.read}),
+            )
+            .await?;
         }
     }
     Ok(())
 }
 
-async fn delete_queue(api: &ManagementApi, vhost: &str, name: &str, allow_message_loss: bool) -> Result<()> {
+async fn delete_queue(
+    api: &ManagementApi,
+    vhost: &str,
+    name: &str,
+    allow_message_loss: bool,
+) -> Result<()> {
     // Without permission to lose messages, the broker itself checks emptiness at delete time.
     let mut path = api_path(&["queues", vhost, name]);
     if !allow_message_loss {
         path.push_str("?if-empty=true");
     }
-    api.delete(&path)
-        .await
-        .with_context(|| format!("deleting queue `{name}` in vhost `{vhost}` (refused if it is not empty)"))
+    api.delete(&path).await.with_context(|| {
+        format!("deleting queue `{name}` in vhost `{vhost}` (refused if it is not empty)")
+    })
 }
 
 /// Bindings are deleted by their properties key, which only the broker can tell.
 async fn delete_binding(api: &ManagementApi, b: &super::defs::BindingDef) -> Result<()> {
-    let kind = if b.destination_type == "exchange" { "e" } else { "q" };
+    let kind = if b.destination_type == "exchange" {
+        "e"
+    } else {
+        "q"
+    };
     let list: Vec<Value> = api
-        .get_opt(&api_path(&["bindings", &b.vhost, "e", &b.source, kind, &b.destination]))
+        .get_opt(&api_path(&[
+            "bindings",
+            &b.vhost,
+            "e",
+            &b.source,
+            kind,
+            &b.destination,
+        ]))
         .await?
         .unwrap_or_default();
     for found in list {
-        let args: super::defs::Arguments = serde_json::from_value(found["arguments"].clone()).unwrap_or_default();
-        if found["routing_key"].as_str() == Some(b.routing_key.as_str()) && super::diff::same(&json!(args), &json!(b.arguments)) {
+        let args: super::defs::Arguments =
+            serde_json::from_value(found["arguments"].clone()).unwrap_or_default();
+        if found["routing_key"].as_str() == Some(b.routing_key.as_str())
+            && super::diff::same(&json!(args), &json!(b.arguments))
+        {
             if let Some(key) = found["properties_key"].as_str() {
-                api.delete(&api_path(&["bindings", &b.vhost, "e", &b.source, kind, &b.destination, key]))
-                    .await
-                    .with_context(|| format!("deleting binding {}", super::diff::binding_name(b)))?;
+                api.delete(&api_path(&[
+                    "bindings",
+                    &b.vhost,
+                    "e",
+                    &b.source,
+                    kind,
+                    &b.destination,
+                    key,
+                ]))
+                .await
+                .with_context(|| format!("deleting binding {}", super::diff::binding_name(b)))?;
             }
         }
     }

@@ -363,7 +363,10 @@ mod tests {
         let q = d.queues.iter().find(|q| q.name == "q").unwrap();
         assert_eq!(q.vhost, "probe");
         assert_eq!(q.kind(), "quorum");
-        assert_eq!(d.queues.iter().find(|q| q.name == "c").unwrap().kind(), "classic");
+        assert_eq!(
+            d.queues.iter().find(|q| q.name == "c").unwrap().kind(),
+            "classic"
+        );
         assert_eq!(d.bindings[0].routing_key, "a.#");
         assert_eq!(d.operator_policies[0].name, "op");
         assert_eq!(d.policies[0].apply_to, "queues");
@@ -371,7 +374,8 @@ mod tests {
 
     #[test]
     fn tags_decode_from_a_list_or_a_string() {
-        let u: UserDef = serde_json::from_str(r#"{"name":"a","tags":"administrator, monitoring"}"#).unwrap();
+        let u: UserDef =
+            serde_json::from_str(r#"{"name":"a","tags":"administrator, monitoring"}"#).unwrap();
         assert_eq!(u.tags, ["administrator", "monitoring"]);
         let u: UserDef = serde_json::from_str(r#"{"name":"a","tags":["management"]}"#).unwrap();
         assert_eq!(u.tags, ["management"]);

@@ -181,15 +181,15 @@ pub const POLICY_CARRIED: [(&str, &str); 8] = [
 ];
 
 pub fn binding_name(b: &BindingDef) -> String {
-    let mut s = format!(
-        "{} -> {} {}",
-        b.source, b.destination_type, b.destination
-    );
+    let mut s = format!("{} -> {} {}", b.source, b.destination_type, b.destination);
     if !b.routing_key.is_empty() {
         s.push_str(&format!(" [{}]", b.routing_key));
     }
     if !b.arguments.is_empty() {
-        s.push_str(&format!(" {}", serde_json::to_string(&b.arguments).unwrap_or_default()));
+        s.push_str(&format!(
+            " {}",
+            serde_json::to_string(&b.arguments).unwrap_or_default()
+        ));
     }
     s
 }
@@ -208,13 +208,19 @@ fn binding_key(b: &BindingDef) -> String {
 
 /// Compare `desired` with `live`. `managed` vhosts are those whose undeclared objects are
 /// listed (and pruned on request); permissions are only pruned for users the files declare.
-pub fn diff(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String>, prune: bool) -> Plan {
+pub fn diff(
+    desired: &Definitions,
+    live: &Definitions,
+    managed: &BTreeSet<String>,
+    prune: bool,
+) -> Plan {
     let mut changes = Vec::new();
     let mut undeclared = Vec::new();
     let declared_users: BTreeSet<&str> = desired.users.iter().map(|u| u.name.as_str()).collect();
 
     // vhosts: created or updated, never deleted.
-    let live_vhosts: HashMap<&str, &VhostDef> = live.vhosts.iter().map(|v| (v.name.as_str(), v)).collect();
+    let live_vhosts: HashMap<&str, &VhostDef> =
+        live.vhosts.iter().map(|v| (v.name.as_str(), v)).collect();
     for v in &desired.vhosts {
         match live_vhosts.get(v.name.as_str()) {
             None => {
@@ -225,18 +231,36 @@ pub fn diff(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String
             Some(l) => {
                 let mut f = Vec::new();
                 if let Some(d) = &v.description {
-                    field(&mut f, "description", l.description.clone().unwrap_or_default().into(), d.clone().into());
+                    field(
+                        &mut f,
+                        "description",
+                        l.description.clone().unwrap_or_default().into(),
+                        d.clone().into(),
+                    );
                 }
                 if let Some(d) = &v.default_queue_type {
                     // A vhost without a default queue type makes classic queues.
-                    let current = l.default_queue_type.clone().unwrap_or_else(|| "classic".into());
-                    field(&mut f, "default_queue_type", current.into(), d.clone().into());
+                    let current = l
+                        .default_queue_type
+                        .clone()
+                        .unwrap_or_else(|| "classic".into());
+                    field(
+                        &mut f,
+                        "default_queue_type",
+                        current.into(),
+                        d.clone().into(),
+                    );
                 }
                 if let Some(d) = &v.limits {
                     let empty = Default::default();
                     let live_limits = l.limits.as_ref().unwrap_or(&empty);
                     for k in ["max-connections", "max-queues"] {
-                        field(&mut f, &format!("limits.{k}"), json_opt(live_limits.get(k)), json_opt(d.get(k)));
+                        field(
+                            &mut f,
+                            &format!("limits.{k}"),
+                            json_opt(live_limits.get(k)),
+                            json_opt(d.get(k)),
+                        );
                     }
                 }
                 if !f.is_empty() {
@@ -254,7 +278,8 @@ pub fn diff(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String
     }
 
     // users: created or updated, never deleted (they are global, not part of a vhost).
-    let live_users: HashMap<&str, &UserDef> = live.users.iter().map(|u| (u.name.as_str(), u)).collect();
+    let live_users: HashMap<&str, &UserDef> =
+        live.users.iter().map(|u| (u.name.as_str(), u)).collect();
     for u in &desired.users {
         match live_users.get(u.name.as_str()) {
             None => {
@@ -273,7 +298,11 @@ pub fn diff(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String
                 if let Some(h) = &u.password_hash {
                     if l.password_hash.as_deref() != Some(h) {
                         // The hashes themselves are credentials: never print them.
-                        f.push(FieldChange { field: "password_hash".into(), from: "(hidden)".into(), to: "(hidden)".into() });
+                        f.push(FieldChange {
+                            field: "password_hash".into(),
+                            from: "(hidden)".into(),
+                            to: "(hidden)".into(),
+                        });
                     }
                 }
                 if !f.is_empty() {
@@ -306,8 +335,18 @@ pub fn diff(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String
             }
             Some(l) => {
                 let mut f = Vec::new();
-                field(&mut f, "configure", l.configure.clone().into(), p.configure.clone().into());
-                field(&mut f, "write", l.write.clone().into(), p.write.clone().into());
+                field(
+                    &mut f,
+                    "configure",
+                    l.configure.clone().into(),
+                    p.configure.clone().into(),
+                );
+                field(
+                    &mut f,
+                    "write",
+                    l.write.clone().into(),
+                    p.write.clone().into(),
+                );
                 field(&mut f, "read", l.read.clone().into(), p.read.clone().into());
                 if !f.is_empty() {
                     let mut c = Change::new(Action::Update, Kind::Permission, Some(&p.vhost), name);
@@ -319,8 +358,16 @@ pub fn diff(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String
         }
     }
     for l in &live.permissions {
-        if in_scope(&l.vhost) && declared_users.contains(l.user.as_str()) && !wanted.contains(&(l.vhost.as_str(), l.user.as_str())) {
-            let mut c = Change::new(Action::Delete, Kind::Permission, Some(&l.vhost), l.user.clone());
+        if in_scope(&l.vhost)
+            && declared_users.contains(l.user.as_str())
+            && !wanted.contains(&(l.vhost.as_str(), l.user.as_str()))
+        {
+            let mut c = Change::new(
+                Action::Delete,
+                Kind::Permission,
+                Some(&l.vhost),
+                l.user.clone(),
+            );
             c.live = Some(Object::Permission(l.clone()));
             undeclared.push(c);
         }
@@ -339,16 +386,23 @@ pub fn diff(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String
         let name = format!("{} on {}", p.user, p.exchange);
         match live_tp.get(&key) {
             None => {
-                let mut c = Change::new(Action::Create, Kind::TopicPermission, Some(&p.vhost), name);
+                let mut c =
+                    Change::new(Action::Create, Kind::TopicPermission, Some(&p.vhost), name);
                 c.desired = Some(Object::TopicPermission(p.clone()));
                 changes.push(c);
             }
             Some(l) => {
                 let mut f = Vec::new();
-                field(&mut f, "write", l.write.clone().into(), p.write.clone().into());
+                field(
+                    &mut f,
+                    "write",
+                    l.write.clone().into(),
+                    p.write.clone().into(),
+                );
                 field(&mut f, "read", l.read.clone().into(), p.read.clone().into());
                 if !f.is_empty() {
-                    let mut c = Change::new(Action::Update, Kind::TopicPermission, Some(&p.vhost), name);
+                    let mut c =
+                        Change::new(Action::Update, Kind::TopicPermission, Some(&p.vhost), name);
                     c.fields = f;
                     c.desired = Some(Object::TopicPermission(p.clone()));
                     changes.push(c);
@@ -358,21 +412,36 @@ pub fn diff(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String
     }
     for l in &live.topic_permissions {
         let key = (l.vhost.as_str(), l.user.as_str(), l.exchange.as_str());
-        if in_scope(&l.vhost) && declared_users.contains(l.user.as_str()) && !wanted.contains(&key) {
-            let mut c = Change::new(Action::Delete, Kind::TopicPermission, Some(&l.vhost), format!("{} on {}", l.user, l.exchange));
+        if in_scope(&l.vhost) && declared_users.contains(l.user.as_str()) && !wanted.contains(&key)
+        {
+            let mut c = Change::new(
+                Action::Delete,
+                Kind::TopicPermission,
+                Some(&l.vhost),
+                format!("{} on {}", l.user, l.exchange),
+            );
             c.live = Some(Object::TopicPermission(l.clone()));
             undeclared.push(c);
         }
     }
 
     // exchanges: every property is fixed at declaration, so a difference is a replace.
-    let live_ex: HashMap<(&str, &str), &ExchangeDef> = live.exchanges.iter().map(|e| ((e.vhost.as_str(), e.name.as_str()), e)).collect();
+    let live_ex: HashMap<(&str, &str), &ExchangeDef> = live
+        .exchanges
+        .iter()
+        .map(|e| ((e.vhost.as_str(), e.name.as_str()), e))
+        .collect();
     let mut wanted = BTreeSet::new();
     for e in &desired.exchanges {
         wanted.insert((e.vhost.as_str(), e.name.as_str()));
         match live_ex.get(&(e.vhost.as_str(), e.name.as_str())) {
             None => {
-                let mut c = Change::new(Action::Create, Kind::Exchange, Some(&e.vhost), e.name.clone());
+                let mut c = Change::new(
+                    Action::Create,
+                    Kind::Exchange,
+                    Some(&e.vhost),
+                    e.name.clone(),
+                );
                 c.desired = Some(Object::Exchange(e.clone()));
                 changes.push(c);
             }
@@ -380,11 +449,21 @@ pub fn diff(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String
                 let mut f = Vec::new();
                 field(&mut f, "type", l.kind.clone().into(), e.kind.clone().into());
                 field(&mut f, "durable", l.durable.into(), e.durable.into());
-                field(&mut f, "auto_delete", l.auto_delete.into(), e.auto_delete.into());
+                field(
+                    &mut f,
+                    "auto_delete",
+                    l.auto_delete.into(),
+                    e.auto_delete.into(),
+                );
                 field(&mut f, "internal", l.internal.into(), e.internal.into());
                 map_fields(&mut f, "arguments", &l.arguments, &e.arguments);
                 if !f.is_empty() {
-                    let mut c = Change::new(Action::Replace, Kind::Exchange, Some(&e.vhost), e.name.clone());
+                    let mut c = Change::new(
+                        Action::Replace,
+                        Kind::Exchange,
+                        Some(&e.vhost),
+                        e.name.clone(),
+                    );
                     c.fields = f;
                     c.desired = Some(Object::Exchange(e.clone()));
                     c.live = Some(Object::Exchange((*l).clone()));
@@ -394,21 +473,34 @@ pub fn diff(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String
         }
     }
     for l in &live.exchanges {
-        if in_scope(&l.vhost) && !super::defs::is_builtin_exchange(&l.name) && !wanted.contains(&(l.vhost.as_str(), l.name.as_str())) {
-            let mut c = Change::new(Action::Delete, Kind::Exchange, Some(&l.vhost), l.name.clone());
+        if in_scope(&l.vhost)
+            && !super::defs::is_builtin_exchange(&l.name)
+            && !wanted.contains(&(l.vhost.as_str(), l.name.as_str()))
+        {
+            let mut c = Change::new(
+                Action::Delete,
+                Kind::Exchange,
+                Some(&l.vhost),
+                l.name.clone(),
+            );
             c.live = Some(Object::Exchange(l.clone()));
             undeclared.push(c);
         }
     }
 
     // queues: type, durability and arguments are fixed at declaration: a difference is a replace.
-    let live_q: HashMap<(&str, &str), &QueueDef> = live.queues.iter().map(|q| ((q.vhost.as_str(), q.name.as_str()), q)).collect();
+    let live_q: HashMap<(&str, &str), &QueueDef> = live
+        .queues
+        .iter()
+        .map(|q| ((q.vhost.as_str(), q.name.as_str()), q))
+        .collect();
     let mut wanted = BTreeSet::new();
     for q in &desired.queues {
         wanted.insert((q.vhost.as_str(), q.name.as_str()));
         match live_q.get(&(q.vhost.as_str(), q.name.as_str())) {
             None => {
-                let mut c = Change::new(Action::Create, Kind::Queue, Some(&q.vhost), q.name.clone());
+                let mut c =
+                    Change::new(Action::Create, Kind::Queue, Some(&q.vhost), q.name.clone());
                 c.desired = Some(Object::Queue(q.clone()));
                 changes.push(c);
             }
@@ -416,15 +508,26 @@ pub fn diff(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String
                 let mut f = Vec::new();
                 field(&mut f, "type", l.kind().into(), q.kind().into());
                 field(&mut f, "durable", l.durable.into(), q.durable.into());
-                field(&mut f, "auto_delete", l.auto_delete.into(), q.auto_delete.into());
+                field(
+                    &mut f,
+                    "auto_delete",
+                    l.auto_delete.into(),
+                    q.auto_delete.into(),
+                );
                 let strip = |a: &Arguments| {
                     let mut a = a.clone();
                     a.remove("x-queue-type");
                     a
                 };
-                map_fields(&mut f, "arguments", &strip(&l.arguments), &strip(&q.arguments));
+                map_fields(
+                    &mut f,
+                    "arguments",
+                    &strip(&l.arguments),
+                    &strip(&q.arguments),
+                );
                 if !f.is_empty() {
-                    let mut c = Change::new(Action::Replace, Kind::Queue, Some(&q.vhost), q.name.clone());
+                    let mut c =
+                        Change::new(Action::Replace, Kind::Queue, Some(&q.vhost), q.name.clone());
                     c.note = policy_advice(&f);
                     c.fields = f;
                     c.desired = Some(Object::Queue(q.clone()));
@@ -443,12 +546,18 @@ pub fn diff(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String
     }
 
     // bindings: an identity, nothing to update.
-    let live_b: HashMap<String, &BindingDef> = live.bindings.iter().map(|b| (binding_key(b), b)).collect();
+    let live_b: HashMap<String, &BindingDef> =
+        live.bindings.iter().map(|b| (binding_key(b), b)).collect();
     let mut wanted = BTreeSet::new();
     for b in &desired.bindings {
         let key = binding_key(b);
         if !live_b.contains_key(&key) {
-            let mut c = Change::new(Action::Create, Kind::Binding, Some(&b.vhost), binding_name(b));
+            let mut c = Change::new(
+                Action::Create,
+                Kind::Binding,
+                Some(&b.vhost),
+                binding_name(b),
+            );
             c.desired = Some(Object::Binding(b.clone()));
             changes.push(c);
         }
@@ -456,19 +565,41 @@ pub fn diff(desired: &Definitions, live: &Definitions, managed: &BTreeSet<String
     }
     for l in &live.bindings {
         if in_scope(&l.vhost) && !wanted.contains(&binding_key(l)) {
-            let mut c = Change::new(Action::Delete, Kind::Binding, Some(&l.vhost), binding_name(l));
+            let mut c = Change::new(
+                Action::Delete,
+                Kind::Binding,
+                Some(&l.vhost),
+                binding_name(l),
+            );
             c.live = Some(Object::Binding(l.clone()));
             undeclared.push(c);
         }
     }
 
-    policies(&desired.policies, &live.policies, Kind::Policy, managed, &mut changes, &mut undeclared);
-    policies(&desired.operator_policies, &live.operator_policies, Kind::OperatorPolicy, managed, &mut changes, &mut undeclared);
+    policies(
+        &desired.policies,
+        &live.policies,
+        Kind::Policy,
+        managed,
+        &mut changes,
+        &mut undeclared,
+    );
+    policies(
+        &desired.operator_policies,
+        &live.operator_policies,
+        Kind::OperatorPolicy,
+        managed,
+        &mut changes,
+        &mut undeclared,
+    );
 
     if prune {
         changes.append(&mut undeclared);
     }
-    Plan { changes, undeclared }
+    Plan {
+        changes,
+        undeclared,
+    }
 }
 
 fn json_opt(v: Option<&i64>) -> Value {
@@ -482,7 +613,11 @@ fn policy_advice(fields: &[FieldChange]) -> Option<String> {
         .iter()
         .filter_map(|f| {
             let arg = f.field.strip_prefix("arguments.")?;
-            POLICY_CARRIED.iter().find(|(a, _)| *a == arg).filter(|_| f.from.is_null()).map(|(_, p)| *p)
+            POLICY_CARRIED
+                .iter()
+                .find(|(a, _)| *a == arg)
+                .filter(|_| f.from.is_null())
+                .map(|(_, p)| *p)
         })
         .collect();
     (carried.len() == fields.len()).then(|| {
@@ -500,8 +635,18 @@ fn wrap(kind: Kind, p: &PolicyDef) -> Object {
     }
 }
 
-fn policies(desired: &[PolicyDef], live: &[PolicyDef], kind: Kind, managed: &BTreeSet<String>, changes: &mut Vec<Change>, undeclared: &mut Vec<Change>) {
-    let live_p: HashMap<(&str, &str), &PolicyDef> = live.iter().map(|p| ((p.vhost.as_str(), p.name.as_str()), p)).collect();
+fn policies(
+    desired: &[PolicyDef],
+    live: &[PolicyDef],
+    kind: Kind,
+    managed: &BTreeSet<String>,
+    changes: &mut Vec<Change>,
+    undeclared: &mut Vec<Change>,
+) {
+    let live_p: HashMap<(&str, &str), &PolicyDef> = live
+        .iter()
+        .map(|p| ((p.vhost.as_str(), p.name.as_str()), p))
+        .collect();
     let mut wanted = BTreeSet::new();
     for p in desired {
         wanted.insert((p.vhost.as_str(), p.name.as_str()));
@@ -513,8 +658,18 @@ fn policies(desired: &[PolicyDef], live: &[PolicyDef], kind: Kind, managed: &BTr
             }
             Some(l) => {
                 let mut f = Vec::new();
-                field(&mut f, "pattern", l.pattern.clone().into(), p.pattern.clone().into());
-                field(&mut f, "apply_to", l.apply_to.clone().into(), p.apply_to.clone().into());
+                field(
+                    &mut f,
+                    "pattern",
+                    l.pattern.clone().into(),
+                    p.pattern.clone().into(),
+                );
+                field(
+                    &mut f,
+                    "apply_to",
+                    l.apply_to.clone().into(),
+                    p.apply_to.clone().into(),
+                );
                 field(&mut f, "priority", l.priority.into(), p.priority.into());
                 map_fields(&mut f, "definition", &l.definition, &p.definition);
                 if !f.is_empty() {
@@ -595,7 +750,12 @@ impl Render for Plan {
                 self.undeclared.len()
             ));
             for c in self.undeclared.iter().take(20) {
-                out.push_str(&format!("  {} {} {}\n", c.kind.as_str(), c.vhost.clone().unwrap_or_default(), c.name));
+                out.push_str(&format!(
+                    "  {} {} {}\n",
+                    c.kind.as_str(),
+                    c.vhost.clone().unwrap_or_default(),
+                    c.name
+                ));
             }
             if self.undeclared.len() > 20 {
                 out.push_str(&format!("  ... and {} more\n", self.undeclared.len() - 20));
@@ -613,7 +773,9 @@ mod tests {
     fn live() -> Definitions {
         // Captured from RabbitMQ 3.10.8: see tests/fixtures/README.md for the command.
         let raw = include_str!("../../tests/fixtures/rabbitmq-3.10.8/definitions-vhost.json");
-        serde_json::from_str::<RawDefinitions>(raw).unwrap().normalize("probe")
+        serde_json::from_str::<RawDefinitions>(raw)
+            .unwrap()
+            .normalize("probe")
     }
 
     fn managed() -> BTreeSet<String> {
@@ -626,7 +788,9 @@ mod tests {
         let mut d = l.clone();
         // The broker's own defaults are not drift: a classic queue declared with the explicit type.
         for q in &mut d.queues {
-            q.arguments.entry("x-queue-type".into()).or_insert("classic".into());
+            q.arguments
+                .entry("x-queue-type".into())
+                .or_insert("classic".into());
         }
         let plan = diff(&d, &l, &managed(), true);
         assert!(plan.changes.is_empty(), "{:?}", plan.changes);
@@ -637,7 +801,9 @@ mod tests {
     fn a_changed_queue_argument_is_a_replace_with_advice() {
         let l = live();
         let mut d = l.clone();
-        d.queues[0].arguments.insert("x-message-ttl".into(), 1000.into());
+        d.queues[0]
+            .arguments
+            .insert("x-message-ttl".into(), 1000.into());
         let plan = diff(&d, &l, &managed(), false);
         assert_eq!(plan.changes.len(), 1);
         let c = &plan.changes[0];
@@ -670,9 +836,13 @@ mod tests {
     fn policy_changes_are_updates_and_numbers_compare_by_value() {
         let l = live();
         let mut d = l.clone();
-        d.policies[0].definition.insert("max-length".into(), serde_json::json!(5.0));
+        d.policies[0]
+            .definition
+            .insert("max-length".into(), serde_json::json!(5.0));
         assert!(diff(&d, &l, &managed(), true).changes.is_empty());
-        d.policies[0].definition.insert("max-length".into(), 6.into());
+        d.policies[0]
+            .definition
+            .insert("max-length".into(), 6.into());
         let plan = diff(&d, &l, &managed(), true);
         assert_eq!(plan.changes[0].action, Action::Update);
         assert_eq!(describe(&plan.changes[0]), "definition.max-length: 5 -> 6");

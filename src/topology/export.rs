@@ -17,13 +17,21 @@ pub async fn export(api: &ManagementApi, vhosts: Option<BTreeSet<String>>) -> Re
         Some(v) => v,
         None => {
             let all: Vec<serde_json::Value> = api.get("/api/vhosts").await?;
-            all.iter().filter_map(|v| v["name"].as_str().map(String::from)).collect()
+            all.iter()
+                .filter_map(|v| v["name"].as_str().map(String::from))
+                .collect()
         }
     };
     let live = fetch_live(api, &scope).await?;
     for v in &scope {
         if !live.vhosts.iter().any(|l| &l.name == v) {
-            return Err(fail(Code::VhostUnavailable, format!("vhost `{v}` does not exist or user `{}` cannot see it", api.user())));
+            return Err(fail(
+                Code::VhostUnavailable,
+                format!(
+                    "vhost `{v}` does not exist or user `{}` cannot see it",
+                    api.user()
+                ),
+            ));
         }
     }
     Ok(Topology::from_defs(&scoped(live, &scope)))
@@ -47,7 +55,14 @@ fn scoped(mut d: Definitions, scope: &BTreeSet<String>) -> Definitions {
 /// per-vhost export) go to `default_vhost`.
 pub fn convert(file: &str, text: &str, default_vhost: &str) -> Result<Topology> {
     let raw: RawDefinitions = serde_json::from_str(text).map_err(|e| {
-        fail(Code::InvalidInput, format!("{file}:{}:{}: not a RabbitMQ definitions file: {e}", e.line(), e.column()))
+        fail(
+            Code::InvalidInput,
+            format!(
+                "{file}:{}:{}: not a RabbitMQ definitions file: {e}",
+                e.line(),
+                e.column()
+            ),
+        )
     })?;
     Ok(Topology::from_defs(&raw.normalize(default_vhost)))
 }

@@ -22,16 +22,16 @@ pub fn load(paths: &[PathBuf], env: &dyn Fn(&str) -> Option<String>) -> Result<T
             let mut found: Vec<PathBuf> = std::fs::read_dir(p)
                 .with_context(|| format!("reading directory {}", p.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| {
-                    f.extension()
-                        .is_some_and(|x| x == "yaml" || x == "yml")
-                })
+                .filter(|f| f.extension().is_some_and(|x| x == "yaml" || x == "yml"))
                 .collect();
             found.sort();
             if found.is_empty() {
                 return Err(fail(
                     Code::InvalidInput,
-                    format!("{}: no *.yaml or *.yml files in this directory", p.display()),
+                    format!(
+                        "{}: no *.yaml or *.yml files in this directory",
+                        p.display()
+                    ),
                 ));
             }
             files.extend(found);
@@ -93,7 +93,14 @@ fn yaml_error(file: &str, err: &serde_yaml::Error) -> anyhow::Error {
     if let Some(hint) = unknown_field_hint(&message) {
         message = hint;
     }
-    invalid(&Origin { file: file.into(), line, column }, message)
+    invalid(
+        &Origin {
+            file: file.into(),
+            line,
+            column,
+        },
+        message,
+    )
 }
 
 /// For "unknown field `x`, expected one of `a`, `b`", say which valid key is closest.
@@ -174,7 +181,11 @@ pub fn interpolate(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>)
                 continue;
             }
             if c == '$' && chars.get(i + 1) == Some(&'{') {
-                let origin = Origin { file: file.into(), line: index + 1, column: i + 1 };
+                let origin = Origin {
+                    file: file.into(),
+                    line: index + 1,
+                    column: i + 1,
+                };
                 let close = chars[i + 2..]
                     .iter()
                     .position(|&c| c == '}')
@@ -184,10 +195,13 @@ pub fn interpolate(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>)
                     Some((n, d)) => (n, Some(d)),
                     None => (inner.as_str(), None),
                 };
-                let valid_name = !name.is_empty()
-                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                let valid_name =
+                    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                 if !valid_name {
-                    return Err(invalid(&origin, format!("`${{{inner}}}` is not a valid variable reference")));
+                    return Err(invalid(
+                        &origin,
+                        format!("`${{{inner}}}` is not a valid variable reference"),
+                    ));
                 }
                 match (env(name), default) {
                     (Some(v), _) => out.push_str(&v),
@@ -195,7 +209,9 @@ pub fn interpolate(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>)
                     (None, None) => {
                         return Err(invalid(
                             &origin,
-                            format!("environment variable `{name}` is not set (use `${{{name}:-default}}` for a default)"),
+                            format!(
+                                "environment variable `{name}` is not set (use `${{{name}:-default}}` for a default)"
+                            ),
                         ));
                     }
                 }
@@ -252,7 +268,11 @@ fn assign_origins(file: &str, text: &str, t: &mut Topology) {
             Some((line, _)) => (*line, 1),
             None => (1, 1),
         };
-        Origin { file: file.into(), line, column }
+        Origin {
+            file: file.into(),
+            line,
+            column,
+        }
     };
     macro_rules! mark {
         ($field:ident, $name:literal) => {
@@ -292,7 +312,9 @@ pub fn merge(parts: Vec<Topology>) -> Result<Topology> {
     let mut seen: HashMap<String, Origin> = HashMap::new();
     let mut check = |what: String, origin: &Origin| {
         if let Some(first) = seen.get(&what) {
-            errors.push(format!("{origin}: duplicate {what}: first declared at {first}"));
+            errors.push(format!(
+                "{origin}: duplicate {what}: first declared at {first}"
+            ));
         } else {
             seen.insert(what, origin.clone());
         }
@@ -304,19 +326,31 @@ pub fn merge(parts: Vec<Topology>) -> Result<Topology> {
         check(format!("user `{}`", o.name), &o.origin);
     }
     for o in &all.permissions {
-        check(format!("permission of user `{}` in vhost `{}`", o.user, o.vhost), &o.origin);
+        check(
+            format!("permission of user `{}` in vhost `{}`", o.user, o.vhost),
+            &o.origin,
+        );
     }
     for o in &all.topic_permissions {
         check(
-            format!("topic permission of user `{}` on exchange `{}` in vhost `{}`", o.user, o.exchange, o.vhost),
+            format!(
+                "topic permission of user `{}` on exchange `{}` in vhost `{}`",
+                o.user, o.exchange, o.vhost
+            ),
             &o.origin,
         );
     }
     for o in &all.exchanges {
-        check(format!("exchange `{}` in vhost `{}`", o.name, o.vhost), &o.origin);
+        check(
+            format!("exchange `{}` in vhost `{}`", o.name, o.vhost),
+            &o.origin,
+        );
     }
     for o in &all.queues {
-        check(format!("queue `{}` in vhost `{}`", o.name, o.vhost), &o.origin);
+        check(
+            format!("queue `{}` in vhost `{}`", o.name, o.vhost),
+            &o.origin,
+        );
     }
     for o in &all.bindings {
         check(
@@ -333,10 +367,16 @@ pub fn merge(parts: Vec<Topology>) -> Result<Topology> {
         );
     }
     for o in &all.policies {
-        check(format!("policy `{}` in vhost `{}`", o.name, o.vhost), &o.origin);
+        check(
+            format!("policy `{}` in vhost `{}`", o.name, o.vhost),
+            &o.origin,
+        );
     }
     for o in &all.operator_policies {
-        check(format!("operator policy `{}` in vhost `{}`", o.name, o.vhost), &o.origin);
+        check(
+            format!("operator policy `{}` in vhost `{}`", o.name, o.vhost),
+            &o.origin,
+        );
     }
     errors.extend(validate(&all));
     if errors.is_empty() {
@@ -402,7 +442,10 @@ fn validate(t: &Topology) -> Vec<String> {
     for p in t.policies.iter().chain(&t.operator_policies) {
         empty("policy", &p.name, &p.origin, &mut errors);
         if p.definition.is_empty() {
-            errors.push(format!("{}: policy `{}` has an empty definition", p.origin, p.name));
+            errors.push(format!(
+                "{}: policy `{}` has an empty definition",
+                p.origin, p.name
+            ));
         }
     }
     errors
@@ -418,7 +461,9 @@ mod tests {
     }
 
     fn err(text: &str) -> String {
-        let e = parse("t.yaml", text, &no_env).and_then(|t| merge(vec![t])).unwrap_err();
+        let e = parse("t.yaml", text, &no_env)
+            .and_then(|t| merge(vec![t]))
+            .unwrap_err();
         assert_eq!(code_of(&e), Code::InvalidInput);
         format!("{e:#}")
     }
@@ -447,15 +492,30 @@ mod tests {
     #[test]
     fn duplicates_name_both_places() {
         let a = parse("a.yaml", "queues:\n  - name: q\n", &no_env).unwrap();
-        let b = parse("b.yaml", "# x\nqueues:\n  - name: other\n  - name: q\n", &no_env).unwrap();
+        let b = parse(
+            "b.yaml",
+            "# x\nqueues:\n  - name: other\n  - name: q\n",
+            &no_env,
+        )
+        .unwrap();
         let e = format!("{:#}", merge(vec![a, b]).unwrap_err());
-        assert!(e.contains("b.yaml:4:5: duplicate queue `q` in vhost `/`: first declared at a.yaml:2:5"), "{e}");
+        assert!(
+            e.contains(
+                "b.yaml:4:5: duplicate queue `q` in vhost `/`: first declared at a.yaml:2:5"
+            ),
+            "{e}"
+        );
     }
 
     #[test]
     fn variables_are_interpolated_with_defaults() {
         let env = |k: &str| (k == "VH").then(|| "orders".to_string());
-        let t = parse("t.yaml", "queues:\n  - name: ${Q:-work}\n    vhost: ${VH}\n", &env).unwrap();
+        let t = parse(
+            "t.yaml",
+            "queues:\n  - name: ${Q:-work}\n    vhost: ${VH}\n",
+            &env,
+        )
+        .unwrap();
         assert_eq!(t.queues[0].name, "work");
         assert_eq!(t.queues[0].vhost, "orders");
         let t = parse("t.yaml", "queues:\n  - name: a$${b}\n", &env).unwrap();

@@ -553,10 +553,7 @@ impl Topology {
                 .map(|v| Vhost {
                     name: v.name.clone(),
                     description: v.description.clone().filter(|s| !s.is_empty()),
-                    default_queue_type: v
-                        .default_queue_type
-                        .as_deref()
-                        .and_then(QueueType::parse),
+                    default_queue_type: v.default_queue_type.as_deref().and_then(QueueType::parse),
                     limits: v.limits.as_ref().filter(|l| !l.is_empty()).map(|l| Limits {
                         max_connections: l.get("max-connections").copied(),
                         max_queues: l.get("max-queues").copied(),
