@@ -199,19 +199,19 @@ pub fn resolve_passwords(
 ) -> Result<HashMap<String, String>> {
     let mut out = HashMap::new();
     for c in &plan.changes {
-        if let (Action::Create, Some(Object::User(u))) = (c.action, &c.desired) {
-            if let Some(var) = &u.password_env {
-                let value = env(var).filter(|v| !v.is_empty()).ok_or_else(|| {
-                    fail(
-                        Code::InvalidInput,
-                        format!(
-                            "user `{}`: environment variable `{var}` (password_env) is not set",
-                            u.name
-                        ),
-                    )
-                })?;
-                out.insert(u.name.clone(), value);
-            }
+        if let (Action::Create, Some(Object::User(u))) = (c.action, &c.desired)
+            && let Some(var) = &u.password_env
+        {
+            let value = env(var).filter(|v| !v.is_empty()).ok_or_else(|| {
+                fail(
+                    Code::InvalidInput,
+                    format!(
+                        "user `{}`: environment variable `{var}` (password_env) is not set",
+                        u.name
+                    ),
+                )
+            })?;
+            out.insert(u.name.clone(), value);
         }
     }
     Ok(out)
@@ -477,20 +477,19 @@ async fn delete_binding(api: &ManagementApi, b: &super::defs::BindingDef) -> Res
             serde_json::from_value(found["arguments"].clone()).unwrap_or_default();
         if found["routing_key"].as_str() == Some(b.routing_key.as_str())
             && super::diff::same(&json!(args), &json!(b.arguments))
+            && let Some(key) = found["properties_key"].as_str()
         {
-            if let Some(key) = found["properties_key"].as_str() {
-                api.delete(&api_path(&[
-                    "bindings",
-                    &b.vhost,
-                    "e",
-                    &b.source,
-                    kind,
-                    &b.destination,
-                    key,
-                ]))
-                .await
-                .with_context(|| format!("deleting binding {}", super::diff::binding_name(b)))?;
-            }
+            api.delete(&api_path(&[
+                "bindings",
+                &b.vhost,
+                "e",
+                &b.source,
+                kind,
+                &b.destination,
+                key,
+            ]))
+            .await
+            .with_context(|| format!("deleting binding {}", super::diff::binding_name(b)))?;
         }
     }
     Ok(())

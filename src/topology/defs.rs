@@ -320,12 +320,12 @@ impl RawDefinitions {
 pub fn import_body(d: &Definitions) -> Value {
     let mut parameters = Vec::new();
     for v in &d.vhosts {
-        if let Some(l) = &v.limits {
-            if !l.is_empty() {
-                parameters.push(serde_json::json!({
-                    "vhost": v.vhost_name(), "component": "vhost-limits", "name": "limits", "value": l
-                }));
-            }
+        if let Some(l) = &v.limits
+            && !l.is_empty()
+        {
+            parameters.push(serde_json::json!({
+                "vhost": v.vhost_name(), "component": "vhost-limits", "name": "limits", "value": l
+            }));
         }
     }
     for p in &d.operator_policies {

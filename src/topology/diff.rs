@@ -295,15 +295,15 @@ pub fn diff(
                     Value::from(t)
                 };
                 field(&mut f, "tags", sorted(&l.tags), sorted(&u.tags));
-                if let Some(h) = &u.password_hash {
-                    if l.password_hash.as_deref() != Some(h) {
-                        // The hashes themselves are credentials: never print them.
-                        f.push(FieldChange {
-                            field: "password_hash".into(),
-                            from: "(hidden)".into(),
-                            to: "(hidden)".into(),
-                        });
-                    }
+                if let Some(h) = &u.password_hash
+                    && l.password_hash.as_deref() != Some(h)
+                {
+                    // The hashes themselves are credentials: never print them.
+                    f.push(FieldChange {
+                        field: "password_hash".into(),
+                        from: "(hidden)".into(),
+                        to: "(hidden)".into(),
+                    });
                 }
                 if !f.is_empty() {
                     let mut c = Change::new(Action::Update, Kind::User, None, u.name.clone());

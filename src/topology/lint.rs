@@ -280,29 +280,29 @@ pub fn lint(t: &Topology) -> Report {
     }
 
     for e in &t.exchanges {
-        if let Some(ae) = &e.alternate_exchange {
-            if !exchange_known(&e.vhost, ae) {
-                r.push(
-                    "alternate-exchange-unknown",
-                    &e.origin,
-                    format!("exchange {} in vhost {}", e.name, e.vhost),
-                    format!("alternate exchange `{ae}` is not declared"),
-                );
-            }
+        if let Some(ae) = &e.alternate_exchange
+            && !exchange_known(&e.vhost, ae)
+        {
+            r.push(
+                "alternate-exchange-unknown",
+                &e.origin,
+                format!("exchange {} in vhost {}", e.name, e.vhost),
+                format!("alternate exchange `{ae}` is not declared"),
+            );
         }
     }
 
     for p in t.policies.iter().chain(&t.operator_policies) {
         let what = format!("policy {} in vhost {}", p.name, p.vhost);
-        if let Some(Value::String(d)) = p.definition.get("dead-letter-exchange") {
-            if !exchange_known(&p.vhost, d) {
-                r.push(
-                    "dlx-unknown-exchange",
-                    &p.origin,
-                    what.clone(),
-                    format!("dead-letter exchange `{d}` is not declared"),
-                );
-            }
+        if let Some(Value::String(d)) = p.definition.get("dead-letter-exchange")
+            && !exchange_known(&p.vhost, d)
+        {
+            r.push(
+                "dlx-unknown-exchange",
+                &p.origin,
+                what.clone(),
+                format!("dead-letter exchange `{d}` is not declared"),
+            );
         }
         if p.definition.keys().any(|k| k.starts_with("ha-")) {
             r.push("ha-mirroring-policy", &p.origin, what.clone(), "classic queue mirroring (ha-*) is deprecated and gone in RabbitMQ 4.0: use quorum queues".into());
@@ -324,15 +324,16 @@ pub fn lint(t: &Topology) -> Report {
         let has =
             |arg: &str, policy_key: &str| args.contains_key(arg) || effective.contains(policy_key);
 
-        if let Some(d) = &q.dead_letter_exchange {
-            if !d.is_empty() && !exchange_known(&q.vhost, d) {
-                r.push(
-                    "dlx-unknown-exchange",
-                    &q.origin,
-                    what.clone(),
-                    format!("dead-letter exchange `{d}` is not declared"),
-                );
-            }
+        if let Some(d) = &q.dead_letter_exchange
+            && !d.is_empty()
+            && !exchange_known(&q.vhost, d)
+        {
+            r.push(
+                "dlx-unknown-exchange",
+                &q.origin,
+                what.clone(),
+                format!("dead-letter exchange `{d}` is not declared"),
+            );
         }
         if q.kind != QueueType::Classic && (q.exclusive || q.auto_delete || !q.durable) {
             r.push(
@@ -440,7 +441,7 @@ pub fn lint(t: &Topology) -> Report {
         }
     }
 
-    r.findings.sort_by(|a, b| a.severity.cmp(&b.severity));
+    r.findings.sort_by_key(|f| f.severity);
     r.errors = r
         .findings
         .iter()

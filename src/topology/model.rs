@@ -312,14 +312,15 @@ impl Queue {
                 "x-expires" => value.as_u64().map(|n| q.expires = Some(n)),
                 "x-max-length" => value.as_u64().map(|n| q.max_length = Some(n)),
                 "x-max-length-bytes" => value.as_u64().map(|n| q.max_length_bytes = Some(n)),
-                "x-overflow" => match value.as_str() {
-                    Some("drop-head") => Some(q.overflow = Some(Overflow::DropHead)),
-                    Some("reject-publish") => Some(q.overflow = Some(Overflow::RejectPublish)),
-                    Some("reject-publish-dlx") => {
-                        Some(q.overflow = Some(Overflow::RejectPublishDlx))
-                    }
-                    _ => None,
-                },
+                "x-overflow" => {
+                    let parsed = match value.as_str() {
+                        Some("drop-head") => Some(Overflow::DropHead),
+                        Some("reject-publish") => Some(Overflow::RejectPublish),
+                        Some("reject-publish-dlx") => Some(Overflow::RejectPublishDlx),
+                        _ => None,
+                    };
+                    parsed.map(|o| q.overflow = Some(o))
+                }
                 "x-delivery-limit" => value.as_u64().map(|n| q.delivery_limit = Some(n)),
                 "x-single-active-consumer" => {
                     value.as_bool().map(|b| q.single_active_consumer = Some(b))
