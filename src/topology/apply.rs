@@ -15,6 +15,8 @@ use crate::broker::http::{ManagementApi, api_path};
 use crate::broker::settings::Settings;
 use crate::exit::{Code, fail};
 
+const BULK_IMPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(900);
+
 /// Live state of the given vhosts (those that exist), plus every user, permission and topic
 /// permission (filtered by the caller). One definitions request per vhost.
 pub async fn fetch_live(api: &ManagementApi, vhosts: &BTreeSet<String>) -> Result<Definitions> {
@@ -373,9 +375,11 @@ pub async fn execute(
             bulk.policies.len(),
             bulk.operator_policies.len()
         );
-        api.post("/api/definitions", &import_body(&bulk))
+        // The broker answers when the whole import is done: minutes for tens of thousands of
+        // objects on a busy node. If this still times out, the import may go on regardless.
+        api.post_slow("/api/definitions", &import_body(&bulk), BULK_IMPORT_TIMEOUT)
             .await
-            .context("bulk import (POST /api/definitions)")?;
+            .context("bulk import (POST /api/definitions); if it timed out, the broker may still be importing: run plan again to see")?;
     }
 
     // 4. deletions (only present with --prune), bindings first.

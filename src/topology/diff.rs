@@ -208,398 +208,351 @@ fn binding_key(b: &BindingDef) -> String {
 
 /// Compare `desired` with `live`. `managed` vhosts are those whose undeclared objects are
 /// listed (and pruned on request); permissions are only pruned for users the files declare.
+/// How one kind of object is keyed, named, compared and wrapped, for [`keyed`].
+struct Spec<'a, T> {
+    kind: Kind,
+    key: &'a dyn Fn(&T) -> String,
+    vhost: &'a dyn Fn(&T) -> Option<String>,
+    name: &'a dyn Fn(&T) -> String,
+    wrap: &'a dyn Fn(&T) -> Object,
+    /// The differing fields of (live, desired).
+    compare: &'a dyn Fn(&T, &T) -> Vec<FieldChange>,
+    /// What a difference means: update, or replace for properties fixed at declaration.
+    on_change: Action,
+    /// Whether an undeclared live object is ours to list (and prune).
+    prunable: &'a dyn Fn(&T) -> bool,
+}
+
+/// Diff one kind of object: create what is missing, update or replace what differs, and
+/// list undeclared live objects.
+fn keyed<T>(desired: &[T], live: &[T], spec: &Spec<T>, plan: &mut Plan) {
+    let live_by_key: HashMap<String, &T> = live.iter().map(|l| ((spec.key)(l), l)).collect();
+    let mut wanted = BTreeSet::new();
+    for d in desired {
+        let key = (spec.key)(d);
+        let vhost = (spec.vhost)(d);
+        let change = match live_by_key.get(&key) {
+            None => Some(Change::new(
+                Action::Create,
+                spec.kind,
+                vhost.as_deref(),
+                (spec.name)(d),
+            )),
+            Some(l) => {
+                let fields = (spec.compare)(l, d);
+                (!fields.is_empty()).then(|| {
+                    let mut c =
+                        Change::new(spec.on_change, spec.kind, vhost.as_deref(), (spec.name)(d));
+                    c.fields = fields;
+                    c.live = Some((spec.wrap)(l));
+                    c
+                })
+            }
+        };
+        if let Some(mut c) = change {
+            c.desired = Some((spec.wrap)(d));
+            plan.changes.push(c);
+        }
+        wanted.insert(key);
+    }
+    for l in live {
+        if (spec.prunable)(l) && !wanted.contains(&(spec.key)(l)) {
+            let mut c = Change::new(
+                Action::Delete,
+                spec.kind,
+                (spec.vhost)(l).as_deref(),
+                (spec.name)(l),
+            );
+            c.live = Some((spec.wrap)(l));
+            plan.undeclared.push(c);
+        }
+    }
+}
+
+fn compare_with(f: impl Fn(&mut Vec<FieldChange>)) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    f(&mut out);
+    out
+}
+
+fn sorted(tags: &[String]) -> Value {
+    let mut t = tags.to_vec();
+    t.sort();
+    Value::from(t)
+}
+
+/// Compare `desired` with `live`. `managed` vhosts are those whose undeclared objects are
+/// listed (and pruned on request); permissions are only pruned for users the files declare.
+/// Vhosts and users are created or updated, never deleted.
 pub fn diff(
     desired: &Definitions,
     live: &Definitions,
     managed: &BTreeSet<String>,
     prune: bool,
 ) -> Plan {
-    let mut changes = Vec::new();
-    let mut undeclared = Vec::new();
+    let mut plan = Plan::default();
     let declared_users: BTreeSet<&str> = desired.users.iter().map(|u| u.name.as_str()).collect();
-
-    // vhosts: created or updated, never deleted.
-    let live_vhosts: HashMap<&str, &VhostDef> =
-        live.vhosts.iter().map(|v| (v.name.as_str(), v)).collect();
-    for v in &desired.vhosts {
-        match live_vhosts.get(v.name.as_str()) {
-            None => {
-                let mut c = Change::new(Action::Create, Kind::Vhost, None, v.name.clone());
-                c.desired = Some(Object::Vhost(v.clone()));
-                changes.push(c);
-            }
-            Some(l) => {
-                let mut f = Vec::new();
-                if let Some(d) = &v.description {
-                    field(
-                        &mut f,
-                        "description",
-                        l.description.clone().unwrap_or_default().into(),
-                        d.clone().into(),
-                    );
-                }
-                if let Some(d) = &v.default_queue_type {
-                    // A vhost without a default queue type makes classic queues.
-                    let current = l
-                        .default_queue_type
-                        .clone()
-                        .unwrap_or_else(|| "classic".into());
-                    field(
-                        &mut f,
-                        "default_queue_type",
-                        current.into(),
-                        d.clone().into(),
-                    );
-                }
-                if let Some(d) = &v.limits {
-                    let empty = Default::default();
-                    let live_limits = l.limits.as_ref().unwrap_or(&empty);
-                    for k in ["max-connections", "max-queues"] {
-                        field(
-                            &mut f,
-                            &format!("limits.{k}"),
-                            json_opt(live_limits.get(k)),
-                            json_opt(d.get(k)),
-                        );
-                    }
-                }
-                if !f.is_empty() {
-                    let mut c = Change::new(Action::Update, Kind::Vhost, None, v.name.clone());
-                    if f.iter().any(|f| f.field == "default_queue_type") {
-                        c.note = Some("RabbitMQ 3.x sets a vhost's default queue type only when it is created; 4.x can change it".into());
-                    }
-                    c.fields = f;
-                    c.desired = Some(Object::Vhost(v.clone()));
-                    c.live = Some(Object::Vhost((*l).clone()));
-                    changes.push(c);
-                }
-            }
-        }
-    }
-
-    // users: created or updated, never deleted (they are global, not part of a vhost).
-    let live_users: HashMap<&str, &UserDef> =
-        live.users.iter().map(|u| (u.name.as_str(), u)).collect();
-    for u in &desired.users {
-        match live_users.get(u.name.as_str()) {
-            None => {
-                let mut c = Change::new(Action::Create, Kind::User, None, u.name.clone());
-                c.desired = Some(Object::User(u.clone()));
-                changes.push(c);
-            }
-            Some(l) => {
-                let mut f = Vec::new();
-                let sorted = |t: &[String]| {
-                    let mut t = t.to_vec();
-                    t.sort();
-                    Value::from(t)
-                };
-                field(&mut f, "tags", sorted(&l.tags), sorted(&u.tags));
-                if let Some(h) = &u.password_hash
-                    && l.password_hash.as_deref() != Some(h)
-                {
-                    // The hashes themselves are credentials: never print them.
-                    f.push(FieldChange {
-                        field: "password_hash".into(),
-                        from: "(hidden)".into(),
-                        to: "(hidden)".into(),
-                    });
-                }
-                if !f.is_empty() {
-                    let mut c = Change::new(Action::Update, Kind::User, None, u.name.clone());
-                    c.fields = f;
-                    c.desired = Some(Object::User(u.clone()));
-                    changes.push(c);
-                }
-            }
-        }
-    }
-
     let in_scope = |vhost: &str| managed.contains(vhost);
 
-    // permissions
-    let live_perms: HashMap<(&str, &str), &PermissionDef> = live
-        .permissions
-        .iter()
-        .map(|p| ((p.vhost.as_str(), p.user.as_str()), p))
-        .collect();
-    let mut wanted = BTreeSet::new();
-    for p in &desired.permissions {
-        wanted.insert((p.vhost.as_str(), p.user.as_str()));
-        let name = p.user.clone();
-        match live_perms.get(&(p.vhost.as_str(), p.user.as_str())) {
-            None => {
-                let mut c = Change::new(Action::Create, Kind::Permission, Some(&p.vhost), name);
-                c.desired = Some(Object::Permission(p.clone()));
-                changes.push(c);
-            }
-            Some(l) => {
-                let mut f = Vec::new();
-                field(
-                    &mut f,
-                    "configure",
-                    l.configure.clone().into(),
-                    p.configure.clone().into(),
-                );
-                field(
-                    &mut f,
-                    "write",
-                    l.write.clone().into(),
-                    p.write.clone().into(),
-                );
-                field(&mut f, "read", l.read.clone().into(), p.read.clone().into());
-                if !f.is_empty() {
-                    let mut c = Change::new(Action::Update, Kind::Permission, Some(&p.vhost), name);
-                    c.fields = f;
-                    c.desired = Some(Object::Permission(p.clone()));
-                    changes.push(c);
-                }
-            }
-        }
-    }
-    for l in &live.permissions {
-        if in_scope(&l.vhost)
-            && declared_users.contains(l.user.as_str())
-            && !wanted.contains(&(l.vhost.as_str(), l.user.as_str()))
-        {
-            let mut c = Change::new(
-                Action::Delete,
-                Kind::Permission,
-                Some(&l.vhost),
-                l.user.clone(),
-            );
-            c.live = Some(Object::Permission(l.clone()));
-            undeclared.push(c);
+    keyed(
+        &desired.vhosts,
+        &live.vhosts,
+        &Spec {
+            kind: Kind::Vhost,
+            key: &|v: &VhostDef| v.name.clone(),
+            vhost: &|_| None,
+            name: &|v| v.name.clone(),
+            wrap: &|v| Object::Vhost(v.clone()),
+            compare: &|l, d| {
+                compare_with(|f| {
+                    if let Some(desc) = &d.description {
+                        field(
+                            f,
+                            "description",
+                            l.description.clone().unwrap_or_default().into(),
+                            desc.clone().into(),
+                        );
+                    }
+                    if let Some(t) = &d.default_queue_type {
+                        // A vhost without a default queue type makes classic queues.
+                        let current = l
+                            .default_queue_type
+                            .clone()
+                            .unwrap_or_else(|| "classic".into());
+                        field(f, "default_queue_type", current.into(), t.clone().into());
+                    }
+                    if let Some(limits) = &d.limits {
+                        let empty = Default::default();
+                        let live_limits = l.limits.as_ref().unwrap_or(&empty);
+                        for k in ["max-connections", "max-queues"] {
+                            field(
+                                f,
+                                &format!("limits.{k}"),
+                                json_opt(live_limits.get(k)),
+                                json_opt(limits.get(k)),
+                            );
+                        }
+                    }
+                })
+            },
+            on_change: Action::Update,
+            prunable: &|_| false,
+        },
+        &mut plan,
+    );
+    for c in &mut plan.changes {
+        if c.fields.iter().any(|f| f.field == "default_queue_type") {
+            c.note = Some("RabbitMQ 3.x sets a vhost's default queue type only when it is created; 4.x can change it".into());
         }
     }
 
-    // topic permissions
-    let live_tp: HashMap<(&str, &str, &str), &TopicPermissionDef> = live
-        .topic_permissions
-        .iter()
-        .map(|p| ((p.vhost.as_str(), p.user.as_str(), p.exchange.as_str()), p))
-        .collect();
-    let mut wanted = BTreeSet::new();
-    for p in &desired.topic_permissions {
-        let key = (p.vhost.as_str(), p.user.as_str(), p.exchange.as_str());
-        wanted.insert(key);
-        let name = format!("{} on {}", p.user, p.exchange);
-        match live_tp.get(&key) {
-            None => {
-                let mut c =
-                    Change::new(Action::Create, Kind::TopicPermission, Some(&p.vhost), name);
-                c.desired = Some(Object::TopicPermission(p.clone()));
-                changes.push(c);
-            }
-            Some(l) => {
-                let mut f = Vec::new();
-                field(
-                    &mut f,
-                    "write",
-                    l.write.clone().into(),
-                    p.write.clone().into(),
-                );
-                field(&mut f, "read", l.read.clone().into(), p.read.clone().into());
-                if !f.is_empty() {
-                    let mut c =
-                        Change::new(Action::Update, Kind::TopicPermission, Some(&p.vhost), name);
-                    c.fields = f;
-                    c.desired = Some(Object::TopicPermission(p.clone()));
-                    changes.push(c);
-                }
-            }
-        }
-    }
-    for l in &live.topic_permissions {
-        let key = (l.vhost.as_str(), l.user.as_str(), l.exchange.as_str());
-        if in_scope(&l.vhost) && declared_users.contains(l.user.as_str()) && !wanted.contains(&key)
-        {
-            let mut c = Change::new(
-                Action::Delete,
-                Kind::TopicPermission,
-                Some(&l.vhost),
-                format!("{} on {}", l.user, l.exchange),
-            );
-            c.live = Some(Object::TopicPermission(l.clone()));
-            undeclared.push(c);
-        }
-    }
+    keyed(
+        &desired.users,
+        &live.users,
+        &Spec {
+            kind: Kind::User,
+            key: &|u: &UserDef| u.name.clone(),
+            vhost: &|_| None,
+            name: &|u| u.name.clone(),
+            wrap: &|u| Object::User(u.clone()),
+            compare: &|l, d| {
+                compare_with(|f| {
+                    field(f, "tags", sorted(&l.tags), sorted(&d.tags));
+                    if let Some(h) = &d.password_hash
+                        && l.password_hash.as_deref() != Some(h)
+                    {
+                        // The hashes themselves are credentials: never print them.
+                        field(
+                            f,
+                            "password_hash",
+                            "(hidden)".into(),
+                            "(hidden, changed)".into(),
+                        );
+                    }
+                })
+            },
+            on_change: Action::Update,
+            prunable: &|_| false,
+        },
+        &mut plan,
+    );
 
-    // exchanges: every property is fixed at declaration, so a difference is a replace.
-    let live_ex: HashMap<(&str, &str), &ExchangeDef> = live
-        .exchanges
-        .iter()
-        .map(|e| ((e.vhost.as_str(), e.name.as_str()), e))
-        .collect();
-    let mut wanted = BTreeSet::new();
-    for e in &desired.exchanges {
-        wanted.insert((e.vhost.as_str(), e.name.as_str()));
-        match live_ex.get(&(e.vhost.as_str(), e.name.as_str())) {
-            None => {
-                let mut c = Change::new(
-                    Action::Create,
-                    Kind::Exchange,
-                    Some(&e.vhost),
-                    e.name.clone(),
-                );
-                c.desired = Some(Object::Exchange(e.clone()));
-                changes.push(c);
-            }
-            Some(l) => {
-                let mut f = Vec::new();
-                field(&mut f, "type", l.kind.clone().into(), e.kind.clone().into());
-                field(&mut f, "durable", l.durable.into(), e.durable.into());
-                field(
-                    &mut f,
-                    "auto_delete",
-                    l.auto_delete.into(),
-                    e.auto_delete.into(),
-                );
-                field(&mut f, "internal", l.internal.into(), e.internal.into());
-                map_fields(&mut f, "arguments", &l.arguments, &e.arguments);
-                if !f.is_empty() {
-                    let mut c = Change::new(
-                        Action::Replace,
-                        Kind::Exchange,
-                        Some(&e.vhost),
-                        e.name.clone(),
+    keyed(
+        &desired.permissions,
+        &live.permissions,
+        &Spec {
+            kind: Kind::Permission,
+            key: &|p: &PermissionDef| format!("{}\u{0}{}", p.vhost, p.user),
+            vhost: &|p| Some(p.vhost.clone()),
+            name: &|p| p.user.clone(),
+            wrap: &|p| Object::Permission(p.clone()),
+            compare: &|l, d| {
+                compare_with(|f| {
+                    field(
+                        f,
+                        "configure",
+                        l.configure.clone().into(),
+                        d.configure.clone().into(),
                     );
-                    c.fields = f;
-                    c.desired = Some(Object::Exchange(e.clone()));
-                    c.live = Some(Object::Exchange((*l).clone()));
-                    changes.push(c);
-                }
-            }
-        }
-    }
-    for l in &live.exchanges {
-        if in_scope(&l.vhost)
-            && !super::defs::is_builtin_exchange(&l.name)
-            && !wanted.contains(&(l.vhost.as_str(), l.name.as_str()))
-        {
-            let mut c = Change::new(
-                Action::Delete,
-                Kind::Exchange,
-                Some(&l.vhost),
-                l.name.clone(),
-            );
-            c.live = Some(Object::Exchange(l.clone()));
-            undeclared.push(c);
-        }
-    }
-
-    // queues: type, durability and arguments are fixed at declaration: a difference is a replace.
-    let live_q: HashMap<(&str, &str), &QueueDef> = live
-        .queues
-        .iter()
-        .map(|q| ((q.vhost.as_str(), q.name.as_str()), q))
-        .collect();
-    let mut wanted = BTreeSet::new();
-    for q in &desired.queues {
-        wanted.insert((q.vhost.as_str(), q.name.as_str()));
-        match live_q.get(&(q.vhost.as_str(), q.name.as_str())) {
-            None => {
-                let mut c =
-                    Change::new(Action::Create, Kind::Queue, Some(&q.vhost), q.name.clone());
-                c.desired = Some(Object::Queue(q.clone()));
-                changes.push(c);
-            }
-            Some(l) => {
-                let mut f = Vec::new();
-                field(&mut f, "type", l.kind().into(), q.kind().into());
-                field(&mut f, "durable", l.durable.into(), q.durable.into());
-                field(
-                    &mut f,
-                    "auto_delete",
-                    l.auto_delete.into(),
-                    q.auto_delete.into(),
-                );
-                let strip = |a: &Arguments| {
-                    let mut a = a.clone();
-                    a.remove("x-queue-type");
-                    a
-                };
-                map_fields(
-                    &mut f,
-                    "arguments",
-                    &strip(&l.arguments),
-                    &strip(&q.arguments),
-                );
-                if !f.is_empty() {
-                    let mut c =
-                        Change::new(Action::Replace, Kind::Queue, Some(&q.vhost), q.name.clone());
-                    c.note = policy_advice(&f);
-                    c.fields = f;
-                    c.desired = Some(Object::Queue(q.clone()));
-                    c.live = Some(Object::Queue((*l).clone()));
-                    changes.push(c);
-                }
-            }
-        }
-    }
-    for l in &live.queues {
-        if in_scope(&l.vhost) && !wanted.contains(&(l.vhost.as_str(), l.name.as_str())) {
-            let mut c = Change::new(Action::Delete, Kind::Queue, Some(&l.vhost), l.name.clone());
-            c.live = Some(Object::Queue(l.clone()));
-            undeclared.push(c);
-        }
-    }
-
-    // bindings: an identity, nothing to update.
-    let live_b: HashMap<String, &BindingDef> =
-        live.bindings.iter().map(|b| (binding_key(b), b)).collect();
-    let mut wanted = BTreeSet::new();
-    for b in &desired.bindings {
-        let key = binding_key(b);
-        if !live_b.contains_key(&key) {
-            let mut c = Change::new(
-                Action::Create,
-                Kind::Binding,
-                Some(&b.vhost),
-                binding_name(b),
-            );
-            c.desired = Some(Object::Binding(b.clone()));
-            changes.push(c);
-        }
-        wanted.insert(key);
-    }
-    for l in &live.bindings {
-        if in_scope(&l.vhost) && !wanted.contains(&binding_key(l)) {
-            let mut c = Change::new(
-                Action::Delete,
-                Kind::Binding,
-                Some(&l.vhost),
-                binding_name(l),
-            );
-            c.live = Some(Object::Binding(l.clone()));
-            undeclared.push(c);
-        }
-    }
-
-    policies(
-        &desired.policies,
-        &live.policies,
-        Kind::Policy,
-        managed,
-        &mut changes,
-        &mut undeclared,
+                    field(f, "write", l.write.clone().into(), d.write.clone().into());
+                    field(f, "read", l.read.clone().into(), d.read.clone().into());
+                })
+            },
+            on_change: Action::Update,
+            prunable: &|p| in_scope(&p.vhost) && declared_users.contains(p.user.as_str()),
+        },
+        &mut plan,
     );
-    policies(
-        &desired.operator_policies,
-        &live.operator_policies,
-        Kind::OperatorPolicy,
-        managed,
-        &mut changes,
-        &mut undeclared,
+
+    keyed(
+        &desired.topic_permissions,
+        &live.topic_permissions,
+        &Spec {
+            kind: Kind::TopicPermission,
+            key: &|p: &TopicPermissionDef| format!("{}\u{0}{}\u{0}{}", p.vhost, p.user, p.exchange),
+            vhost: &|p| Some(p.vhost.clone()),
+            name: &|p| format!("{} on {}", p.user, p.exchange),
+            wrap: &|p| Object::TopicPermission(p.clone()),
+            compare: &|l, d| {
+                compare_with(|f| {
+                    field(f, "write", l.write.clone().into(), d.write.clone().into());
+                    field(f, "read", l.read.clone().into(), d.read.clone().into());
+                })
+            },
+            on_change: Action::Update,
+            prunable: &|p| in_scope(&p.vhost) && declared_users.contains(p.user.as_str()),
+        },
+        &mut plan,
     );
+
+    // Exchange properties are fixed at declaration, so a difference is a replace.
+    keyed(
+        &desired.exchanges,
+        &live.exchanges,
+        &Spec {
+            kind: Kind::Exchange,
+            key: &|e: &ExchangeDef| format!("{}\u{0}{}", e.vhost, e.name),
+            vhost: &|e| Some(e.vhost.clone()),
+            name: &|e| e.name.clone(),
+            wrap: &|e| Object::Exchange(e.clone()),
+            compare: &|l, d| {
+                compare_with(|f| {
+                    field(f, "type", l.kind.clone().into(), d.kind.clone().into());
+                    field(f, "durable", l.durable.into(), d.durable.into());
+                    field(f, "auto_delete", l.auto_delete.into(), d.auto_delete.into());
+                    field(f, "internal", l.internal.into(), d.internal.into());
+                    map_fields(f, "arguments", &l.arguments, &d.arguments);
+                })
+            },
+            on_change: Action::Replace,
+            prunable: &|e| in_scope(&e.vhost) && !super::defs::is_builtin_exchange(&e.name),
+        },
+        &mut plan,
+    );
+
+    // So are a queue's type, durability and arguments.
+    let strip = |a: &Arguments| {
+        let mut a = a.clone();
+        a.remove("x-queue-type");
+        a
+    };
+    let first_queue_change = plan.changes.len();
+    keyed(
+        &desired.queues,
+        &live.queues,
+        &Spec {
+            kind: Kind::Queue,
+            key: &|q: &QueueDef| format!("{}\u{0}{}", q.vhost, q.name),
+            vhost: &|q| Some(q.vhost.clone()),
+            name: &|q| q.name.clone(),
+            wrap: &|q| Object::Queue(q.clone()),
+            compare: &|l, d| {
+                compare_with(|f| {
+                    field(f, "type", l.kind().into(), d.kind().into());
+                    field(f, "durable", l.durable.into(), d.durable.into());
+                    field(f, "auto_delete", l.auto_delete.into(), d.auto_delete.into());
+                    map_fields(f, "arguments", &strip(&l.arguments), &strip(&d.arguments));
+                })
+            },
+            on_change: Action::Replace,
+            prunable: &|q| in_scope(&q.vhost),
+        },
+        &mut plan,
+    );
+    for c in &mut plan.changes[first_queue_change..] {
+        if c.action == Action::Replace {
+            c.note = policy_advice(&c.fields);
+        }
+    }
+
+    // A binding is an identity: nothing to update.
+    keyed(
+        &desired.bindings,
+        &live.bindings,
+        &Spec {
+            kind: Kind::Binding,
+            key: &binding_key,
+            vhost: &|b| Some(b.vhost.clone()),
+            name: &binding_name,
+            wrap: &|b| Object::Binding(b.clone()),
+            compare: &|_, _| Vec::new(),
+            on_change: Action::Update,
+            prunable: &|b| in_scope(&b.vhost),
+        },
+        &mut plan,
+    );
+
+    for (kind, desired, live) in [
+        (Kind::Policy, &desired.policies, &live.policies),
+        (
+            Kind::OperatorPolicy,
+            &desired.operator_policies,
+            &live.operator_policies,
+        ),
+    ] {
+        let wrap = move |p: &PolicyDef| match kind {
+            Kind::OperatorPolicy => Object::OperatorPolicy(p.clone()),
+            _ => Object::Policy(p.clone()),
+        };
+        keyed(
+            desired,
+            live,
+            &Spec {
+                kind,
+                key: &|p: &PolicyDef| format!("{}\u{0}{}", p.vhost, p.name),
+                vhost: &|p| Some(p.vhost.clone()),
+                name: &|p| p.name.clone(),
+                wrap: &wrap,
+                compare: &|l, d| {
+                    compare_with(|f| {
+                        field(
+                            f,
+                            "pattern",
+                            l.pattern.clone().into(),
+                            d.pattern.clone().into(),
+                        );
+                        field(
+                            f,
+                            "apply_to",
+                            l.apply_to.clone().into(),
+                            d.apply_to.clone().into(),
+                        );
+                        field(f, "priority", l.priority.into(), d.priority.into());
+                        map_fields(f, "definition", &l.definition, &d.definition);
+                    })
+                },
+                on_change: Action::Update,
+                prunable: &|p| in_scope(&p.vhost),
+            },
+            &mut plan,
+        );
+    }
 
     if prune {
-        changes.append(&mut undeclared);
+        let mut undeclared = std::mem::take(&mut plan.undeclared);
+        plan.changes.append(&mut undeclared);
     }
-    Plan {
-        changes,
-        undeclared,
-    }
+    plan
 }
 
 fn json_opt(v: Option<&i64>) -> Value {
@@ -626,68 +579,6 @@ fn policy_advice(fields: &[FieldChange]) -> Option<String> {
             carried.join(", ")
         )
     })
-}
-
-fn wrap(kind: Kind, p: &PolicyDef) -> Object {
-    match kind {
-        Kind::OperatorPolicy => Object::OperatorPolicy(p.clone()),
-        _ => Object::Policy(p.clone()),
-    }
-}
-
-fn policies(
-    desired: &[PolicyDef],
-    live: &[PolicyDef],
-    kind: Kind,
-    managed: &BTreeSet<String>,
-    changes: &mut Vec<Change>,
-    undeclared: &mut Vec<Change>,
-) {
-    let live_p: HashMap<(&str, &str), &PolicyDef> = live
-        .iter()
-        .map(|p| ((p.vhost.as_str(), p.name.as_str()), p))
-        .collect();
-    let mut wanted = BTreeSet::new();
-    for p in desired {
-        wanted.insert((p.vhost.as_str(), p.name.as_str()));
-        match live_p.get(&(p.vhost.as_str(), p.name.as_str())) {
-            None => {
-                let mut c = Change::new(Action::Create, kind, Some(&p.vhost), p.name.clone());
-                c.desired = Some(wrap(kind, p));
-                changes.push(c);
-            }
-            Some(l) => {
-                let mut f = Vec::new();
-                field(
-                    &mut f,
-                    "pattern",
-                    l.pattern.clone().into(),
-                    p.pattern.clone().into(),
-                );
-                field(
-                    &mut f,
-                    "apply_to",
-                    l.apply_to.clone().into(),
-                    p.apply_to.clone().into(),
-                );
-                field(&mut f, "priority", l.priority.into(), p.priority.into());
-                map_fields(&mut f, "definition", &l.definition, &p.definition);
-                if !f.is_empty() {
-                    let mut c = Change::new(Action::Update, kind, Some(&p.vhost), p.name.clone());
-                    c.fields = f;
-                    c.desired = Some(wrap(kind, p));
-                    changes.push(c);
-                }
-            }
-        }
-    }
-    for l in live {
-        if managed.contains(&l.vhost) && !wanted.contains(&(l.vhost.as_str(), l.name.as_str())) {
-            let mut c = Change::new(Action::Delete, kind, Some(&l.vhost), l.name.clone());
-            c.live = Some(wrap(kind, l));
-            undeclared.push(c);
-        }
-    }
 }
 
 fn show(v: &Value) -> String {
