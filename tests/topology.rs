@@ -97,23 +97,33 @@ operator_policies:
     )
 }
 
-#[test]
-fn every_object_kind_round_trips_through_apply_export_and_plan() {
-    let node = shared_node();
-    let vhost = TestVhost::new(node, "topo-rt");
-    let dir = TestDir::new("topo-rt");
+/// A fresh vhost with `every_kind` applied; the user's password is `password`, which the
+/// output must never show.
+fn apply_every_kind<'a>(
+    node: &'a Node,
+    tag: &str,
+    password: &str,
+) -> (TestVhost, TestDir, UserGuard<'a>) {
+    let vhost = TestVhost::new(node, tag);
+    let dir = TestDir::new(tag);
     let user = UserGuard {
         node,
         name: format!("{}-app", vhost.name),
     };
     dir.write("topology.yaml", &every_kind(&vhost.name, &user.name));
-
     vhost
         .warren(&dir)
         .args(["topology", "apply", "-f", "topology.yaml"])
-        .env("RT_PASSWORD", "s3cret-rt")
+        .env("RT_PASSWORD", password)
         .succeeds()
-        .never_says("s3cret-rt");
+        .never_says(password);
+    (vhost, dir, user)
+}
+
+#[test]
+fn every_object_kind_round_trips_through_apply_export_and_plan() {
+    let node = shared_node();
+    let (vhost, dir, user) = apply_every_kind(node, "topo-rt", "s3cret-rt");
     // The password came from the environment, and works.
     let out = std::process::Command::new("curl")
         .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u"])
@@ -520,18 +530,7 @@ fn lint_catches_each_rule_and_passes_the_example() {
 #[test]
 fn convert_turns_a_definitions_export_into_a_topology_that_plans_clean() {
     let node = shared_node();
-    let vhost = TestVhost::new(node, "topo-conv");
-    let dir = TestDir::new("topo-conv");
-    let user = UserGuard {
-        node,
-        name: format!("{}-app", vhost.name),
-    };
-    dir.write("topology.yaml", &every_kind(&vhost.name, &user.name));
-    vhost
-        .warren(&dir)
-        .args(["topology", "apply", "-f", "topology.yaml"])
-        .env("RT_PASSWORD", "pw-conv")
-        .succeeds();
+    let (vhost, dir, _user) = apply_every_kind(node, "topo-conv", "pw-conv");
 
     let defs = node.api_ok(
         "GET",
