@@ -68,9 +68,13 @@ with open(f"{work}/topology.yaml", "w") as f:
         f.write(f"  - {{name: {p['name']}, vhost: bench-apply, pattern: '{p['pattern']}', apply_to: queues, priority: {p['priority']}, definition: {{message-ttl: {p['definition']['message-ttl']}}}}}\n")
 PY
 
+exists() { api GET "/api/vhosts/$1" -o /dev/null 2>/dev/null; }
 for v in bench-import bench-apply; do
+  # Deleting a vhost of 10,000 queues takes a while: wait until it is really gone.
   api DELETE "/api/vhosts/$v" -o /dev/null 2>/dev/null || true
+  while exists "$v"; do sleep 1; done
   api PUT "/api/vhosts/$v" -d '{}'
+  until exists "$v"; do sleep 1; done
   api PUT "/api/permissions/$v/$ADMIN_USER" -d '{"configure":".*","write":".*","read":".*"}'
 done
 
