@@ -413,9 +413,12 @@ pub async fn execute(
         );
         // The broker answers when the whole import is done: minutes for tens of thousands of
         // objects on a busy node. If this still times out, the import may go on regardless.
-        api.post_slow("/api/definitions", &import_body(&bulk), BULK_IMPORT_TIMEOUT)
-            .await
-            .context("bulk import (POST /api/definitions); if it timed out, the broker may still be importing: run plan again to see")?;
+        let spinner = progress(None, "bulk import: the broker is declaring the objects");
+        let result = api
+            .post_slow("/api/definitions", &import_body(&bulk), BULK_IMPORT_TIMEOUT)
+            .await;
+        spinner.finish_and_clear();
+        result.context("bulk import (POST /api/definitions); if it timed out, the broker may still be importing: run plan again to see")?;
     }
 
     // 4. deletions (only present with --prune), bindings first.
@@ -431,7 +434,9 @@ pub async fn execute(
         _ => 3,
     });
     let mut topic_reset = BTreeSet::new();
+    let bar = progress(Some(deletes.len() as u64), "deleting undeclared objects");
     for c in deletes {
+        bar.inc(1);
         match &c.live {
             Some(Object::Binding(b)) => delete_binding(api, b).await?,
             Some(Object::Queue(q)) => {
@@ -459,6 +464,7 @@ pub async fn execute(
             _ => {}
         }
     }
+    bar.finish_and_clear();
     // The API deletes a user's topic permissions in a vhost all at once: re-grant the declared ones.
     for (vhost, user) in topic_reset {
         api.delete(&api_path(&["topic-permissions", &vhost, &user]))
@@ -476,6 +482,29 @@ pub async fn execute(
         }
     }
     Ok(())
+}
+
+/// A progress bar (with a length) or a spinner on stderr; hidden when stderr is not a terminal.
+fn progress(len: Option<u64>, message: &'static str) -> indicatif::ProgressBar {
+    if len == Some(0) {
+        return indicatif::ProgressBar::hidden();
+    }
+    let (bar, template) = match len {
+        Some(n) => (
+            indicatif::ProgressBar::new(n),
+            "{msg} [{bar:30}] {pos}/{len} {elapsed}",
+        ),
+        None => (
+            indicatif::ProgressBar::new_spinner(),
+            "{spinner} {msg} {elapsed}",
+        ),
+    };
+    let bar = bar.with_message(message);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
 }
 
 async fn delete_queue(
