@@ -42,6 +42,10 @@ complete -c warren -n "__fish_warren_needs_command" -s h -l help -d 'Print help 
 complete -c warren -n "__fish_warren_needs_command" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_needs_command" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'
 complete -c warren -n "__fish_warren_needs_command" -f -a "ping" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'
+complete -c warren -n "__fish_warren_needs_command" -f -a "publish" -d 'Publish messages with confirms and `mandatory`: a body, stdin, lines, envelope files, a generator'
+complete -c warren -n "__fish_warren_needs_command" -f -a "consume" -d 'Consume messages from a queue into JSON Lines or files, acking only what is written'
+complete -c warren -n "__fish_warren_needs_command" -f -a "peek" -d 'Show messages on a queue and put them back'
+complete -c warren -n "__fish_warren_needs_command" -f -a "tap" -d 'Watch messages flowing through an exchange, through a private bound queue'
 complete -c warren -n "__fish_warren_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c warren -n "__fish_warren_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand status" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
@@ -76,6 +80,118 @@ complete -c warren -n "__fish_warren_using_subcommand ping" -l tls-server-name -
 complete -c warren -n "__fish_warren_using_subcommand ping" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
 complete -c warren -n "__fish_warren_using_subcommand ping" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand ping" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand publish" -s e -l exchange -d 'Exchange (default: the default exchange ""). An envelope\'s own exchange wins' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -s k -l routing-key -d 'Routing key. An envelope\'s own routing key wins' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l body -d 'The body of one message (or of --count copies)' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l file -d 'Envelopes, one JSON object per line (`-` for stdin), as `warren consume` writes them' -r -F
+complete -c warren -n "__fish_warren_using_subcommand publish" -l dir -d 'One message per file, in name order; `*.envelope.json` files are envelopes' -r -F
+complete -c warren -n "__fish_warren_using_subcommand publish" -l count -d 'Generate this many messages (or repeat --body this many times)' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l size -d 'Body size in bytes of generated messages' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -s H -l header -d 'A header: `key=value` (a string) or `key:TYPE=value`, TYPE one of i8 u8 i16 u16 i32 u32 i64 f32 f64 bool timestamp bytes (base64) json (the envelope\'s JSON mapping)' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l content-type -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l content-encoding -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l priority -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l correlation-id -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l reply-to -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l expiration -d 'Per-message TTL in milliseconds' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l message-id -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l timestamp -d 'Seconds since the epoch, or `now`' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l type -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l user-id -d 'Must equal the connection\'s user, or the broker closes the channel (406)' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l app-id -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l window -d 'Messages awaiting their confirm, at most' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l rate -d 'Messages per second, at most' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l confirm-timeout -d 'Seconds to wait for outstanding confirms at the end (and after Ctrl-C)' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+json\t'One JSON document'
+yaml\t'One YAML document'"
+complete -c warren -n "__fish_warren_using_subcommand publish" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand publish" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand publish" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand publish" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand publish" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l lines -d 'One message per line of stdin'
+complete -c warren -n "__fish_warren_using_subcommand publish" -l transient -d 'Delivery mode 1 (not persisted) instead of the default 2 (persistent)'
+complete -c warren -n "__fish_warren_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand publish" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand consume" -s n -l count -d 'Stop after N messages' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l idle-timeout -d 'Stop when no message arrives for this many seconds' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l format -d 'How messages are written to stdout [default: jsonl; pretty for peek]' -r -f -a "jsonl\t'One envelope per line (publish --file reads it back exactly)'
+raw\t'The bodies only, each followed by a newline'
+pretty\t'A readable block per message'"
+complete -c warren -n "__fish_warren_using_subcommand consume" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
+complete -c warren -n "__fish_warren_using_subcommand consume" -l prefetch -d 'Messages in flight at most (basic.qos); never unlimited' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+json\t'One JSON document'
+yaml\t'One YAML document'"
+complete -c warren -n "__fish_warren_using_subcommand consume" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand consume" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand consume" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand consume" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand consume" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l requeue -d 'Put every message back once the run is over (needs --count)'
+complete -c warren -n "__fish_warren_using_subcommand consume" -l reject -d 'Reject every message (nack without requeue): it goes to the queue\'s dead-letter exchange'
+complete -c warren -n "__fish_warren_using_subcommand consume" -l no-ack -d 'Let the broker forget each message as it is sent (auto-ack). Faster, but a crash loses what was in flight'
+complete -c warren -n "__fish_warren_using_subcommand consume" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand consume" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand peek" -s n -l count -d 'Stop after N messages' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l idle-timeout -d 'Stop when no message arrives for this many seconds' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l format -d 'How messages are written to stdout [default: jsonl; pretty for peek]' -r -f -a "jsonl\t'One envelope per line (publish --file reads it back exactly)'
+raw\t'The bodies only, each followed by a newline'
+pretty\t'A readable block per message'"
+complete -c warren -n "__fish_warren_using_subcommand peek" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
+complete -c warren -n "__fish_warren_using_subcommand peek" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+json\t'One JSON document'
+yaml\t'One YAML document'"
+complete -c warren -n "__fish_warren_using_subcommand peek" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand peek" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand peek" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand peek" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand peek" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l force -d 'Peek even where it counts against a delivery limit'
+complete -c warren -n "__fish_warren_using_subcommand peek" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand peek" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand tap" -s b -l binding-key -d 'Binding key: `#` sees everything on a topic exchange; ignored by fanout exchanges' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -s n -l count -d 'Stop after N messages' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l idle-timeout -d 'Stop when no message arrives for this many seconds' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l format -d 'How messages are written to stdout [default: jsonl; pretty for peek]' -r -f -a "jsonl\t'One envelope per line (publish --file reads it back exactly)'
+raw\t'The bodies only, each followed by a newline'
+pretty\t'A readable block per message'"
+complete -c warren -n "__fish_warren_using_subcommand tap" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
+complete -c warren -n "__fish_warren_using_subcommand tap" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+json\t'One JSON document'
+yaml\t'One YAML document'"
+complete -c warren -n "__fish_warren_using_subcommand tap" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand tap" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand tap" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand tap" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand tap" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand tap" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -92,6 +208,10 @@ complete -c warren -n "__fish_warren_using_subcommand completions" -l tls-server
 complete -c warren -n "__fish_warren_using_subcommand completions" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
 complete -c warren -n "__fish_warren_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status completions help" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap completions help" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap completions help" -f -a "publish" -d 'Publish messages with confirms and `mandatory`: a body, stdin, lines, envelope files, a generator'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap completions help" -f -a "consume" -d 'Consume messages from a queue into JSON Lines or files, acking only what is written'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap completions help" -f -a "peek" -d 'Show messages on a queue and put them back'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap completions help" -f -a "tap" -d 'Watch messages flowing through an exchange, through a private bound queue'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

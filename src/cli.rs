@@ -43,11 +43,25 @@ pub struct Global {
     pub connection: ConnectionArgs,
 }
 
+// Built once per run: the size of the largest variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Connect over AMQP and HTTP and show the broker, its nodes and listeners.
     #[command(visible_alias = "ping")]
     Status(cmd::status::Args),
+
+    /// Publish messages with confirms and `mandatory`: a body, stdin, lines, envelope files, a generator.
+    Publish(cmd::publish::Args),
+
+    /// Consume messages from a queue into JSON Lines or files, acking only what is written.
+    Consume(cmd::consume::Args),
+
+    /// Show messages on a queue and put them back.
+    Peek(cmd::peek::Args),
+
+    /// Watch messages flowing through an exchange, through a private bound queue.
+    Tap(cmd::tap::Args),
 
     /// Print a shell completion script.
     Completions(cmd::completions::Args),

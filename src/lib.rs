@@ -5,4 +5,5 @@ pub mod broker;
 pub mod cli;
 pub mod cmd;
 pub mod exit;
+pub mod message;
 pub mod output;

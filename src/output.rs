@@ -28,6 +28,36 @@ pub fn print<R: Render>(format: Format, value: &R) -> Result<()> {
     Ok(())
 }
 
+/// Print `value` to stderr, for commands whose stdout carries messages (`consume`, `tap`).
+pub fn eprint<R: Render>(format: Format, value: &R) -> Result<()> {
+    eprintln!("{}", render(format, value)?.trim_end());
+    Ok(())
+}
+
+/// A progress bar on stderr while stderr is a terminal; hidden otherwise.
+pub fn progress(total: Option<u64>, what: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = match total {
+        Some(n) => indicatif::ProgressBar::new(n).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        ),
+        None => indicatif::ProgressBar::new_spinner().with_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} ({per_sec})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        ),
+    };
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 pub fn render<R: Render>(format: Format, value: &R) -> Result<String> {
     Ok(match format {
         Format::Table => value.human(),

@@ -189,6 +189,50 @@ impl TestVhost {
         }
     }
 
+    /// Declare a queue through the management API; `body` is its JSON definition.
+    pub fn queue(&self, name: &str, body: &str) {
+        self.node.api_ok(
+            "PUT",
+            &format!("/api/queues/{}/{}", encode(&self.name), encode(name)),
+            Some(body),
+        );
+    }
+
+    /// Declare an exchange through the management API.
+    pub fn exchange(&self, name: &str, kind: &str) {
+        self.node.api_ok(
+            "PUT",
+            &format!("/api/exchanges/{}/{}", encode(&self.name), encode(name)),
+            Some(&format!(r#"{{"type":"{kind}","durable":true}}"#)),
+        );
+    }
+
+    /// Bind `queue` to `exchange` with `key`.
+    pub fn bind(&self, exchange: &str, queue: &str, key: &str) {
+        self.node.api_ok(
+            "POST",
+            &format!(
+                "/api/bindings/{}/e/{}/q/{}",
+                encode(&self.name),
+                encode(exchange),
+                encode(queue)
+            ),
+            Some(&serde_json::json!({ "routing_key": key }).to_string()),
+        );
+    }
+
+    /// Take every message off `queue` with `warren consume`; returns the envelopes.
+    pub fn drain(&self, dir: &TestDir, queue: &str) -> Vec<serde_json::Value> {
+        let run = self
+            .warren(dir)
+            .args(["consume", queue, "--idle-timeout", "1"])
+            .succeeds();
+        run.stdout()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+            .collect()
+    }
+
     /// A `warren` command connected to this vhost as the admin.
     pub fn warren(&self, dir: &TestDir) -> TestCommand {
         let mut cmd = dir.warren();
@@ -279,6 +323,11 @@ impl TestCommand {
     pub fn stdin(&mut self, input: impl Into<Vec<u8>>) -> &mut Self {
         self.stdin = Some(input.into());
         self
+    }
+
+    /// The underlying command, for tests that manage the process themselves (signals).
+    pub fn command(&mut self) -> &mut Command {
+        &mut self.cmd
     }
 
     pub fn output(&mut self) -> Run {
