@@ -48,6 +48,17 @@ pub const TAGS: [(&str, &str, &str); 14] = [
     ("$table", "F", "a table whose only key starts with `$`"),
 ];
 
+/// The README's table of tags (checked by a test).
+pub fn tags_table() -> String {
+    let mut out = String::from("| JSON | AMQP type | meaning |\n|---|---|---|\n");
+    for (tag, letter, meaning) in TAGS {
+        out.push_str(&format!(
+            "| `{{\"{tag}\": ...}}` | `{letter}` | {meaning} |\n"
+        ));
+    }
+    out
+}
+
 pub fn table_to_json(table: &FieldTable) -> Value {
     let map: Map<String, Value> = table
         .inner()
