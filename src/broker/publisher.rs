@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -104,19 +105,21 @@ impl Publisher {
             mandatory,
             immediate: false,
         };
-        match self
-            .channel
-            .basic_publish(
-                exchange.into(),
-                routing_key.into(),
-                options,
-                body,
-                properties,
-            )
-            .await
-        {
-            Ok(confirm) => self.pending.push(Box::pin(async move {
-                let outcome = match confirm.await {
+        let channel = self.channel.clone();
+        let (exchange, routing_key, body) =
+            (exchange.to_string(), routing_key.to_string(), body.to_vec());
+        let mut attempt: Pending = Box::pin(async move {
+            let outcome = match channel
+                .basic_publish(
+                    exchange.into(),
+                    routing_key.into(),
+                    options,
+                    &body,
+                    properties,
+                )
+                .await
+            {
+                Ok(confirm) => match confirm.await {
                     Ok(Confirmation::Ack(None)) => Outcome::Confirmed,
                     Ok(Confirmation::Ack(Some(returned))) => Outcome::Returned {
                         code: returned.reply_code,
@@ -129,14 +132,19 @@ impl Publisher {
                     Err(e) => Outcome::Unknown {
                         reason: describe(&e),
                     },
-                };
-                (id, outcome)
-            })),
-            Err(e) => {
-                let reason = describe(&e);
-                self.closed = Some(reason.clone());
-                done.push((id, Outcome::Unknown { reason }));
-            }
+                },
+                Err(e) => Outcome::Unknown {
+                    reason: describe(&e),
+                },
+            };
+            (id, outcome)
+        });
+        // Poll once right here: that queues the frames and takes the confirm sequence number,
+        // so messages go out in call order while many wait for their write and confirm at once
+        // (awaiting basic_publish would wait for each write before sending the next).
+        match std::future::poll_fn(|cx| Poll::Ready(attempt.as_mut().poll(cx))).await {
+            Poll::Ready(outcome) => done.push(self.note(outcome)),
+            Poll::Pending => self.pending.push(attempt),
         }
         // Collect whatever is already resolved without waiting.
         while let Some(Some(outcome)) = self.pending.next().now_or_never() {
