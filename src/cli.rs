@@ -49,6 +49,9 @@ pub enum Command {
     #[command(visible_alias = "ping")]
     Status(cmd::status::Args),
 
+    /// Audit a live broker for security and reliability problems (exit 3 on findings).
+    Audit(cmd::audit::Args),
+
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand: its arguments and a thin `run` over the library modules.
 
+pub mod audit;
 pub mod completions;
 pub mod status;
 
@@ -10,6 +11,7 @@ use crate::cli::{Cli, Command};
 pub async fn run(cli: Cli) -> Result<()> {
     match &cli.command {
         Command::Status(args) => status::run(&cli.global, args).await,
+        Command::Audit(args) => audit::run(&cli.global, args).await,
         Command::Completions(args) => completions::run(args),
     }
 }
