@@ -1374,3 +1374,260 @@ fn q011_upgrade_blockers(rule: &Rule, s: &Snapshot) -> Outcome {
     }
     Ok(findings)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::snapshot::{Probes, ProbeAnswer, Target, WhoAmI};
+    use super::super::{Selection, Status, evaluate};
+    use super::*;
+
+    /// The planted node's state, captured from RabbitMQ 3.10.8 while the integration test's
+    /// connections were open (tests/fixtures/README.md has the capture command).
+    macro_rules! captured {
+        ($name:literal) => {
+            serde_json::from_str(include_str!(concat!(
+                "../../tests/fixtures/rabbitmq-3.10.8/audit-planted/",
+                $name,
+                ".json"
+            )))
+            .map_err(|e| NotChecked(e.to_string()))
+        };
+    }
+
+    fn planted() -> Snapshot {
+        let mut s = Snapshot::empty(Target {
+            api_url: "http://localhost:20582".into(),
+            host: "localhost".into(),
+            loopback: true,
+        });
+        s.whoami = captured!("whoami");
+        s.overview = captured!("overview");
+        s.nodes = captured!("nodes");
+        s.users = captured!("users");
+        s.permissions = captured!("permissions");
+        s.topic_permissions = captured!("topic-permissions");
+        s.users_without_permissions = captured!("users-without-permissions");
+        s.vhosts = captured!("vhosts");
+        s.vhost_limits = captured!("vhost-limits");
+        s.policies = captured!("policies");
+        s.operator_policies = captured!("operator-policies");
+        s.queues = captured!("queues");
+        s.connections = captured!("connections");
+        s.channels = captured!("channels");
+        s.consumers = captured!("consumers");
+        s.shovels = captured!("shovels");
+        s.federation_upstreams = Ok(vec![]);
+        s.feature_flags = captured!("feature-flags");
+        s
+    }
+
+    fn run(id: &str, s: &Snapshot) -> Outcome {
+        let rule = find(id).unwrap();
+        (rule.check)(rule, s)
+    }
+
+    fn names(id: &str, s: &Snapshot) -> Vec<String> {
+        run(id, s)
+            .unwrap_or_else(|e| panic!("{id} not checked: {}", e.0))
+            .iter()
+            .map(|f| f.object.to_string())
+            .collect()
+    }
+
+    fn has(id: &str, s: &Snapshot, object: &str) -> bool {
+        names(id, s).iter().any(|n| n == object)
+    }
+
+    #[test]
+    fn catalogue_is_well_formed() {
+        assert!(CATALOGUE.len() >= 30);
+        let mut ids: Vec<&str> = CATALOGUE.iter().map(|r| r.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), CATALOGUE.len(), "duplicate rule ids");
+        for r in CATALOGUE {
+            assert!(r.doc.starts_with("https://www.rabbitmq.com/"), "{}", r.id);
+            assert!(!r.title.is_empty() && !r.fix.is_empty(), "{}", r.id);
+        }
+    }
+
+    #[test]
+    fn planted_problems_are_found() {
+        let s = planted();
+        assert!(has("SEC002", &s, "user guest"));
+        assert!(has("SEC003", &s, "user weakling"));
+        assert!(has("SEC003", &s, "user bob"));
+        assert!(!has("SEC003", &s, "user app-admin"));
+        assert!(!has("SEC003", &s, "user warren-admin"));
+        let sec005 = run("SEC005", &s).unwrap();
+        assert!(
+            sec005
+                .iter()
+                .any(|f| f.object.kind == Kind::Connection && f.message.contains("app-admin")),
+            "{sec005:#?}"
+        );
+        assert!(has("SEC007", &s, "permission planted/weakling"));
+        assert!(!has("SEC007", &s, "permission planted/app-admin"));
+        assert!(has("SEC009", &s, "user bob"));
+        assert!(has("SEC012", &s, "parameter planted/leaky"));
+        assert!(has("Q001", &s, "policy planted/ha-all"));
+        assert!(has("Q003", &s, "queue planted/lazy-q"));
+        assert!(has("Q005", &s, "queue planted/plain-q"));
+        assert!(!has("Q005", &s, "queue planted/consumed"));
+        assert!(has("Q006", &s, "queue planted/plain-q"));
+        assert!(!has("Q006", &s, "queue planted/consumed"));
+        assert!(has("Q008", &s, "consumer planted/consumed (no-prefetch)"));
+        assert!(!has("Q008", &s, "consumer planted/consumed (auto-acker)"));
+        assert!(has("Q009", &s, "consumer planted/consumed (auto-acker)"));
+        assert!(has("RES009", &s, "vhost planted"));
+        assert!(has("RES009", &s, "vhost /"));
+        assert!(names("NET001", &s).iter().any(|n| n.starts_with("listener http")));
+        assert!(names("NET002", &s).iter().any(|n| n.starts_with("listener amqp")));
+        assert!(
+            names("SEC014", &s)
+                .iter()
+                .any(|n| n.starts_with("cluster warren-audit-planted"))
+        );
+        // Nothing planted for these.
+        for id in ["SEC010", "SEC013", "RES001", "Q004", "SEC006"] {
+            assert_eq!(run(id, &s).map(|f| f.len()).unwrap_or(0), 0, "{id}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_reach_a_message() {
+        let s = planted();
+        for r in evaluate(&s, &Selection::default()) {
+            for f in r.findings {
+                let text = format!("{} {}", f.object, f.message);
+                assert!(!text.contains("s3cret-shovel-pw"), "{text}");
+                assert!(!text.contains("bob123"), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn unreadable_sources_are_not_checked_never_passed() {
+        let mut s = planted();
+        s.users = Err(NotChecked("user `mon` may not read /api/users".into()));
+        s.permissions = Err(NotChecked("user `mon` may not read /api/permissions".into()));
+        let results = evaluate(&s, &Selection::default());
+        for id in ["SEC002", "SEC003", "SEC004", "SEC005", "SEC006", "SEC007"] {
+            let r = results.iter().find(|r| r.id == id).unwrap();
+            assert_eq!(r.status, Status::NotChecked, "{id}");
+            assert!(r.reason.as_deref().unwrap().contains("mon"), "{id}");
+        }
+    }
+
+    #[test]
+    fn a_partial_view_turns_per_vhost_passes_into_not_checked() {
+        let mut s = planted();
+        s.whoami = Ok(WhoAmI {
+            name: "app".into(),
+            tags: serde_json::json!(["management"]),
+        });
+        let results = evaluate(&s, &Selection::default());
+        let status = |id: &str| results.iter().find(|r| r.id == id).unwrap().status;
+        // Q004 has nothing to report on the visible queues: not a pass.
+        assert_eq!(status("Q004"), Status::NotChecked);
+        // Findings on what is visible are still findings.
+        assert_eq!(status("Q003"), Status::Finding);
+        // Broker-wide rules are unaffected.
+        assert_eq!(status("SEC010"), Status::Pass);
+    }
+
+    fn with_probes(loopback: bool, guest: u16, origin: Option<&str>) -> Snapshot {
+        let mut s = planted();
+        s.target.loopback = loopback;
+        s.target.host = if loopback { "localhost" } else { "10.1.2.3" }.into();
+        let answer = |status: u16, origin: Option<&str>| ProbeAnswer {
+            url: "http://10.1.2.3:15672/api/whoami".into(),
+            status,
+            allow_origin: origin.map(str::to_string),
+        };
+        s.probes = Some(Probes {
+            guest_login: Ok(answer(guest, None)),
+            cors: Ok(answer(204, origin)),
+            metrics: Err(NotChecked("no prometheus listener".into())),
+        });
+        s
+    }
+
+    #[test]
+    fn guest_probe_counts_only_from_a_non_loopback_address() {
+        assert!(run("SEC001", &planted()).is_err(), "no probe: not checked");
+        assert!(run("SEC001", &with_probes(true, 200, None)).is_err());
+        assert_eq!(run("SEC001", &with_probes(false, 200, None)).unwrap().len(), 1);
+        assert!(run("SEC001", &with_probes(false, 401, None)).unwrap().is_empty());
+        let mut no_guest = with_probes(false, 200, None);
+        no_guest
+            .users
+            .as_mut()
+            .unwrap()
+            .retain(|u| u.name != "guest");
+        assert!(run("SEC001", &no_guest).unwrap().is_empty());
+    }
+
+    #[test]
+    fn cors_echo_or_star_is_a_finding() {
+        let s = with_probes(true, 401, Some("https://evil.example"));
+        assert_eq!(run("NET007", &s).unwrap().len(), 1);
+        assert_eq!(run("NET007", &with_probes(true, 401, Some("*"))).unwrap().len(), 1);
+        assert!(run("NET007", &with_probes(true, 401, None)).unwrap().is_empty());
+        // The planted node has no prometheus listener: nothing to expose.
+        assert!(run("NET006", &s).unwrap().is_empty());
+    }
+
+    fn node(name: &str, running: bool) -> super::super::snapshot::NodeInfo {
+        serde_json::from_value(serde_json::json!({"name": name, "running": running, "type": "disc"}))
+            .unwrap()
+    }
+
+    #[test]
+    fn partitions_and_node_counts() {
+        let mut s = planted();
+        s.nodes = Ok(vec![node("a", true), node("b", true)]);
+        assert_eq!(run("RES005", &s).unwrap().len(), 1, "even count");
+        s.nodes = Ok(vec![node("a", true), node("b", true), node("c", true)]);
+        let why = run("RES005", &s).unwrap_err();
+        assert!(why.0.contains("cluster_partition_handling"), "{}", why.0);
+        s.nodes = Ok(vec![node("a", true), node("b", false), node("c", true)]);
+        assert_eq!(run("RES005", &s).unwrap().len(), 1);
+        // One node: nothing to partition.
+        assert!(run("RES005", &planted()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn quorum_replicas_are_judged_against_the_nodes_running() {
+        let mut s = planted();
+        s.queues = Ok(vec![
+            serde_json::from_value(serde_json::json!({
+                "name": "qq", "vhost": "/", "type": "quorum", "durable": true,
+                "members": ["a"], "online": ["a"], "leader": "a"
+            }))
+            .unwrap(),
+        ]);
+        s.nodes = Ok(vec![node("a", true)]);
+        assert!(run("Q004", &s).unwrap().is_empty(), "one node, one replica");
+        s.nodes = Ok(vec![node("a", true), node("b", true), node("c", true)]);
+        assert_eq!(run("Q004", &s).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn support_status_comes_from_the_version() {
+        assert!(series("3.10.8") < Some(OLDEST_SUPPORTED));
+        assert!(series("4.2.1") >= Some(OLDEST_SUPPORTED));
+        assert_eq!(series("4.1.0-rc.1"), Some((4, 1)));
+        assert_eq!(series("garbage"), None);
+    }
+
+    #[test]
+    fn uri_problems() {
+        assert!(uri_problem("amqp://u:p@localhost/v").is_some());
+        assert!(uri_problem("amqp://remote.example/v").is_some());
+        assert!(uri_problem("amqps://remote.example/v?auth_mechanism=external").is_none());
+        assert!(uri_problem("amqp:///planted").is_none());
+        let p = uri_problem("amqps://u:hunter2@remote/v").unwrap();
+        assert!(!p.contains("hunter2"));
+    }
+}
