@@ -17,6 +17,17 @@ const SHOVEL_PASSWORD: &str = "s3cret-shovel-pw-2718";
 /// bob's password is `bob123`: a weak password the audit must find but never print.
 const BOB_PASSWORD: &str = "bob123";
 
+/// The planted node's options: guest may log in from anywhere, CORS allows any origin, and
+/// the Prometheus endpoint is on (3.10's answers without credentials).
+const PLANTED_OPTIONS: &[&str] = &[
+    "--plugins",
+    "rabbitmq_shovel,rabbitmq_shovel_management,rabbitmq_prometheus",
+    "--conf",
+    "loopback_users = none",
+    "--conf",
+    "management.cors.allow_origins.1 = *",
+];
+
 /// The planted node, set up once per test binary, with the AMQP connections that must stay
 /// open while the audits run (an app connected as an administrator, an auto-ack consumer and
 /// a consumer without basic.qos).
@@ -38,10 +49,7 @@ fn put(node: &Node, path: &str, body: &str) {
 }
 
 fn plant() -> Planted {
-    let node = Node::start(
-        "audit-planted",
-        &["--plugins", "rabbitmq_shovel,rabbitmq_shovel_management"],
-    );
+    let node = Node::start("audit-planted", PLANTED_OPTIONS);
     let v = PLANTED_VHOST;
     put(&node, &format!("/api/vhosts/{v}"), "{}");
     let full = r#"{"configure":".*","write":".*","read":".*"}"#;
@@ -342,6 +350,72 @@ fn exit_code_follows_fail_on() {
         .says("unknown rule `SEC999`");
 }
 
+/// A non-loopback address of this machine, so that the broker sees a remote peer.
+fn non_loopback_address() -> String {
+    let out = Command::new("hostname")
+        .arg("-I")
+        .output()
+        .expect("hostname -I");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find(|a| {
+            a.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| !ip.is_loopback())
+        })
+        .map(str::to_string)
+        .expect("this test needs a non-loopback IPv4 address (hostname -I)")
+}
+
+#[test]
+fn probes_find_remote_guest_open_cors_and_open_metrics() {
+    let planted = planted();
+    let dir = TestDir::new("audit-probe");
+    let node = &planted.node;
+    // Without --probe nothing is sent: the probe rules are not checked.
+    let quiet = admin_audit(node, &dir)
+        .args([
+            "--rule", "SEC001", "--rule", "NET006", "--rule", "NET007", "-o", "json",
+        ])
+        .succeeds()
+        .json();
+    for id in ["SEC001", "NET006", "NET007"] {
+        assert_eq!(status(&quiet, id), "not_checked", "{id}");
+    }
+    // Through a non-loopback address of the same machine the broker sees a remote client.
+    let host = non_loopback_address();
+    let run = dir
+        .warren()
+        .args(["audit", "--probe", "-o", "json"])
+        .args(["--rule", "SEC001", "--rule", "NET006", "--rule", "NET007"])
+        .args([
+            "--uri",
+            &format!(
+                "amqp://{}@{host}:{}/%2f",
+                node.admin_user(),
+                node.port("AMQP_PORT")
+            ),
+        ])
+        .args([
+            "--api-url",
+            &format!("http://{host}:{}", node.port("MGMT_PORT")),
+        ])
+        .arg("--password-file")
+        .arg(node.admin_password_file())
+        .fails_with(Code::FindingsOrDrift.as_i32());
+    let report = run.json();
+    assert_finding(&report, "SEC001", "user", "guest");
+    assert_finding(&report, "NET007", "listener", "/api/overview");
+    assert_finding(&report, "NET006", "listener", "/metrics");
+    // Against loopback, a guest login is allowed by default and proves nothing.
+    let local = admin_audit(node, &dir)
+        .args(["--probe", "--rule", "SEC001", "-o", "json"])
+        .succeeds()
+        .json();
+    assert_eq!(status(&local, "SEC001"), "not_checked");
+    let reason = local["rules"][0]["reason"].as_str().unwrap_or("");
+    assert!(reason.contains("loopback"), "{reason}");
+}
+
 /// The structure GitHub code scanning needs, checked in Rust.
 fn assert_sarif_structure(log: &Value) {
     assert_eq!(log["version"], "2.1.0");
@@ -358,11 +432,7 @@ fn assert_sarif_structure(log: &Value) {
         let index = r["ruleIndex"].as_u64().expect("ruleIndex") as usize;
         assert_eq!(rules[index]["id"], id);
         assert!(["error", "warning", "note"].contains(&r["level"].as_str().unwrap()));
-        assert!(
-            r["message"]["text"]
-                .as_str()
-                .is_some_and(|t| !t.is_empty())
-        );
+        assert!(r["message"]["text"].as_str().is_some_and(|t| !t.is_empty()));
         assert!(!r["locations"].as_array().expect("locations").is_empty());
     }
 }
@@ -408,8 +478,10 @@ fn sarif_output_is_valid_sarif_2_1_0() {
     let log = run.json();
     assert_sarif_structure(&log);
     let results = log["runs"][0]["results"].as_array().unwrap();
-    assert!(results.iter().any(|r| r["ruleId"] == "SEC003"
-        && r["message"]["text"].as_str().unwrap().contains("weakling")));
+    assert!(
+        results.iter().any(|r| r["ruleId"] == "SEC003"
+            && r["message"]["text"].as_str().unwrap().contains("weakling"))
+    );
     let notes = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
         .as_array()
         .unwrap();
@@ -437,7 +509,12 @@ fn rules_lists_the_catalogue() {
         for key in ["id", "severity", "title", "fix", "doc"] {
             assert!(r[key].as_str().is_some_and(|s| !s.is_empty()), "{r}");
         }
-        assert!(r["doc"].as_str().unwrap().starts_with("https://www.rabbitmq.com/"));
+        assert!(
+            r["doc"]
+                .as_str()
+                .unwrap()
+                .starts_with("https://www.rabbitmq.com/")
+        );
     }
     dir.warren()
         .args(["audit", "rules"])
@@ -475,7 +552,9 @@ fn non_admin_user_gets_not_checked_and_no_false_passes() {
             .succeeds()
             .json();
         // Users and permissions need the administrator tag.
-        for id in ["SEC002", "SEC003", "SEC004", "SEC005", "SEC006", "SEC007", "SEC009"] {
+        for id in [
+            "SEC002", "SEC003", "SEC004", "SEC005", "SEC006", "SEC007", "SEC009",
+        ] {
             assert_eq!(status(&report, id), "not_checked", "{label}: {id}");
             let rule = report["rules"]
                 .as_array()
@@ -538,7 +617,16 @@ fn tls_api(node: &Node, method: &str, path: &str, body: Option<&str>) -> String 
 
 #[test]
 fn hardened_tls_node_has_no_high_or_critical_findings() {
-    let node = Node::start("audit-hardened", &["--tls-only"]);
+    let node = Node::start(
+        "audit-hardened",
+        &[
+            "--tls-only",
+            "--conf",
+            "ssl_options.versions.1 = tlsv1.3",
+            "--conf",
+            "ssl_options.versions.2 = tlsv1.2",
+        ],
+    );
     let v = "orders";
     tls_api(&node, "PUT", &format!("/api/vhosts/{v}"), Some("{}"));
     tls_api(
@@ -594,7 +682,7 @@ fn hardened_tls_node_has_no_high_or_critical_findings() {
     // and no configuration can harden a version. Everything else is judged as is.
     let run = dir
         .warren()
-        .args(["audit", "--output", "json", "--skip", "SEC014"])
+        .args(["audit", "--probe", "--output", "json", "--skip", "SEC014"])
         .args(["--uri", &uri, "--api-url", &api_url])
         .arg("--ca-cert")
         .arg(node.cert("ca.pem"))
@@ -612,7 +700,10 @@ fn hardened_tls_node_has_no_high_or_critical_findings() {
     assert!(severe.is_empty(), "high/critical findings: {severe:#?}");
     assert_eq!(run.output.status.code(), Some(0), "{}", run.explain());
     // The hardening is what passes, not a rule that couldn't look.
-    for id in ["NET001", "NET002", "SEC002", "SEC003", "SEC007", "Q001", "RES009", "Q005"] {
+    for id in [
+        "NET001", "NET002", "NET003", "NET007", "SEC001", "SEC002", "SEC003", "SEC007", "Q001",
+        "RES009", "Q005", "Q006",
+    ] {
         assert_eq!(status(&report, id), "pass", "{id}: {report:#}");
     }
 }
@@ -625,7 +716,10 @@ const CAPTURED: &[(&str, &str)] = &[
     ("users", "/api/users"),
     ("permissions", "/api/permissions"),
     ("topic-permissions", "/api/topic-permissions"),
-    ("users-without-permissions", "/api/users/without-permissions"),
+    (
+        "users-without-permissions",
+        "/api/users/without-permissions",
+    ),
     ("vhosts", "/api/vhosts"),
     ("vhost-limits", "/api/vhost-limits"),
     ("policies", "/api/policies"),

@@ -1124,7 +1124,7 @@ fn res010_waste(rule: &Rule, s: &Snapshot) -> Outcome {
             "tracing (firehose) is on",
         ));
     }
-    for q in read(&s.queues)? {
+    for q in read(&s.queue_stats)? {
         let polls = stat(&q.message_stats, "get")
             + stat(&q.message_stats, "get_no_ack")
             + stat(&q.message_stats, "get_empty");
@@ -1197,8 +1197,9 @@ fn lasting_queues(
 }
 
 fn q002_non_durable(rule: &Rule, s: &Snapshot) -> Outcome {
-    Ok(lasting_queues(s)?
-        .filter(|q| !q.durable && q.messages.unwrap_or(0) > 0)
+    Ok(read(&s.queue_stats)?
+        .iter()
+        .filter(|q| !q.exclusive && !q.durable && q.messages.unwrap_or(0) > 0)
         .map(|q| {
             rule.finding(
                 Object::in_vhost(Kind::Queue, &q.vhost, &q.name),
@@ -1250,6 +1251,8 @@ fn q004_quorum_replicas(rule: &Rule, s: &Snapshot) -> Outcome {
 }
 
 fn q005_no_dlx(rule: &Rule, s: &Snapshot) -> Outcome {
+    // Without the policies, a setting given by policy would look missing.
+    read(&s.policies)?;
     Ok(lasting_queues(s)?
         .filter(|q| q.kind != "stream" && q.setting("dead-letter-exchange").is_none())
         .map(|q| {
@@ -1262,6 +1265,8 @@ fn q005_no_dlx(rule: &Rule, s: &Snapshot) -> Outcome {
 }
 
 fn q006_unbounded(rule: &Rule, s: &Snapshot) -> Outcome {
+    // Without the policies, a setting given by policy would look missing.
+    read(&s.policies)?;
     const BOUNDS: [&str; 4] = ["max-length", "max-length-bytes", "message-ttl", "expires"];
     Ok(lasting_queues(s)?
         .filter(|q| q.kind != "stream" && BOUNDS.iter().all(|b| q.setting(b).is_none()))
@@ -1277,7 +1282,7 @@ fn q006_unbounded(rule: &Rule, s: &Snapshot) -> Outcome {
 const BACKLOG: u64 = 1000;
 
 fn q007_backlog(rule: &Rule, s: &Snapshot) -> Outcome {
-    Ok(read(&s.queues)?
+    Ok(read(&s.queue_stats)?
         .iter()
         .filter(|q| q.messages.unwrap_or(0) >= BACKLOG && q.consumers.unwrap_or(0) == 0)
         .map(|q| {
@@ -1377,7 +1382,7 @@ fn q011_upgrade_blockers(rule: &Rule, s: &Snapshot) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use super::super::snapshot::{Probes, ProbeAnswer, Target, WhoAmI};
+    use super::super::snapshot::{ProbeAnswer, Probes, Target, WhoAmI};
     use super::super::{Selection, Status, evaluate};
     use super::*;
 
@@ -1412,6 +1417,7 @@ mod tests {
         s.policies = captured!("policies");
         s.operator_policies = captured!("operator-policies");
         s.queues = captured!("queues");
+        s.queue_stats = captured!("queues");
         s.connections = captured!("connections");
         s.channels = captured!("channels");
         s.consumers = captured!("consumers");
@@ -1481,8 +1487,16 @@ mod tests {
         assert!(has("Q009", &s, "consumer planted/consumed (auto-acker)"));
         assert!(has("RES009", &s, "vhost planted"));
         assert!(has("RES009", &s, "vhost /"));
-        assert!(names("NET001", &s).iter().any(|n| n.starts_with("listener http")));
-        assert!(names("NET002", &s).iter().any(|n| n.starts_with("listener amqp")));
+        assert!(
+            names("NET001", &s)
+                .iter()
+                .any(|n| n.starts_with("listener http"))
+        );
+        assert!(
+            names("NET002", &s)
+                .iter()
+                .any(|n| n.starts_with("listener amqp"))
+        );
         assert!(
             names("SEC014", &s)
                 .iter()
@@ -1510,7 +1524,9 @@ mod tests {
     fn unreadable_sources_are_not_checked_never_passed() {
         let mut s = planted();
         s.users = Err(NotChecked("user `mon` may not read /api/users".into()));
-        s.permissions = Err(NotChecked("user `mon` may not read /api/permissions".into()));
+        s.permissions = Err(NotChecked(
+            "user `mon` may not read /api/permissions".into(),
+        ));
         let results = evaluate(&s, &Selection::default());
         for id in ["SEC002", "SEC003", "SEC004", "SEC005", "SEC006", "SEC007"] {
             let r = results.iter().find(|r| r.id == id).unwrap();
@@ -1557,8 +1573,15 @@ mod tests {
     fn guest_probe_counts_only_from_a_non_loopback_address() {
         assert!(run("SEC001", &planted()).is_err(), "no probe: not checked");
         assert!(run("SEC001", &with_probes(true, 200, None)).is_err());
-        assert_eq!(run("SEC001", &with_probes(false, 200, None)).unwrap().len(), 1);
-        assert!(run("SEC001", &with_probes(false, 401, None)).unwrap().is_empty());
+        assert_eq!(
+            run("SEC001", &with_probes(false, 200, None)).unwrap().len(),
+            1
+        );
+        assert!(
+            run("SEC001", &with_probes(false, 401, None))
+                .unwrap()
+                .is_empty()
+        );
         let mut no_guest = with_probes(false, 200, None);
         no_guest
             .users
@@ -1572,15 +1595,26 @@ mod tests {
     fn cors_echo_or_star_is_a_finding() {
         let s = with_probes(true, 401, Some("https://evil.example"));
         assert_eq!(run("NET007", &s).unwrap().len(), 1);
-        assert_eq!(run("NET007", &with_probes(true, 401, Some("*"))).unwrap().len(), 1);
-        assert!(run("NET007", &with_probes(true, 401, None)).unwrap().is_empty());
+        assert_eq!(
+            run("NET007", &with_probes(true, 401, Some("*")))
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            run("NET007", &with_probes(true, 401, None))
+                .unwrap()
+                .is_empty()
+        );
         // The planted node has no prometheus listener: nothing to expose.
         assert!(run("NET006", &s).unwrap().is_empty());
     }
 
     fn node(name: &str, running: bool) -> super::super::snapshot::NodeInfo {
-        serde_json::from_value(serde_json::json!({"name": name, "running": running, "type": "disc"}))
-            .unwrap()
+        serde_json::from_value(
+            serde_json::json!({"name": name, "running": running, "type": "disc"}),
+        )
+        .unwrap()
     }
 
     #[test]

@@ -35,7 +35,11 @@ pub struct Snapshot {
     pub user_limits: Source<Vec<Limits>>,
     pub policies: Source<Vec<Policy>>,
     pub operator_policies: Source<Vec<Policy>>,
+    /// Queue definitions, read in one request with `disable_stats=true`.
     pub queues: Source<Vec<Queue>>,
+    /// Per-queue statistics (messages, consumers, basic.get counts); read only for brokers
+    /// with few queues or with `--queue-stats`, since every page costs the broker a full list.
+    pub queue_stats: Source<Vec<QueueStats>>,
     pub connections: Source<Vec<Connection>>,
     pub channels: Source<Vec<Channel>>,
     pub consumers: Source<Vec<Consumer>>,
@@ -73,6 +77,7 @@ impl Snapshot {
             policies: unread(),
             operator_policies: unread(),
             queues: unread(),
+            queue_stats: unread(),
             connections: unread(),
             channels: unread(),
             consumers: unread(),
@@ -206,7 +211,11 @@ impl Listener {
 
     /// `protocol host:port on node`, the object a listener finding names.
     pub fn label(&self) -> String {
-        format!("{} {}:{}", self.protocol, self.ip_address, self.port())
+        if self.ip_address.contains(':') {
+            format!("{} [{}]:{}", self.protocol, self.ip_address, self.port())
+        } else {
+            format!("{} {}:{}", self.protocol, self.ip_address, self.port())
+        }
     }
 }
 
@@ -317,16 +326,54 @@ pub struct Queue {
     pub arguments: BTreeMap<String, Value>,
     pub policy: Option<String>,
     pub operator_policy: Option<String>,
-    /// `{}` with values, or `[]` / `""` when none applies (3.10); decoded tolerantly.
+    /// `{}` with values, or `[]` / `""` when none applies (3.10); absent from lists read with
+    /// `disable_stats=true`, where [`apply_policies`] fills it in from the policy names.
     pub effective_policy_definition: Value,
-    pub messages: Option<u64>,
-    pub messages_unacknowledged: Option<u64>,
-    pub consumers: Option<u64>,
     pub members: Option<Vec<String>>,
     pub online: Option<Vec<String>>,
     pub leader: Option<String>,
-    pub backing_queue_status: Value,
+}
+
+/// The statistics of one queue, from `/api/queues` with stats.
+#[derive(Deserialize, Debug, Default)]
+#[serde(default)]
+pub struct QueueStats {
+    pub name: String,
+    pub vhost: String,
+    pub durable: bool,
+    pub exclusive: bool,
+    pub messages: Option<u64>,
+    pub consumers: Option<u64>,
     pub message_stats: Value,
+}
+
+/// Fill in each queue's effective policy definition from the names of the policy and the
+/// operator policy the broker applied to it (`policy`, `operator_policy`), where the list
+/// did not carry it. Keys of both are kept: the rules only ask whether a setting is present.
+pub fn apply_policies(queues: &mut [Queue], policies: &[Policy], operator_policies: &[Policy]) {
+    let find = |list: &[Policy], vhost: &str, name: &Option<String>| {
+        name.as_ref().and_then(|n| {
+            list.iter()
+                .find(|p| p.vhost == vhost && &p.name == n)
+                .map(|p| p.definition.clone())
+        })
+    };
+    for q in queues.iter_mut() {
+        if !q.effective_policy_definition.is_null() {
+            continue;
+        }
+        let mut merged = serde_json::Map::new();
+        for definition in [
+            find(operator_policies, &q.vhost, &q.operator_policy),
+            find(policies, &q.vhost, &q.policy),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            merged.extend(definition);
+        }
+        q.effective_policy_definition = Value::Object(merged);
+    }
 }
 
 impl Queue {
@@ -477,6 +524,31 @@ mod tests {
         let q: Queue =
             serde_json::from_str(r#"{"name":"q","effective_policy_definition":[]}"#).unwrap();
         assert!(q.setting("dead-letter-exchange").is_none());
+    }
+
+    #[test]
+    fn effective_policies_come_from_the_applied_names() {
+        // Shapes as 3.10.8 returns them for /api/queues?disable_stats=true and /api/policies.
+        let mut queues: Vec<Queue> = serde_json::from_str(
+            r#"[{"name":"a","vhost":"v","policy":"dlx","operator_policy":"cap"},
+                {"name":"b","vhost":"v"},
+                {"name":"c","vhost":"v","effective_policy_definition":{"expires":1}}]"#,
+        )
+        .unwrap();
+        let policies: Vec<Policy> = serde_json::from_str(
+            r#"[{"vhost":"v","name":"dlx","pattern":"^a","definition":{"dead-letter-exchange":"x"}},
+                {"vhost":"w","name":"cap","pattern":".*","definition":{"max-length":1}}]"#,
+        )
+        .unwrap();
+        let operator: Vec<Policy> = serde_json::from_str(
+            r#"[{"vhost":"v","name":"cap","pattern":".*","definition":{"max-length":5}}]"#,
+        )
+        .unwrap();
+        apply_policies(&mut queues, &policies, &operator);
+        assert!(queues[0].setting("dead-letter-exchange").is_some());
+        assert_eq!(queues[0].setting("max-length"), Some(&serde_json::json!(5)));
+        assert!(queues[1].setting("dead-letter-exchange").is_none());
+        assert!(queues[2].setting("expires").is_some());
     }
 
     #[test]

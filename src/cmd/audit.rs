@@ -64,6 +64,11 @@ pub struct RunArgs {
     /// from https://evil.example, and an unauthenticated GET of the metrics endpoint.
     #[arg(long)]
     pub probe: bool,
+
+    /// Read per-queue statistics (messages, consumers, basic.get) even when the broker has
+    /// more than 2,000 queues; slower, since every page of /api/queues lists every queue.
+    #[arg(long)]
+    pub queue_stats: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -102,7 +107,11 @@ async fn audit_broker(global: &Global, args: &RunArgs) -> Result<()> {
     selection.validate().map_err(|e| fail(Code::Usage, e))?;
     let settings = settings::load(&global.connection)?;
     let api = ManagementApi::new(&settings)?;
-    let snapshot = fetch::snapshot(&api, args.probe).await?;
+    let options = fetch::Options {
+        probe: args.probe,
+        queue_stats: args.queue_stats,
+    };
+    let snapshot = fetch::snapshot(&api, options).await?;
     let results = audit::evaluate(&snapshot, &selection);
     let version = snapshot
         .overview
