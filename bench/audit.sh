@@ -77,14 +77,16 @@ for run in $(seq 1 "$RUNS"); do
   start=$(date +%s%N)
   set +e
   "$WARREN" audit --output json --uri "amqp://warren-admin@localhost:$AMQP_PORT/%2f" \
-    --api-url "$API" --password-file "$ADMIN_PASSWORD_FILE" >/tmp/warren-bench-audit.json
+    --api-url "$API" --password-file "$ADMIN_PASSWORD_FILE" >/tmp/warren-bench-audit.json \
+    2>/tmp/warren-bench-audit.err
   code=$?
   set -e
   end=$(date +%s%N)
   ms=$(((end - start) / 1000000))
   # 0 = no finding at or above high, 3 = findings: both are a completed audit.
   if [ "$code" -ne 0 ] && [ "$code" -ne 3 ]; then
-    echo "bench: warren audit failed with exit code $code" >&2
+    echo "bench: warren audit failed with exit code $code:" >&2
+    cat /tmp/warren-bench-audit.err >&2
     exit 1
   fi
   findings=$(python3 -c 'import json; r=json.load(open("/tmp/warren-bench-audit.json")); print(sum(len(x["findings"]) for x in r["rules"]))')
