@@ -3,6 +3,8 @@
 //! `report.rs` renders the results as a table, JSON/YAML or SARIF.
 
 pub mod fetch;
+#[cfg(test)]
+mod fixtures;
 pub mod password;
 pub mod report;
 pub mod rules;

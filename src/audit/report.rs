@@ -307,3 +307,59 @@ impl Render for Catalogue {
         format!("{t}\n{} rules.", self.rules.len())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::planted;
+    use super::super::{Selection, evaluate};
+    use super::*;
+
+    fn report() -> Report {
+        let s = planted();
+        Report::new(
+            s.target.api_url.clone(),
+            "warren-admin".into(),
+            Some("3.10.8".into()),
+            false,
+            evaluate(&s, &Selection::default()),
+        )
+    }
+
+    #[test]
+    fn table_groups_findings_by_severity_and_lists_not_checked() {
+        let text = report().human();
+        let high = text.find("HIGH (").expect("HIGH section");
+        let medium = text.find("MEDIUM (").expect("MEDIUM section");
+        assert!(high < medium, "{text}");
+        assert!(text.contains("user weakling"), "{text}");
+        assert!(text.contains("NOT CHECKED"), "{text}");
+        assert!(text.contains("SEC001"), "{text}");
+    }
+
+    #[test]
+    fn threshold_counts_follow_severity_order() {
+        let r = report();
+        let high = r.count_at_or_above(Severity::High);
+        assert!(high > 0);
+        assert!(r.count_at_or_above(Severity::Medium) > high);
+        assert_eq!(r.count_at_or_above(Severity::Critical), 0);
+    }
+
+    #[test]
+    fn sarif_results_point_at_their_rules() {
+        let log = sarif(&report());
+        assert_eq!(log["version"], "2.1.0");
+        let run = &log["runs"][0];
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), CATALOGUE.len());
+        let results = run["results"].as_array().unwrap();
+        assert!(!results.is_empty());
+        for r in results {
+            let i = r["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[i]["id"], r["ruleId"]);
+            assert!(r["locations"][0]["logicalLocations"][0]["name"].is_string());
+        }
+        let sec003 = results.iter().find(|r| r["ruleId"] == "SEC003").unwrap();
+        assert_eq!(sec003["level"], "error");
+    }
+}
