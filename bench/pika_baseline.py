@@ -63,7 +63,8 @@ def publish(p, queue, count):
         state["start"] = time.monotonic()
         pump(ch)
 
-    conn = pika.SelectConnection(p, on_open_callback=lambda c: c.channel(on_open_callback=on_channel))
+    conn = pika.SelectConnection(p, on_open_callback=lambda c: c.channel(on_open_callback=on_channel),
+                                 on_close_callback=lambda c, _reason: c.ioloop.stop())
     conn.ioloop.start()
     return state["end"] - state["start"]
 

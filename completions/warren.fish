@@ -26,7 +26,8 @@ end
 
 complete -c warren -n "__fish_warren_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'"
+yaml\t'One YAML document'
+sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
 complete -c warren -n "__fish_warren_needs_command" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_needs_command" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_needs_command" -l user -d 'User name (overrides the one in the URI)' -r
@@ -46,11 +47,13 @@ complete -c warren -n "__fish_warren_needs_command" -f -a "publish" -d 'Publish 
 complete -c warren -n "__fish_warren_needs_command" -f -a "consume" -d 'Consume messages from a queue into JSON Lines or files, acking only what is written'
 complete -c warren -n "__fish_warren_needs_command" -f -a "peek" -d 'Show messages on a queue and put them back'
 complete -c warren -n "__fish_warren_needs_command" -f -a "tap" -d 'Watch messages flowing through an exchange, through a private bound queue'
+complete -c warren -n "__fish_warren_needs_command" -f -a "audit" -d 'Audit a live broker for security and reliability problems (exit 3 on findings)'
 complete -c warren -n "__fish_warren_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c warren -n "__fish_warren_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand status" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'"
+yaml\t'One YAML document'
+sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
 complete -c warren -n "__fish_warren_using_subcommand status" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand status" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand status" -l user -d 'User name (overrides the one in the URI)' -r
@@ -66,7 +69,8 @@ complete -c warren -n "__fish_warren_using_subcommand status" -s h -l help -d 'P
 complete -c warren -n "__fish_warren_using_subcommand status" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand ping" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'"
+yaml\t'One YAML document'
+sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
 complete -c warren -n "__fish_warren_using_subcommand ping" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand ping" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand ping" -l user -d 'User name (overrides the one in the URI)' -r
@@ -104,7 +108,8 @@ complete -c warren -n "__fish_warren_using_subcommand publish" -l rate -d 'Messa
 complete -c warren -n "__fish_warren_using_subcommand publish" -l confirm-timeout -d 'Seconds to wait for outstanding confirms at the end (and after Ctrl-C)' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'"
+yaml\t'One YAML document'
+sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
 complete -c warren -n "__fish_warren_using_subcommand publish" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l user -d 'User name (overrides the one in the URI)' -r
@@ -129,7 +134,8 @@ complete -c warren -n "__fish_warren_using_subcommand consume" -l output-dir -d 
 complete -c warren -n "__fish_warren_using_subcommand consume" -l prefetch -d 'Messages in flight at most (basic.qos); never unlimited' -r
 complete -c warren -n "__fish_warren_using_subcommand consume" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'"
+yaml\t'One YAML document'
+sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
 complete -c warren -n "__fish_warren_using_subcommand consume" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand consume" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand consume" -l user -d 'User name (overrides the one in the URI)' -r
@@ -154,7 +160,8 @@ pretty\t'A readable block per message'"
 complete -c warren -n "__fish_warren_using_subcommand peek" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
 complete -c warren -n "__fish_warren_using_subcommand peek" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'"
+yaml\t'One YAML document'
+sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
 complete -c warren -n "__fish_warren_using_subcommand peek" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand peek" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand peek" -l user -d 'User name (overrides the one in the URI)' -r
@@ -178,7 +185,8 @@ pretty\t'A readable block per message'"
 complete -c warren -n "__fish_warren_using_subcommand tap" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
 complete -c warren -n "__fish_warren_using_subcommand tap" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'"
+yaml\t'One YAML document'
+sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
 complete -c warren -n "__fish_warren_using_subcommand tap" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -l user -d 'User name (overrides the one in the URI)' -r
@@ -192,9 +200,83 @@ complete -c warren -n "__fish_warren_using_subcommand tap" -l tls-server-name -d
 complete -c warren -n "__fish_warren_using_subcommand tap" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand tap" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l fail-on -d 'Exit with code 3 when a finding is at or above this severity' -r -f -a "low\t''
+medium\t''
+high\t''
+critical\t''"
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l rule -d 'Run only this rule (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l skip -d 'Skip this rule (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+json\t'One JSON document'
+yaml\t'One YAML document'
+sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l probe -d 'Also run the active probes against the target: a guest:guest login, a CORS preflight from https://evil.example, and an unauthenticated GET of the metrics endpoint'
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l queue-stats -d 'Read per-queue statistics (messages, consumers, basic.get) even when the broker has more than 2,000 queues; slower, since every page of /api/queues lists every queue'
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -f -a "run" -d 'Run the audit (the default when no subcommand is given)'
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -f -a "rules" -d 'List the rule catalogue: id, severity, title, fix and documentation link'
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l fail-on -d 'Exit with code 3 when a finding is at or above this severity' -r -f -a "low\t''
+medium\t''
+high\t''
+critical\t''"
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l rule -d 'Run only this rule (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l skip -d 'Skip this rule (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+json\t'One JSON document'
+yaml\t'One YAML document'
+sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l probe -d 'Also run the active probes against the target: a guest:guest login, a CORS preflight from https://evil.example, and an unauthenticated GET of the metrics endpoint'
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l queue-stats -d 'Read per-queue statistics (messages, consumers, basic.get) even when the broker has more than 2,000 queues; slower, since every page of /api/queues lists every queue'
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+json\t'One JSON document'
+yaml\t'One YAML document'
+sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run the audit (the default when no subcommand is given)'
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "rules" -d 'List the rule catalogue: id, severity, title, fix and documentation link'
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'"
+yaml\t'One YAML document'
+sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
 complete -c warren -n "__fish_warren_using_subcommand completions" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand completions" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand completions" -l user -d 'User name (overrides the one in the URI)' -r
@@ -208,10 +290,13 @@ complete -c warren -n "__fish_warren_using_subcommand completions" -l tls-server
 complete -c warren -n "__fish_warren_using_subcommand completions" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
 complete -c warren -n "__fish_warren_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap completions help" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap completions help" -f -a "publish" -d 'Publish messages with confirms and `mandatory`: a body, stdin, lines, envelope files, a generator'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap completions help" -f -a "consume" -d 'Consume messages from a queue into JSON Lines or files, acking only what is written'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap completions help" -f -a "peek" -d 'Show messages on a queue and put them back'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap completions help" -f -a "tap" -d 'Watch messages flowing through an exchange, through a private bound queue'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit completions help" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit completions help" -f -a "publish" -d 'Publish messages with confirms and `mandatory`: a body, stdin, lines, envelope files, a generator'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit completions help" -f -a "consume" -d 'Consume messages from a queue into JSON Lines or files, acking only what is written'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit completions help" -f -a "peek" -d 'Show messages on a queue and put them back'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit completions help" -f -a "tap" -d 'Watch messages flowing through an exchange, through a private bound queue'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit completions help" -f -a "audit" -d 'Audit a live broker for security and reliability problems (exit 3 on findings)'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "run" -d 'Run the audit (the default when no subcommand is given)'
+complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "rules" -d 'List the rule catalogue: id, severity, title, fix and documentation link'

@@ -63,6 +63,9 @@ pub enum Command {
     /// Watch messages flowing through an exchange, through a private bound queue.
     Tap(cmd::tap::Args),
 
+    /// Audit a live broker for security and reliability problems (exit 3 on findings).
+    Audit(cmd::audit::Args),
+
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
 }

@@ -14,12 +14,19 @@ pub enum Format {
     Json,
     /// One YAML document.
     Yaml,
+    /// SARIF 2.1.0, for code-scanning tools (`warren audit` only).
+    Sarif,
 }
 
 /// A result that can be shown as text as well as serialized.
 pub trait Render: Serialize {
     /// The human-readable form, used for `--output table`.
     fn human(&self) -> String;
+
+    /// The SARIF 2.1.0 form, for results that are findings (`audit`); `None` elsewhere.
+    fn sarif(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 /// Print `value` to stdout in the chosen format.
@@ -63,6 +70,15 @@ pub fn render<R: Render>(format: Format, value: &R) -> Result<String> {
         Format::Table => value.human(),
         Format::Json => serde_json::to_string_pretty(value)?,
         Format::Yaml => serde_yaml::to_string(value)?,
+        Format::Sarif => match value.sarif() {
+            Some(log) => serde_json::to_string_pretty(&log)?,
+            None => {
+                return Err(crate::exit::fail(
+                    crate::exit::Code::Usage,
+                    "--output sarif is only supported by `warren audit`; use table, json or yaml",
+                ));
+            }
+        },
     })
 }
 
@@ -108,5 +124,7 @@ mod tests {
             serde_json::from_str(&render(Format::Json, &s).unwrap()).unwrap();
         assert_eq!(json["name"], "q1");
         assert_eq!(render(Format::Yaml, &s).unwrap().trim(), "name: q1");
+        let err = render(Format::Sarif, &s).unwrap_err();
+        assert_eq!(crate::exit::code_of(&err), crate::exit::Code::Usage);
     }
 }

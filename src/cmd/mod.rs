@@ -1,5 +1,6 @@
 //! One module per subcommand: its arguments and a thin `run` over the library modules.
 
+pub mod audit;
 pub mod completions;
 pub mod consume;
 pub mod peek;
@@ -18,6 +19,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Consume(args) => consume::run(&cli.global, args).await,
         Command::Peek(args) => peek::run(&cli.global, args).await,
         Command::Tap(args) => tap::run(&cli.global, args).await,
+        Command::Audit(args) => audit::run(&cli.global, args).await,
         Command::Completions(args) => completions::run(args),
     }
 }

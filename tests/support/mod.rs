@@ -292,6 +292,103 @@ impl TestDir {
     }
 }
 
+/// A test host: a network namespace of this test's own, joined to this machine by a veth
+/// pair on a private /30. A command run inside it reaches the broker from a non-loopback
+/// address (`host_addr`) without sending anything beyond this machine. Removed on drop.
+pub struct TestHost {
+    pub namespace: String,
+    link: String,
+    /// This machine's end of the link, as the test host sees it.
+    pub host_addr: String,
+}
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .expect("running ip (iproute2)");
+    assert!(
+        out.status.success(),
+        "ip {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl TestHost {
+    pub fn new() -> TestHost {
+        let id = std::process::id() % 60_000 + COUNTER.fetch_add(1, Ordering::Relaxed) as u32;
+        let namespace = format!("warren-test-{id}");
+        let link = format!("wt{id}a");
+        let peer = format!("wt{id}b");
+        // 10.213.x.y/30 blocks, one per test host; both ends live on this machine.
+        let block = (id % 16_000) * 4;
+        let (a, b) = (block / 256, block % 256);
+        let host_addr = format!("10.213.{a}.{}", b + 1);
+        let guest_addr = format!("10.213.{a}.{}", b + 2);
+        let _ = Command::new("ip")
+            .args(["netns", "del", &namespace])
+            .output();
+        let _ = Command::new("ip").args(["link", "del", &link]).output();
+        ip(&["netns", "add", &namespace]);
+        ip(&["link", "add", &link, "type", "veth", "peer", "name", &peer]);
+        ip(&["link", "set", &peer, "netns", &namespace]);
+        ip(&["addr", "add", &format!("{host_addr}/30"), "dev", &link]);
+        ip(&["link", "set", &link, "up"]);
+        ip(&[
+            "netns",
+            "exec",
+            &namespace,
+            "ip",
+            "addr",
+            "add",
+            &format!("{guest_addr}/30"),
+            "dev",
+            &peer,
+        ]);
+        ip(&[
+            "netns", "exec", &namespace, "ip", "link", "set", &peer, "up",
+        ]);
+        ip(&["netns", "exec", &namespace, "ip", "link", "set", "lo", "up"]);
+        TestHost {
+            namespace,
+            link,
+            host_addr,
+        }
+    }
+}
+
+impl Drop for TestHost {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.link])
+            .output();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.namespace])
+            .output();
+    }
+}
+
+impl TestDir {
+    /// `warren` run inside a test host's network namespace.
+    pub fn warren_on(&self, host: &TestHost) -> TestCommand {
+        let mut cmd = Command::new("ip");
+        cmd.args([
+            "netns",
+            "exec",
+            &host.namespace,
+            env!("CARGO_BIN_EXE_warren"),
+        ]);
+        cmd.current_dir(&self.path);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("WARREN_") {
+                cmd.env_remove(&key);
+            }
+        }
+        cmd.env("XDG_CONFIG_HOME", self.path.join("config"));
+        TestCommand { cmd, stdin: None }
+    }
+}
+
 /// A command under test; failed assertions print the command, status, stdout and stderr.
 pub struct TestCommand {
     cmd: Command,
