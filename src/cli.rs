@@ -43,11 +43,28 @@ pub struct Global {
     pub connection: ConnectionArgs,
 }
 
+// Built once per run: the size of the largest variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Connect over AMQP and HTTP and show the broker, its nodes and listeners.
     #[command(visible_alias = "ping")]
     Status(cmd::status::Args),
+
+    /// Publish messages with confirms and `mandatory`: a body, stdin, lines, envelope files, a generator.
+    Publish(cmd::publish::Args),
+
+    /// Consume messages from a queue into JSON Lines or files, acking only what is written.
+    Consume(cmd::consume::Args),
+
+    /// Show messages on a queue and put them back.
+    Peek(cmd::peek::Args),
+
+    /// Watch messages flowing through an exchange, through a private bound queue.
+    Tap(cmd::tap::Args),
+
+    /// Audit a live broker for security and reliability problems (exit 3 on findings).
+    Audit(cmd::audit::Args),
 
     /// Topology as code: lint, plan, apply, export and convert YAML topology files.
     Topology(cmd::topology::Args),

@@ -29,10 +29,12 @@ pub enum Code {
     VhostUnavailable,
     /// The broker refused an operation: a missing exchange or queue, a precondition.
     BrokerRefused,
+    /// Stopped by Ctrl-C (SIGINT); the summary printed says what was done.
+    Interrupted,
 }
 
 impl Code {
-    pub const ALL: [Code; 11] = [
+    pub const ALL: [Code; 12] = [
         Code::Success,
         Code::Internal,
         Code::Usage,
@@ -44,6 +46,7 @@ impl Code {
         Code::Tls,
         Code::VhostUnavailable,
         Code::BrokerRefused,
+        Code::Interrupted,
     ];
 
     pub fn as_i32(self) -> i32 {
@@ -59,6 +62,7 @@ impl Code {
             Code::Tls => 8,
             Code::VhostUnavailable => 9,
             Code::BrokerRefused => 10,
+            Code::Interrupted => 130,
         }
     }
 
@@ -84,6 +88,9 @@ impl Code {
             Code::VhostUnavailable => "vhost does not exist or the user has no access to it",
             Code::BrokerRefused => {
                 "the broker refused an operation (missing exchange or queue, precondition failed)"
+            }
+            Code::Interrupted => {
+                "interrupted by Ctrl-C (SIGINT); the summary says exactly what was done"
             }
         }
     }

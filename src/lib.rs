@@ -1,9 +1,11 @@
 //! warren: a command-line operations toolkit for RabbitMQ. The binary in `main.rs` only
 //! parses, runs and maps errors to exit codes; everything else lives in these modules.
 
+pub mod audit;
 pub mod broker;
 pub mod cli;
 pub mod cmd;
 pub mod exit;
+pub mod message;
 pub mod output;
 pub mod topology;

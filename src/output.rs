@@ -14,12 +14,19 @@ pub enum Format {
     Json,
     /// One YAML document.
     Yaml,
+    /// SARIF 2.1.0, for code-scanning tools (`warren audit` only).
+    Sarif,
 }
 
 /// A result that can be shown as text as well as serialized.
 pub trait Render: Serialize {
     /// The human-readable form, used for `--output table`.
     fn human(&self) -> String;
+
+    /// The SARIF 2.1.0 form, for results that are findings (`audit`); `None` elsewhere.
+    fn sarif(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 /// Print `value` to stdout in the chosen format.
@@ -28,11 +35,50 @@ pub fn print<R: Render>(format: Format, value: &R) -> Result<()> {
     Ok(())
 }
 
+/// Print `value` to stderr, for commands whose stdout carries messages (`consume`, `tap`).
+pub fn eprint<R: Render>(format: Format, value: &R) -> Result<()> {
+    eprintln!("{}", render(format, value)?.trim_end());
+    Ok(())
+}
+
+/// A progress bar on stderr while stderr is a terminal; hidden otherwise.
+pub fn progress(total: Option<u64>, what: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = match total {
+        Some(n) => indicatif::ProgressBar::new(n).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:30}] {pos}/{len} ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        ),
+        None => indicatif::ProgressBar::new_spinner().with_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {pos} ({per_sec})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        ),
+    };
+    bar.set_message(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}
+
 pub fn render<R: Render>(format: Format, value: &R) -> Result<String> {
     Ok(match format {
         Format::Table => value.human(),
         Format::Json => serde_json::to_string_pretty(value)?,
         Format::Yaml => serde_yaml::to_string(value)?,
+        Format::Sarif => match value.sarif() {
+            Some(log) => serde_json::to_string_pretty(&log)?,
+            None => {
+                return Err(crate::exit::fail(
+                    crate::exit::Code::Usage,
+                    "--output sarif is only supported by `warren audit`; use table, json or yaml",
+                ));
+            }
+        },
     })
 }
 
@@ -78,5 +124,7 @@ mod tests {
             serde_json::from_str(&render(Format::Json, &s).unwrap()).unwrap();
         assert_eq!(json["name"], "q1");
         assert_eq!(render(Format::Yaml, &s).unwrap().trim(), "name: q1");
+        let err = render(Format::Sarif, &s).unwrap_err();
+        assert_eq!(crate::exit::code_of(&err), crate::exit::Code::Usage);
     }
 }

@@ -86,3 +86,13 @@ fn completions_command_prints_a_script() {
         .succeeds()
         .says("_warren");
 }
+
+#[test]
+fn readme_documents_every_header_tag() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+    let table = warren::message::headers::tags_table();
+    assert!(
+        readme.contains(&table),
+        "README.md must contain the header tag table:\n{table}"
+    );
+}

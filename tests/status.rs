@@ -305,3 +305,35 @@ fn client_certificate_works_where_required() {
     assert_eq!(json["amqp"]["reached_vhost"], true, "{json:#}");
     assert_eq!(json["http"]["reached_vhost"], true, "{json:#}");
 }
+
+#[test]
+fn a_killed_node_is_unreachable_until_restarted() {
+    let node = Node::start("killme", &[]);
+    let dir = TestDir::new("killme");
+    let status = || {
+        let mut cmd = dir.warren();
+        cmd.args(["status", "--uri", &node.amqp_uri(node.admin_user(), "/")])
+            .args(["--api-url", &node.api_url()])
+            .arg("--password-file")
+            .arg(node.admin_password_file());
+        cmd
+    };
+    status().succeeds();
+    let broker = |action: &str| {
+        let out = std::process::Command::new(support::repo().join("scripts/broker"))
+            .args([action, "killme"])
+            .output()
+            .expect("scripts/broker");
+        assert!(
+            out.status.success(),
+            "{action}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    broker("kill");
+    status()
+        .fails_with(code(Code::Unreachable))
+        .says("cannot reach");
+    broker("restart");
+    status().succeeds();
+}

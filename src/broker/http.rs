@@ -123,6 +123,89 @@ impl ManagementApi {
         }
     }
 
+    /// Every item of a list endpoint, fetching page 1 first and then the other pages
+    /// concurrently. Endpoints that don't page on 3.x (users, permissions) answer a paged
+    /// request with a plain array, which is taken as the whole list.
+    pub async fn get_list<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>> {
+        const PAGE_SIZE: u64 = 500;
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let page_path = |page: u64| format!("{path}{sep}page={page}&page_size={PAGE_SIZE}");
+        let first = self.get_text(&page_path(1)).await?;
+        if first.trim_start().starts_with('[') {
+            return decode(path, &first);
+        }
+        let page: Page<T> = decode(path, &first)?;
+        let mut items = page.items;
+        let rest = (2..=page.page_count).map(|n| {
+            let p = page_path(n);
+            async move { decode::<Page<T>>(path, &self.get_text(&p).await?) }
+        });
+        for page in futures_util::future::try_join_all(rest).await? {
+            items.extend(page.items);
+        }
+        Ok(items)
+    }
+
+    async fn get_text(&self, path: &str) -> Result<String> {
+        self.send(Method::GET, path, None::<&()>)
+            .await?
+            .ok_or_else(|| {
+                fail(
+                    Code::BrokerRefused,
+                    format!("management API: {path} not found (404) at {}", self.base()),
+                )
+            })
+    }
+
+    /// One request whose status and headers are the caller's to judge (health checks and the
+    /// audit's probes). `target` is a path under the base URL, or an absolute URL on the same
+    /// host. Only transport failures are errors.
+    pub async fn raw(
+        &self,
+        method: Method,
+        target: &str,
+        auth: Auth<'_>,
+        headers: &[(&str, &str)],
+    ) -> Result<RawResponse> {
+        let base = self.base().clone();
+        let url = if target.starts_with("http://") || target.starts_with("https://") {
+            Url::parse(target)
+        } else {
+            base.join(target.trim_start_matches('/'))
+        }
+        .map_err(|e| fail(Code::Internal, format!("building URL for {target}: {e}")))?;
+        let mut request = self.client.request(method, url);
+        request = match auth {
+            Auth::Configured => request.basic_auth(&self.user, Some(self.password.expose())),
+            Auth::Basic(user, password) => request.basic_auth(user, Some(password)),
+            Auth::Anonymous => request,
+        };
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(&e, &base))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = response.text().await.unwrap_or_default();
+        Ok(RawResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+
     pub async fn put<B: Serialize>(&self, path: &str, body: &B) -> Result<()> {
         self.send_expect(Method::PUT, path, Some(body)).await
     }
@@ -268,6 +351,44 @@ impl ManagementApi {
             )),
         }
     }
+}
+
+/// Credentials for [`ManagementApi::raw`].
+#[derive(Clone, Copy, Debug)]
+pub enum Auth<'a> {
+    /// The configured user and password.
+    Configured,
+    /// Other credentials (the audit's guest probe).
+    Basic(&'a str, &'a str),
+    /// No Authorization header.
+    Anonymous,
+}
+
+/// An answer from [`ManagementApi::raw`]; header names are lower-case.
+#[derive(Clone, Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn decode<T: DeserializeOwned>(path: &str, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| {
+        fail(
+            Code::Internal,
+            format!("management API: unexpected response to GET {path}: {e}"),
+        )
+    })
 }
 
 /// Map a reqwest transport error to a coded error naming the URL (which never holds a password).

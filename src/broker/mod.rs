@@ -3,5 +3,6 @@
 
 pub mod amqp;
 pub mod http;
+pub mod publisher;
 pub mod settings;
 pub mod tls;

@@ -413,7 +413,8 @@ pub async fn execute(
         );
         // The broker answers when the whole import is done: minutes for tens of thousands of
         // objects on a busy node. If this still times out, the import may go on regardless.
-        let spinner = progress(None, "bulk import: the broker is declaring the objects");
+        let spinner =
+            crate::output::progress(None, "bulk import: the broker is declaring the objects");
         let result = api
             .post_slow("/api/definitions", &import_body(&bulk), BULK_IMPORT_TIMEOUT)
             .await;
@@ -434,7 +435,7 @@ pub async fn execute(
         _ => 3,
     });
     let mut topic_reset = BTreeSet::new();
-    let bar = progress(Some(deletes.len() as u64), "deleting undeclared objects");
+    let bar = crate::output::progress(Some(deletes.len() as u64), "deleting undeclared objects");
     for c in deletes {
         bar.inc(1);
         match &c.live {
@@ -482,29 +483,6 @@ pub async fn execute(
         }
     }
     Ok(())
-}
-
-/// A progress bar (with a length) or a spinner on stderr; hidden when stderr is not a terminal.
-fn progress(len: Option<u64>, message: &'static str) -> indicatif::ProgressBar {
-    if len == Some(0) {
-        return indicatif::ProgressBar::hidden();
-    }
-    let (bar, template) = match len {
-        Some(n) => (
-            indicatif::ProgressBar::new(n),
-            "{msg} [{bar:30}] {pos}/{len} {elapsed}",
-        ),
-        None => (
-            indicatif::ProgressBar::new_spinner(),
-            "{spinner} {msg} {elapsed}",
-        ),
-    };
-    let bar = bar.with_message(message);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(std::time::Duration::from_millis(200));
-    bar
 }
 
 async fn delete_queue(

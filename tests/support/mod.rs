@@ -189,6 +189,50 @@ impl TestVhost {
         }
     }
 
+    /// Declare a queue through the management API; `body` is its JSON definition.
+    pub fn queue(&self, name: &str, body: &str) {
+        self.node.api_ok(
+            "PUT",
+            &format!("/api/queues/{}/{}", encode(&self.name), encode(name)),
+            Some(body),
+        );
+    }
+
+    /// Declare an exchange through the management API.
+    pub fn exchange(&self, name: &str, kind: &str) {
+        self.node.api_ok(
+            "PUT",
+            &format!("/api/exchanges/{}/{}", encode(&self.name), encode(name)),
+            Some(&format!(r#"{{"type":"{kind}","durable":true}}"#)),
+        );
+    }
+
+    /// Bind `queue` to `exchange` with `key`.
+    pub fn bind(&self, exchange: &str, queue: &str, key: &str) {
+        self.node.api_ok(
+            "POST",
+            &format!(
+                "/api/bindings/{}/e/{}/q/{}",
+                encode(&self.name),
+                encode(exchange),
+                encode(queue)
+            ),
+            Some(&serde_json::json!({ "routing_key": key }).to_string()),
+        );
+    }
+
+    /// Take every message off `queue` with `warren consume`; returns the envelopes.
+    pub fn drain(&self, dir: &TestDir, queue: &str) -> Vec<serde_json::Value> {
+        let run = self
+            .warren(dir)
+            .args(["consume", queue, "--idle-timeout", "1"])
+            .succeeds();
+        run.stdout()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+            .collect()
+    }
+
     /// A `warren` command connected to this vhost as the admin.
     pub fn warren(&self, dir: &TestDir) -> TestCommand {
         let mut cmd = dir.warren();
@@ -248,6 +292,103 @@ impl TestDir {
     }
 }
 
+/// A test host: a network namespace of this test's own, joined to this machine by a veth
+/// pair on a private /30. A command run inside it reaches the broker from a non-loopback
+/// address (`host_addr`) without sending anything beyond this machine. Removed on drop.
+pub struct TestHost {
+    pub namespace: String,
+    link: String,
+    /// This machine's end of the link, as the test host sees it.
+    pub host_addr: String,
+}
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .expect("running ip (iproute2)");
+    assert!(
+        out.status.success(),
+        "ip {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl TestHost {
+    pub fn new() -> TestHost {
+        let id = std::process::id() % 60_000 + COUNTER.fetch_add(1, Ordering::Relaxed) as u32;
+        let namespace = format!("warren-test-{id}");
+        let link = format!("wt{id}a");
+        let peer = format!("wt{id}b");
+        // 10.213.x.y/30 blocks, one per test host; both ends live on this machine.
+        let block = (id % 16_000) * 4;
+        let (a, b) = (block / 256, block % 256);
+        let host_addr = format!("10.213.{a}.{}", b + 1);
+        let guest_addr = format!("10.213.{a}.{}", b + 2);
+        let _ = Command::new("ip")
+            .args(["netns", "del", &namespace])
+            .output();
+        let _ = Command::new("ip").args(["link", "del", &link]).output();
+        ip(&["netns", "add", &namespace]);
+        ip(&["link", "add", &link, "type", "veth", "peer", "name", &peer]);
+        ip(&["link", "set", &peer, "netns", &namespace]);
+        ip(&["addr", "add", &format!("{host_addr}/30"), "dev", &link]);
+        ip(&["link", "set", &link, "up"]);
+        ip(&[
+            "netns",
+            "exec",
+            &namespace,
+            "ip",
+            "addr",
+            "add",
+            &format!("{guest_addr}/30"),
+            "dev",
+            &peer,
+        ]);
+        ip(&[
+            "netns", "exec", &namespace, "ip", "link", "set", &peer, "up",
+        ]);
+        ip(&["netns", "exec", &namespace, "ip", "link", "set", "lo", "up"]);
+        TestHost {
+            namespace,
+            link,
+            host_addr,
+        }
+    }
+}
+
+impl Drop for TestHost {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.link])
+            .output();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.namespace])
+            .output();
+    }
+}
+
+impl TestDir {
+    /// `warren` run inside a test host's network namespace.
+    pub fn warren_on(&self, host: &TestHost) -> TestCommand {
+        let mut cmd = Command::new("ip");
+        cmd.args([
+            "netns",
+            "exec",
+            &host.namespace,
+            env!("CARGO_BIN_EXE_warren"),
+        ]);
+        cmd.current_dir(&self.path);
+        for (key, _) in std::env::vars_os() {
+            if key.to_string_lossy().starts_with("WARREN_") {
+                cmd.env_remove(&key);
+            }
+        }
+        cmd.env("XDG_CONFIG_HOME", self.path.join("config"));
+        TestCommand { cmd, stdin: None }
+    }
+}
+
 /// A command under test; failed assertions print the command, status, stdout and stderr.
 pub struct TestCommand {
     cmd: Command,
@@ -279,6 +420,11 @@ impl TestCommand {
     pub fn stdin(&mut self, input: impl Into<Vec<u8>>) -> &mut Self {
         self.stdin = Some(input.into());
         self
+    }
+
+    /// The underlying command, for tests that manage the process themselves (signals).
+    pub fn command(&mut self) -> &mut Command {
+        &mut self.cmd
     }
 
     pub fn output(&mut self) -> Run {

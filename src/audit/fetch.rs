@@ -1,0 +1,286 @@
+//! Read one snapshot of the broker through the management API: every endpoint once, in
+//! parallel, list endpoints paged. An endpoint the user may not read (401/403), or that this
+//! broker version lacks (404), becomes a "not checked" reason instead of an error.
+
+use anyhow::Result;
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+
+use super::snapshot::{
+    HealthCheck, NotChecked, ProbeAnswer, Probes, Snapshot, Source, Target, is_loopback_address,
+};
+use crate::broker::http::{Auth, ManagementApi, RawResponse, api_path};
+use crate::exit::{Code, code_of};
+
+/// What the audit is pointed at, from the management client's base URL.
+pub fn target(api: &ManagementApi) -> Target {
+    let url = api.base();
+    let host = url.host_str().unwrap_or("").to_string();
+    Target {
+        api_url: url.as_str().trim_end_matches('/').to_string(),
+        loopback: is_loopback_address(&host),
+        host,
+    }
+}
+
+/// Turn a fetch error into the reason a rule is not checked, or keep it as an error when it
+/// means the whole audit can't run (unreachable, TLS).
+fn source<T>(path: &str, user: &str, result: Result<T>) -> Source<T> {
+    result.map_err(|e| {
+        NotChecked(match code_of(&e) {
+            Code::AuthRefused => format!("user `{user}` may not read {path}"),
+            _ => format!("{path}: {e:#}"),
+        })
+    })
+}
+
+async fn list<T: DeserializeOwned>(api: &ManagementApi, path: &str) -> Source<Vec<T>> {
+    source(path, api.user(), api.get_list(path).await)
+}
+
+async fn one<T: DeserializeOwned>(api: &ManagementApi, path: &str) -> Source<T> {
+    match api.get_opt(path).await {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(NotChecked(format!(
+            "{path} does not exist on this broker version (404)"
+        ))),
+        Err(e) => source(path, api.user(), Err(e)),
+    }
+}
+
+async fn raw(
+    api: &ManagementApi,
+    target: &str,
+    auth: Auth<'_>,
+    headers: &[(&str, &str)],
+) -> Source<RawResponse> {
+    source(
+        target,
+        api.user(),
+        api.raw(Method::GET, target, auth, headers).await,
+    )
+}
+
+/// Read the snapshot. Fails only when the management API can't be used at all: unreachable,
+/// TLS failure, or credentials refused on `/api/whoami`.
+/// Brokers with at most this many queues get per-queue statistics read by default.
+pub const QUEUE_STATS_LIMIT: usize = 2_000;
+
+/// What to read besides the passive snapshot.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Run the active probes.
+    pub probe: bool,
+    /// Read per-queue statistics whatever the number of queues.
+    pub queue_stats: bool,
+}
+
+pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot> {
+    let mut s = Snapshot::empty(target(api));
+    s.whoami = Ok(api.get("/api/whoami").await?);
+    // Queue definitions in one unpaged request without statistics: on 3.x every page of
+    // /api/queues makes the broker list and format every queue, so 10,000 queues in pages of
+    // 500 cost 20 full listings (measured: ~0.7 s each), while one disable_stats listing costs
+    // about one. The list omits effective_policy_definition; `apply_policies` fills it in.
+    let queues_path = "/api/queues?disable_stats=true";
+    let (overview, nodes, users, permissions, topic_permissions, without, vhosts, vhost_limits) = tokio::join!(
+        one(api, "/api/overview"),
+        one(api, "/api/nodes"),
+        list(api, "/api/users"),
+        list(api, "/api/permissions"),
+        list(api, "/api/topic-permissions"),
+        list(api, "/api/users/without-permissions"),
+        list(api, "/api/vhosts"),
+        list(api, "/api/vhost-limits"),
+    );
+    let (user_limits, policies, operator_policies, queues, connections, channels, consumers) = tokio::join!(
+        list(api, "/api/user-limits"),
+        list(api, "/api/policies"),
+        list(api, "/api/operator-policies"),
+        one(api, queues_path),
+        list(api, "/api/connections"),
+        list(api, "/api/channels"),
+        list(api, "/api/consumers"),
+    );
+    let (shovels, federation, flags, deprecated, auth, cert, ui) = tokio::join!(
+        list(api, "/api/parameters/shovel"),
+        list(api, "/api/parameters/federation-upstream"),
+        list(api, "/api/feature-flags"),
+        list(api, "/api/deprecated-features/used"),
+        raw(api, "/api/auth", Auth::Anonymous, &[]),
+        raw(
+            api,
+            "/api/health/checks/certificate-expiration/1/months",
+            Auth::Configured,
+            &[]
+        ),
+        raw(api, "/", Auth::Anonymous, &[]),
+    );
+    s.overview = overview;
+    s.nodes = nodes;
+    s.users = users;
+    s.permissions = permissions;
+    s.topic_permissions = topic_permissions;
+    s.users_without_permissions = without;
+    s.vhosts = vhosts;
+    s.vhost_limits = vhost_limits;
+    s.user_limits = user_limits;
+    s.queues = queues;
+    s.policies = policies;
+    s.operator_policies = operator_policies;
+    if let (Ok(queues), Ok(policies), Ok(operator)) =
+        (&mut s.queues, &s.policies, &s.operator_policies)
+    {
+        super::snapshot::apply_policies(queues, policies, operator);
+    }
+    s.connections = connections;
+    s.channels = channels;
+    s.consumers = consumers;
+    s.shovels = shovels;
+    s.federation_upstreams = federation;
+    s.feature_flags = flags;
+    s.deprecated_used = match deprecated {
+        Err(NotChecked(why)) if why.contains("not found (404)") => Err(NotChecked(
+            "/api/deprecated-features/used does not exist before RabbitMQ 3.13".into(),
+        )),
+        other => other,
+    };
+    s.auth_settings = auth.and_then(|r| json_body("/api/auth", &r));
+    s.cert_expiry = cert.and_then(|r| match r.status {
+        200 => Ok(HealthCheck {
+            healthy: true,
+            reason: String::new(),
+        }),
+        503 => Ok(HealthCheck {
+            healthy: false,
+            reason: reason_of(&r.body),
+        }),
+        status => Err(NotChecked(format!(
+            "certificate-expiration health check answered {status}"
+        ))),
+    });
+    s.ui_headers = ui.map(|r| r.headers);
+    let count = s.queues.as_ref().map(Vec::len).unwrap_or(0);
+    s.queue_stats = if options.queue_stats || count <= QUEUE_STATS_LIMIT {
+        if count > QUEUE_STATS_LIMIT {
+            eprintln!(
+                "warren: reading the statistics of {count} queues in pages of 500; this takes a while"
+            );
+        }
+        list(api, "/api/queues").await
+    } else {
+        Err(NotChecked(format!(
+            "per-queue statistics are read for at most {QUEUE_STATS_LIMIT} queues and this \
+             broker has {count} (each page of /api/queues lists every queue); add --queue-stats"
+        )))
+    };
+    s.auth_attempts = auth_attempts(api, &s.nodes).await;
+    if options.probe {
+        s.probes = Some(probes(api, &s).await);
+    }
+    Ok(s)
+}
+
+fn json_body(path: &str, r: &RawResponse) -> Source<serde_json::Value> {
+    if r.status != 200 {
+        return Err(NotChecked(format!("{path} answered {}", r.status)));
+    }
+    serde_json::from_str(&r.body)
+        .map_err(|e| NotChecked(format!("{path}: unexpected response: {e}")))
+}
+
+fn reason_of(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_string))
+        .unwrap_or_else(|| body.chars().take(200).collect())
+}
+
+/// `/api/auth/attempts/{node}` for every node, tagged with the node's name.
+async fn auth_attempts(
+    api: &ManagementApi,
+    nodes: &Source<Vec<super::snapshot::NodeInfo>>,
+) -> Source<Vec<super::snapshot::AuthAttempts>> {
+    let nodes = nodes.as_ref().map_err(Clone::clone)?;
+    let per_node = nodes.iter().map(|n| async move {
+        let path = api_path(&["auth", "attempts", &n.name]);
+        let mut attempts: Vec<super::snapshot::AuthAttempts> = one(api, &path).await?;
+        for a in &mut attempts {
+            a.node = n.name.clone();
+        }
+        Ok::<_, NotChecked>(attempts)
+    });
+    let mut all = Vec::new();
+    for result in futures_util::future::join_all(per_node).await {
+        all.extend(result?);
+    }
+    Ok(all)
+}
+
+/// The active probes, against the target's own host only.
+async fn probes(api: &ManagementApi, s: &Snapshot) -> Probes {
+    let base = s.target.api_url.clone();
+    let guest = async {
+        let r = api
+            .raw(
+                Method::GET,
+                "/api/whoami",
+                Auth::Basic("guest", "guest"),
+                &[],
+            )
+            .await;
+        source("/api/whoami", "guest", r).map(|r| ProbeAnswer {
+            url: format!("{base}/api/whoami"),
+            status: r.status,
+            allow_origin: None,
+        })
+    };
+    let cors = async {
+        let r = api
+            .raw(
+                Method::OPTIONS,
+                "/api/overview",
+                Auth::Anonymous,
+                &[
+                    ("Origin", "https://evil.example"),
+                    ("Access-Control-Request-Method", "GET"),
+                    ("Access-Control-Request-Headers", "authorization"),
+                ],
+            )
+            .await;
+        source("/api/overview", api.user(), r).map(|r| ProbeAnswer {
+            url: format!("{base}/api/overview"),
+            status: r.status,
+            allow_origin: r.header("access-control-allow-origin").map(str::to_string),
+        })
+    };
+    let metrics = async {
+        let listener = s.overview.as_ref().ok().and_then(|o| {
+            o.listeners
+                .iter()
+                .find(|l| l.protocol.contains("prometheus"))
+        });
+        let Some(l) = listener else {
+            return Err(NotChecked("no prometheus listener".into()));
+        };
+        let scheme = if l.is_tls() { "https" } else { "http" };
+        let host = if s.target.host.contains(':') {
+            format!("[{}]", s.target.host)
+        } else {
+            s.target.host.clone()
+        };
+        let url = format!("{scheme}://{host}:{}/metrics", l.port());
+        let r = api.raw(Method::GET, &url, Auth::Anonymous, &[]).await;
+        source(&url, "(anonymous)", r).map(|r| ProbeAnswer {
+            url: url.clone(),
+            status: r.status,
+            allow_origin: None,
+        })
+    };
+    let (guest_login, cors, metrics) = tokio::join!(guest, cors, metrics);
+    Probes {
+        guest_login,
+        cors,
+        metrics,
+    }
+}

@@ -1,0 +1,375 @@
+//! `warren publish`: publish messages with confirms and `mandatory` on by default.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::broker::{amqp, settings};
+use crate::cli::Global;
+use crate::exit::{Code, fail};
+use crate::message::Properties;
+use crate::message::publish::{self, Defaults, Options, Summary};
+use crate::message::source::{self, Source};
+use crate::output::{self, Render};
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:
+  warren publish -k orders --body '{\"id\":1}' --content-type application/json
+  echo hello | warren publish -e events -k greeting.en
+  warren publish -k orders --lines < bodies.txt
+  warren publish --file saved.jsonl            # envelopes from `warren consume`
+  warren publish -k load-test --count 100000 --size 1024 --window 1000
+  warren publish -k orders --body x -H retry:i32=3 -H source=batch -H trace:json='{\"a\":[1,2]}'
+
+Messages are persistent, published with confirms and `mandatory`. Unroutable or nacked
+messages are counted and reported, and the exit code is 5 when any message was not
+confirmed. With --file, the line numbers of unconfirmed messages are reported.")]
+pub struct Args {
+    /// Exchange (default: the default exchange ""). An envelope's own exchange wins.
+    #[arg(short, long, value_name = "NAME")]
+    pub exchange: Option<String>,
+
+    /// Routing key. An envelope's own routing key wins.
+    #[arg(short = 'k', long, value_name = "KEY")]
+    pub routing_key: Option<String>,
+
+    /// The body of one message (or of --count copies).
+    #[arg(long, value_name = "TEXT", group = "source")]
+    pub body: Option<String>,
+
+    /// One message per line of stdin.
+    #[arg(long, group = "source")]
+    pub lines: bool,
+
+    /// Envelopes, one JSON object per line (`-` for stdin), as `warren consume` writes them.
+    #[arg(long, value_name = "FILE.jsonl", group = "source")]
+    pub file: Option<PathBuf>,
+
+    /// One message per file, in name order; `*.envelope.json` files are envelopes.
+    #[arg(long, value_name = "DIR", group = "source")]
+    pub dir: Option<PathBuf>,
+
+    /// Generate this many messages (or repeat --body this many times).
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Body size in bytes of generated messages.
+    #[arg(long, value_name = "BYTES", default_value_t = 1024, requires = "count")]
+    pub size: usize,
+
+    /// A header: `key=value` (a string) or `key:TYPE=value`, TYPE one of i8 u8 i16 u16 i32
+    /// u32 i64 f32 f64 bool timestamp bytes (base64) json (the envelope's JSON mapping).
+    #[arg(short = 'H', long = "header", value_name = "KEY[:TYPE]=VALUE")]
+    pub headers: Vec<String>,
+
+    #[arg(long, value_name = "MIME")]
+    pub content_type: Option<String>,
+    #[arg(long, value_name = "ENCODING")]
+    pub content_encoding: Option<String>,
+    /// Delivery mode 1 (not persisted) instead of the default 2 (persistent).
+    #[arg(long)]
+    pub transient: bool,
+    #[arg(long, value_name = "0-255")]
+    pub priority: Option<u8>,
+    #[arg(long, value_name = "ID")]
+    pub correlation_id: Option<String>,
+    #[arg(long, value_name = "QUEUE")]
+    pub reply_to: Option<String>,
+    /// Per-message TTL in milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub expiration: Option<String>,
+    #[arg(long, value_name = "ID")]
+    pub message_id: Option<String>,
+    /// Seconds since the epoch, or `now`.
+    #[arg(long, value_name = "SECS|now")]
+    pub timestamp: Option<String>,
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
+    /// Must equal the connection's user, or the broker closes the channel (406).
+    #[arg(long, value_name = "USER")]
+    pub user_id: Option<String>,
+    #[arg(long, value_name = "APP")]
+    pub app_id: Option<String>,
+
+    /// Messages awaiting their confirm, at most.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub window: usize,
+
+    /// Messages per second, at most.
+    #[arg(long, value_name = "MSGS_PER_S")]
+    pub rate: Option<f64>,
+
+    /// Seconds to wait for outstanding confirms at the end (and after Ctrl-C).
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub confirm_timeout: f64,
+}
+
+fn header_value(spec: &str) -> Result<(String, serde_json::Value)> {
+    let bad = |why: &str| fail(Code::Usage, format!("-H {spec}: {why}"));
+    let (key, value) = spec
+        .split_once('=')
+        .ok_or_else(|| bad("expected KEY=VALUE or KEY:TYPE=VALUE"))?;
+    let (key, kind) = match key.rsplit_once(':') {
+        Some((k, t)) => (k, Some(t)),
+        None => (key, None),
+    };
+    if key.is_empty() {
+        return Err(bad("empty key"));
+    }
+    let number = || -> Result<serde_json::Value> {
+        serde_json::from_str::<serde_json::Number>(value)
+            .map(serde_json::Value::Number)
+            .map_err(|_| bad("not a number"))
+    };
+    let tagged = |tag: &str, v: serde_json::Value| serde_json::json!({ tag: v });
+    let json = match kind {
+        None => serde_json::Value::String(value.to_string()),
+        Some(
+            t @ ("i8" | "u8" | "i16" | "u16" | "i32" | "u32" | "i64" | "f32" | "f64" | "timestamp"),
+        ) => tagged(&format!("${t}"), number()?),
+        Some("bool") => {
+            serde_json::Value::Bool(value.parse().map_err(|_| bad("expected true or false"))?)
+        }
+        Some("bytes") => tagged("$bytes", serde_json::Value::String(value.to_string())),
+        Some("json") => {
+            serde_json::from_str(value).map_err(|e| bad(&format!("invalid JSON: {e}")))?
+        }
+        Some(other) => return Err(bad(&format!("unknown type `{other}`"))),
+    };
+    // Check the value now, so a typo fails before anything is published.
+    crate::message::headers::value_from_json(&json, &format!("header {key}"))
+        .map_err(|e| bad(&e))?;
+    Ok((key.to_string(), json))
+}
+
+impl Args {
+    fn source(&self) -> Result<Source> {
+        Ok(if let Some(text) = &self.body {
+            Source::Body {
+                text: text.clone(),
+                count: self.count.unwrap_or(1),
+            }
+        } else if self.lines {
+            Source::Lines
+        } else if let Some(file) = &self.file {
+            if file.as_os_str() != "-" {
+                source::validate_envelope_file(file).map_err(|e| fail(Code::InvalidInput, e))?;
+            }
+            Source::EnvelopeFile(file.clone())
+        } else if let Some(dir) = &self.dir {
+            Source::Dir(dir.clone())
+        } else if let Some(count) = self.count {
+            Source::Generate {
+                count,
+                size: self.size,
+            }
+        } else if std::io::stdin().is_terminal() {
+            return Err(fail(
+                Code::Usage,
+                "nothing to publish: give --body, --lines, --file, --dir or --count, or pipe a body into stdin",
+            ));
+        } else {
+            Source::Stdin
+        })
+    }
+
+    fn defaults(&self) -> Result<Defaults> {
+        let mut headers = serde_json::Map::new();
+        for spec in &self.headers {
+            let (k, v) = header_value(spec)?;
+            headers.insert(k, v);
+        }
+        let timestamp = match self.timestamp.as_deref() {
+            None => None,
+            Some("now") => Some(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0),
+            ),
+            Some(s) => Some(s.parse().map_err(|_| {
+                fail(
+                    Code::Usage,
+                    format!("--timestamp {s}: not a number or `now`"),
+                )
+            })?),
+        };
+        Ok(Defaults {
+            exchange: self.exchange.clone().unwrap_or_default(),
+            routing_key: self.routing_key.clone().unwrap_or_default(),
+            properties: Properties {
+                content_type: self.content_type.clone(),
+                content_encoding: self.content_encoding.clone(),
+                headers: (!headers.is_empty()).then_some(serde_json::Value::Object(headers)),
+                // Raw bodies become persistent unless --transient (see publish::apply_defaults);
+                // envelopes keep their own delivery mode, so a republished message is unchanged.
+                delivery_mode: self.transient.then_some(1),
+                priority: self.priority,
+                correlation_id: self.correlation_id.clone(),
+                reply_to: self.reply_to.clone(),
+                expiration: self.expiration.clone(),
+                message_id: self.message_id.clone(),
+                timestamp,
+                kind: self.kind.clone(),
+                user_id: self.user_id.clone(),
+                app_id: self.app_id.clone(),
+                cluster_id: None,
+            },
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    #[serde(flatten)]
+    summary: &'a Summary,
+    /// With --file: the lines to publish again, e.g. `3-5,9`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unconfirmed_lines: Option<String>,
+}
+
+impl Render for Report<'_> {
+    fn human(&self) -> String {
+        let s = self.summary;
+        let mut t = output::table([
+            "published",
+            "confirmed",
+            "returned",
+            "nacked",
+            "unknown",
+            "msg/s",
+        ]);
+        t.add_row([
+            s.published.to_string(),
+            s.confirmed.to_string(),
+            s.returned.to_string(),
+            s.nacked.to_string(),
+            s.unknown.to_string(),
+            format!("{:.0}", s.rate_per_second),
+        ]);
+        let mut out = t.to_string();
+        for n in s.not_confirmed.iter().take(20) {
+            out.push_str(&format!(
+                "\nnot confirmed: {}: {}",
+                n.origin,
+                serde_json::to_string(&n.outcome).unwrap_or_default()
+            ));
+        }
+        if s.not_confirmed.len() > 20 {
+            out.push_str(&format!(
+                "\n... and {} more (see --output json)",
+                s.not_confirmed.len() - 20
+            ));
+        }
+        if let Some(lines) = &self.unconfirmed_lines {
+            out.push_str(&format!("\nunconfirmed lines: {lines}"));
+        }
+        if s.interrupted {
+            out.push_str("\ninterrupted: input reading stopped at Ctrl-C");
+        }
+        out
+    }
+}
+
+pub async fn run(global: &Global, args: &Args) -> Result<()> {
+    let defaults = args.defaults()?;
+    let source = args.source()?;
+    let total = match &source {
+        Source::Generate { count, .. } | Source::Body { count, .. } => Some(*count),
+        _ => None,
+    };
+    let settings = settings::load(&global.connection)?;
+    let session = amqp::connect(&settings).await?;
+    let input = source::spawn(source, args.window.max(64));
+    let progress = output::progress(total, "publishing");
+    let options = Options {
+        window: args.window,
+        rate: args.rate,
+        confirm_timeout: Duration::from_secs_f64(args.confirm_timeout.max(0.0)),
+        mandatory: true,
+    };
+    let summary = publish::run(&session.connection, input, &defaults, &options, &progress).await?;
+    progress.finish_and_clear();
+    session.close().await;
+
+    let report = Report {
+        unconfirmed_lines: (args.file.is_some() && !summary.not_confirmed.is_empty())
+            .then(|| summary.unconfirmed_lines()),
+        summary: &summary,
+    };
+    output::print(global.output, &report)?;
+
+    if let Some(e) = &summary.input_error {
+        return Err(fail(
+            Code::InvalidInput,
+            format!("{e}; messages before it were published (see the summary)"),
+        ));
+    }
+    if let Some(e) = &summary.channel_error {
+        return Err(fail(
+            Code::BrokerRefused,
+            format!("the broker closed the channel: {e}"),
+        ));
+    }
+    if !summary.all_confirmed() {
+        return Err(fail(
+            Code::PartialFailure,
+            format!(
+                "{} of {} messages not confirmed ({} returned as unroutable, {} nacked, {} unknown)",
+                summary.not_confirmed.len(),
+                summary.published,
+                summary.returned,
+                summary.nacked,
+                summary.unknown
+            ),
+        ));
+    }
+    if summary.interrupted {
+        return Err(fail(
+            Code::Interrupted,
+            format!(
+                "interrupted after {} messages, all confirmed",
+                summary.published
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_headers() {
+        assert_eq!(
+            header_value("a=b").unwrap(),
+            ("a".into(), serde_json::json!("b"))
+        );
+        assert_eq!(
+            header_value("n:i32=5").unwrap(),
+            ("n".into(), serde_json::json!({"$i32": 5}))
+        );
+        assert_eq!(
+            header_value("ok:bool=true").unwrap().1,
+            serde_json::json!(true)
+        );
+        assert_eq!(header_value("url=a=b").unwrap().1, serde_json::json!("a=b"));
+        assert!(
+            header_value("n:u8=300")
+                .unwrap_err()
+                .to_string()
+                .contains("out of range")
+        );
+        assert!(
+            header_value("n:float=1")
+                .unwrap_err()
+                .to_string()
+                .contains("unknown type")
+        );
+        assert!(header_value("novalue").is_err());
+    }
+}

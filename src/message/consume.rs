@@ -1,0 +1,354 @@
+//! The loss-free consume loop shared by `consume`, `peek` and `tap`: every message is
+//! written and committed to its sink before the broker hears the ack that removes it, and
+//! acks go in batches with `multiple`. Memory stays bounded by the prefetch.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use futures_util::{FutureExt, StreamExt};
+use indicatif::ProgressBar;
+use lapin::options::{
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{Channel, ErrorKind};
+use serde::Serialize;
+
+use super::envelope::Envelope;
+use super::sink::Sink;
+use crate::exit::{Code, fail};
+
+/// What happens to a message once it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AckMode {
+    /// Remove it from the queue (ack).
+    Ack,
+    /// Put it back (nack with requeue) once the run is over: a look, not a take.
+    Requeue,
+    /// Dead-letter it (nack without requeue).
+    Reject,
+    /// The broker forgets it as soon as it is sent (auto-ack): may lose messages.
+    NoAck,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub count: Option<u64>,
+    pub idle_timeout: Option<Duration>,
+    pub prefetch: u16,
+    pub mode: AckMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    #[default]
+    Count,
+    Idle,
+    Interrupted,
+    /// The broker cancelled the consumer, e.g. the queue was deleted.
+    Cancelled,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct Summary {
+    pub queue: String,
+    pub received: u64,
+    pub acked: u64,
+    pub requeued: u64,
+    pub rejected: u64,
+    /// Received with --no-ack: already gone from the queue when they arrived.
+    pub auto_acked: u64,
+    pub stopped_by: Stop,
+    pub elapsed_seconds: f64,
+    pub rate_per_second: f64,
+}
+
+/// The prefetch to ask for: `--requeue` holds every message until the end, so it needs room
+/// for all of them; otherwise no more than the count, so few extra messages are touched.
+pub fn effective_prefetch(options: &Options) -> Result<u16> {
+    let prefetch = options.prefetch.max(1);
+    match (options.mode, options.count) {
+        (AckMode::Requeue, Some(n)) => u16::try_from(n).map_err(|_| {
+            fail(
+                Code::Usage,
+                format!("--count {n}: looking at more than 65535 messages at once is not possible"),
+            )
+        }),
+        (AckMode::Requeue, None) => Err(fail(
+            Code::Usage,
+            "putting messages back needs --count (at most 65535)",
+        )),
+        (_, Some(n)) => Ok(prefetch.min(u16::try_from(n).unwrap_or(u16::MAX)).max(1)),
+        (_, None) => Ok(prefetch),
+    }
+}
+
+/// Acks in batches of half the prefetch: the broker keeps sending while a batch settles.
+fn batch_size(prefetch: u16) -> u64 {
+    u64::from(prefetch / 2).max(1)
+}
+
+fn broker_error(queue: &str, err: &lapin::Error) -> anyhow::Error {
+    match err.kind() {
+        ErrorKind::ProtocolError(e) if e.get_id() == 404 => fail(
+            Code::BrokerRefused,
+            format!("queue `{queue}` not found ({})", e.get_message()),
+        ),
+        ErrorKind::ProtocolError(e) if e.get_id() == 403 => fail(
+            Code::AuthRefused,
+            format!("access to queue `{queue}` refused ({})", e.get_message()),
+        ),
+        ErrorKind::ProtocolError(e) => fail(
+            Code::BrokerRefused,
+            format!(
+                "consuming from `{queue}`: {} {}",
+                e.get_id(),
+                e.get_message()
+            ),
+        ),
+        _ => fail(
+            Code::Unreachable,
+            format!("consuming from `{queue}`: {err}"),
+        ),
+    }
+}
+
+/// Consume `queue` into `sink` until the count, the idle timeout, Ctrl-C, or cancellation.
+pub async fn run(
+    channel: &Channel,
+    queue: &str,
+    options: &Options,
+    sink: &mut dyn Sink,
+    progress: &ProgressBar,
+) -> Result<Summary> {
+    let prefetch = effective_prefetch(options)?;
+    channel
+        .basic_qos(prefetch, BasicQosOptions::default())
+        .await
+        .map_err(|e| broker_error(queue, &e))?;
+    let no_ack = options.mode == AckMode::NoAck;
+    let mut consumer = channel
+        .basic_consume(
+            queue.into(),
+            "".into(),
+            BasicConsumeOptions {
+                no_ack,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .map_err(|e| broker_error(queue, &e))?;
+
+    let mut summary = Summary {
+        queue: queue.to_string(),
+        ..Default::default()
+    };
+    let started = Instant::now();
+    let batch = batch_size(prefetch);
+    let mut unsettled: u64 = 0;
+    let mut last_tag: Option<u64> = None;
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+
+    loop {
+        if options.count.is_some_and(|n| summary.received >= n) {
+            summary.stopped_by = Stop::Count;
+            break;
+        }
+        // Settle before waiting, so a slow trickle of messages still gets acked promptly.
+        let ready = consumer.next().now_or_never();
+        let next = match ready {
+            Some(item) => item,
+            None => {
+                if unsettled > 0 && options.mode != AckMode::Requeue {
+                    settle(
+                        channel,
+                        options.mode,
+                        sink,
+                        last_tag,
+                        &mut unsettled,
+                        &mut summary,
+                    )
+                    .await?;
+                }
+                let wait = async {
+                    match options.idle_timeout {
+                        Some(t) => tokio::time::timeout(t, consumer.next()).await.ok(),
+                        None => Some(consumer.next().await),
+                    }
+                };
+                tokio::select! {
+                    biased;
+                    _ = &mut ctrl_c => {
+                        summary.stopped_by = Stop::Interrupted;
+                        break;
+                    }
+                    item = wait => match item {
+                        Some(item) => item,
+                        None => {
+                            summary.stopped_by = Stop::Idle;
+                            break;
+                        }
+                    },
+                }
+            }
+        };
+        let delivery = match next {
+            None => {
+                summary.stopped_by = Stop::Cancelled;
+                break;
+            }
+            Some(Err(e)) => return Err(broker_error(queue, &e)),
+            Some(Ok(d)) => d,
+        };
+        let envelope = Envelope::from_delivery(
+            delivery.exchange.as_str(),
+            delivery.routing_key.as_str(),
+            &delivery.properties,
+            &delivery.data,
+            delivery.redelivered,
+            Some(queue),
+        );
+        sink.write(&envelope, &delivery.data)?;
+        summary.received += 1;
+        progress.inc(1);
+        if no_ack {
+            summary.auto_acked += 1;
+            continue;
+        }
+        last_tag = Some(delivery.delivery_tag);
+        unsettled += 1;
+        if unsettled >= batch && options.mode != AckMode::Requeue {
+            settle(
+                channel,
+                options.mode,
+                sink,
+                last_tag,
+                &mut unsettled,
+                &mut summary,
+            )
+            .await?;
+        }
+    }
+
+    // Whatever was written is committed and settled; prefetched messages that were never
+    // written go back to the queue when the consumer is cancelled and the channel closes.
+    settle(
+        channel,
+        options.mode,
+        sink,
+        last_tag,
+        &mut unsettled,
+        &mut summary,
+    )
+    .await?;
+    sink.commit()?;
+    let _ = channel
+        .basic_cancel(consumer.tag(), BasicCancelOptions::default())
+        .await;
+    summary.elapsed_seconds = started.elapsed().as_secs_f64();
+    summary.rate_per_second = if summary.elapsed_seconds > 0.0 {
+        summary.received as f64 / summary.elapsed_seconds
+    } else {
+        0.0
+    };
+    Ok(summary)
+}
+
+/// Commit the sink, then ack, reject or requeue every delivery up to `last_tag` at once.
+async fn settle(
+    channel: &Channel,
+    mode: AckMode,
+    sink: &mut dyn Sink,
+    last_tag: Option<u64>,
+    unsettled: &mut u64,
+    summary: &mut Summary,
+) -> Result<()> {
+    let Some(tag) = last_tag else { return Ok(()) };
+    if *unsettled == 0 {
+        return Ok(());
+    }
+    sink.commit()?;
+    let result = match mode {
+        AckMode::Ack => {
+            channel
+                .basic_ack(tag, BasicAckOptions { multiple: true })
+                .await
+        }
+        AckMode::Requeue => {
+            channel
+                .basic_nack(
+                    tag,
+                    BasicNackOptions {
+                        multiple: true,
+                        requeue: true,
+                    },
+                )
+                .await
+        }
+        AckMode::Reject => {
+            channel
+                .basic_nack(
+                    tag,
+                    BasicNackOptions {
+                        multiple: true,
+                        requeue: false,
+                    },
+                )
+                .await
+        }
+        AckMode::NoAck => Ok(()),
+    };
+    result.map_err(|e| {
+        fail(
+            Code::PartialFailure,
+            format!("settling {} messages failed ({e}); they stay in the queue and will be delivered again", unsettled),
+        )
+    })?;
+    match mode {
+        AckMode::Ack => summary.acked += *unsettled,
+        AckMode::Requeue => summary.requeued += *unsettled,
+        AckMode::Reject => summary.rejected += *unsettled,
+        AckMode::NoAck => {}
+    }
+    *unsettled = 0;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(mode: AckMode, count: Option<u64>, prefetch: u16) -> Options {
+        Options {
+            count,
+            idle_timeout: None,
+            prefetch,
+            mode,
+        }
+    }
+
+    #[test]
+    fn prefetch_is_bounded() {
+        assert_eq!(
+            effective_prefetch(&opts(AckMode::Ack, None, 100)).unwrap(),
+            100
+        );
+        assert_eq!(
+            effective_prefetch(&opts(AckMode::Ack, Some(5), 100)).unwrap(),
+            5
+        );
+        assert_eq!(effective_prefetch(&opts(AckMode::Ack, None, 0)).unwrap(), 1);
+        assert_eq!(
+            effective_prefetch(&opts(AckMode::Requeue, Some(500), 100)).unwrap(),
+            500
+        );
+        assert!(effective_prefetch(&opts(AckMode::Requeue, None, 100)).is_err());
+        assert!(effective_prefetch(&opts(AckMode::Requeue, Some(70_000), 100)).is_err());
+        assert_eq!(batch_size(1), 1);
+        assert_eq!(batch_size(100), 50);
+    }
+}

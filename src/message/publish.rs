@@ -1,0 +1,327 @@
+//! Publishing a stream of envelopes: defaults from the command line, confirms in a sliding
+//! window, an optional rate, Ctrl-C handling, and an exact account of every message.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use indicatif::ProgressBar;
+use lapin::Connection;
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use super::envelope::{Envelope, Properties};
+use super::source::{Item, Origin, SourceError};
+use crate::broker::publisher::{Outcome, Publisher};
+
+/// Values from the command line; an envelope's own values win over them.
+#[derive(Debug, Clone, Default)]
+pub struct Defaults {
+    pub exchange: String,
+    pub routing_key: String,
+    pub properties: Properties,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub window: usize,
+    /// Messages per second, at most.
+    pub rate: Option<f64>,
+    pub confirm_timeout: Duration,
+    pub mandatory: bool,
+}
+
+/// One message that was not confirmed, and why.
+#[derive(Debug, Serialize)]
+pub struct NotConfirmed {
+    pub origin: Origin,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Serialize, Default)]
+pub struct Summary {
+    pub published: u64,
+    pub confirmed: u64,
+    pub returned: u64,
+    pub nacked: u64,
+    /// Sent, but no answer from the broker: may or may not have been taken.
+    pub unknown: u64,
+    pub interrupted: bool,
+    pub elapsed_seconds: f64,
+    pub rate_per_second: f64,
+    /// Every message not confirmed, in input order.
+    pub not_confirmed: Vec<NotConfirmed>,
+    /// The input error that stopped reading, if any (names file and line).
+    pub input_error: Option<String>,
+    /// The broker's reason when the channel closed (e.g. a missing exchange).
+    pub channel_error: Option<String>,
+}
+
+impl Summary {
+    pub fn all_confirmed(&self) -> bool {
+        self.not_confirmed.is_empty()
+    }
+
+    /// The line numbers of unconfirmed messages from an envelope file, as ranges: `3-5,9`.
+    pub fn unconfirmed_lines(&self) -> String {
+        let lines: Vec<usize> = self
+            .not_confirmed
+            .iter()
+            .filter_map(|n| match n.origin {
+                Origin::Line(l) => Some(l),
+                _ => None,
+            })
+            .collect();
+        ranges(&lines)
+    }
+}
+
+/// `[1,2,3,5]` -> `1-3,5`.
+pub fn ranges(sorted: &[usize]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let start = sorted[i];
+        let mut end = start;
+        while i + 1 < sorted.len() && sorted[i + 1] == end + 1 {
+            i += 1;
+            end = sorted[i];
+        }
+        out.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
+        i += 1;
+    }
+    out.join(",")
+}
+
+/// Merge command-line defaults under an envelope's own values; headers merge key by key.
+/// A raw body (not an envelope) is persistent unless a delivery mode was given.
+pub fn apply_defaults(env: &Envelope, defaults: &Defaults, is_envelope: bool) -> Envelope {
+    let mut merged = env.clone();
+    merged
+        .exchange
+        .get_or_insert_with(|| defaults.exchange.clone());
+    merged
+        .routing_key
+        .get_or_insert_with(|| defaults.routing_key.clone());
+    let d = &defaults.properties;
+    let p = &mut merged.properties;
+    macro_rules! default_field {
+        ($($f:ident),*) => { $( if p.$f.is_none() { p.$f = d.$f.clone(); } )* };
+    }
+    default_field!(
+        content_type,
+        content_encoding,
+        delivery_mode,
+        priority,
+        correlation_id,
+        reply_to,
+        expiration,
+        message_id,
+        timestamp,
+        kind,
+        user_id,
+        app_id,
+        cluster_id
+    );
+    if let Some(serde_json::Value::Object(default_headers)) = &d.headers {
+        match &mut p.headers {
+            Some(serde_json::Value::Object(own)) => {
+                for (k, v) in default_headers {
+                    own.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+            None => p.headers = d.headers.clone(),
+            Some(_) => {}
+        }
+    }
+    if !is_envelope && p.delivery_mode.is_none() {
+        p.delivery_mode = Some(2);
+    }
+    merged
+}
+
+/// Publish everything `input` yields. Returns when the input ends, fails, or Ctrl-C comes.
+pub async fn run(
+    connection: &Connection,
+    mut input: mpsc::Receiver<Result<Item, SourceError>>,
+    defaults: &Defaults,
+    options: &Options,
+    progress: &ProgressBar,
+) -> Result<Summary> {
+    let mut publisher = Publisher::open(connection, options.window).await?;
+    let mut summary = Summary::default();
+    let mut in_flight: BTreeMap<u64, Origin> = BTreeMap::new();
+    let mut not_confirmed: BTreeMap<u64, NotConfirmed> = BTreeMap::new();
+    let started = Instant::now();
+    let interval = options
+        .rate
+        .filter(|r| *r > 0.0)
+        .map(|r| Duration::from_secs_f64(1.0 / r));
+    let mut next_send = tokio::time::Instant::now();
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let mut seq: u64 = 0;
+
+    let mut record = |id: u64,
+                      outcome: Outcome,
+                      summary: &mut Summary,
+                      in_flight: &mut BTreeMap<u64, Origin>| {
+        let Some(origin) = in_flight.remove(&id) else {
+            return;
+        };
+        match &outcome {
+            Outcome::Confirmed => summary.confirmed += 1,
+            Outcome::Returned { .. } => summary.returned += 1,
+            Outcome::Nacked => summary.nacked += 1,
+            Outcome::Unknown { .. } => summary.unknown += 1,
+        }
+        if outcome != Outcome::Confirmed {
+            not_confirmed.insert(id, NotConfirmed { origin, outcome });
+        }
+        progress.inc(1);
+    };
+
+    loop {
+        let item = tokio::select! {
+            biased;
+            _ = &mut ctrl_c => {
+                summary.interrupted = true;
+                break;
+            }
+            item = input.recv() => item,
+        };
+        let item = match item {
+            None => break,
+            Some(Err(e)) => {
+                summary.input_error = Some(e);
+                break;
+            }
+            Some(Ok(item)) => item,
+        };
+        if let Some(step) = interval {
+            tokio::time::sleep_until(next_send).await;
+            next_send = next_send.max(tokio::time::Instant::now() - step) + step;
+        }
+        let env = apply_defaults(&item.envelope, defaults, item.is_envelope);
+        let (props, body) = match env
+            .properties
+            .to_amqp()
+            .and_then(|p| env.body_bytes().map(|b| (p, b)))
+        {
+            Ok(x) => x,
+            Err(e) => {
+                summary.input_error = Some(format!("{}: {e}", item.origin));
+                break;
+            }
+        };
+        seq += 1;
+        in_flight.insert(seq, item.origin);
+        summary.published += 1;
+        let done = publisher
+            .publish(
+                seq,
+                env.exchange.as_deref().unwrap_or(""),
+                env.routing_key.as_deref().unwrap_or(""),
+                props,
+                &body,
+                options.mandatory,
+            )
+            .await;
+        for (id, outcome) in done {
+            record(id, outcome, &mut summary, &mut in_flight);
+        }
+        if publisher.closed_reason().is_some() {
+            break;
+        }
+    }
+
+    for (id, outcome) in publisher.drain(options.confirm_timeout).await {
+        record(id, outcome, &mut summary, &mut in_flight);
+    }
+    // Whatever is still in flight got no answer in time.
+    let reason = format!(
+        "no confirm within {}s",
+        options.confirm_timeout.as_secs_f64()
+    );
+    for id in in_flight.keys().copied().collect::<Vec<_>>() {
+        record(
+            id,
+            Outcome::Unknown {
+                reason: reason.clone(),
+            },
+            &mut summary,
+            &mut in_flight,
+        );
+    }
+    summary.channel_error = publisher.closed_reason().map(str::to_string);
+    publisher.close().await;
+
+    summary.not_confirmed = not_confirmed.into_values().collect();
+    summary.elapsed_seconds = started.elapsed().as_secs_f64();
+    summary.rate_per_second = if summary.elapsed_seconds > 0.0 {
+        summary.confirmed as f64 / summary.elapsed_seconds
+    } else {
+        0.0
+    };
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_values_win_and_headers_merge() {
+        let defaults = Defaults {
+            exchange: "ex".into(),
+            routing_key: "rk".into(),
+            properties: Properties {
+                delivery_mode: Some(2),
+                content_type: Some("text/plain".into()),
+                headers: Some(serde_json::json!({"a": 1, "b": 2})),
+                ..Default::default()
+            },
+        };
+        let env = Envelope::parse(
+            r#"{"routing_key":"own","properties":{"content_type":"application/json","headers":{"b":3}}}"#,
+        )
+        .unwrap();
+        let merged = apply_defaults(&env, &defaults, true);
+        assert_eq!(merged.exchange.as_deref(), Some("ex"));
+        assert_eq!(merged.routing_key.as_deref(), Some("own"));
+        assert_eq!(
+            merged.properties.content_type.as_deref(),
+            Some("application/json")
+        );
+        assert_eq!(merged.properties.delivery_mode, Some(2));
+        assert_eq!(
+            merged.properties.headers,
+            Some(serde_json::json!({"a": 1, "b": 3}))
+        );
+        // Raw bodies are persistent by default; envelopes keep what they have.
+        let bare = Defaults::default();
+        assert_eq!(
+            apply_defaults(&Envelope::default(), &bare, false)
+                .properties
+                .delivery_mode,
+            Some(2)
+        );
+        assert_eq!(
+            apply_defaults(&Envelope::default(), &bare, true)
+                .properties
+                .delivery_mode,
+            None
+        );
+    }
+
+    #[test]
+    fn line_ranges() {
+        assert_eq!(ranges(&[1, 2, 3, 5, 7, 8]), "1-3,5,7-8");
+        assert_eq!(ranges(&[]), "");
+    }
+}
