@@ -66,6 +66,9 @@ pub enum Command {
     /// Audit a live broker for security and reliability problems (exit 3 on findings).
     Audit(cmd::audit::Args),
 
+    /// Topology as code: lint, plan, apply, export and convert YAML topology files.
+    Topology(cmd::topology::Args),
+
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
 }

@@ -214,6 +214,26 @@ impl ManagementApi {
         self.send_expect(Method::POST, path, Some(body)).await
     }
 
+    /// POST a request the broker may take minutes over (a bulk definitions import): the
+    /// usual request timeout does not apply, `timeout` does.
+    pub async fn post_slow<B: Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+        timeout: std::time::Duration,
+    ) -> Result<()> {
+        match self
+            .send_with(Method::POST, path, Some(body), Some(timeout))
+            .await?
+        {
+            Some(_) => Ok(()),
+            None => Err(fail(
+                Code::BrokerRefused,
+                format!("management API: POST {path}: not found (404)"),
+            )),
+        }
+    }
+
     pub async fn delete(&self, path: &str) -> Result<()> {
         self.send_expect(Method::DELETE, path, None::<&()>).await
     }
@@ -241,6 +261,16 @@ impl ManagementApi {
         path: &str,
         body: Option<&B>,
     ) -> Result<Option<String>> {
+        self.send_with(method, path, body, None).await
+    }
+
+    async fn send_with<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<Option<String>> {
         let start = self.active.load(Ordering::Relaxed);
         let mut last_err = None;
         for offset in 0..self.bases.len() {
@@ -255,6 +285,9 @@ impl ManagementApi {
                 .basic_auth(&self.user, Some(self.password.expose()));
             if let Some(b) = body {
                 request = request.json(b);
+            }
+            if let Some(t) = timeout {
+                request = request.timeout(t);
             }
             match request.send().await {
                 Ok(response) => {

@@ -7,6 +7,7 @@ pub mod peek;
 pub mod publish;
 pub mod status;
 pub mod tap;
+pub mod topology;
 
 use anyhow::Result;
 
@@ -21,5 +22,6 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Tap(args) => tap::run(&cli.global, args).await,
         Command::Audit(args) => audit::run(&cli.global, args).await,
         Command::Completions(args) => completions::run(args),
+        Command::Topology(args) => topology::run(&cli.global, args).await,
     }
 }

@@ -1,0 +1,751 @@
+//! The diff between a desired topology and the live one, both in definitions form. Pure: no
+//! I/O. Broker-added defaults are not drift (a missing `x-queue-type` means classic, values a
+//! policy applies never show in a queue's own arguments).
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::defs::{
+    Arguments, BindingDef, Definitions, ExchangeDef, PermissionDef, PolicyDef, QueueDef,
+    TopicPermissionDef, UserDef, VhostDef,
+};
+use crate::output::{self, Render};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Replace,
+    Delete,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Vhost,
+    User,
+    Permission,
+    TopicPermission,
+    Exchange,
+    Queue,
+    Binding,
+    Policy,
+    OperatorPolicy,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Vhost => "vhost",
+            Kind::User => "user",
+            Kind::Permission => "permission",
+            Kind::TopicPermission => "topic_permission",
+            Kind::Exchange => "exchange",
+            Kind::Queue => "queue",
+            Kind::Binding => "binding",
+            Kind::Policy => "policy",
+            Kind::OperatorPolicy => "operator_policy",
+        }
+    }
+}
+
+/// One object as it is (live) or should be (desired).
+#[derive(Clone, Debug)]
+pub enum Object {
+    Vhost(VhostDef),
+    User(UserDef),
+    Permission(PermissionDef),
+    TopicPermission(TopicPermissionDef),
+    Exchange(ExchangeDef),
+    Queue(QueueDef),
+    Binding(BindingDef),
+    Policy(PolicyDef),
+    OperatorPolicy(PolicyDef),
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FieldChange {
+    pub field: String,
+    pub from: Value,
+    pub to: Value,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Change {
+    pub action: Action,
+    pub kind: Kind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vhost: Option<String>,
+    pub name: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldChange>,
+    /// Messages in a queue that is replaced or deleted (filled in from the live broker).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(skip)]
+    pub desired: Option<Object>,
+    #[serde(skip)]
+    pub live: Option<Object>,
+}
+
+impl Change {
+    fn new(action: Action, kind: Kind, vhost: Option<&str>, name: String) -> Change {
+        Change {
+            action,
+            kind,
+            vhost: vhost.map(String::from),
+            name,
+            fields: Vec::new(),
+            messages: None,
+            note: None,
+            desired: None,
+            live: None,
+        }
+    }
+}
+
+/// What `apply` would do, and what it leaves alone.
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    /// Objects in the managed vhosts that the files don't declare; deleted only with `--prune`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub undeclared: Vec<Change>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+}
+
+/// Equality of JSON values where `1` and `1.0` are the same number.
+pub fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+fn field(changes: &mut Vec<FieldChange>, name: &str, from: Value, to: Value) {
+    if !same(&from, &to) {
+        changes.push(FieldChange {
+            field: name.to_string(),
+            from,
+            to,
+        });
+    }
+}
+
+fn map_fields(changes: &mut Vec<FieldChange>, prefix: &str, live: &Arguments, desired: &Arguments) {
+    let keys: BTreeSet<&String> = live.keys().chain(desired.keys()).collect();
+    for k in keys {
+        let from = live.get(k).cloned().unwrap_or(Value::Null);
+        let to = desired.get(k).cloned().unwrap_or(Value::Null);
+        field(changes, &format!("{prefix}.{k}"), from, to);
+    }
+}
+
+/// The queue arguments a policy can carry instead (so changing them needs no new queue).
+pub const POLICY_CARRIED: [(&str, &str); 8] = [
+    ("x-dead-letter-exchange", "dead-letter-exchange"),
+    ("x-dead-letter-routing-key", "dead-letter-routing-key"),
+    ("x-message-ttl", "message-ttl"),
+    ("x-expires", "expires"),
+    ("x-max-length", "max-length"),
+    ("x-max-length-bytes", "max-length-bytes"),
+    ("x-overflow", "overflow"),
+    ("x-delivery-limit", "delivery-limit"),
+];
+
+pub fn binding_name(b: &BindingDef) -> String {
+    let mut s = format!("{} -> {} {}", b.source, b.destination_type, b.destination);
+    if !b.routing_key.is_empty() {
+        s.push_str(&format!(" [{}]", b.routing_key));
+    }
+    if !b.arguments.is_empty() {
+        s.push_str(&format!(
+            " {}",
+            serde_json::to_string(&b.arguments).unwrap_or_default()
+        ));
+    }
+    s
+}
+
+fn binding_key(b: &BindingDef) -> String {
+    format!(
+        "{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}\u{0}{}",
+        b.vhost,
+        b.source,
+        b.destination_type,
+        b.destination,
+        b.routing_key,
+        serde_json::to_string(&b.arguments).unwrap_or_default()
+    )
+}
+
+/// Compare `desired` with `live`. `managed` vhosts are those whose undeclared objects are
+/// listed (and pruned on request); permissions are only pruned for users the files declare.
+/// How one kind of object is keyed, named, compared and wrapped, for [`keyed`].
+struct Spec<'a, T> {
+    kind: Kind,
+    key: &'a dyn Fn(&T) -> String,
+    vhost: &'a dyn Fn(&T) -> Option<String>,
+    name: &'a dyn Fn(&T) -> String,
+    wrap: &'a dyn Fn(&T) -> Object,
+    /// The differing fields of (live, desired).
+    compare: &'a dyn Fn(&T, &T) -> Vec<FieldChange>,
+    /// What a difference means: update, or replace for properties fixed at declaration.
+    on_change: Action,
+    /// Whether an undeclared live object is ours to list (and prune).
+    prunable: &'a dyn Fn(&T) -> bool,
+}
+
+/// Diff one kind of object: create what is missing, update or replace what differs, and
+/// list undeclared live objects.
+fn keyed<T>(desired: &[T], live: &[T], spec: &Spec<T>, plan: &mut Plan) {
+    let live_by_key: HashMap<String, &T> = live.iter().map(|l| ((spec.key)(l), l)).collect();
+    let mut wanted = BTreeSet::new();
+    for d in desired {
+        let key = (spec.key)(d);
+        let vhost = (spec.vhost)(d);
+        let change = match live_by_key.get(&key) {
+            None => Some(Change::new(
+                Action::Create,
+                spec.kind,
+                vhost.as_deref(),
+                (spec.name)(d),
+            )),
+            Some(l) => {
+                let fields = (spec.compare)(l, d);
+                (!fields.is_empty()).then(|| {
+                    let mut c =
+                        Change::new(spec.on_change, spec.kind, vhost.as_deref(), (spec.name)(d));
+                    c.fields = fields;
+                    c.live = Some((spec.wrap)(l));
+                    c
+                })
+            }
+        };
+        if let Some(mut c) = change {
+            c.desired = Some((spec.wrap)(d));
+            plan.changes.push(c);
+        }
+        wanted.insert(key);
+    }
+    for l in live {
+        if (spec.prunable)(l) && !wanted.contains(&(spec.key)(l)) {
+            let mut c = Change::new(
+                Action::Delete,
+                spec.kind,
+                (spec.vhost)(l).as_deref(),
+                (spec.name)(l),
+            );
+            c.live = Some((spec.wrap)(l));
+            plan.undeclared.push(c);
+        }
+    }
+}
+
+fn compare_with(f: impl Fn(&mut Vec<FieldChange>)) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    f(&mut out);
+    out
+}
+
+fn sorted(tags: &[String]) -> Value {
+    let mut t = tags.to_vec();
+    t.sort();
+    Value::from(t)
+}
+
+/// Compare `desired` with `live`. `managed` vhosts are those whose undeclared objects are
+/// listed (and pruned on request); permissions are only pruned for users the files declare.
+/// Vhosts and users are created or updated, never deleted.
+pub fn diff(
+    desired: &Definitions,
+    live: &Definitions,
+    managed: &BTreeSet<String>,
+    prune: bool,
+) -> Plan {
+    let mut plan = Plan::default();
+    let declared_users: BTreeSet<&str> = desired.users.iter().map(|u| u.name.as_str()).collect();
+    let in_scope = |vhost: &str| managed.contains(vhost);
+
+    keyed(
+        &desired.vhosts,
+        &live.vhosts,
+        &Spec {
+            kind: Kind::Vhost,
+            key: &|v: &VhostDef| v.name.clone(),
+            vhost: &|_| None,
+            name: &|v| v.name.clone(),
+            wrap: &|v| Object::Vhost(v.clone()),
+            compare: &|l, d| {
+                compare_with(|f| {
+                    if let Some(desc) = &d.description {
+                        field(
+                            f,
+                            "description",
+                            l.description.clone().unwrap_or_default().into(),
+                            desc.clone().into(),
+                        );
+                    }
+                    if let Some(t) = &d.default_queue_type {
+                        // A vhost without a default queue type makes classic queues.
+                        let current = l
+                            .default_queue_type
+                            .clone()
+                            .unwrap_or_else(|| "classic".into());
+                        field(f, "default_queue_type", current.into(), t.clone().into());
+                    }
+                    if let Some(limits) = &d.limits {
+                        let empty = Default::default();
+                        let live_limits = l.limits.as_ref().unwrap_or(&empty);
+                        for k in ["max-connections", "max-queues"] {
+                            field(
+                                f,
+                                &format!("limits.{k}"),
+                                json_opt(live_limits.get(k)),
+                                json_opt(limits.get(k)),
+                            );
+                        }
+                    }
+                })
+            },
+            on_change: Action::Update,
+            prunable: &|_| false,
+        },
+        &mut plan,
+    );
+    for c in &mut plan.changes {
+        if c.fields.iter().any(|f| f.field == "default_queue_type") {
+            c.note = Some("RabbitMQ 3.x sets a vhost's default queue type only when it is created; 4.x can change it".into());
+        }
+    }
+
+    keyed(
+        &desired.users,
+        &live.users,
+        &Spec {
+            kind: Kind::User,
+            key: &|u: &UserDef| u.name.clone(),
+            vhost: &|_| None,
+            name: &|u| u.name.clone(),
+            wrap: &|u| Object::User(u.clone()),
+            compare: &|l, d| {
+                compare_with(|f| {
+                    field(f, "tags", sorted(&l.tags), sorted(&d.tags));
+                    if let Some(h) = &d.password_hash
+                        && l.password_hash.as_deref() != Some(h)
+                    {
+                        // The hashes themselves are credentials: never print them.
+                        field(
+                            f,
+                            "password_hash",
+                            "(hidden)".into(),
+                            "(hidden, changed)".into(),
+                        );
+                    }
+                })
+            },
+            on_change: Action::Update,
+            prunable: &|_| false,
+        },
+        &mut plan,
+    );
+
+    keyed(
+        &desired.permissions,
+        &live.permissions,
+        &Spec {
+            kind: Kind::Permission,
+            key: &|p: &PermissionDef| format!("{}\u{0}{}", p.vhost, p.user),
+            vhost: &|p| Some(p.vhost.clone()),
+            name: &|p| p.user.clone(),
+            wrap: &|p| Object::Permission(p.clone()),
+            compare: &|l, d| {
+                compare_with(|f| {
+                    field(
+                        f,
+                        "configure",
+                        l.configure.clone().into(),
+                        d.configure.clone().into(),
+                    );
+                    field(f, "write", l.write.clone().into(), d.write.clone().into());
+                    field(f, "read", l.read.clone().into(), d.read.clone().into());
+                })
+            },
+            on_change: Action::Update,
+            prunable: &|p| in_scope(&p.vhost) && declared_users.contains(p.user.as_str()),
+        },
+        &mut plan,
+    );
+
+    keyed(
+        &desired.topic_permissions,
+        &live.topic_permissions,
+        &Spec {
+            kind: Kind::TopicPermission,
+            key: &|p: &TopicPermissionDef| format!("{}\u{0}{}\u{0}{}", p.vhost, p.user, p.exchange),
+            vhost: &|p| Some(p.vhost.clone()),
+            name: &|p| format!("{} on {}", p.user, p.exchange),
+            wrap: &|p| Object::TopicPermission(p.clone()),
+            compare: &|l, d| {
+                compare_with(|f| {
+                    field(f, "write", l.write.clone().into(), d.write.clone().into());
+                    field(f, "read", l.read.clone().into(), d.read.clone().into());
+                })
+            },
+            on_change: Action::Update,
+            prunable: &|p| in_scope(&p.vhost) && declared_users.contains(p.user.as_str()),
+        },
+        &mut plan,
+    );
+
+    // Exchange properties are fixed at declaration, so a difference is a replace.
+    keyed(
+        &desired.exchanges,
+        &live.exchanges,
+        &Spec {
+            kind: Kind::Exchange,
+            key: &|e: &ExchangeDef| format!("{}\u{0}{}", e.vhost, e.name),
+            vhost: &|e| Some(e.vhost.clone()),
+            name: &|e| e.name.clone(),
+            wrap: &|e| Object::Exchange(e.clone()),
+            compare: &|l, d| {
+                compare_with(|f| {
+                    field(f, "type", l.kind.clone().into(), d.kind.clone().into());
+                    field(f, "durable", l.durable.into(), d.durable.into());
+                    field(f, "auto_delete", l.auto_delete.into(), d.auto_delete.into());
+                    field(f, "internal", l.internal.into(), d.internal.into());
+                    map_fields(f, "arguments", &l.arguments, &d.arguments);
+                })
+            },
+            on_change: Action::Replace,
+            prunable: &|e| in_scope(&e.vhost) && !super::defs::is_builtin_exchange(&e.name),
+        },
+        &mut plan,
+    );
+
+    // So are a queue's type, durability and arguments.
+    let strip = |a: &Arguments| {
+        let mut a = a.clone();
+        a.remove("x-queue-type");
+        a
+    };
+    let first_queue_change = plan.changes.len();
+    keyed(
+        &desired.queues,
+        &live.queues,
+        &Spec {
+            kind: Kind::Queue,
+            key: &|q: &QueueDef| format!("{}\u{0}{}", q.vhost, q.name),
+            vhost: &|q| Some(q.vhost.clone()),
+            name: &|q| q.name.clone(),
+            wrap: &|q| Object::Queue(q.clone()),
+            compare: &|l, d| {
+                compare_with(|f| {
+                    field(f, "type", l.kind().into(), d.kind().into());
+                    field(f, "durable", l.durable.into(), d.durable.into());
+                    field(f, "auto_delete", l.auto_delete.into(), d.auto_delete.into());
+                    map_fields(f, "arguments", &strip(&l.arguments), &strip(&d.arguments));
+                })
+            },
+            on_change: Action::Replace,
+            prunable: &|q| in_scope(&q.vhost),
+        },
+        &mut plan,
+    );
+    for c in &mut plan.changes[first_queue_change..] {
+        if c.action == Action::Replace {
+            c.note = policy_advice(&c.fields);
+        }
+    }
+
+    // A binding is an identity: nothing to update.
+    keyed(
+        &desired.bindings,
+        &live.bindings,
+        &Spec {
+            kind: Kind::Binding,
+            key: &binding_key,
+            vhost: &|b| Some(b.vhost.clone()),
+            name: &binding_name,
+            wrap: &|b| Object::Binding(b.clone()),
+            compare: &|_, _| Vec::new(),
+            on_change: Action::Update,
+            prunable: &|b| in_scope(&b.vhost),
+        },
+        &mut plan,
+    );
+
+    for (kind, desired, live) in [
+        (Kind::Policy, &desired.policies, &live.policies),
+        (
+            Kind::OperatorPolicy,
+            &desired.operator_policies,
+            &live.operator_policies,
+        ),
+    ] {
+        let wrap = move |p: &PolicyDef| match kind {
+            Kind::OperatorPolicy => Object::OperatorPolicy(p.clone()),
+            _ => Object::Policy(p.clone()),
+        };
+        keyed(
+            desired,
+            live,
+            &Spec {
+                kind,
+                key: &|p: &PolicyDef| format!("{}\u{0}{}", p.vhost, p.name),
+                vhost: &|p| Some(p.vhost.clone()),
+                name: &|p| p.name.clone(),
+                wrap: &wrap,
+                compare: &|l, d| {
+                    compare_with(|f| {
+                        field(
+                            f,
+                            "pattern",
+                            l.pattern.clone().into(),
+                            d.pattern.clone().into(),
+                        );
+                        field(
+                            f,
+                            "apply_to",
+                            l.apply_to.clone().into(),
+                            d.apply_to.clone().into(),
+                        );
+                        field(f, "priority", l.priority.into(), d.priority.into());
+                        map_fields(f, "definition", &l.definition, &d.definition);
+                    })
+                },
+                on_change: Action::Update,
+                prunable: &|p| in_scope(&p.vhost),
+            },
+            &mut plan,
+        );
+    }
+
+    if prune {
+        let mut undeclared = std::mem::take(&mut plan.undeclared);
+        plan.changes.append(&mut undeclared);
+    }
+    plan
+}
+
+fn json_opt(v: Option<&i64>) -> Value {
+    v.map(|n| Value::from(*n)).unwrap_or(Value::Null)
+}
+
+/// When only policy-carried arguments are added to a queue that lacks them, a policy can do
+/// it without replacing the queue (queue arguments would win over a policy, so only additions).
+fn policy_advice(fields: &[FieldChange]) -> Option<String> {
+    let carried: Vec<&str> = fields
+        .iter()
+        .filter_map(|f| {
+            let arg = f.field.strip_prefix("arguments.")?;
+            POLICY_CARRIED
+                .iter()
+                .find(|(a, _)| *a == arg)
+                .filter(|_| f.from.is_null())
+                .map(|(_, p)| *p)
+        })
+        .collect();
+    (carried.len() == fields.len()).then(|| {
+        format!(
+            "safer: declare {} in a policy matching this queue and drop the argument: no replace, no message loss",
+            carried.join(", ")
+        )
+    })
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+pub fn describe(c: &Change) -> String {
+    let mut parts: Vec<String> = c
+        .fields
+        .iter()
+        .map(|f| format!("{}: {} -> {}", f.field, show(&f.from), show(&f.to)))
+        .collect();
+    if let Some(n) = c.messages {
+        parts.push(format!("holds {n} message(s)"));
+    }
+    if let Some(n) = &c.note {
+        parts.push(n.clone());
+    }
+    parts.join("\n")
+}
+
+pub fn table(changes: &[Change]) -> String {
+    let mut t = output::table(["action", "kind", "vhost", "name", "changes"]);
+    for c in changes {
+        t.add_row([
+            c.action.as_str().to_string(),
+            c.kind.as_str().to_string(),
+            c.vhost.clone().unwrap_or_default(),
+            c.name.clone(),
+            describe(c),
+        ]);
+    }
+    t.to_string()
+}
+
+impl Render for Plan {
+    fn human(&self) -> String {
+        let mut out = String::new();
+        if self.changes.is_empty() {
+            out.push_str("No changes: the broker matches the topology.\n");
+        } else {
+            out.push_str(&table(&self.changes));
+            out.push('\n');
+            let count = |a: Action| self.changes.iter().filter(|c| c.action == a).count();
+            out.push_str(&format!(
+                "Plan: {} to create, {} to update, {} to replace, {} to delete.\n",
+                count(Action::Create),
+                count(Action::Update),
+                count(Action::Replace),
+                count(Action::Delete)
+            ));
+        }
+        if !self.undeclared.is_empty() && !self.changes.iter().any(|c| c.action == Action::Delete) {
+            out.push_str(&format!(
+                "{} object(s) in the managed vhosts are not declared (kept; --prune deletes them):\n",
+                self.undeclared.len()
+            ));
+            for c in self.undeclared.iter().take(20) {
+                out.push_str(&format!(
+                    "  {} {} {}\n",
+                    c.kind.as_str(),
+                    c.vhost.clone().unwrap_or_default(),
+                    c.name
+                ));
+            }
+            if self.undeclared.len() > 20 {
+                out.push_str(&format!("  ... and {} more\n", self.undeclared.len() - 20));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::defs::RawDefinitions;
+
+    fn live() -> Definitions {
+        // Captured from RabbitMQ 3.10.8: see tests/fixtures/README.md for the command.
+        let raw = include_str!("../../tests/fixtures/rabbitmq-3.10.8/definitions-vhost.json");
+        serde_json::from_str::<RawDefinitions>(raw)
+            .unwrap()
+            .normalize("probe")
+    }
+
+    fn managed() -> BTreeSet<String> {
+        ["probe".to_string()].into()
+    }
+
+    #[test]
+    fn identical_state_is_no_change() {
+        let l = live();
+        let mut d = l.clone();
+        // The broker's own defaults are not drift: a classic queue declared with the explicit type.
+        for q in &mut d.queues {
+            q.arguments
+                .entry("x-queue-type".into())
+                .or_insert("classic".into());
+        }
+        let plan = diff(&d, &l, &managed(), true);
+        assert!(plan.changes.is_empty(), "{:?}", plan.changes);
+        assert!(plan.undeclared.is_empty());
+    }
+
+    #[test]
+    fn a_changed_queue_argument_is_a_replace_with_advice() {
+        let l = live();
+        let mut d = l.clone();
+        d.queues[0]
+            .arguments
+            .insert("x-message-ttl".into(), 1000.into());
+        let plan = diff(&d, &l, &managed(), false);
+        assert_eq!(plan.changes.len(), 1);
+        let c = &plan.changes[0];
+        assert_eq!((c.action, c.kind), (Action::Replace, Kind::Queue));
+        assert_eq!(c.fields[0].field, "arguments.x-message-ttl");
+        assert!(c.note.as_deref().unwrap().contains("message-ttl"));
+        d.queues[0].durable = false;
+        let plan = diff(&d, &l, &managed(), false);
+        assert!(plan.changes[0].note.is_none());
+    }
+
+    #[test]
+    fn undeclared_objects_are_deleted_only_with_prune() {
+        let l = live();
+        let mut d = l.clone();
+        d.bindings.clear();
+        d.queues.retain(|q| q.name != "c");
+        let plan = diff(&d, &l, &managed(), false);
+        assert!(plan.changes.is_empty());
+        assert_eq!(plan.undeclared.len(), 2);
+        let plan = diff(&d, &l, &managed(), true);
+        assert_eq!(plan.changes.len(), 2);
+        assert!(plan.changes.iter().all(|c| c.action == Action::Delete));
+        // Outside the managed vhosts nothing is touched.
+        let plan = diff(&d, &l, &BTreeSet::new(), true);
+        assert!(plan.changes.is_empty());
+    }
+
+    #[test]
+    fn policy_changes_are_updates_and_numbers_compare_by_value() {
+        let l = live();
+        let mut d = l.clone();
+        d.policies[0]
+            .definition
+            .insert("max-length".into(), serde_json::json!(5.0));
+        assert!(diff(&d, &l, &managed(), true).changes.is_empty());
+        d.policies[0]
+            .definition
+            .insert("max-length".into(), 6.into());
+        let plan = diff(&d, &l, &managed(), true);
+        assert_eq!(plan.changes[0].action, Action::Update);
+        assert_eq!(describe(&plan.changes[0]), "definition.max-length: 5 -> 6");
+    }
+
+    #[test]
+    fn a_changed_binding_is_one_create_and_one_delete() {
+        let l = live();
+        let mut d = l.clone();
+        d.bindings[0].routing_key = "b.#".into();
+        let plan = diff(&d, &l, &managed(), true);
+        let actions: Vec<Action> = plan.changes.iter().map(|c| c.action).collect();
+        assert_eq!(actions, [Action::Create, Action::Delete]);
+    }
+}

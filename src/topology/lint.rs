@@ -1,0 +1,596 @@
+//! Offline checks of a topology: broken references, invalid combinations, and the reliability
+//! and security advice of RabbitMQ's docs. Each rule has an id and a severity. Pure.
+
+use std::collections::{BTreeSet, HashSet};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::defs::is_builtin_exchange;
+use super::diff::POLICY_CARRIED;
+use super::model::{DestinationType, Origin, Policy, Queue, QueueType, Topology};
+use crate::output::{self, Render};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// One rule: its id, severity and what it checks.
+pub struct Rule {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub title: &'static str,
+}
+
+pub const RULES: [Rule; 16] = [
+    Rule {
+        id: "binding-unknown-queue",
+        severity: Severity::Error,
+        title: "a binding's destination queue is not declared",
+    },
+    Rule {
+        id: "binding-unknown-exchange",
+        severity: Severity::Error,
+        title: "a binding's source or destination exchange is not declared",
+    },
+    Rule {
+        id: "dlx-unknown-exchange",
+        severity: Severity::Error,
+        title: "a dead-letter exchange is not declared",
+    },
+    Rule {
+        id: "alternate-exchange-unknown",
+        severity: Severity::Error,
+        title: "an alternate exchange is not declared",
+    },
+    Rule {
+        id: "quorum-invalid-flags",
+        severity: Severity::Error,
+        title: "a quorum queue or stream that is exclusive, auto-delete or not durable",
+    },
+    Rule {
+        id: "exclusive-queue",
+        severity: Severity::Error,
+        title: "an exclusive queue belongs to one connection and can't be declared here",
+    },
+    Rule {
+        id: "argument-wrong-queue-type",
+        severity: Severity::Error,
+        title: "an argument that the queue's type does not support (e.g. stream arguments on a classic queue)",
+    },
+    Rule {
+        id: "non-durable-queue",
+        severity: Severity::Warning,
+        title: "a non-durable queue loses its messages on a broker restart",
+    },
+    Rule {
+        id: "no-dead-letter",
+        severity: Severity::Warning,
+        title: "a queue with no dead-letter exchange: rejected and expired messages are dropped",
+    },
+    Rule {
+        id: "unbounded-queue",
+        severity: Severity::Warning,
+        title: "a queue with no length or TTL bound can grow until the broker blocks publishers",
+    },
+    Rule {
+        id: "ha-mirroring-policy",
+        severity: Severity::Warning,
+        title: "an ha-* policy: classic mirroring is deprecated and removed in RabbitMQ 4.0; use quorum queues",
+    },
+    Rule {
+        id: "lazy-queue-mode",
+        severity: Severity::Warning,
+        title: "x-queue-mode lazy: a no-op since RabbitMQ 3.12 (classic queues v2 page to disk)",
+    },
+    Rule {
+        id: "wildcard-permissions",
+        severity: Severity::Warning,
+        title: "a `.*` permission grants everything in the vhost",
+    },
+    Rule {
+        id: "admin-app-user",
+        severity: Severity::Warning,
+        title: "a user tagged administrator used as an application user",
+    },
+    Rule {
+        id: "arguments-should-be-policies",
+        severity: Severity::Info,
+        title: "queue arguments a policy could carry: policies can change later, arguments cannot",
+    },
+    Rule {
+        id: "policy-pattern-invalid",
+        severity: Severity::Info,
+        title: "a policy pattern lint cannot evaluate; policy-based checks ignore it",
+    },
+];
+
+fn rule(id: &str) -> &'static Rule {
+    RULES.iter().find(|r| r.id == id).unwrap_or(&RULES[0])
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub location: String,
+    pub object: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Serialize, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub errors: usize,
+    pub warnings: usize,
+}
+
+impl Report {
+    fn push(&mut self, id: &str, origin: &Origin, object: String, message: String) {
+        let r = rule(id);
+        self.findings.push(Finding {
+            rule: r.id,
+            severity: r.severity,
+            location: origin.to_string(),
+            object,
+            message,
+        });
+    }
+}
+
+const STREAM_ONLY: [&str; 4] = [
+    "x-max-age",
+    "x-stream-max-segment-size-bytes",
+    "x-stream-filter-size-bytes",
+    "x-initial-cluster-size",
+];
+const NOT_ON_QUORUM: [&str; 2] = ["x-max-priority", "x-queue-mode"];
+const QUORUM_ONLY: [&str; 3] = [
+    "x-delivery-limit",
+    "x-quorum-initial-group-size",
+    "x-dead-letter-strategy",
+];
+
+/// Policies compiled once; a pattern that can't be compiled is reported and skipped.
+struct Compiled<'a> {
+    policy: &'a Policy,
+    regex: regex_lite::Regex,
+}
+
+fn applies_to_queue(p: &Policy, kind: QueueType) -> bool {
+    use super::model::ApplyTo::*;
+    match p.apply_to {
+        All | Queues => true,
+        Exchanges => false,
+        ClassicQueues => kind == QueueType::Classic,
+        QuorumQueues => kind == QueueType::Quorum,
+        Streams => kind == QueueType::Stream,
+    }
+}
+
+/// The definition keys in effect for a queue: the highest-priority matching policy, plus the
+/// highest-priority matching operator policy (the broker applies one of each).
+fn effective_keys(q: &Queue, policies: &[Compiled], operator: &[Compiled]) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for set in [policies, operator] {
+        let best = set
+            .iter()
+            .filter(|c| {
+                c.policy.vhost == q.vhost
+                    && applies_to_queue(c.policy, q.kind)
+                    && c.regex.is_match(&q.name)
+            })
+            .max_by_key(|c| c.policy.priority);
+        if let Some(c) = best {
+            keys.extend(c.policy.definition.keys().cloned());
+        }
+    }
+    keys
+}
+
+pub fn lint(t: &Topology) -> Report {
+    let mut r = Report::default();
+    let exchanges: HashSet<(&str, &str)> = t
+        .exchanges
+        .iter()
+        .map(|e| (e.vhost.as_str(), e.name.as_str()))
+        .collect();
+    let queues: HashSet<(&str, &str)> = t
+        .queues
+        .iter()
+        .map(|q| (q.vhost.as_str(), q.name.as_str()))
+        .collect();
+    let exchange_known =
+        |vhost: &str, name: &str| is_builtin_exchange(name) || exchanges.contains(&(vhost, name));
+
+    let policies = compile_all(&t.policies, &mut r);
+    let operator = compile_all(&t.operator_policies, &mut r);
+
+    // Exchanges used as dead-letter exchanges, and the queues they feed (dead-letter
+    // destinations are the end of the line: they need no DLX of their own).
+    let mut dlxs: HashSet<(String, String)> = HashSet::new();
+    for q in &t.queues {
+        if let Some(d) = &q.dead_letter_exchange {
+            dlxs.insert((q.vhost.clone(), d.clone()));
+        }
+    }
+    for p in t.policies.iter().chain(&t.operator_policies) {
+        if let Some(Value::String(d)) = p.definition.get("dead-letter-exchange") {
+            dlxs.insert((p.vhost.clone(), d.clone()));
+        }
+    }
+    let dead_letter_targets: HashSet<(&str, &str)> = t
+        .bindings
+        .iter()
+        .filter(|b| {
+            b.destination_type == DestinationType::Queue
+                && dlxs.contains(&(b.vhost.clone(), b.source.clone()))
+        })
+        .map(|b| (b.vhost.as_str(), b.destination.as_str()))
+        .collect();
+
+    for b in &t.bindings {
+        let what = format!(
+            "binding {} -> {} in vhost {}",
+            b.source, b.destination, b.vhost
+        );
+        if !exchange_known(&b.vhost, &b.source) {
+            r.push(
+                "binding-unknown-exchange",
+                &b.origin,
+                what.clone(),
+                format!("source exchange `{}` is not declared", b.source),
+            );
+        }
+        match b.destination_type {
+            DestinationType::Queue
+                if !queues.contains(&(b.vhost.as_str(), b.destination.as_str())) =>
+            {
+                r.push(
+                    "binding-unknown-queue",
+                    &b.origin,
+                    what,
+                    format!("queue `{}` is not declared", b.destination),
+                );
+            }
+            DestinationType::Exchange if !exchange_known(&b.vhost, &b.destination) => {
+                r.push(
+                    "binding-unknown-exchange",
+                    &b.origin,
+                    what,
+                    format!("destination exchange `{}` is not declared", b.destination),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    for e in &t.exchanges {
+        if let Some(ae) = &e.alternate_exchange
+            && !exchange_known(&e.vhost, ae)
+        {
+            r.push(
+                "alternate-exchange-unknown",
+                &e.origin,
+                format!("exchange {} in vhost {}", e.name, e.vhost),
+                format!("alternate exchange `{ae}` is not declared"),
+            );
+        }
+    }
+
+    for p in t.policies.iter().chain(&t.operator_policies) {
+        let what = format!("policy {} in vhost {}", p.name, p.vhost);
+        if let Some(Value::String(d)) = p.definition.get("dead-letter-exchange")
+            && !exchange_known(&p.vhost, d)
+        {
+            r.push(
+                "dlx-unknown-exchange",
+                &p.origin,
+                what.clone(),
+                format!("dead-letter exchange `{d}` is not declared"),
+            );
+        }
+        if p.definition.keys().any(|k| k.starts_with("ha-")) {
+            r.push("ha-mirroring-policy", &p.origin, what.clone(), "classic queue mirroring (ha-*) is deprecated and gone in RabbitMQ 4.0: use quorum queues".into());
+        }
+        if p.definition.get("queue-mode").and_then(Value::as_str) == Some("lazy") {
+            r.push(
+                "lazy-queue-mode",
+                &p.origin,
+                what,
+                "queue-mode lazy does nothing since RabbitMQ 3.12: remove it".into(),
+            );
+        }
+    }
+
+    for q in &t.queues {
+        let what = format!("queue {} in vhost {}", q.name, q.vhost);
+        let args = q.all_arguments();
+        let effective = effective_keys(q, &policies, &operator);
+        let has =
+            |arg: &str, policy_key: &str| args.contains_key(arg) || effective.contains(policy_key);
+
+        if let Some(d) = &q.dead_letter_exchange
+            && !d.is_empty()
+            && !exchange_known(&q.vhost, d)
+        {
+            r.push(
+                "dlx-unknown-exchange",
+                &q.origin,
+                what.clone(),
+                format!("dead-letter exchange `{d}` is not declared"),
+            );
+        }
+        if q.kind != QueueType::Classic && (q.exclusive || q.auto_delete || !q.durable) {
+            r.push(
+                "quorum-invalid-flags",
+                &q.origin,
+                what.clone(),
+                format!(
+                    "a {} queue must be durable, and can be neither exclusive nor auto-delete",
+                    q.kind.as_str()
+                ),
+            );
+        } else if q.exclusive {
+            r.push(
+                "exclusive-queue",
+                &q.origin,
+                what.clone(),
+                "exclusive queues are declared by the connection that owns them, not by a topology"
+                    .into(),
+            );
+        }
+        for key in args.keys() {
+            let wrong = match q.kind {
+                QueueType::Classic => {
+                    STREAM_ONLY.contains(&key.as_str()) || QUORUM_ONLY.contains(&key.as_str())
+                }
+                QueueType::Quorum => {
+                    NOT_ON_QUORUM.contains(&key.as_str())
+                        || (STREAM_ONLY.contains(&key.as_str()) && key != "x-initial-cluster-size")
+                }
+                QueueType::Stream => {
+                    NOT_ON_QUORUM.contains(&key.as_str()) || QUORUM_ONLY.contains(&key.as_str())
+                }
+            };
+            if wrong {
+                r.push(
+                    "argument-wrong-queue-type",
+                    &q.origin,
+                    what.clone(),
+                    format!("`{key}` is not supported by {} queues", q.kind.as_str()),
+                );
+            }
+        }
+        if q.kind == QueueType::Classic && !q.durable {
+            r.push("non-durable-queue", &q.origin, what.clone(), "set `durable: true` (the default): a transient queue and its messages vanish on restart".into());
+        }
+        let dead_letter_target = dead_letter_targets.contains(&(q.vhost.as_str(), q.name.as_str()));
+        if q.kind != QueueType::Stream
+            && !dead_letter_target
+            && !has("x-dead-letter-exchange", "dead-letter-exchange")
+        {
+            r.push("no-dead-letter", &q.origin, what.clone(), "declare `dead_letter_exchange` (better: in a policy) so rejected and expired messages are kept".into());
+        }
+        let bounded = [
+            ("x-max-length", "max-length"),
+            ("x-max-length-bytes", "max-length-bytes"),
+            ("x-message-ttl", "message-ttl"),
+            ("x-expires", "expires"),
+        ]
+        .iter()
+        .any(|(a, p)| has(a, p));
+        if q.kind != QueueType::Stream && !bounded {
+            r.push(
+                "unbounded-queue",
+                &q.origin,
+                what.clone(),
+                "bound the queue with max-length, max-length-bytes or message-ttl (in a policy)"
+                    .into(),
+            );
+        }
+        if args.get("x-queue-mode").and_then(Value::as_str) == Some("lazy") {
+            r.push(
+                "lazy-queue-mode",
+                &q.origin,
+                what.clone(),
+                "x-queue-mode lazy does nothing since RabbitMQ 3.12: remove it".into(),
+            );
+        }
+        let carried: Vec<&str> = POLICY_CARRIED
+            .iter()
+            .filter(|(a, _)| args.contains_key(*a))
+            .map(|(_, p)| *p)
+            .collect();
+        if !carried.is_empty() {
+            r.push("arguments-should-be-policies", &q.origin, what, format!("{} could be set by a policy, which can change later without recreating the queue", carried.join(", ")));
+        }
+    }
+
+    for p in &t.permissions {
+        if [&p.configure, &p.write, &p.read]
+            .iter()
+            .any(|s| s.as_str() == ".*")
+        {
+            r.push(
+                "wildcard-permissions",
+                &p.origin,
+                format!("permission of {} in vhost {}", p.user, p.vhost),
+                "grant only the resources the user needs, e.g. `^orders\\.`".into(),
+            );
+        }
+    }
+    for u in &t.users {
+        let used = t.permissions.iter().any(|p| p.user == u.name);
+        if used && u.tags.iter().any(|t| t == "administrator") {
+            r.push("admin-app-user", &u.origin, format!("user {}", u.name), "an application user should not be an administrator: give it its own user without tags".into());
+        }
+    }
+
+    r.findings.sort_by_key(|f| f.severity);
+    r.errors = r
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    r.warnings = r
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
+    r
+}
+
+/// Findings that the broker would refuse or silently get wrong (an exclusive queue, a quorum
+/// queue that is auto-delete, arguments of another queue type): plan and apply stop on these.
+pub fn invalid_for_apply(t: &Topology) -> Vec<String> {
+    lint(t)
+        .findings
+        .into_iter()
+        .filter(|f| {
+            matches!(
+                f.rule,
+                "exclusive-queue" | "quorum-invalid-flags" | "argument-wrong-queue-type"
+            )
+        })
+        .map(|f| format!("{}: {}: {} [{}]", f.location, f.object, f.message, f.rule))
+        .collect()
+}
+
+fn compile_all<'a>(list: &'a [Policy], r: &mut Report) -> Vec<Compiled<'a>> {
+    let mut out = Vec::new();
+    for p in list {
+        match regex_lite::Regex::new(&p.pattern) {
+            Ok(regex) => out.push(Compiled { policy: p, regex }),
+            Err(e) => r.push(
+                "policy-pattern-invalid",
+                &p.origin,
+                format!("policy {} in vhost {}", p.name, p.vhost),
+                format!("pattern `{}`: {e}", p.pattern),
+            ),
+        }
+    }
+    out
+}
+
+impl Render for Report {
+    fn human(&self) -> String {
+        let mut out = String::new();
+        if !self.findings.is_empty() {
+            let mut t = output::table(["severity", "rule", "where", "object", "message"]);
+            for f in &self.findings {
+                t.add_row([
+                    f.severity.as_str(),
+                    f.rule,
+                    &f.location,
+                    &f.object,
+                    &f.message,
+                ]);
+            }
+            out.push_str(&format!("{t}\n"));
+        }
+        let infos = self.findings.len() - self.errors - self.warnings;
+        out.push_str(&format!(
+            "{} error(s), {} warning(s), {} info.\n",
+            self.errors, self.warnings, infos
+        ));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::load;
+
+    fn lint_text(text: &str) -> Report {
+        lint(&load::merge(vec![load::parse("t.yaml", text, &|_| None).unwrap()]).unwrap())
+    }
+
+    #[test]
+    fn every_rule_fires_on_its_fixture() {
+        // Hand-written fixture: one object per rule.
+        let r = lint_text(include_str!(
+            "../../tests/fixtures/topology/lint-all-rules.yaml"
+        ));
+        for rule in &RULES {
+            assert!(
+                r.findings.iter().any(|f| f.rule == rule.id),
+                "rule {} did not fire: {:#?}",
+                rule.id,
+                r.findings
+            );
+        }
+        assert_eq!(
+            r.errors,
+            r.findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .count()
+        );
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.rule == "binding-unknown-queue")
+            .unwrap();
+        assert_eq!(f.location, "t.yaml:37:5");
+    }
+
+    #[test]
+    fn the_example_has_no_errors() {
+        let text = include_str!("../../topology.example.yaml");
+        let t = load::merge(vec![
+            load::parse("topology.example.yaml", text, &|_| None).unwrap(),
+        ])
+        .unwrap();
+        let r = lint(&t);
+        assert_eq!(r.errors, 0, "{:#?}", r.findings);
+    }
+
+    #[test]
+    fn a_policy_bound_and_dead_letter_target_satisfy_the_advice() {
+        let r = lint_text(
+            "exchanges:\n  - {name: dlx, type: fanout}\nqueues:\n  - {name: work, dead_letter_exchange: dlx}\n  - {name: parked}\n\
+             bindings:\n  - {source: dlx, destination: parked}\n\
+             policies:\n  - {name: bounds, pattern: '.*', definition: {max-length: 10}}\n",
+        );
+        let rules: Vec<&str> = r.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, ["arguments-should-be-policies"], "{:#?}", r.findings);
+    }
+
+    #[test]
+    fn only_the_highest_priority_policy_counts() {
+        let r = lint_text(
+            "queues:\n  - {name: q, dead_letter_exchange: ''}\n\
+             policies:\n  - {name: low, pattern: '.*', priority: 0, definition: {max-length: 10}}\n  - {name: high, pattern: '^q$', priority: 5, definition: {expires: 10}}\n  - {name: other, pattern: '^z$', priority: 9, definition: {queue-mode: default}}\n",
+        );
+        assert!(
+            !r.findings.iter().any(|f| f.rule == "unbounded-queue"),
+            "{:#?}",
+            r.findings
+        );
+        let r = lint_text(
+            "queues:\n  - {name: q, dead_letter_exchange: ''}\n\
+             policies:\n  - {name: low, pattern: '.*', priority: 0, definition: {max-length: 10}}\n  - {name: high, pattern: '^q$', priority: 5, definition: {queue-mode: default}}\n",
+        );
+        assert!(
+            r.findings.iter().any(|f| f.rule == "unbounded-queue"),
+            "{:#?}",
+            r.findings
+        );
+    }
+}

@@ -1,0 +1,545 @@
+//! Reading topology files: `${VAR}` interpolation, strict parsing (unknown keys rejected with
+//! the closest valid key suggested), merging several files or a directory, and duplicate
+//! detection. Every error names the file, line and column.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::model::{Origin, Topology};
+use crate::exit::{Code, fail};
+
+/// Load and merge the given files and directories (a directory contributes its `*.yaml` and
+/// `*.yml` files, sorted by name). `env` resolves `${VAR}`.
+pub fn load(paths: &[PathBuf], env: &dyn Fn(&str) -> Option<String>) -> Result<Topology> {
+    if paths.is_empty() {
+        return Err(fail(Code::Usage, "no topology file given (use -f FILE)"));
+    }
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("reading directory {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(fail(
+                    Code::InvalidInput,
+                    format!(
+                        "{}: no *.yaml or *.yml files in this directory",
+                        p.display()
+                    ),
+                ));
+            }
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    let mut parts = Vec::new();
+    for f in &files {
+        let text = std::fs::read_to_string(f).map_err(|e| {
+            fail(
+                Code::InvalidInput,
+                format!("reading topology file {}: {e}", f.display()),
+            )
+        })?;
+        parts.push(parse(&display(f), &text, env)?);
+    }
+    merge(parts)
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Parse one file's text.
+pub fn parse(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Topology> {
+    let text = interpolate(file, text, env)?;
+    let mut topology: Topology = if is_blank(&text) {
+        Topology::default()
+    } else {
+        serde_yaml::from_str(&text).map_err(|e| yaml_error(file, &e))?
+    };
+    assign_origins(file, &text, &mut topology);
+    Ok(topology)
+}
+
+fn is_blank(text: &str) -> bool {
+    text.lines().all(|l| {
+        let t = l.trim();
+        t.is_empty() || t.starts_with('#') || t == "---"
+    })
+}
+
+fn invalid(origin: &Origin, message: impl std::fmt::Display) -> anyhow::Error {
+    fail(Code::InvalidInput, format!("{origin}: {message}"))
+}
+
+/// Turn a serde_yaml error into `file:line:column: message`, with a suggestion for a typo'd key.
+fn yaml_error(file: &str, err: &serde_yaml::Error) -> anyhow::Error {
+    let mut message = err.to_string();
+    let (line, column) = match err.location() {
+        Some(l) => (l.line(), l.column()),
+        None => (1, 1),
+    };
+    // serde_yaml appends " at line L column C"; the location goes in front instead.
+    if let Some(i) = message.rfind(" at line ") {
+        message.truncate(i);
+    }
+    if let Some(hint) = unknown_field_hint(&message) {
+        message = hint;
+    }
+    invalid(
+        &Origin {
+            file: file.into(),
+            line,
+            column,
+        },
+        message,
+    )
+}
+
+/// For "unknown field `x`, expected one of `a`, `b`", say which valid key is closest.
+fn unknown_field_hint(message: &str) -> Option<String> {
+    let start = message.find("unknown field `")?;
+    let rest = &message[start + "unknown field `".len()..];
+    let end = rest.find('`')?;
+    let field = &rest[..end];
+    let expected: Vec<&str> = rest[end + 1..].split('`').skip(1).step_by(2).collect();
+    let prefix = &message[..start];
+    if field == "password" {
+        return Some(format!(
+            "{prefix}unknown field `password`: a password never goes in the file; \
+             use `password_env: VARIABLE` or `password_hash: ...`"
+        ));
+    }
+    let valid = format!(
+        "valid keys: {}",
+        expected
+            .iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Some(match closest(field, &expected) {
+        Some(best) => format!("{prefix}unknown field `{field}`, did you mean `{best}`? ({valid})"),
+        None => format!("{prefix}unknown field `{field}` ({valid})"),
+    })
+}
+
+/// The candidate nearest to `word` by edit distance, if it is near enough to be a typo.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = (word.chars().count() / 3).max(2);
+    candidates
+        .iter()
+        .map(|c| (levenshtein(word, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Replace `${VAR}` and `${VAR:-default}`; `$${` stays a literal `${`. Comments are left alone.
+/// An unset variable without a default is an error at its position.
+pub fn interpolate(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+    let mut out = String::with_capacity(text.len());
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        let mut quote: Option<char> = None;
+        while i < chars.len() {
+            let c = chars[i];
+            match c {
+                '\'' | '"' if quote.is_none() => quote = Some(c),
+                q if quote == Some(q) => quote = None,
+                '#' if quote.is_none() && (i == 0 || chars[i - 1].is_whitespace()) => {
+                    out.extend(&chars[i..]);
+                    break;
+                }
+                _ => {}
+            }
+            if c == '$' && chars.get(i + 1) == Some(&'$') && chars.get(i + 2) == Some(&'{') {
+                out.push_str("${");
+                i += 3;
+                continue;
+            }
+            if c == '$' && chars.get(i + 1) == Some(&'{') {
+                let origin = Origin {
+                    file: file.into(),
+                    line: index + 1,
+                    column: i + 1,
+                };
+                let close = chars[i + 2..]
+                    .iter()
+                    .position(|&c| c == '}')
+                    .ok_or_else(|| invalid(&origin, "unterminated `${` (missing `}`)"))?;
+                let inner: String = chars[i + 2..i + 2 + close].iter().collect();
+                let (name, default) = match inner.split_once(":-") {
+                    Some((n, d)) => (n, Some(d)),
+                    None => (inner.as_str(), None),
+                };
+                let valid_name =
+                    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !valid_name {
+                    return Err(invalid(
+                        &origin,
+                        format!("`${{{inner}}}` is not a valid variable reference"),
+                    ));
+                }
+                match (env(name), default) {
+                    (Some(v), _) => out.push_str(&v),
+                    (None, Some(d)) => out.push_str(d),
+                    (None, None) => {
+                        return Err(invalid(
+                            &origin,
+                            format!(
+                                "environment variable `{name}` is not set (use `${{{name}:-default}}` for a default)"
+                            ),
+                        ));
+                    }
+                }
+                i += close + 3;
+                continue;
+            }
+            out.push(c);
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Positions of the items of each top-level list, found by scanning block-style YAML.
+/// Flow-style lists fall back to the position of their section key.
+fn item_positions(text: &str) -> HashMap<String, (usize, Vec<(usize, usize)>)> {
+    let mut sections: HashMap<String, (usize, Vec<(usize, usize)>)> = HashMap::new();
+    let mut current: Option<String> = None;
+    let mut dash_indent: Option<usize> = None;
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        if indent == 0 && !trimmed.starts_with('-') {
+            current = trimmed.split_once(':').map(|(k, _)| k.trim().to_string());
+            dash_indent = None;
+            if let Some(k) = &current {
+                sections.insert(k.clone(), (index + 1, Vec::new()));
+            }
+            continue;
+        }
+        let Some(key) = &current else { continue };
+        if trimmed == "-" || trimmed.starts_with("- ") {
+            let level = *dash_indent.get_or_insert(indent);
+            if indent == level {
+                let after = trimmed[1..].len() - trimmed[1..].trim_start().len();
+                let column = indent + 1 + 1 + after;
+                if let Some(entry) = sections.get_mut(key) {
+                    entry.1.push((index + 1, column));
+                }
+            }
+        }
+    }
+    sections
+}
+
+fn assign_origins(file: &str, text: &str, t: &mut Topology) {
+    let positions = item_positions(text);
+    let at = |section: &str, i: usize, count: usize| -> Origin {
+        let (line, column) = match positions.get(section) {
+            Some((_, items)) if items.len() == count => items[i],
+            Some((line, _)) => (*line, 1),
+            None => (1, 1),
+        };
+        Origin {
+            file: file.into(),
+            line,
+            column,
+        }
+    };
+    macro_rules! mark {
+        ($field:ident, $name:literal) => {
+            let n = t.$field.len();
+            for (i, o) in t.$field.iter_mut().enumerate() {
+                o.origin = at($name, i, n);
+            }
+        };
+    }
+    mark!(vhosts, "vhosts");
+    mark!(users, "users");
+    mark!(permissions, "permissions");
+    mark!(topic_permissions, "topic_permissions");
+    mark!(exchanges, "exchanges");
+    mark!(queues, "queues");
+    mark!(bindings, "bindings");
+    mark!(policies, "policies");
+    mark!(operator_policies, "operator_policies");
+}
+
+/// Merge parsed files into one topology, rejecting duplicates (naming both places) and
+/// checking what the schema alone can't.
+pub fn merge(parts: Vec<Topology>) -> Result<Topology> {
+    let mut all = Topology::default();
+    for p in parts {
+        all.vhosts.extend(p.vhosts);
+        all.users.extend(p.users);
+        all.permissions.extend(p.permissions);
+        all.topic_permissions.extend(p.topic_permissions);
+        all.exchanges.extend(p.exchanges);
+        all.queues.extend(p.queues);
+        all.bindings.extend(p.bindings);
+        all.policies.extend(p.policies);
+        all.operator_policies.extend(p.operator_policies);
+    }
+    let mut errors = Vec::new();
+    let mut seen: HashMap<String, Origin> = HashMap::new();
+    let mut check = |what: String, origin: &Origin| {
+        if let Some(first) = seen.get(&what) {
+            errors.push(format!(
+                "{origin}: duplicate {what}: first declared at {first}"
+            ));
+        } else {
+            seen.insert(what, origin.clone());
+        }
+    };
+    for o in &all.vhosts {
+        check(format!("vhost `{}`", o.name), &o.origin);
+    }
+    for o in &all.users {
+        check(format!("user `{}`", o.name), &o.origin);
+    }
+    for o in &all.permissions {
+        check(
+            format!("permission of user `{}` in vhost `{}`", o.user, o.vhost),
+            &o.origin,
+        );
+    }
+    for o in &all.topic_permissions {
+        check(
+            format!(
+                "topic permission of user `{}` on exchange `{}` in vhost `{}`",
+                o.user, o.exchange, o.vhost
+            ),
+            &o.origin,
+        );
+    }
+    for o in &all.exchanges {
+        check(
+            format!("exchange `{}` in vhost `{}`", o.name, o.vhost),
+            &o.origin,
+        );
+    }
+    for o in &all.queues {
+        check(
+            format!("queue `{}` in vhost `{}`", o.name, o.vhost),
+            &o.origin,
+        );
+    }
+    for o in &all.bindings {
+        check(
+            format!(
+                "binding `{}` -> {} `{}` (routing key `{}`, arguments {}) in vhost `{}`",
+                o.source,
+                o.destination_type.as_str(),
+                o.destination,
+                o.routing_key,
+                serde_json::to_string(&o.arguments).unwrap_or_default(),
+                o.vhost
+            ),
+            &o.origin,
+        );
+    }
+    for o in &all.policies {
+        check(
+            format!("policy `{}` in vhost `{}`", o.name, o.vhost),
+            &o.origin,
+        );
+    }
+    for o in &all.operator_policies {
+        check(
+            format!("operator policy `{}` in vhost `{}`", o.name, o.vhost),
+            &o.origin,
+        );
+    }
+    errors.extend(validate(&all));
+    if errors.is_empty() {
+        Ok(all)
+    } else {
+        Err(fail(Code::InvalidInput, errors.join("\n")))
+    }
+}
+
+/// Checks on single objects that the schema can't express.
+fn validate(t: &Topology) -> Vec<String> {
+    let mut errors = Vec::new();
+    let empty = |what: &str, name: &str, origin: &Origin, errors: &mut Vec<String>| {
+        if name.is_empty() {
+            errors.push(format!("{origin}: {what} needs a non-empty name"));
+        }
+    };
+    for v in &t.vhosts {
+        empty("vhost", &v.name, &v.origin, &mut errors);
+    }
+    for u in &t.users {
+        empty("user", &u.name, &u.origin, &mut errors);
+        if u.password_env.is_some() && u.password_hash.is_some() {
+            errors.push(format!(
+                "{}: user `{}`: give `password_env` or `password_hash`, not both",
+                u.origin, u.name
+            ));
+        }
+    }
+    for e in &t.exchanges {
+        empty("exchange", &e.name, &e.origin, &mut errors);
+        if super::defs::is_builtin_exchange(&e.name) {
+            errors.push(format!(
+                "{}: exchange `{}`: names starting with `amq.` are reserved for the broker's own exchanges",
+                e.origin, e.name
+            ));
+        }
+        if e.alternate_exchange.is_some() && e.arguments.contains_key("alternate-exchange") {
+            errors.push(format!(
+                "{}: exchange `{}`: `alternate_exchange` is also given in `arguments`; keep one",
+                e.origin, e.name
+            ));
+        }
+    }
+    for q in &t.queues {
+        empty("queue", &q.name, &q.origin, &mut errors);
+        for (field, arg) in super::model::TYPED_QUEUE_ARGS {
+            let typed_set = q.all_arguments().get(arg) != q.arguments.get(arg);
+            if typed_set && q.arguments.contains_key(arg) {
+                errors.push(format!(
+                    "{}: queue `{}`: `{field}` is also given as `{arg}` in `arguments`; keep one",
+                    q.origin, q.name
+                ));
+            }
+        }
+        if q.arguments.contains_key("x-queue-type") {
+            errors.push(format!(
+                "{}: queue `{}`: give the queue type as `type:`, not as `x-queue-type` in `arguments`",
+                q.origin, q.name
+            ));
+        }
+    }
+    for p in t.policies.iter().chain(&t.operator_policies) {
+        empty("policy", &p.name, &p.origin, &mut errors);
+        if p.definition.is_empty() {
+            errors.push(format!(
+                "{}: policy `{}` has an empty definition",
+                p.origin, p.name
+            ));
+        }
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exit::code_of;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    fn err(text: &str) -> String {
+        let e = parse("t.yaml", text, &no_env)
+            .and_then(|t| merge(vec![t]))
+            .unwrap_err();
+        assert_eq!(code_of(&e), Code::InvalidInput);
+        format!("{e:#}")
+    }
+
+    #[test]
+    fn a_typo_names_the_place_and_the_closest_key() {
+        let e = err("queues:\n  - name: q\n    durabel: true\n");
+        assert!(e.starts_with("t.yaml:3:5: "), "{e}");
+        assert!(e.contains("did you mean `durable`?"), "{e}");
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_place() {
+        let e = err("queues:\n  - name: q\n    message_ttl: soon\n");
+        assert!(e.starts_with("t.yaml:3:"), "{e}");
+        assert!(e.contains("message_ttl"), "{e}");
+    }
+
+    #[test]
+    fn a_plain_password_is_refused_with_advice() {
+        let e = err("users:\n  - name: app\n    password: hunter2\n");
+        assert!(e.contains("password_env"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn duplicates_name_both_places() {
+        let a = parse("a.yaml", "queues:\n  - name: q\n", &no_env).unwrap();
+        let b = parse(
+            "b.yaml",
+            "# x\nqueues:\n  - name: other\n  - name: q\n",
+            &no_env,
+        )
+        .unwrap();
+        let e = format!("{:#}", merge(vec![a, b]).unwrap_err());
+        assert!(
+            e.contains(
+                "b.yaml:4:5: duplicate queue `q` in vhost `/`: first declared at a.yaml:2:5"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn variables_are_interpolated_with_defaults() {
+        let env = |k: &str| (k == "VH").then(|| "orders".to_string());
+        let t = parse(
+            "t.yaml",
+            "queues:\n  - name: ${Q:-work}\n    vhost: ${VH}\n",
+            &env,
+        )
+        .unwrap();
+        assert_eq!(t.queues[0].name, "work");
+        assert_eq!(t.queues[0].vhost, "orders");
+        let t = parse("t.yaml", "queues:\n  - name: a$${b}\n", &env).unwrap();
+        assert_eq!(t.queues[0].name, "a${b}");
+    }
+
+    #[test]
+    fn an_unset_variable_is_an_error_at_its_place() {
+        let e = err("queues:\n  - name: q\n    vhost: ${NOPE}\n");
+        assert!(e.starts_with("t.yaml:3:12: "), "{e}");
+        assert!(e.contains("`NOPE` is not set"), "{e}");
+        // Comments are not interpolated.
+        parse("t.yaml", "# ${NOPE}\nqueues: []\n", &no_env).unwrap();
+    }
+
+    #[test]
+    fn flow_style_lists_fall_back_to_the_section() {
+        let t = parse("t.yaml", "\nqueues: [{name: a}, {name: b}]\n", &no_env).unwrap();
+        assert_eq!(t.queues[1].origin.line, 2);
+    }
+
+    #[test]
+    fn closest_key() {
+        assert_eq!(closest("durabel", &["name", "durable"]), Some("durable"));
+        assert_eq!(closest("zzzzzz", &["name", "durable"]), None);
+    }
+}

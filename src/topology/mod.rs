@@ -1,0 +1,9 @@
+//! Topology as code: the YAML model, loading, lint, diff, apply, export and convert.
+
+pub mod apply;
+pub mod defs;
+pub mod diff;
+pub mod export;
+pub mod lint;
+pub mod load;
+pub mod model;

@@ -1,0 +1,686 @@
+//! The topology YAML schema: what an operator writes, validated strictly (unknown keys are
+//! rejected), and its translation into the broker's definitions form (`defs`).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::defs;
+
+/// Where an object was declared, for error messages: `file:line:column`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+pub type Arguments = BTreeMap<String, Value>;
+
+fn default_vhost() -> String {
+    "/".into()
+}
+fn yes() -> bool {
+    true
+}
+fn is_true(b: &bool) -> bool {
+    *b
+}
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// A whole topology: one file, or several merged.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Topology {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vhosts: Vec<Vhost>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<User>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub permissions: Vec<Permission>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub topic_permissions: Vec<TopicPermission>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchanges: Vec<Exchange>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub queues: Vec<Queue>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bindings: Vec<Binding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<Policy>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operator_policies: Vec<Policy>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vhost {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_queue_type: Option<QueueType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Limits>,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    #[serde(
+        default,
+        alias = "max-connections",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_connections: Option<i64>,
+    #[serde(default, alias = "max-queues", skip_serializing_if = "Option::is_none")]
+    pub max_queues: Option<i64>,
+}
+
+/// A user. The password never appears in the file: it comes from an environment variable
+/// (`password_env`) or is given as the broker's hash (`password_hash`). A user with neither
+/// is created without a password (e.g. for x509 authentication).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_env: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hashing_algorithm: Option<String>,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Permission {
+    pub user: String,
+    #[serde(default = "default_vhost")]
+    pub vhost: String,
+    pub configure: String,
+    pub write: String,
+    pub read: String,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopicPermission {
+    pub user: String,
+    #[serde(default = "default_vhost")]
+    pub vhost: String,
+    pub exchange: String,
+    pub write: String,
+    pub read: String,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exchange {
+    pub name: String,
+    #[serde(default = "default_vhost")]
+    pub vhost: String,
+    /// `direct`, `fanout`, `topic`, `headers`, or a plugin's type such as `x-consistent-hash`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub durable: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auto_delete: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub internal: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternate_exchange: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub arguments: Arguments,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueType {
+    #[default]
+    Classic,
+    Quorum,
+    Stream,
+}
+
+impl QueueType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueType::Classic => "classic",
+            QueueType::Quorum => "quorum",
+            QueueType::Stream => "stream",
+        }
+    }
+    pub fn parse(s: &str) -> Option<QueueType> {
+        match s {
+            "classic" => Some(QueueType::Classic),
+            "quorum" => Some(QueueType::Quorum),
+            "stream" => Some(QueueType::Stream),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Overflow {
+    DropHead,
+    RejectPublish,
+    RejectPublishDlx,
+}
+
+impl Overflow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Overflow::DropHead => "drop-head",
+            Overflow::RejectPublish => "reject-publish",
+            Overflow::RejectPublishDlx => "reject-publish-dlx",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Queue {
+    pub name: String,
+    #[serde(default = "default_vhost")]
+    pub vhost: String,
+    #[serde(rename = "type", default)]
+    pub kind: QueueType,
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub durable: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auto_delete: bool,
+    /// Only for lint: an exclusive queue belongs to one connection and can't be managed here.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub exclusive: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter_exchange: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dead_letter_routing_key: Option<String>,
+    /// Milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_ttl: Option<u64>,
+    /// Milliseconds of disuse after which the queue is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length_bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overflow: Option<Overflow>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_limit: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub single_active_consumer: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_priority: Option<u64>,
+    /// Any other `x-` argument, passed through as written.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub arguments: Arguments,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// The typed queue fields and the `x-` arguments they stand for.
+pub const TYPED_QUEUE_ARGS: [(&str, &str); 10] = [
+    ("dead_letter_exchange", "x-dead-letter-exchange"),
+    ("dead_letter_routing_key", "x-dead-letter-routing-key"),
+    ("message_ttl", "x-message-ttl"),
+    ("expires", "x-expires"),
+    ("max_length", "x-max-length"),
+    ("max_length_bytes", "x-max-length-bytes"),
+    ("overflow", "x-overflow"),
+    ("delivery_limit", "x-delivery-limit"),
+    ("single_active_consumer", "x-single-active-consumer"),
+    ("max_priority", "x-max-priority"),
+];
+
+impl Queue {
+    /// Every argument the queue is declared with, typed fields included, except `x-queue-type`.
+    pub fn all_arguments(&self) -> Arguments {
+        let mut args = self.arguments.clone();
+        let mut put = |k: &str, v: Option<Value>| {
+            if let Some(v) = v {
+                args.insert(k.to_string(), v);
+            }
+        };
+        put(
+            "x-dead-letter-exchange",
+            self.dead_letter_exchange.clone().map(Value::from),
+        );
+        put(
+            "x-dead-letter-routing-key",
+            self.dead_letter_routing_key.clone().map(Value::from),
+        );
+        put("x-message-ttl", self.message_ttl.map(Value::from));
+        put("x-expires", self.expires.map(Value::from));
+        put("x-max-length", self.max_length.map(Value::from));
+        put("x-max-length-bytes", self.max_length_bytes.map(Value::from));
+        put("x-overflow", self.overflow.map(|o| Value::from(o.as_str())));
+        put("x-delivery-limit", self.delivery_limit.map(Value::from));
+        put(
+            "x-single-active-consumer",
+            self.single_active_consumer.map(Value::from),
+        );
+        put("x-max-priority", self.max_priority.map(Value::from));
+        args
+    }
+
+    /// Build a queue from broker arguments, lifting the common ones into typed fields
+    /// when their value has the expected type.
+    pub fn from_arguments(name: &str, vhost: &str, kind: QueueType, args: &Arguments) -> Queue {
+        let mut q = Queue {
+            name: name.to_string(),
+            vhost: vhost.to_string(),
+            kind,
+            durable: true,
+            ..Default::default()
+        };
+        for (key, value) in args {
+            let lifted = match key.as_str() {
+                "x-dead-letter-exchange" => value
+                    .as_str()
+                    .map(|s| q.dead_letter_exchange = Some(s.into())),
+                "x-dead-letter-routing-key" => value
+                    .as_str()
+                    .map(|s| q.dead_letter_routing_key = Some(s.into())),
+                "x-message-ttl" => value.as_u64().map(|n| q.message_ttl = Some(n)),
+                "x-expires" => value.as_u64().map(|n| q.expires = Some(n)),
+                "x-max-length" => value.as_u64().map(|n| q.max_length = Some(n)),
+                "x-max-length-bytes" => value.as_u64().map(|n| q.max_length_bytes = Some(n)),
+                "x-overflow" => {
+                    let parsed = match value.as_str() {
+                        Some("drop-head") => Some(Overflow::DropHead),
+                        Some("reject-publish") => Some(Overflow::RejectPublish),
+                        Some("reject-publish-dlx") => Some(Overflow::RejectPublishDlx),
+                        _ => None,
+                    };
+                    parsed.map(|o| q.overflow = Some(o))
+                }
+                "x-delivery-limit" => value.as_u64().map(|n| q.delivery_limit = Some(n)),
+                "x-single-active-consumer" => {
+                    value.as_bool().map(|b| q.single_active_consumer = Some(b))
+                }
+                "x-max-priority" => value.as_u64().map(|n| q.max_priority = Some(n)),
+                _ => None,
+            };
+            if lifted.is_none() {
+                q.arguments.insert(key.clone(), value.clone());
+            }
+        }
+        q
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DestinationType {
+    #[default]
+    Queue,
+    Exchange,
+}
+
+impl DestinationType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DestinationType::Queue => "queue",
+            DestinationType::Exchange => "exchange",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Binding {
+    #[serde(default = "default_vhost")]
+    pub vhost: String,
+    pub source: String,
+    pub destination: String,
+    #[serde(default)]
+    pub destination_type: DestinationType,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub routing_key: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub arguments: Arguments,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplyTo {
+    #[default]
+    All,
+    Queues,
+    Exchanges,
+    ClassicQueues,
+    QuorumQueues,
+    Streams,
+}
+
+impl ApplyTo {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplyTo::All => "all",
+            ApplyTo::Queues => "queues",
+            ApplyTo::Exchanges => "exchanges",
+            ApplyTo::ClassicQueues => "classic_queues",
+            ApplyTo::QuorumQueues => "quorum_queues",
+            ApplyTo::Streams => "streams",
+        }
+    }
+    pub fn parse(s: &str) -> ApplyTo {
+        match s {
+            "queues" => ApplyTo::Queues,
+            "exchanges" => ApplyTo::Exchanges,
+            "classic_queues" => ApplyTo::ClassicQueues,
+            "quorum_queues" => ApplyTo::QuorumQueues,
+            "streams" => ApplyTo::Streams,
+            _ => ApplyTo::All,
+        }
+    }
+    fn is_all(&self) -> bool {
+        *self == ApplyTo::All
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    pub name: String,
+    #[serde(default = "default_vhost")]
+    pub vhost: String,
+    pub pattern: String,
+    #[serde(default, skip_serializing_if = "ApplyTo::is_all")]
+    pub apply_to: ApplyTo,
+    #[serde(default)]
+    pub priority: i64,
+    pub definition: Arguments,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+impl Topology {
+    /// Every vhost the topology touches: declared ones and those its objects live in.
+    pub fn managed_vhosts(&self) -> std::collections::BTreeSet<String> {
+        let mut all: std::collections::BTreeSet<String> =
+            self.vhosts.iter().map(|v| v.name.clone()).collect();
+        all.extend(self.permissions.iter().map(|o| o.vhost.clone()));
+        all.extend(self.topic_permissions.iter().map(|o| o.vhost.clone()));
+        all.extend(self.exchanges.iter().map(|o| o.vhost.clone()));
+        all.extend(self.queues.iter().map(|o| o.vhost.clone()));
+        all.extend(self.bindings.iter().map(|o| o.vhost.clone()));
+        all.extend(self.policies.iter().map(|o| o.vhost.clone()));
+        all.extend(self.operator_policies.iter().map(|o| o.vhost.clone()));
+        all
+    }
+
+    /// The broker definitions this topology stands for (passwords are not resolved here).
+    pub fn to_defs(&self) -> defs::Definitions {
+        defs::Definitions {
+            vhosts: self
+                .vhosts
+                .iter()
+                .map(|v| defs::VhostDef {
+                    name: v.name.clone(),
+                    description: v.description.clone(),
+                    default_queue_type: v.default_queue_type.map(|t| t.as_str().to_string()),
+                    limits: v.limits.as_ref().map(|l| {
+                        let mut m = BTreeMap::new();
+                        if let Some(n) = l.max_connections {
+                            m.insert("max-connections".to_string(), n);
+                        }
+                        if let Some(n) = l.max_queues {
+                            m.insert("max-queues".to_string(), n);
+                        }
+                        m
+                    }),
+                })
+                .collect(),
+            users: self
+                .users
+                .iter()
+                .map(|u| defs::UserDef {
+                    name: u.name.clone(),
+                    password_hash: u.password_hash.clone(),
+                    hashing_algorithm: u.hashing_algorithm.clone(),
+                    tags: u.tags.clone(),
+                    password_env: u.password_env.clone(),
+                })
+                .collect(),
+            permissions: self
+                .permissions
+                .iter()
+                .map(|p| defs::PermissionDef {
+                    user: p.user.clone(),
+                    vhost: p.vhost.clone(),
+                    configure: p.configure.clone(),
+                    write: p.write.clone(),
+                    read: p.read.clone(),
+                })
+                .collect(),
+            topic_permissions: self
+                .topic_permissions
+                .iter()
+                .map(|p| defs::TopicPermissionDef {
+                    user: p.user.clone(),
+                    vhost: p.vhost.clone(),
+                    exchange: p.exchange.clone(),
+                    write: p.write.clone(),
+                    read: p.read.clone(),
+                })
+                .collect(),
+            exchanges: self
+                .exchanges
+                .iter()
+                .map(|e| {
+                    let mut arguments = e.arguments.clone();
+                    if let Some(ae) = &e.alternate_exchange {
+                        arguments.insert("alternate-exchange".into(), Value::from(ae.clone()));
+                    }
+                    defs::ExchangeDef {
+                        name: e.name.clone(),
+                        vhost: e.vhost.clone(),
+                        kind: e.kind.clone(),
+                        durable: e.durable,
+                        auto_delete: e.auto_delete,
+                        internal: e.internal,
+                        arguments,
+                    }
+                })
+                .collect(),
+            queues: self
+                .queues
+                .iter()
+                .map(|q| {
+                    let mut arguments = q.all_arguments();
+                    arguments.insert("x-queue-type".into(), Value::from(q.kind.as_str()));
+                    defs::QueueDef {
+                        name: q.name.clone(),
+                        vhost: q.vhost.clone(),
+                        durable: q.durable,
+                        auto_delete: q.auto_delete,
+                        arguments,
+                    }
+                })
+                .collect(),
+            bindings: self
+                .bindings
+                .iter()
+                .map(|b| defs::BindingDef {
+                    vhost: b.vhost.clone(),
+                    source: b.source.clone(),
+                    destination: b.destination.clone(),
+                    destination_type: b.destination_type.as_str().to_string(),
+                    routing_key: b.routing_key.clone(),
+                    arguments: b.arguments.clone(),
+                })
+                .collect(),
+            policies: self.policies.iter().map(policy_def).collect(),
+            operator_policies: self.operator_policies.iter().map(policy_def).collect(),
+        }
+    }
+
+    /// The model form of broker definitions (used by `export` and `convert`).
+    pub fn from_defs(d: &defs::Definitions) -> Topology {
+        Topology {
+            vhosts: d
+                .vhosts
+                .iter()
+                .map(|v| Vhost {
+                    name: v.name.clone(),
+                    description: v.description.clone().filter(|s| !s.is_empty()),
+                    default_queue_type: v.default_queue_type.as_deref().and_then(QueueType::parse),
+                    limits: v.limits.as_ref().filter(|l| !l.is_empty()).map(|l| Limits {
+                        max_connections: l.get("max-connections").copied(),
+                        max_queues: l.get("max-queues").copied(),
+                    }),
+                    origin: Origin::default(),
+                })
+                .collect(),
+            users: d
+                .users
+                .iter()
+                .map(|u| User {
+                    name: u.name.clone(),
+                    tags: u.tags.clone(),
+                    password_env: None,
+                    password_hash: None,
+                    hashing_algorithm: None,
+                    origin: Origin::default(),
+                })
+                .collect(),
+            permissions: d
+                .permissions
+                .iter()
+                .map(|p| Permission {
+                    user: p.user.clone(),
+                    vhost: p.vhost.clone(),
+                    configure: p.configure.clone(),
+                    write: p.write.clone(),
+                    read: p.read.clone(),
+                    origin: Origin::default(),
+                })
+                .collect(),
+            topic_permissions: d
+                .topic_permissions
+                .iter()
+                .map(|p| TopicPermission {
+                    user: p.user.clone(),
+                    vhost: p.vhost.clone(),
+                    exchange: p.exchange.clone(),
+                    write: p.write.clone(),
+                    read: p.read.clone(),
+                    origin: Origin::default(),
+                })
+                .collect(),
+            exchanges: d
+                .exchanges
+                .iter()
+                .map(|e| {
+                    let mut arguments = e.arguments.clone();
+                    let alternate_exchange = match arguments.get("alternate-exchange") {
+                        Some(Value::String(s)) => {
+                            let s = s.clone();
+                            arguments.remove("alternate-exchange");
+                            Some(s)
+                        }
+                        _ => None,
+                    };
+                    Exchange {
+                        name: e.name.clone(),
+                        vhost: e.vhost.clone(),
+                        kind: e.kind.clone(),
+                        durable: e.durable,
+                        auto_delete: e.auto_delete,
+                        internal: e.internal,
+                        alternate_exchange,
+                        arguments,
+                        origin: Origin::default(),
+                    }
+                })
+                .collect(),
+            queues: d
+                .queues
+                .iter()
+                .map(|q| {
+                    let mut args = q.arguments.clone();
+                    let kind = args
+                        .remove("x-queue-type")
+                        .and_then(|v| v.as_str().and_then(QueueType::parse))
+                        .unwrap_or_default();
+                    let mut out = Queue::from_arguments(&q.name, &q.vhost, kind, &args);
+                    out.durable = q.durable;
+                    out.auto_delete = q.auto_delete;
+                    out
+                })
+                .collect(),
+            bindings: d
+                .bindings
+                .iter()
+                .map(|b| Binding {
+                    vhost: b.vhost.clone(),
+                    source: b.source.clone(),
+                    destination: b.destination.clone(),
+                    destination_type: if b.destination_type == "exchange" {
+                        DestinationType::Exchange
+                    } else {
+                        DestinationType::Queue
+                    },
+                    routing_key: b.routing_key.clone(),
+                    arguments: b.arguments.clone(),
+                    origin: Origin::default(),
+                })
+                .collect(),
+            policies: d.policies.iter().map(policy_model).collect(),
+            operator_policies: d.operator_policies.iter().map(policy_model).collect(),
+        }
+    }
+}
+
+fn policy_def(p: &Policy) -> defs::PolicyDef {
+    defs::PolicyDef {
+        vhost: p.vhost.clone(),
+        name: p.name.clone(),
+        pattern: p.pattern.clone(),
+        apply_to: p.apply_to.as_str().to_string(),
+        priority: p.priority,
+        definition: p.definition.clone(),
+    }
+}
+
+fn policy_model(p: &defs::PolicyDef) -> Policy {
+    Policy {
+        name: p.name.clone(),
+        vhost: p.vhost.clone(),
+        pattern: p.pattern.clone(),
+        apply_to: ApplyTo::parse(&p.apply_to),
+        priority: p.priority,
+        definition: p.definition.clone(),
+        origin: Origin::default(),
+    }
+}
