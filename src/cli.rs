@@ -63,6 +63,9 @@ pub enum Command {
     /// Watch messages flowing through an exchange, through a private bound queue.
     Tap(cmd::tap::Args),
 
+    /// Move dead-lettered messages back where they came from, filtered, without losing one.
+    Replay(cmd::replay::Args),
+
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
 }

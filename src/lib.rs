@@ -7,3 +7,4 @@ pub mod cmd;
 pub mod exit;
 pub mod message;
 pub mod output;
+pub mod replay;

@@ -4,6 +4,7 @@ pub mod completions;
 pub mod consume;
 pub mod peek;
 pub mod publish;
+pub mod replay;
 pub mod status;
 pub mod tap;
 
@@ -18,6 +19,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Consume(args) => consume::run(&cli.global, args).await,
         Command::Peek(args) => peek::run(&cli.global, args).await,
         Command::Tap(args) => tap::run(&cli.global, args).await,
+        Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::Completions(args) => completions::run(args),
     }
 }
