@@ -15,18 +15,30 @@ use warren::exit::Code;
 /// Publish envelopes (one JSON object each) with `warren publish --file -`.
 fn publish(vhost: &TestVhost, dir: &TestDir, envelopes: &[Value]) {
     let input: String = envelopes.iter().map(|e| format!("{e}\n")).collect();
-    vhost.warren(dir).args(["publish", "--file", "-"]).stdin(input).succeeds();
+    vhost
+        .warren(dir)
+        .args(["publish", "--file", "-"])
+        .stdin(input)
+        .succeeds();
 }
 
 fn ids(envelopes: &[Value]) -> Vec<String> {
     envelopes
         .iter()
-        .map(|e| e["properties"]["message_id"].as_str().unwrap_or("").to_string())
+        .map(|e| {
+            e["properties"]["message_id"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
         .collect()
 }
 
 fn reject_all(vhost: &TestVhost, dir: &TestDir, queue: &str) {
-    vhost.warren(dir).args(["consume", queue, "--reject", "--idle-timeout", "1"]).succeeds();
+    vhost
+        .warren(dir)
+        .args(["consume", queue, "--reject", "--idle-timeout", "1"])
+        .succeeds();
 }
 
 /// A vhost with exchange `dlx` (fanout) into `dlq`, and direct exchange `orders`.
@@ -42,27 +54,47 @@ fn setup(node: &Node, tag: &str) -> (TestVhost, TestDir) {
 
 fn dl_queue(vhost: &TestVhost, name: &str, extra: Value) {
     let mut args = json!({"x-dead-letter-exchange": "dlx"});
-    args.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
-    vhost.queue(name, &json!({"durable": true, "arguments": args}).to_string());
+    args.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    vhost.queue(
+        name,
+        &json!({"durable": true, "arguments": args}).to_string(),
+    );
 }
 
 fn policy(vhost: &TestVhost, name: &str, pattern: &str, definition: Value) {
     vhost.node.api_ok(
         "PUT",
         &format!("/api/policies/{}/{name}", encode(&vhost.name)),
-        Some(&json!({"pattern": pattern, "definition": definition, "apply-to": "queues"}).to_string()),
+        Some(
+            &json!({"pattern": pattern, "definition": definition, "apply-to": "queues"})
+                .to_string(),
+        ),
     );
 }
 
 fn unpolicy(vhost: &TestVhost, name: &str) {
-    vhost.node.api_ok("DELETE", &format!("/api/policies/{}/{name}", encode(&vhost.name)), None);
+    vhost.node.api_ok(
+        "DELETE",
+        &format!("/api/policies/{}/{name}", encode(&vhost.name)),
+        None,
+    );
 }
 
 /// Wait until `queue` holds `n` messages (dead-lettering is asynchronous).
 fn wait_depth(vhost: &TestVhost, queue: &str, n: u64) {
     let started = Instant::now();
     loop {
-        let out = vhost.node.ctl(&["list_queues", "-p", &vhost.name, "name", "messages_ready", "--no-table-headers", "-q"]);
+        let out = vhost.node.ctl(&[
+            "list_queues",
+            "-p",
+            &vhost.name,
+            "name",
+            "messages_ready",
+            "--no-table-headers",
+            "-q",
+        ]);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let depth = text
             .lines()
@@ -72,7 +104,10 @@ fn wait_depth(vhost: &TestVhost, queue: &str, n: u64) {
         if depth == Some(n) {
             return;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "{queue} never reached {n} messages: {text}");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{queue} never reached {n} messages: {text}"
+        );
         std::thread::sleep(Duration::from_millis(300));
     }
 }
@@ -85,37 +120,57 @@ fn every_reason_returns_to_its_queue_intact() {
     dl_queue(&vhost, "ttl", json!({}));
     dl_queue(&vhost, "slow", json!({}));
     dl_queue(&vhost, "short", json!({}));
-    dl_queue(&vhost, "qq", json!({"x-queue-type": "quorum", "x-delivery-limit": 1}));
+    dl_queue(
+        &vhost,
+        "qq",
+        json!({"x-queue-type": "quorum", "x-delivery-limit": 1}),
+    );
     // Queue TTL and max-length by policy, so they can be lifted before the replay.
     policy(&vhost, "ttl", "^ttl$", json!({"message-ttl": 1}));
     policy(&vhost, "short", "^short$", json!({"max-length": 1}));
     std::thread::sleep(Duration::from_millis(500));
 
-    let props = |id: &str| json!({"message_id": id, "delivery_mode": 2, "content_type": "application/json", "correlation_id": "c-1",
-        "headers": {"tenant": "acme", "n": {"$i32": 7}}});
-    publish(&vhost, &dir, &[
-        json!({"exchange": "orders", "routing_key": "o.new", "properties": props("rejected"), "body": "{\"r\":1}"}),
-        json!({"routing_key": "ttl", "properties": props("expired-queue"), "body": "{\"r\":2}"}),
-        json!({"routing_key": "slow", "properties": {"message_id": "expired-message", "delivery_mode": 2, "expiration": "1"}, "body": "{\"r\":3}"}),
-        json!({"routing_key": "short", "properties": props("maxlen"), "body": "{\"r\":4}"}),
-        json!({"routing_key": "short", "properties": props("maxlen-survivor"), "body": "{\"r\":5}"}),
-        json!({"routing_key": "qq", "properties": props("delivery-limit"), "body": "{\"r\":6}"}),
-    ]);
+    let props = |id: &str| {
+        json!({"message_id": id, "delivery_mode": 2, "content_type": "application/json", "correlation_id": "c-1",
+        "headers": {"tenant": "acme", "n": {"$i32": 7}}})
+    };
+    publish(
+        &vhost,
+        &dir,
+        &[
+            json!({"exchange": "orders", "routing_key": "o.new", "properties": props("rejected"), "body": "{\"r\":1}"}),
+            json!({"routing_key": "ttl", "properties": props("expired-queue"), "body": "{\"r\":2}"}),
+            json!({"routing_key": "slow", "properties": {"message_id": "expired-message", "delivery_mode": 2, "expiration": "1"}, "body": "{\"r\":3}"}),
+            json!({"routing_key": "short", "properties": props("maxlen"), "body": "{\"r\":4}"}),
+            json!({"routing_key": "short", "properties": props("maxlen-survivor"), "body": "{\"r\":5}"}),
+            json!({"routing_key": "qq", "properties": props("delivery-limit"), "body": "{\"r\":6}"}),
+        ],
+    );
     reject_all(&vhost, &dir, "work");
     std::thread::sleep(Duration::from_millis(200));
-    vhost.warren(&dir).args(["consume", "slow", "--idle-timeout", "1"]).succeeds();
-    vhost.warren(&dir).args(["consume", "qq", "--count", "1", "--requeue"]).succeeds();
+    vhost
+        .warren(&dir)
+        .args(["consume", "slow", "--idle-timeout", "1"])
+        .succeeds();
+    vhost
+        .warren(&dir)
+        .args(["consume", "qq", "--count", "1", "--requeue"])
+        .succeeds();
     assert_eq!(ids(&vhost.drain(&dir, "short")), ["maxlen-survivor"]);
     wait_depth(&vhost, "dlq", 5);
     unpolicy(&vhost, "ttl");
     unpolicy(&vhost, "short");
     std::thread::sleep(Duration::from_millis(500));
 
-    let run = vhost.warren(&dir).args(["replay", "dlq", "--yes", "-o", "json"]).succeeds();
+    let run = vhost
+        .warren(&dir)
+        .args(["replay", "dlq", "--yes", "-o", "json"])
+        .succeeds();
     let summary = run.json();
     assert_eq!(summary["replayed"], 5, "{}", run.explain());
     assert_eq!(summary["left_in_dlq"], 0);
-    run.says("go to exchange `orders` key `o.new`").says("reaches `work` alone");
+    run.says("go to exchange `orders` key `o.new`")
+        .says("reaches `work` alone");
     run.says("go to queue `slow` (default exchange)");
 
     for (queue, id, reason) in [
@@ -132,10 +187,16 @@ fn every_reason_returns_to_its_queue_intact() {
         assert_eq!(h["replay-original-queue"], queue);
         assert_eq!(h["replay-count"], 1);
         assert!(h["replay-run-id"].is_string() && h["replayed-at"]["$timestamp"].is_number());
-        assert!(h.get("x-death").is_none() && h.get("x-first-death-queue").is_none(), "{queue}: {m}");
+        assert!(
+            h.get("x-death").is_none() && h.get("x-first-death-queue").is_none(),
+            "{queue}: {m}"
+        );
         assert_eq!(m["properties"]["delivery_mode"], 2);
         if id == "expired-message" {
-            assert!(m["properties"].get("expiration").is_none(), "TTL not carried over: {m}");
+            assert!(
+                m["properties"].get("expiration").is_none(),
+                "TTL not carried over: {m}"
+            );
             assert_eq!(m["body"], "{\"r\":3}");
         } else {
             assert_eq!(m["properties"]["content_type"], "application/json");
@@ -153,15 +214,22 @@ fn two_hops_cc_and_default_exchange_land_exactly_once() {
     vhost.exchange("hop", "fanout");
     dl_queue(&vhost, "second", json!({}));
     vhost.bind("hop", "second", "");
-    vhost.queue("first", r#"{"durable":true,"arguments":{"x-dead-letter-exchange":"hop"}}"#);
+    vhost.queue(
+        "first",
+        r#"{"durable":true,"arguments":{"x-dead-letter-exchange":"hop"}}"#,
+    );
     dl_queue(&vhost, "work", json!({}));
     vhost.bind("orders", "work", "o.new");
     vhost.queue("audit", r#"{"durable":true}"#);
     vhost.bind("orders", "audit", "audit");
-    publish(&vhost, &dir, &[
-        json!({"routing_key": "first", "properties": {"message_id": "two-hops"}, "body": "a"}),
-        json!({"exchange": "orders", "routing_key": "o.new", "properties": {"message_id": "cc", "headers": {"CC": ["audit"]}}, "body": "b"}),
-    ]);
+    publish(
+        &vhost,
+        &dir,
+        &[
+            json!({"routing_key": "first", "properties": {"message_id": "two-hops"}, "body": "a"}),
+            json!({"exchange": "orders", "routing_key": "o.new", "properties": {"message_id": "cc", "headers": {"CC": ["audit"]}}, "body": "b"}),
+        ],
+    );
     assert_eq!(ids(&vhost.drain(&dir, "audit")), ["cc"]);
     reject_all(&vhost, &dir, "first");
     wait_depth(&vhost, "second", 1);
@@ -169,13 +237,23 @@ fn two_hops_cc_and_default_exchange_land_exactly_once() {
     reject_all(&vhost, &dir, "work");
     wait_depth(&vhost, "dlq", 2);
 
-    vhost.warren(&dir).args(["replay", "dlq", "--yes"]).succeeds();
-    assert_eq!(ids(&vhost.drain(&dir, "second")), ["two-hops"], "back in the most recent queue");
+    vhost
+        .warren(&dir)
+        .args(["replay", "dlq", "--yes"])
+        .succeeds();
+    assert_eq!(
+        ids(&vhost.drain(&dir, "second")),
+        ["two-hops"],
+        "back in the most recent queue"
+    );
     assert!(vhost.drain(&dir, "first").is_empty());
     let work = vhost.drain(&dir, "work");
     assert_eq!(ids(&work), ["cc"]);
     assert!(work[0]["properties"]["headers"].get("CC").is_none());
-    assert!(vhost.drain(&dir, "audit").is_empty(), "no duplicate into the CC queue");
+    assert!(
+        vhost.drain(&dir, "audit").is_empty(),
+        "no duplicate into the CC queue"
+    );
 }
 
 #[test]
@@ -183,23 +261,58 @@ fn a_deleted_origin_stays_in_the_dlq_or_is_parked_and_the_exit_code_says_so() {
     let (vhost, dir) = setup(shared_node(), "gone");
     dl_queue(&vhost, "gone", json!({}));
     vhost.queue("parked", r#"{"durable":true}"#);
-    publish(&vhost, &dir, &[json!({"routing_key": "gone", "properties": {"message_id": "orphan"}, "body": "x"})]);
+    publish(
+        &vhost,
+        &dir,
+        &[json!({"routing_key": "gone", "properties": {"message_id": "orphan"}, "body": "x"})],
+    );
     reject_all(&vhost, &dir, "gone");
     wait_depth(&vhost, "dlq", 1);
-    vhost.node.api_ok("DELETE", &format!("/api/queues/{}/gone", encode(&vhost.name)), None);
+    vhost.node.api_ok(
+        "DELETE",
+        &format!("/api/queues/{}/gone", encode(&vhost.name)),
+        None,
+    );
 
-    let run = vhost.warren(&dir).args(["replay", "dlq", "--yes", "-o", "json"]).fails_with(Code::PartialFailure.as_i32());
+    let run = vhost
+        .warren(&dir)
+        .args(["replay", "dlq", "--yes", "-o", "json"])
+        .fails_with(Code::PartialFailure.as_i32());
     let s = run.json();
-    assert_eq!((s["replayed"].as_u64(), s["failed"].as_u64()), (Some(0), Some(1)), "{}", run.explain());
-    assert!(s["failures"][0]["reason"].as_str().unwrap().contains("312"), "{}", run.explain());
+    assert_eq!(
+        (s["replayed"].as_u64(), s["failed"].as_u64()),
+        (Some(0), Some(1)),
+        "{}",
+        run.explain()
+    );
+    assert!(
+        s["failures"][0]["reason"].as_str().unwrap().contains("312"),
+        "{}",
+        run.explain()
+    );
     assert_eq!(s["failures"][0]["message_id"], "orphan");
 
-    let run = vhost.warren(&dir).args(["replay", "dlq", "--yes", "--on-failure", "park:parked", "-o", "json"])
+    let run = vhost
+        .warren(&dir)
+        .args([
+            "replay",
+            "dlq",
+            "--yes",
+            "--on-failure",
+            "park:parked",
+            "-o",
+            "json",
+        ])
         .fails_with(Code::PartialFailure.as_i32());
     assert_eq!(run.json()["parked"], 1, "{}", run.explain());
     let parked = vhost.drain(&dir, "parked");
     assert_eq!(ids(&parked), ["orphan"]);
-    assert!(parked[0]["properties"]["headers"]["replay-park-reason"].as_str().unwrap().contains("NO_ROUTE"));
+    assert!(
+        parked[0]["properties"]["headers"]["replay-park-reason"]
+            .as_str()
+            .unwrap()
+            .contains("NO_ROUTE")
+    );
     assert!(vhost.drain(&dir, "dlq").is_empty());
 }
 
@@ -222,7 +335,18 @@ fn filters_take_exactly_the_matching_messages_and_the_rest_stay_in_order() {
     wait_depth(&vhost, "dlq", 11);
 
     // A dry run counts and changes nothing.
-    let run = vhost.warren(&dir).args(["replay", "dlq", "--dry-run", "--header", "tenant=acme", "-o", "json"]).succeeds();
+    let run = vhost
+        .warren(&dir)
+        .args([
+            "replay",
+            "dlq",
+            "--dry-run",
+            "--header",
+            "tenant=acme",
+            "-o",
+            "json",
+        ])
+        .succeeds();
     let s = run.json();
     assert_eq!(s["replayed"], 5, "{}", run.explain());
     assert_eq!(s["skipped_by_filter"], 6);
@@ -233,34 +357,99 @@ fn filters_take_exactly_the_matching_messages_and_the_rest_stay_in_order() {
     wait_depth(&vhost, "dlq", 11);
     assert!(vhost.drain(&dir, "work").is_empty());
 
-    vhost.warren(&dir).args(["replay", "dlq", "--yes", "--header", "tenant=acme", "--from-queue", "work"]).succeeds();
-    assert_eq!(ids(&vhost.drain(&dir, "work")), ["m-2", "m-4", "m-6", "m-8", "m-10"]);
-    vhost.warren(&dir).args(["replay", "dlq", "--yes", "--body-regex", r#""n":[37]\b"#]).succeeds();
+    vhost
+        .warren(&dir)
+        .args([
+            "replay",
+            "dlq",
+            "--yes",
+            "--header",
+            "tenant=acme",
+            "--from-queue",
+            "work",
+        ])
+        .succeeds();
+    assert_eq!(
+        ids(&vhost.drain(&dir, "work")),
+        ["m-2", "m-4", "m-6", "m-8", "m-10"]
+    );
+    vhost
+        .warren(&dir)
+        .args(["replay", "dlq", "--yes", "--body-regex", r#""n":[37]\b"#])
+        .succeeds();
     assert_eq!(ids(&vhost.drain(&dir, "work")), ["m-3", "m-7"]);
-    vhost.warren(&dir).args(["replay", "dlq", "--yes", "--message-id", "o-1", "--reason", "rejected"]).succeeds();
+    vhost
+        .warren(&dir)
+        .args([
+            "replay",
+            "dlq",
+            "--yes",
+            "--message-id",
+            "o-1",
+            "--reason",
+            "rejected",
+        ])
+        .succeeds();
     assert_eq!(ids(&vhost.drain(&dir, "other")), ["o-1"]);
     // Died moments ago: not older than an hour.
-    let run = vhost.warren(&dir).args(["replay", "dlq", "--yes", "--older-than", "1h", "-o", "json"]).succeeds();
+    let run = vhost
+        .warren(&dir)
+        .args(["replay", "dlq", "--yes", "--older-than", "1h", "-o", "json"])
+        .succeeds();
     assert_eq!(run.json()["replayed"], 0);
-    vhost.warren(&dir).args(["replay", "dlq", "--yes", "--newer-than", "1h", "--limit", "1"]).succeeds();
+    vhost
+        .warren(&dir)
+        .args([
+            "replay",
+            "dlq",
+            "--yes",
+            "--newer-than",
+            "1h",
+            "--limit",
+            "1",
+        ])
+        .succeeds();
     assert_eq!(ids(&vhost.drain(&dir, "work")), ["m-1"]);
-    assert_eq!(ids(&vhost.drain(&dir, "dlq")), ["m-5", "m-9"], "the rest, in their order");
+    assert_eq!(
+        ids(&vhost.drain(&dir, "dlq")),
+        ["m-5", "m-9"],
+        "the rest, in their order"
+    );
 }
 
 #[test]
 fn without_a_terminal_or_yes_it_refuses() {
     let (vhost, dir) = setup(shared_node(), "refuse");
-    vhost.warren(&dir).args(["replay", "dlq"]).fails_with(Code::Usage.as_i32()).says("--yes");
-    vhost.warren(&dir).args(["replay", "dlq", "--target", "nowhere"]).fails_with(2).says("queue:NAME");
-    vhost.warren(&dir).args(["replay", "dlq", "--older-than", "10"]).fails_with(2).says("unit");
+    vhost
+        .warren(&dir)
+        .args(["replay", "dlq"])
+        .fails_with(Code::Usage.as_i32())
+        .says("--yes");
+    vhost
+        .warren(&dir)
+        .args(["replay", "dlq", "--target", "nowhere"])
+        .fails_with(2)
+        .says("queue:NAME");
+    vhost
+        .warren(&dir)
+        .args(["replay", "dlq", "--older-than", "10"])
+        .fails_with(2)
+        .says("unit");
 }
 
 fn spawn_replay(vhost: &TestVhost, dir: &TestDir, tag: &str) -> (Child, std::path::PathBuf) {
     let out = dir.path.join(format!("{tag}.json"));
     let file = std::fs::File::create(&out).expect("summary file");
     let mut cmd = vhost.warren(dir);
-    cmd.args(["replay", "dlq", "--yes", "--window", "100", "--rate", "2000", "-o", "json"]);
-    let child = cmd.command().stdout(file).stderr(Stdio::null()).spawn().expect("spawn");
+    cmd.args([
+        "replay", "dlq", "--yes", "--window", "100", "--rate", "2000", "-o", "json",
+    ]);
+    let child = cmd
+        .command()
+        .stdout(file)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
     (child, out)
 }
 
@@ -281,31 +470,65 @@ fn killing_the_node_twice_loses_nothing() {
     for round in 0..2 {
         let (mut child, out) = spawn_replay(&vhost, &dir, &format!("run-{round}"));
         std::thread::sleep(Duration::from_secs(4));
-        assert!(child.try_wait().expect("try_wait").is_none(), "replay finished before the kill");
-        let k = std::process::Command::new(support::repo().join("scripts/broker")).args(["kill", "replay-fault"]).output().expect("kill");
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "replay finished before the kill"
+        );
+        let k = std::process::Command::new(support::repo().join("scripts/broker"))
+            .args(["kill", "replay-fault"])
+            .output()
+            .expect("kill");
         assert!(k.status.success(), "{}", String::from_utf8_lossy(&k.stderr));
         kills += 1;
         let status = child.wait().expect("wait");
-        assert_eq!(status.code(), Some(Code::PartialFailure.as_i32()), "a killed run reports a partial failure");
-        let summary: Value = serde_json::from_str(&std::fs::read_to_string(&out).expect("summary")).expect("summary json");
+        assert_eq!(
+            status.code(),
+            Some(Code::PartialFailure.as_i32()),
+            "a killed run reports a partial failure"
+        );
+        let summary: Value = serde_json::from_str(&std::fs::read_to_string(&out).expect("summary"))
+            .expect("summary json");
         assert_eq!(summary["stopped_by"], "connection_lost", "{summary}");
-        assert!(summary["unknown"].is_u64() && summary["error"].is_string(), "{summary}");
-        eprintln!("round {round}: replayed {} unknown {}", summary["replayed"], summary["unknown"]);
-        let r = std::process::Command::new(support::repo().join("scripts/broker")).args(["restart", "replay-fault"]).output().expect("restart");
+        assert!(
+            summary["unknown"].is_u64() && summary["error"].is_string(),
+            "{summary}"
+        );
+        eprintln!(
+            "round {round}: replayed {} unknown {}",
+            summary["replayed"], summary["unknown"]
+        );
+        let r = std::process::Command::new(support::repo().join("scripts/broker"))
+            .args(["restart", "replay-fault"])
+            .output()
+            .expect("restart");
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     }
     // The rerun finishes the job.
-    vhost.warren(&dir).args(["replay", "dlq", "--yes", "--window", "100"]).succeeds();
+    vhost
+        .warren(&dir)
+        .args(["replay", "dlq", "--yes", "--window", "100"])
+        .succeeds();
     let at_target = ids(&vhost.drain(&dir, "work"));
     let left = ids(&vhost.drain(&dir, "dlq"));
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for id in at_target.iter().chain(left.iter()) {
         *seen.entry(id.as_str()).or_default() += 1;
     }
-    let missing: Vec<String> = (0..N).map(|i| format!("id-{i}")).filter(|id| !seen.contains_key(id.as_str())).collect();
-    assert!(missing.is_empty(), "{} lost, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
+    let missing: Vec<String> = (0..N)
+        .map(|i| format!("id-{i}"))
+        .filter(|id| !seen.contains_key(id.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} lost, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
     let duplicates: usize = seen.values().map(|n| n - 1).sum();
-    assert!(duplicates <= 100 * kills, "{duplicates} duplicates with window 100 and {kills} kills");
+    assert!(
+        duplicates <= 100 * kills,
+        "{duplicates} duplicates with window 100 and {kills} kills"
+    );
     let unique: HashSet<&String> = at_target.iter().collect();
     assert_eq!(unique.len(), N, "everything replayed by the end");
 }

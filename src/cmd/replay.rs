@@ -342,7 +342,11 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             "Replay up to {} messages from `{}`{}?",
             info.messages_ready,
             args.dlq,
-            if filter.is_empty() { "" } else { " that match the filters" }
+            if filter.is_empty() {
+                ""
+            } else {
+                " that match the filters"
+            }
         );
         if !confirm(&prompt)? {
             return Err(fail(Code::Usage, "replay cancelled"));

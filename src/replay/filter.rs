@@ -37,7 +37,11 @@ pub fn parse_age(text: &str) -> Result<i64, String> {
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => return Err(format!("`{text}`: the unit must be s, m, h or d (e.g. 30m, 2h, 1d)")),
+        _ => {
+            return Err(format!(
+                "`{text}`: the unit must be s, m, h or d (e.g. 30m, 2h, 1d)"
+            ));
+        }
     };
     Ok(n * scale)
 }
@@ -108,14 +112,21 @@ impl Filter {
             return false;
         }
         let age = origin.and_then(|o| o.time).map(|t| now - t);
-        if self.older_than.is_some_and(|min| !age.is_some_and(|a| a >= min)) {
+        if self
+            .older_than
+            .is_some_and(|min| age.is_none_or(|a| a < min))
+        {
             return false;
         }
-        if self.newer_than.is_some_and(|max| !age.is_some_and(|a| a <= max)) {
+        if self
+            .newer_than
+            .is_some_and(|max| age.is_none_or(|a| a > max))
+        {
             return false;
         }
         let deaths = origin.map(|o| o.deaths).unwrap_or(0);
-        if self.min_deaths.is_some_and(|m| deaths < m) || self.max_deaths.is_some_and(|m| deaths > m)
+        if self.min_deaths.is_some_and(|m| deaths < m)
+            || self.max_deaths.is_some_and(|m| deaths > m)
         {
             return false;
         }
@@ -202,7 +213,10 @@ mod tests {
     #[test]
     fn filters_on_death_time() {
         let env = fixture("rejected");
-        let died = resolve(env.properties.headers.as_ref()).unwrap().time.unwrap();
+        let died = resolve(env.properties.headers.as_ref())
+            .unwrap()
+            .time
+            .unwrap();
         let older = Filter {
             older_than: Some(3600),
             ..Default::default()
@@ -228,6 +242,10 @@ mod tests {
         assert_eq!(parse_header("a=b=c"), Ok(("a".into(), "b=c".into())));
         assert!(parse_header("=b").is_err());
         assert!(parse_reason("maxlen").is_ok());
-        assert!(parse_reason("max-len").unwrap_err().contains("delivery_limit"));
+        assert!(
+            parse_reason("max-len")
+                .unwrap_err()
+                .contains("delivery_limit")
+        );
     }
 }

@@ -55,7 +55,10 @@ pub fn copy_properties(
     let count = replay_count(original.headers.as_ref()) + 1;
     headers.insert(RUN_ID.into(), Value::String(rules.run_id.clone()));
     headers.insert(COUNT.into(), Value::from(count));
-    headers.insert("replayed-at".into(), serde_json::json!({ "$timestamp": now }));
+    headers.insert(
+        "replayed-at".into(),
+        serde_json::json!({ "$timestamp": now }),
+    );
     if let Some(o) = origin {
         for (key, value) in [
             ("replay-original-queue", &o.queue),
@@ -116,7 +119,10 @@ mod tests {
         }
         assert_eq!(h[RUN_ID], "r1");
         assert_eq!(h[COUNT], 1);
-        assert_eq!(h["replayed-at"], serde_json::json!({"$timestamp": 1_800_000_000u64}));
+        assert_eq!(
+            h["replayed-at"],
+            serde_json::json!({"$timestamp": 1_800_000_000u64})
+        );
         assert_eq!(h["replay-original-queue"], "work");
         assert_eq!(h["replay-original-exchange"], "orders");
         assert_eq!(h["replay-original-routing-key"], "o.new");
@@ -154,7 +160,9 @@ mod tests {
         assert_eq!(copy_properties(&props, None, &rules(), 0).user_id, None);
         props.user_id = Some("warren-admin".into());
         assert_eq!(
-            copy_properties(&props, None, &rules(), 0).user_id.as_deref(),
+            copy_properties(&props, None, &rules(), 0)
+                .user_id
+                .as_deref(),
             Some("warren-admin")
         );
     }

@@ -193,7 +193,10 @@ pub fn destinations(kind: &str, bindings: &[Binding], key: &str) -> Option<Vec<(
 /// that dead-lettered the message and nothing else, otherwise straight to that queue through
 /// the default exchange. `exchange` is the original exchange's type and source bindings, or
 /// `None` when it no longer exists. Returns the route and why it was chosen.
-pub fn original_route(origin: &Origin, exchange: Option<(&str, &[Binding])>) -> Option<(Route, String)> {
+pub fn original_route(
+    origin: &Origin,
+    exchange: Option<(&str, &[Binding])>,
+) -> Option<(Route, String)> {
     let queue = origin.queue.as_deref();
     let original = match (&origin.exchange, &origin.routing_key) {
         (Some(e), Some(k)) => Some(Route {
@@ -317,10 +320,17 @@ mod tests {
             assert_eq!(o.reason.as_deref(), Some(reason), "{case}");
             assert_eq!(o.queue.as_deref(), Some(queue), "{case}");
         }
-        assert_eq!(origin("expired-message").original_expiration.as_deref(), Some("1"));
+        assert_eq!(
+            origin("expired-message").original_expiration.as_deref(),
+            Some("1")
+        );
         assert_eq!(origin("expired-queue").original_expiration, None);
         // A per-message TTL is removed from the dead-lettered copy.
-        assert!(fixture("expired-message")["properties"].get("expiration").is_none());
+        assert!(
+            fixture("expired-message")["properties"]
+                .get("expiration")
+                .is_none()
+        );
     }
 
     #[test]
@@ -411,7 +421,13 @@ mod tests {
         let (_, why) = original_route(&o, None).unwrap();
         assert!(why.contains("no longer exists"), "{why}");
         let topic = [binding("work", "o.*")];
-        assert_eq!(original_route(&o, Some(("topic", &topic))).unwrap().0.exchange, "orders");
+        assert_eq!(
+            original_route(&o, Some(("topic", &topic)))
+                .unwrap()
+                .0
+                .exchange,
+            "orders"
+        );
     }
 
     #[test]

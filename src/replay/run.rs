@@ -33,7 +33,10 @@ use crate::message::sink::{Format, Sink, StreamSink};
 pub enum Target {
     /// Back where they came from (see `origin::original_route`).
     Original,
-    Exchange { name: String, key: Option<String> },
+    Exchange {
+        name: String,
+        key: Option<String>,
+    },
     Queue(String),
 }
 
@@ -200,7 +203,9 @@ impl Export {
             .append(true)
             .open(path)
             .with_context(|| format!("opening --export {}", path.display()))?;
-        let handle = file.try_clone().context("duplicating the export file handle")?;
+        let handle = file
+            .try_clone()
+            .context("duplicating the export file handle")?;
         Ok(Export {
             stream: StreamSink::new(Format::Jsonl, file),
             file: handle,
@@ -230,6 +235,9 @@ struct InFlight {
     body: Vec<u8>,
 }
 
+/// An origin's queue, exchange and routing key: messages with the same one share a route.
+type OriginKey = (Option<String>, Option<String>, Option<String>);
+
 struct Replay<'a> {
     opts: &'a Options,
     api: &'a ManagementApi,
@@ -237,7 +245,7 @@ struct Replay<'a> {
     publisher: Option<Publisher>,
     export: Option<Export>,
     rules: CopyRules,
-    routes: HashMap<(Option<String>, Option<String>, Option<String>), usize>,
+    routes: HashMap<OriginKey, usize>,
     summary: Summary,
     in_flight: HashMap<u64, InFlight>,
     to_ack: Vec<u64>,
@@ -432,8 +440,7 @@ pub async fn run(
         opts.confirm_timeout
     };
     let deadline = tokio::time::Instant::now() + wait;
-    loop {
-        let Some(p) = r.publisher.as_mut() else { break };
+    while let Some(p) = r.publisher.as_mut() {
         if p.outstanding() == 0 {
             break;
         }
@@ -513,7 +520,13 @@ impl Replay<'_> {
         *map.entry(key.to_string()).or_default() += 1;
     }
 
-    fn failure(&mut self, message_id: Option<String>, origin_queue: Option<String>, reason: String, fate: &str) {
+    fn failure(
+        &mut self,
+        message_id: Option<String>,
+        origin_queue: Option<String>,
+        reason: String,
+        fate: &str,
+    ) {
         if self.summary.failures.len() < FAILURE_SAMPLE {
             self.summary.failures.push(Failure {
                 message_id,
@@ -537,9 +550,15 @@ impl Replay<'_> {
         let decided = self.decide(origin).await?;
         let (route, why) = match decided {
             Some((r, w)) => (Some(r), w),
-            None => (None, "the message has no x-death or x-original-* headers: its origin is unknown".into()),
+            None => (
+                None,
+                "the message has no x-death or x-original-* headers: its origin is unknown".into(),
+            ),
         };
-        let from = key.0.clone().map_or("(unknown origin)".into(), |q| format!("`{q}`"));
+        let from = key
+            .0
+            .clone()
+            .map_or("(unknown origin)".into(), |q| format!("`{q}`"));
         match &route {
             Some(r) => eprintln!("warren: messages from {from} go to {}: {why}", r.describe()),
             None => eprintln!("warren: messages from {from} stay in the DLQ: {why}"),
@@ -560,7 +579,10 @@ impl Replay<'_> {
         if let Some(q) = queue
             && let Some((_, new)) = self.opts.redirects.iter().find(|(old, _)| old == q)
         {
-            return Ok(Some((Route::to_queue(new), format!("--redirect {q}={new}"))));
+            return Ok(Some((
+                Route::to_queue(new),
+                format!("--redirect {q}={new}"),
+            )));
         }
         match &self.opts.target {
             Target::Queue(q) => Ok(Some((Route::to_queue(q), "--target queue".into()))),
@@ -579,7 +601,9 @@ impl Replay<'_> {
                 }))
             }
             Target::Original => {
-                let Some(origin) = origin else { return Ok(None) };
+                let Some(origin) = origin else {
+                    return Ok(None);
+                };
                 let exchange = match origin.exchange.as_deref() {
                     Some(e) if !e.is_empty() && origin.queue.is_some() => {
                         let info: Option<ExchangeInfo> = self
@@ -630,11 +654,12 @@ impl Replay<'_> {
         }
         let origin = origin::resolve(headers);
         let now = now_secs();
-        if !self
-            .opts
-            .filter
-            .matches(&env, origin.as_ref(), &d.data, i64::try_from(now).unwrap_or(i64::MAX))
-        {
+        if !self.opts.filter.matches(
+            &env,
+            origin.as_ref(),
+            &d.data,
+            i64::try_from(now).unwrap_or(i64::MAX),
+        ) {
             self.summary.skipped_by_filter += 1;
             self.held += 1;
             return Ok(());
@@ -644,7 +669,10 @@ impl Replay<'_> {
         let message_id = env.properties.message_id.clone();
         Self::bump(
             &mut self.summary.by_reason,
-            origin.as_ref().and_then(|o| o.reason.as_deref()).unwrap_or("(none)"),
+            origin
+                .as_ref()
+                .and_then(|o| o.reason.as_deref())
+                .unwrap_or("(none)"),
         );
         Self::bump(
             &mut self.summary.by_origin,
@@ -653,7 +681,9 @@ impl Replay<'_> {
         let i = self.route(origin.as_ref()).await?;
         self.summary.routes[i].messages += 1;
         let route = self.summary.routes[i].route.clone();
-        let target = route.as_ref().map_or("(stays in the DLQ)".into(), Route::describe);
+        let target = route
+            .as_ref()
+            .map_or("(stays in the DLQ)".into(), Route::describe);
         Self::bump(&mut self.summary.by_target, &target);
         let copy = Envelope {
             exchange: route.as_ref().map(|r| r.exchange.clone()),
@@ -692,7 +722,11 @@ impl Replay<'_> {
             && replays >= max
         {
             return self
-                .failed(d.delivery_tag, in_flight, format!("replayed {replays} times already (--max-replays {max})"))
+                .failed(
+                    d.delivery_tag,
+                    in_flight,
+                    format!("replayed {replays} times already (--max-replays {max})"),
+                )
                 .await;
         }
         if route.is_none() {
@@ -709,11 +743,12 @@ impl Replay<'_> {
             tokio::time::sleep_until(self.next_send).await;
             self.next_send = self.next_send.max(tokio::time::Instant::now() - step) + step;
         }
-        let props = f
-            .copy
-            .properties
-            .to_amqp()
-            .map_err(|e| fail(Code::Internal, format!("building the copy's properties: {e}")))?;
+        let props = f.copy.properties.to_amqp().map_err(|e| {
+            fail(
+                Code::Internal,
+                format!("building the copy's properties: {e}"),
+            )
+        })?;
         let exchange = f.copy.exchange.clone().unwrap_or_default();
         let key = f.copy.routing_key.clone().unwrap_or_default();
         let body = f.body.clone();
@@ -760,10 +795,17 @@ impl Replay<'_> {
                 Ok(())
             }
             Outcome::Returned { code, text } => {
-                let why = format!("returned by the broker: {code} {text} (route: {} `{}`)", f.copy.exchange.as_deref().unwrap_or(""), f.copy.routing_key.as_deref().unwrap_or(""));
+                let why = format!(
+                    "returned by the broker: {code} {text} (route: {} `{}`)",
+                    f.copy.exchange.as_deref().unwrap_or(""),
+                    f.copy.routing_key.as_deref().unwrap_or("")
+                );
                 self.failed_or_park_failed(tag, f, why).await
             }
-            Outcome::Nacked => self.failed_or_park_failed(tag, f, "nacked by the broker".into()).await,
+            Outcome::Nacked => {
+                self.failed_or_park_failed(tag, f, "nacked by the broker".into())
+                    .await
+            }
         }
     }
 
@@ -771,7 +813,12 @@ impl Replay<'_> {
         if f.park {
             self.held += 1;
             self.summary.failed += 1;
-            self.failure(f.message_id, f.origin_queue, format!("parking failed: {why}"), "left_in_dlq");
+            self.failure(
+                f.message_id,
+                f.origin_queue,
+                format!("parking failed: {why}"),
+                "left_in_dlq",
+            );
             return Ok(());
         }
         self.failed(tag, f, why).await
@@ -785,7 +832,10 @@ impl Replay<'_> {
                 f.copy.exchange = Some(String::new());
                 f.copy.routing_key = Some(queue.clone());
                 if let Some(serde_json::Value::Object(h)) = f.copy.properties.headers.as_mut() {
-                    h.insert("replay-park-reason".into(), serde_json::Value::String(why.clone()));
+                    h.insert(
+                        "replay-park-reason".into(),
+                        serde_json::Value::String(why.clone()),
+                    );
                 }
                 self.failure(f.message_id.clone(), f.origin_queue.clone(), why, "parked");
                 Box::pin(self.publish(tag, f)).await
