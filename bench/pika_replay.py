@@ -9,15 +9,18 @@ usage: pika_replay.py AMQP_URL DLQ COUNT   (password read from the file $PASSWOR
 import os
 import sys
 import time
+import urllib.parse
 
 import pika
 
 
 def main():
     url, dlq, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    params = pika.URLParameters(url)
+    u = urllib.parse.urlsplit(url)
     with open(os.environ["PASSWORD_FILE"]) as f:
-        params.credentials = pika.PlainCredentials(params.credentials.username, f.read().strip())
+        credentials = pika.PlainCredentials(u.username, f.read().strip())
+    vhost = urllib.parse.unquote(u.path[1:]) or "/"
+    params = pika.ConnectionParameters(u.hostname, u.port or 5672, vhost, credentials)
     conn = pika.BlockingConnection(params)
     consume = conn.channel()
     publish = conn.channel()

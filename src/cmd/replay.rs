@@ -95,7 +95,7 @@ pub struct Args {
     pub rate: Option<f64>,
 
     /// Copies awaiting their confirm, at most.
-    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub window: u64,
 
     /// Seconds to wait for a publisher confirm.
@@ -362,7 +362,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         dry_run: args.dry_run,
         limit: args.limit,
         rate: args.rate,
-        window: usize::try_from(args.window).unwrap_or(500),
+        window: usize::try_from(args.window).unwrap_or(1000),
         confirm_timeout: Duration::from_secs_f64(args.confirm_timeout.max(0.1)),
         on_failure: args.on_failure.clone(),
         max_replays: args.max_replays,

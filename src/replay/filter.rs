@@ -146,16 +146,8 @@ impl Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::replay::fixture;
     use crate::replay::origin::resolve;
-
-    fn fixture(case: &str) -> Envelope {
-        let path = format!(
-            "{}/tests/fixtures/rabbitmq-3.10.8/dead-lettered/{case}.jsonl",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        Envelope::parse(text.lines().next().expect("a message")).expect("envelope")
-    }
 
     fn check(filter: &Filter, case: &str, now: i64) -> bool {
         let env = fixture(case);

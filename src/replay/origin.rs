@@ -269,14 +269,9 @@ pub fn original_route(
 mod tests {
     use super::*;
 
-    /// A fixture captured by tests/fixtures/capture-dead-lettered.sh: `warren consume dlq` output.
+    /// A captured envelope as JSON, as `warren consume` wrote it.
     fn fixture(case: &str) -> Value {
-        let path = format!(
-            "{}/tests/fixtures/rabbitmq-3.10.8/dead-lettered/{case}.jsonl",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        serde_json::from_str(text.lines().next().expect("one message")).expect("envelope")
+        serde_json::to_value(crate::replay::fixture(case)).expect("json")
     }
 
     fn origin(case: &str) -> Origin {

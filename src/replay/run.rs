@@ -162,8 +162,17 @@ impl Summary {
 
 const FAILURE_SAMPLE: usize = 50;
 const SAMPLE: usize = 5;
-/// Messages confirmed but not yet acked while an export is fsynced in batches.
-const EXPORT_BATCH: usize = 64;
+/// At most this many confirmed copies wait for their DLQ ack (and the export's fsync).
+const ACK_BATCH: usize = 64;
+
+/// The prefetch for `held` messages kept until the end plus twice the window, grown in
+/// steps of the window (few basic.qos calls), never more than the messages of the run or
+/// the broker's cap of 65535.
+pub fn prefetch_for(held: u64, window: usize, depth: u64) -> u16 {
+    let window = window.max(1) as u64;
+    let wanted = (held / window + 3) * window;
+    u16::try_from(wanted.min(depth).max(1)).unwrap_or(u16::MAX)
+}
 
 /// A new run id: time and process, unique enough to recognise our own copies.
 pub fn new_run_id() -> String {
@@ -251,6 +260,8 @@ struct Replay<'a> {
     to_ack: Vec<u64>,
     matched: u64,
     held: u64,
+    /// The lowest delivery tag held unacked until the end.
+    min_held: Option<u64>,
     stop: Option<Stop>,
     next_send: tokio::time::Instant,
 }
@@ -302,9 +313,10 @@ pub async fn run(
         return Ok(summary);
     }
     progress.set_length(depth);
-    // Held messages (filtered out, failed) stay unacked until the end, so they occupy the
-    // prefetch: size it for every message of the run, which the broker caps at 65535.
-    let prefetch = u16::try_from(depth).unwrap_or(u16::MAX);
+    // Room for the window twice over; held messages (filtered out, failed) stay unacked
+    // until the end and occupy the prefetch, so it grows with them (see `grow_prefetch`), up
+    // to the broker's cap of 65535.
+    let mut prefetch = prefetch_for(0, opts.window, depth);
     let channel = connection
         .create_channel()
         .await
@@ -355,9 +367,11 @@ pub async fn run(
         to_ack: Vec::new(),
         matched: 0,
         held: 0,
+        min_held: None,
         stop: None,
         next_send: tokio::time::Instant::now(),
     };
+    let ack_batch = (opts.window / 4).clamp(1, ACK_BATCH);
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut last_tag: Option<u64> = None;
@@ -374,12 +388,22 @@ pub async fn run(
             r.stop = Some(Stop::Limit);
             break;
         }
+        let wanted = prefetch_for(r.held, opts.window, depth);
+        if wanted > prefetch {
+            channel
+                .basic_qos(wanted, BasicQosOptions::default())
+                .await
+                .map_err(|e| fail(Code::BrokerRefused, format!("raising the prefetch: {e}")))?;
+            prefetch = wanted;
+        }
         let outstanding = r.publisher.as_ref().map_or(0, Publisher::outstanding);
         if r.held >= u64::from(prefetch) && outstanding == 0 && r.to_ack.is_empty() {
             r.stop = Some(Stop::PrefetchFull);
             break;
         }
-        let window_open = outstanding < opts.window;
+        // Confirmed-but-unacked copies count against the window too: after a crash, at most
+        // `window` messages can be both at the target and still in the DLQ.
+        let window_open = outstanding + r.to_ack.len() < opts.window;
         let publisher = r.publisher.as_mut();
         let event = tokio::select! {
             biased;
@@ -427,7 +451,8 @@ pub async fn run(
                 r.delivery(&d).await?;
             }
         }
-        if r.export.is_some() && (r.to_ack.len() >= EXPORT_BATCH || outstanding <= 1) {
+        let outstanding = r.publisher.as_ref().map_or(0, Publisher::outstanding);
+        if r.to_ack.len() >= ack_batch || outstanding == 0 {
             r.settle().await?;
         }
     }
@@ -516,6 +541,12 @@ enum Event {
 }
 
 impl Replay<'_> {
+    /// Keep a message unacked until the end of the run (it stays in the DLQ).
+    fn hold(&mut self, tag: u64) {
+        self.held += 1;
+        self.min_held = Some(self.min_held.map_or(tag, |m| m.min(tag)));
+    }
+
     fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
         *map.entry(key.to_string()).or_default() += 1;
     }
@@ -648,7 +679,7 @@ impl Replay<'_> {
         );
         let headers = env.properties.headers.as_ref();
         if mark::run_id(headers) == Some(self.rules.run_id.as_str()) {
-            self.held += 1;
+            self.hold(d.delivery_tag);
             self.stop = Some(Stop::OwnCopy);
             return Ok(());
         }
@@ -661,7 +692,7 @@ impl Replay<'_> {
             i64::try_from(now).unwrap_or(i64::MAX),
         ) {
             self.summary.skipped_by_filter += 1;
-            self.held += 1;
+            self.hold(d.delivery_tag);
             return Ok(());
         }
         self.matched += 1;
@@ -707,7 +738,7 @@ impl Replay<'_> {
             if route.is_some() {
                 self.summary.replayed += 1;
             }
-            self.held += 1;
+            self.hold(d.delivery_tag);
             return Ok(());
         }
         let in_flight = InFlight {
@@ -780,9 +811,6 @@ impl Replay<'_> {
                     self.summary.replayed += 1;
                 }
                 self.to_ack.push(tag);
-                if self.export.is_none() {
-                    self.settle().await?;
-                }
                 Ok(())
             }
             Outcome::Unknown { reason } => {
@@ -811,7 +839,7 @@ impl Replay<'_> {
 
     async fn failed_or_park_failed(&mut self, tag: u64, f: InFlight, why: String) -> Result<()> {
         if f.park {
-            self.held += 1;
+            self.hold(tag);
             self.summary.failed += 1;
             self.failure(
                 f.message_id,
@@ -841,7 +869,7 @@ impl Replay<'_> {
                 Box::pin(self.publish(tag, f)).await
             }
             other => {
-                self.held += 1;
+                self.hold(tag);
                 self.summary.failed += 1;
                 self.failure(f.message_id, f.origin_queue, why, "left_in_dlq");
                 if *other == OnFailure::Abort {
@@ -860,21 +888,57 @@ impl Replay<'_> {
         if let Some(export) = self.export.as_mut() {
             export.commit()?;
         }
-        for tag in std::mem::take(&mut self.to_ack) {
-            if let Err(e) = self
-                .channel
-                .basic_ack(tag, BasicAckOptions { multiple: false })
+        let channel = self.channel.clone();
+        let tags = std::mem::take(&mut self.to_ack);
+        let top = tags.iter().copied().max().unwrap_or(0);
+        // One `multiple` ack covers the batch when no held or in-flight message lies below
+        // its top tag (it would ack those too); otherwise each is acked, all sent together.
+        let blocked =
+            self.min_held.is_some_and(|h| h < top) || self.in_flight.keys().any(|t| *t < top);
+        let (failed, error) = if blocked {
+            let results = futures_util::future::join_all(
+                tags.iter()
+                    .map(|tag| channel.basic_ack(*tag, BasicAckOptions { multiple: false })),
+            )
+            .await;
+            let errors: Vec<String> = results
+                .iter()
+                .filter_map(|r| r.as_ref().err().map(describe))
+                .collect();
+            (errors.len() as u64, errors.into_iter().next())
+        } else {
+            match channel
+                .basic_ack(top, BasicAckOptions { multiple: true })
                 .await
             {
-                // The copy is at the target, the original still in the DLQ.
-                self.summary.unknown += 1;
-                self.summary.replayed = self.summary.replayed.saturating_sub(1);
-                if self.summary.error.is_none() {
-                    self.summary.error = Some(format!("acking in the DLQ: {}", describe(&e)));
-                }
-                self.stop = Some(Stop::ConnectionLost);
+                Ok(()) => (0, None),
+                Err(e) => (tags.len() as u64, Some(describe(&e))),
             }
+        };
+        if failed > 0 {
+            // The copies are at the target, the originals may still be in the DLQ.
+            self.summary.unknown += failed;
+            self.summary.replayed = self.summary.replayed.saturating_sub(failed);
+            if self.summary.error.is_none() {
+                self.summary.error = error.map(|e| format!("acking in the DLQ: {e}"));
+            }
+            self.stop = Some(Stop::ConnectionLost);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_prefetch_grows_with_held_messages_up_to_the_cap() {
+        assert_eq!(prefetch_for(0, 100, 50_000), 300);
+        assert_eq!(prefetch_for(99, 100, 50_000), 300);
+        assert_eq!(prefetch_for(100, 100, 50_000), 400);
+        assert_eq!(prefetch_for(0, 100, 20), 20);
+        assert_eq!(prefetch_for(70_000, 1000, 100_000), u16::MAX);
+        assert_eq!(prefetch_for(0, 0, 0), 1);
     }
 }
