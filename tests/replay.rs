@@ -553,6 +553,11 @@ fn killing_the_node_twice_loses_nothing() {
         &missing[..missing.len().min(5)]
     );
     let duplicates: usize = seen.values().map(|n| n - 1).sum();
+    eprintln!(
+        "{} at the target, {} left in the DLQ, {duplicates} duplicates",
+        at_target.len(),
+        left.len()
+    );
     assert!(
         duplicates <= 100 * kills,
         "{duplicates} duplicates with window 100 and {kills} kills"
