@@ -565,3 +565,54 @@ fn killing_the_node_twice_loses_nothing() {
     let unique: HashSet<&String> = at_target.iter().collect();
     assert_eq!(unique.len(), N, "everything replayed by the end");
 }
+
+#[test]
+fn export_is_written_and_repeat_offenders_are_parked() {
+    let (vhost, dir) = setup(shared_node(), "export");
+    dl_queue(&vhost, "work", json!({}));
+    vhost.queue("parked", r#"{"durable":true}"#);
+    publish(
+        &vhost,
+        &dir,
+        &[
+            json!({"routing_key": "work", "properties": {"message_id": "a"}, "body": "1"}),
+            json!({"routing_key": "work", "properties": {"message_id": "b"}, "body": "2"}),
+        ],
+    );
+    reject_all(&vhost, &dir, "work");
+    wait_depth(&vhost, "dlq", 2);
+    vhost
+        .warren(&dir)
+        .args(["replay", "dlq", "--yes", "--export", "out.jsonl"])
+        .succeeds();
+    let exported: Vec<Value> = std::fs::read_to_string(dir.path.join("out.jsonl"))
+        .expect("export file")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("envelope"))
+        .collect();
+    assert_eq!(ids(&exported), ["a", "b"]);
+    assert_eq!(exported[0]["routing_key"], "work");
+    assert_eq!(exported[0]["properties"]["headers"]["replay-count"], 1);
+
+    // They fail again: the second replay parks them.
+    wait_depth(&vhost, "work", 2);
+    reject_all(&vhost, &dir, "work");
+    wait_depth(&vhost, "dlq", 2);
+    let run = vhost
+        .warren(&dir)
+        .args([
+            "replay",
+            "dlq",
+            "--yes",
+            "--max-replays",
+            "1",
+            "--on-failure",
+            "park:parked",
+            "-o",
+            "json",
+        ])
+        .fails_with(Code::PartialFailure.as_i32());
+    assert_eq!(run.json()["parked"], 2, "{}", run.explain());
+    assert_eq!(ids(&vhost.drain(&dir, "parked")), ["a", "b"]);
+    assert!(vhost.drain(&dir, "work").is_empty());
+}
