@@ -439,6 +439,20 @@ fn without_a_terminal_or_yes_it_refuses() {
         .args(["replay", "dlq", "--older-than", "10"])
         .fails_with(2)
         .says("unit");
+    vhost.queue(
+        "qdlq",
+        r#"{"durable":true,"arguments":{"x-queue-type":"quorum","x-delivery-limit":5}}"#,
+    );
+    vhost
+        .warren(&dir)
+        .args(["replay", "qdlq", "--dry-run"])
+        .fails_with(Code::Usage.as_i32())
+        .says("delivery limit of 5")
+        .says("--force");
+    vhost
+        .warren(&dir)
+        .args(["replay", "qdlq", "--dry-run", "--force"])
+        .succeeds();
 }
 
 fn spawn_replay(vhost: &TestVhost, dir: &TestDir, tag: &str) -> (Child, std::path::PathBuf) {
