@@ -84,12 +84,16 @@ fn unpolicy(vhost: &TestVhost, name: &str) {
 
 /// The messages ready in `queue`, from rabbitmqctl (exact, unlike the HTTP stats).
 fn depth(vhost: &TestVhost, queue: &str) -> Option<u64> {
+    count(vhost, queue, "messages_ready")
+}
+
+fn count(vhost: &TestVhost, queue: &str, column: &str) -> Option<u64> {
     let out = vhost.node.ctl(&[
         "list_queues",
         "-p",
         &vhost.name,
         "name",
-        "messages_ready",
+        column,
         "--no-table-headers",
         "-q",
     ]);
@@ -545,7 +549,16 @@ fn killing_the_node_twice_loses_nothing() {
             .expect("restart");
         assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     }
-    // The rerun finishes the job.
+    // The rerun finishes the job, once the restarted node has returned the messages the
+    // killed run had been sent (a quorum queue does so when it sees the old consumer gone).
+    let started = Instant::now();
+    while count(&vhost, "dlq", "messages_unacknowledged") != Some(0) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "messages stay unacked"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
     vhost
         .warren(&dir)
         .args(["replay", "dlq", "--yes", "--window", "100"])

@@ -17,6 +17,7 @@ pub struct QueueInfo {
     pub effective_policy_definition: serde_json::Value,
     pub consumers: u64,
     pub messages_ready: u64,
+    pub messages_unacknowledged: u64,
 }
 
 /// The delivery limit that applies to a queue, if any: the argument, the policy's, or the

@@ -300,6 +300,13 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             args.dlq, info.consumers
         );
     }
+    if info.messages_unacknowledged > 0 {
+        eprintln!(
+            "warren: note: {} messages of `{}` are delivered to another consumer (or to a connection the \
+             broker has not yet seen die) and unacknowledged: they are not part of this run",
+            info.messages_unacknowledged, args.dlq
+        );
+    }
     // Targets must exist before anything moves: a missing exchange would close the channel.
     match &args.target {
         Target::Queue(q) => {
