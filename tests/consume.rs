@@ -13,19 +13,12 @@ use warren::exit::Code;
 fn publish_lines(vhost: &TestVhost, dir: &TestDir, queue: &str, n: usize) -> Vec<String> {
     let bodies: Vec<String> = (1..=n).map(|i| format!("m-{i}")).collect();
     let input: String = bodies.iter().map(|b| format!("{b}\n")).collect();
-    vhost
-        .warren(dir)
-        .args(["publish", "-k", queue, "--lines"])
-        .stdin(input)
-        .succeeds();
+    vhost.warren(dir).args(["publish", "-k", queue, "--lines"]).stdin(input).succeeds();
     bodies
 }
 
 fn bodies(envelopes: &[serde_json::Value]) -> Vec<String> {
-    envelopes
-        .iter()
-        .map(|e| e["body"].as_str().expect("body").to_string())
-        .collect()
+    envelopes.iter().map(|e| e["body"].as_str().expect("body").to_string()).collect()
 }
 
 #[test]
@@ -40,24 +33,14 @@ fn sigkill_never_loses_an_acked_message() {
     let out = std::fs::File::create(&out_path).expect("output file");
     let mut cmd = vhost.warren(&dir);
     cmd.args(["consume", "q", "--prefetch", "50"]);
-    let mut child = cmd
-        .command()
-        .stdout(out)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let mut child = cmd.command().stdout(out).stderr(Stdio::null()).spawn().expect("spawn");
     let started = Instant::now();
     loop {
-        let lines = std::fs::read_to_string(&out_path)
-            .map(|t| t.lines().count())
-            .unwrap_or(0);
+        let lines = std::fs::read_to_string(&out_path).map(|t| t.lines().count()).unwrap_or(0);
         if lines >= 2_000 {
             break;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "consumer made no progress"
-        );
+        assert!(started.elapsed() < Duration::from_secs(60), "consumer made no progress");
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().expect("SIGKILL");
@@ -73,29 +56,17 @@ fn sigkill_never_loses_an_acked_message() {
         }
     }
     let written = bodies(&written);
-    assert!(
-        written.len() >= 2_000 && written.len() < 20_000,
-        "killed too late: {}",
-        written.len()
-    );
+    assert!(written.len() >= 2_000 && written.len() < 20_000, "killed too late: {}", written.len());
 
     let rest = bodies(&vhost.drain(&dir, "q"));
     // Nothing lost: every message is in the output or still in the queue.
     let seen: HashSet<&String> = written.iter().chain(rest.iter()).collect();
     let missing: Vec<&String> = all.iter().filter(|b| !seen.contains(b)).collect();
-    assert!(
-        missing.is_empty(),
-        "{} messages lost, e.g. {:?}",
-        missing.len(),
-        &missing[..missing.len().min(5)]
-    );
+    assert!(missing.is_empty(), "{} messages lost, e.g. {:?}", missing.len(), &missing[..missing.len().min(5)]);
     // Only unacked messages come back: duplicates are bounded by what was in flight.
     let written_set: HashSet<&String> = written.iter().collect();
     let duplicates = rest.iter().filter(|b| written_set.contains(b)).count();
-    assert!(
-        duplicates <= 50 + 25,
-        "{duplicates} duplicates with prefetch 50"
-    );
+    assert!(duplicates <= 50 + 25, "{duplicates} duplicates with prefetch 50");
 }
 
 #[test]
@@ -106,30 +77,16 @@ fn requeue_leaves_the_depth_unchanged_and_reject_dead_letters() {
     vhost.exchange("dlx", "fanout");
     vhost.queue("dead", r#"{"durable":true}"#);
     vhost.bind("dlx", "dead", "");
-    vhost.queue(
-        "q",
-        r#"{"durable":true,"arguments":{"x-dead-letter-exchange":"dlx"}}"#,
-    );
+    vhost.queue("q", r#"{"durable":true,"arguments":{"x-dead-letter-exchange":"dlx"}}"#);
     publish_lines(&vhost, &dir, "q", 5);
 
-    let run = vhost
-        .warren(&dir)
-        .args(["consume", "q", "--count", "3", "--requeue"])
-        .succeeds();
-    let looked: Vec<serde_json::Value> = run
-        .stdout()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json"))
-        .collect();
+    let run = vhost.warren(&dir).args(["consume", "q", "--count", "3", "--requeue"]).succeeds();
+    let looked: Vec<serde_json::Value> = run.stdout().lines().map(|l| serde_json::from_str(l).expect("json")).collect();
     assert_eq!(bodies(&looked), ["m-1", "m-2", "m-3"]);
     run.says("requeued");
 
-    let run = vhost
-        .warren(&dir)
-        .args(["consume", "q", "--count", "2", "--reject", "-o", "json"])
-        .succeeds();
-    let summary: serde_json::Value =
-        serde_json::from_str(&run.stderr()).expect("summary json on stderr");
+    let run = vhost.warren(&dir).args(["consume", "q", "--count", "2", "--reject", "-o", "json"]).succeeds();
+    let summary: serde_json::Value = serde_json::from_str(&run.stderr()).expect("summary json on stderr");
     assert_eq!(summary["rejected"], 2);
 
     let dead = vhost.drain(&dir, "dead");
@@ -138,11 +95,7 @@ fn requeue_leaves_the_depth_unchanged_and_reject_dead_letters() {
     assert_eq!(death["reason"], "rejected");
     assert_eq!(death["queue"], "q");
     let left = vhost.drain(&dir, "q");
-    assert_eq!(
-        bodies(&left),
-        ["m-3", "m-4", "m-5"],
-        "the requeued messages are all still there, in order"
-    );
+    assert_eq!(bodies(&left), ["m-3", "m-4", "m-5"], "the requeued messages are all still there, in order");
     assert_eq!(left[0]["redelivered"], true);
 }
 
@@ -153,19 +106,7 @@ fn output_dir_writes_one_envelope_per_message_and_publish_reads_it_back() {
     let dir = TestDir::new("outdir");
     vhost.queue("q", r#"{"durable":true}"#);
     publish_lines(&vhost, &dir, "q", 4);
-    let run = vhost
-        .warren(&dir)
-        .args([
-            "consume",
-            "q",
-            "--idle-timeout",
-            "1",
-            "--output-dir",
-            "saved",
-            "-o",
-            "json",
-        ])
-        .succeeds();
+    let run = vhost.warren(&dir).args(["consume", "q", "--idle-timeout", "1", "--output-dir", "saved", "-o", "json"]).succeeds();
     assert_eq!(run.json()["acked"], 4);
     let mut names: Vec<String> = std::fs::read_dir(dir.path.join("saved"))
         .expect("saved dir")
@@ -174,14 +115,8 @@ fn output_dir_writes_one_envelope_per_message_and_publish_reads_it_back() {
     names.sort();
     assert_eq!(names[0], "0000000001.envelope.json");
     assert_eq!(names.len(), 4);
-    vhost
-        .warren(&dir)
-        .args(["publish", "--dir", "saved"])
-        .succeeds();
-    assert_eq!(
-        bodies(&vhost.drain(&dir, "q")),
-        ["m-1", "m-2", "m-3", "m-4"]
-    );
+    vhost.warren(&dir).args(["publish", "--dir", "saved"]).succeeds();
+    assert_eq!(bodies(&vhost.drain(&dir, "q")), ["m-1", "m-2", "m-3", "m-4"]);
 }
 
 #[test]
@@ -193,15 +128,7 @@ fn no_ack_warns_and_missing_queue_is_clear() {
     publish_lines(&vhost, &dir, "q", 2);
     vhost
         .warren(&dir)
-        .args([
-            "consume",
-            "q",
-            "--no-ack",
-            "--idle-timeout",
-            "1",
-            "--format",
-            "raw",
-        ])
+        .args(["consume", "q", "--no-ack", "--idle-timeout", "1", "--format", "raw"])
         .succeeds()
         .says("warning: --no-ack")
         .says("m-1\nm-2\n");
@@ -227,10 +154,7 @@ fn peek_puts_messages_back_and_refuses_delivery_limited_quorum_queues() {
         .says("marked redelivered");
     assert_eq!(bodies(&vhost.drain(&dir, "q")), ["m-1", "m-2", "m-3"]);
 
-    vhost.queue(
-        "qq",
-        r#"{"durable":true,"arguments":{"x-queue-type":"quorum","x-delivery-limit":3}}"#,
-    );
+    vhost.queue("qq", r#"{"durable":true,"arguments":{"x-queue-type":"quorum","x-delivery-limit":3}}"#);
     publish_lines(&vhost, &dir, "qq", 1);
     vhost
         .warren(&dir)
@@ -255,40 +179,16 @@ fn tap_sees_what_a_bound_queue_receives() {
     vhost.bind("events", "orders", "order.#");
 
     let mut cmd = vhost.warren(&dir);
-    cmd.args([
-        "tap",
-        "events",
-        "--binding-key",
-        "order.#",
-        "-n",
-        "3",
-        "--idle-timeout",
-        "20",
-    ]);
-    let child = cmd
-        .command()
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn tap");
+    cmd.args(["tap", "events", "--binding-key", "order.#", "-n", "3", "--idle-timeout", "20"]);
+    let child = cmd.command().stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn tap");
     // Wait until the tap queue is bound before publishing.
     let started = Instant::now();
     loop {
-        let (_, body) = node.api(
-            "GET",
-            &format!(
-                "/api/exchanges/{}/events/bindings/source",
-                support::encode(&vhost.name)
-            ),
-            None,
-        );
+        let (_, body) = node.api("GET", &format!("/api/exchanges/{}/events/bindings/source", support::encode(&vhost.name)), None);
         if body.matches("amq.gen-").count() >= 1 {
             break;
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "tap queue never bound: {body}"
-        );
+        assert!(started.elapsed() < Duration::from_secs(20), "tap queue never bound: {body}");
         std::thread::sleep(Duration::from_millis(100));
     }
     let file = dir.write(
@@ -297,22 +197,11 @@ fn tap_sees_what_a_bound_queue_receives() {
          {\"exchange\":\"events\",\"routing_key\":\"order.paid\",\"body\":\"b\"}\n\
          {\"exchange\":\"events\",\"routing_key\":\"order.shipped\",\"body\":\"c\"}\n",
     );
-    vhost
-        .warren(&dir)
-        .arg("publish")
-        .arg("--file")
-        .arg(&file)
-        .succeeds();
+    vhost.warren(&dir).arg("publish").arg("--file").arg(&file).succeeds();
     let out = child.wait_with_output().expect("tap output");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let tapped: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json"))
-        .collect();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tapped: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("json")).collect();
     let consumed = vhost.drain(&dir, "orders");
     assert_eq!(bodies(&tapped), ["a", "b", "c"]);
     assert_eq!(bodies(&consumed), ["a", "b", "c"]);
