@@ -49,6 +49,7 @@ complete -c warren -n "__fish_warren_needs_command" -f -a "peek" -d 'Show messag
 complete -c warren -n "__fish_warren_needs_command" -f -a "tap" -d 'Watch messages flowing through an exchange, through a private bound queue'
 complete -c warren -n "__fish_warren_needs_command" -f -a "audit" -d 'Audit a live broker for security and reliability problems (exit 3 on findings)'
 complete -c warren -n "__fish_warren_needs_command" -f -a "topology" -d 'Topology as code: lint, plan, apply, export and convert YAML topology files'
+complete -c warren -n "__fish_warren_needs_command" -f -a "replay" -d 'Move dead-lettered messages back where they came from, filtered, without losing one'
 complete -c warren -n "__fish_warren_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c warren -n "__fish_warren_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand status" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
@@ -398,6 +399,46 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write live state as topology YAML (the vhost of the connection, or every vhost)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from help" -f -a "convert" -d 'Turn a RabbitMQ definitions export (JSON) into topology YAML'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warren -n "__fish_warren_using_subcommand replay" -l target -d 'Where copies go: original, exchange:NAME[:KEY] or queue:NAME' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l redirect -d 'Send messages that died in queue OLD to queue NEW instead (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l reason -d 'Only messages dead-lettered for this reason (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l from-queue -d 'Only messages that died in this queue (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l header -d 'Only messages with this header value (repeatable; all must match)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l body-regex -d 'Only messages whose body (as UTF-8, lossy) matches this regular expression' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l older-than -d 'Only messages that died at least this long ago (30m, 2h, 1d)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l newer-than -d 'Only messages that died at most this long ago' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l min-deaths -d 'Only messages with at least N recorded deaths' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l max-deaths -d 'Only messages with at most N recorded deaths' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l message-id -d 'Only the message with this message_id (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l limit -d 'Replay at most N messages' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l rate -d 'Messages per second, at most' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l window -d 'Copies awaiting their confirm, at most' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l confirm-timeout -d 'Seconds to wait for a publisher confirm' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l on-failure -d 'What to do with a message whose copy is returned, nacked or has no route: requeue (leave it in the DLQ), park:QUEUE, or abort' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l max-replays -d 'Treat messages replayed N times already as failures (see --on-failure)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l export -d 'Append every replayed copy\'s envelope here, fsynced before the DLQ ack' -r -F
+complete -c warren -n "__fish_warren_using_subcommand replay" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+json\t'One JSON document'
+yaml\t'One YAML document'
+sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+complete -c warren -n "__fish_warren_using_subcommand replay" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand replay" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand replay" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand replay" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand replay" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l dry-run -d 'Show what would happen (counts by origin, reason and target, a sample); change nothing'
+complete -c warren -n "__fish_warren_using_subcommand replay" -l force -d 'Dry-run even a quorum DLQ with a delivery limit'
+complete -c warren -n "__fish_warren_using_subcommand replay" -l keep-death-headers -d 'Keep x-death and x-first/last-death-* on the copies (RabbitMQ 4.x ignores a client-set x-death; 3.x counts on from it)'
+complete -c warren -n "__fish_warren_using_subcommand replay" -l restore-expiration -d 'Give copies their per-message TTL back (x-death\'s original-expiration)'
+complete -c warren -n "__fish_warren_using_subcommand replay" -s y -l yes -d 'Don\'t ask for confirmation'
+complete -c warren -n "__fish_warren_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand replay" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'
@@ -415,15 +456,16 @@ complete -c warren -n "__fish_warren_using_subcommand completions" -l tls-server
 complete -c warren -n "__fish_warren_using_subcommand completions" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
 complete -c warren -n "__fish_warren_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology completions help" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology completions help" -f -a "publish" -d 'Publish messages with confirms and `mandatory`: a body, stdin, lines, envelope files, a generator'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology completions help" -f -a "consume" -d 'Consume messages from a queue into JSON Lines or files, acking only what is written'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology completions help" -f -a "peek" -d 'Show messages on a queue and put them back'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology completions help" -f -a "tap" -d 'Watch messages flowing through an exchange, through a private bound queue'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology completions help" -f -a "audit" -d 'Audit a live broker for security and reliability problems (exit 3 on findings)'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology completions help" -f -a "topology" -d 'Topology as code: lint, plan, apply, export and convert YAML topology files'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "publish" -d 'Publish messages with confirms and `mandatory`: a body, stdin, lines, envelope files, a generator'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "consume" -d 'Consume messages from a queue into JSON Lines or files, acking only what is written'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "peek" -d 'Show messages on a queue and put them back'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "tap" -d 'Watch messages flowing through an exchange, through a private bound queue'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "audit" -d 'Audit a live broker for security and reliability problems (exit 3 on findings)'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "topology" -d 'Topology as code: lint, plan, apply, export and convert YAML topology files'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "replay" -d 'Move dead-lettered messages back where they came from, filtered, without losing one'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "run" -d 'Run the audit (the default when no subcommand is given)'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "rules" -d 'List the rule catalogue: id, severity, title, fix and documentation link'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from topology" -f -a "lint" -d 'Check topology files offline: broken references, invalid combinations, advice'

@@ -69,6 +69,9 @@ pub enum Command {
     /// Topology as code: lint, plan, apply, export and convert YAML topology files.
     Topology(cmd::topology::Args),
 
+    /// Move dead-lettered messages back where they came from, filtered, without losing one.
+    Replay(cmd::replay::Args),
+
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
 }

@@ -8,4 +8,5 @@ pub mod cmd;
 pub mod exit;
 pub mod message;
 pub mod output;
+pub mod replay;
 pub mod topology;

@@ -4,5 +4,6 @@
 pub mod amqp;
 pub mod http;
 pub mod publisher;
+pub mod queue_info;
 pub mod settings;
 pub mod tls;

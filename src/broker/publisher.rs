@@ -153,6 +153,13 @@ impl Publisher {
         done
     }
 
+    /// The next outcome to arrive, or `None` when nothing is outstanding. Cancel-safe, so a
+    /// caller can race it against deliveries or a timeout.
+    pub async fn next_outcome(&mut self) -> Option<(u64, Outcome)> {
+        let outcome = self.pending.next().await?;
+        Some(self.note(outcome))
+    }
+
     /// Wait for every outstanding confirm, at most `timeout` in all. Returns the outcomes
     /// that arrived; the caller reports every id it sent without an outcome as unknown.
     pub async fn drain(&mut self, timeout: Duration) -> Vec<(u64, Outcome)> {

@@ -5,6 +5,7 @@ pub mod completions;
 pub mod consume;
 pub mod peek;
 pub mod publish;
+pub mod replay;
 pub mod status;
 pub mod tap;
 pub mod topology;
@@ -21,6 +22,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Peek(args) => peek::run(&cli.global, args).await,
         Command::Tap(args) => tap::run(&cli.global, args).await,
         Command::Audit(args) => audit::run(&cli.global, args).await,
+        Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::Completions(args) => completions::run(args),
         Command::Topology(args) => topology::run(&cli.global, args).await,
     }

@@ -2,9 +2,9 @@
 //! requeue, so it says what that changes, and refuses where it could delete messages.
 
 use anyhow::Result;
-use serde::Deserialize;
 
-use crate::broker::http::{ManagementApi, api_path};
+use crate::broker::http::ManagementApi;
+use crate::broker::queue_info::{self, delivery_limit};
 use crate::broker::{amqp, settings};
 use crate::cli::Global;
 use crate::cmd::consume::{ReadArgs, consume_and_report};
@@ -34,35 +34,6 @@ pub struct Args {
     pub force: bool,
 }
 
-/// The parts of `GET /api/queues/{vhost}/{name}` that decide whether a peek is safe.
-#[derive(Deserialize, Default, Debug)]
-#[serde(default)]
-pub struct QueueInfo {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub arguments: serde_json::Value,
-    pub effective_policy_definition: serde_json::Value,
-}
-
-/// The delivery limit that applies to a queue, if any: the argument, the policy's, or the
-/// 4.x default of 20 for quorum queues.
-pub fn delivery_limit(queue: &QueueInfo, broker_major: u32) -> Option<i64> {
-    if queue.kind != "quorum" {
-        return None;
-    }
-    let from = |v: &serde_json::Value, key: &str| v.get(key).and_then(serde_json::Value::as_i64);
-    from(&queue.arguments, "x-delivery-limit")
-        .or_else(|| from(&queue.effective_policy_definition, "delivery-limit"))
-        .or((broker_major >= 4).then_some(20))
-        .filter(|limit| *limit >= 0)
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Overview {
-    rabbitmq_version: String,
-}
-
 pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let mut read = args.read.clone();
     if read.count.is_none() {
@@ -70,25 +41,8 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     }
     let settings = settings::load(&global.connection)?;
     let api = ManagementApi::new(&settings)?;
-    let queue: Option<QueueInfo> = api
-        .get_opt(&api_path(&["queues", &settings.vhost, &args.queue]))
-        .await?;
-    let queue = queue.ok_or_else(|| {
-        fail(
-            Code::BrokerRefused,
-            format!(
-                "queue `{}` not found in vhost `{}`",
-                args.queue, settings.vhost
-            ),
-        )
-    })?;
-    let overview: Overview = api.get("/api/overview").await?;
-    let major = overview
-        .rabbitmq_version
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(3);
+    let queue = queue_info::get(&api, &settings.vhost, &args.queue).await?;
+    let major = queue_info::broker_major(&api).await?;
     if let Some(limit) = delivery_limit(&queue, major) {
         if !args.force {
             return Err(fail(
@@ -140,72 +94,4 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let _ = channel.close(200, "done".into()).await;
     session.close().await;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn q(kind: &str, args: serde_json::Value, policy: serde_json::Value) -> QueueInfo {
-        QueueInfo {
-            kind: kind.into(),
-            arguments: args,
-            effective_policy_definition: policy,
-        }
-    }
-
-    #[test]
-    fn delivery_limits_by_version() {
-        let none = serde_json::json!({});
-        assert_eq!(
-            delivery_limit(&q("classic", none.clone(), none.clone()), 4),
-            None
-        );
-        assert_eq!(
-            delivery_limit(&q("quorum", none.clone(), none.clone()), 3),
-            None
-        );
-        assert_eq!(
-            delivery_limit(&q("quorum", none.clone(), none.clone()), 4),
-            Some(20)
-        );
-        assert_eq!(
-            delivery_limit(
-                &q(
-                    "quorum",
-                    serde_json::json!({"x-delivery-limit": 5}),
-                    none.clone()
-                ),
-                3
-            ),
-            Some(5)
-        );
-        assert_eq!(
-            delivery_limit(
-                &q(
-                    "quorum",
-                    none.clone(),
-                    serde_json::json!({"delivery-limit": 7})
-                ),
-                3
-            ),
-            Some(7)
-        );
-        // 4.x: -1 means unlimited.
-        assert_eq!(
-            delivery_limit(
-                &q("quorum", serde_json::json!({"x-delivery-limit": -1}), none),
-                4
-            ),
-            None
-        );
-        // 3.10 reports an empty policy definition as [] rather than {}.
-        assert_eq!(
-            delivery_limit(
-                &q("quorum", serde_json::json!({}), serde_json::json!([])),
-                3
-            ),
-            None
-        );
-    }
 }

@@ -1,0 +1,131 @@
+//! What the management API says about a queue that decides whether reading it is safe:
+//! its type, arguments and policy (a quorum queue's delivery limit), and the broker version.
+
+use anyhow::Result;
+use serde::Deserialize;
+
+use super::http::{ManagementApi, api_path};
+use crate::exit::{Code, fail};
+
+/// The parts of `GET /api/queues/{vhost}/{name}` warren uses.
+#[derive(Deserialize, Default, Debug)]
+#[serde(default)]
+pub struct QueueInfo {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub arguments: serde_json::Value,
+    pub effective_policy_definition: serde_json::Value,
+    pub consumers: u64,
+    pub messages_ready: u64,
+    pub messages_unacknowledged: u64,
+}
+
+/// The delivery limit that applies to a queue, if any: the argument, the policy's, or the
+/// 4.x default of 20 for quorum queues.
+pub fn delivery_limit(queue: &QueueInfo, broker_major: u32) -> Option<i64> {
+    if queue.kind != "quorum" {
+        return None;
+    }
+    let from = |v: &serde_json::Value, key: &str| v.get(key).and_then(serde_json::Value::as_i64);
+    from(&queue.arguments, "x-delivery-limit")
+        .or_else(|| from(&queue.effective_policy_definition, "delivery-limit"))
+        .or((broker_major >= 4).then_some(20))
+        .filter(|limit| *limit >= 0)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Overview {
+    rabbitmq_version: String,
+}
+
+/// The broker's major version (3 when it can't be read).
+pub async fn broker_major(api: &ManagementApi) -> Result<u32> {
+    let overview: Overview = api.get("/api/overview").await?;
+    Ok(overview
+        .rabbitmq_version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(3))
+}
+
+/// The queue's info; a missing queue is an error naming it.
+pub async fn get(api: &ManagementApi, vhost: &str, queue: &str) -> Result<QueueInfo> {
+    let info: Option<QueueInfo> = api.get_opt(&api_path(&["queues", vhost, queue])).await?;
+    info.ok_or_else(|| {
+        fail(
+            Code::BrokerRefused,
+            format!("queue `{queue}` not found in vhost `{vhost}`"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(kind: &str, args: serde_json::Value, policy: serde_json::Value) -> QueueInfo {
+        QueueInfo {
+            kind: kind.into(),
+            arguments: args,
+            effective_policy_definition: policy,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn delivery_limits_by_version() {
+        let none = serde_json::json!({});
+        assert_eq!(
+            delivery_limit(&q("classic", none.clone(), none.clone()), 4),
+            None
+        );
+        assert_eq!(
+            delivery_limit(&q("quorum", none.clone(), none.clone()), 3),
+            None
+        );
+        assert_eq!(
+            delivery_limit(&q("quorum", none.clone(), none.clone()), 4),
+            Some(20)
+        );
+        assert_eq!(
+            delivery_limit(
+                &q(
+                    "quorum",
+                    serde_json::json!({"x-delivery-limit": 5}),
+                    none.clone()
+                ),
+                3
+            ),
+            Some(5)
+        );
+        assert_eq!(
+            delivery_limit(
+                &q(
+                    "quorum",
+                    none.clone(),
+                    serde_json::json!({"delivery-limit": 7})
+                ),
+                3
+            ),
+            Some(7)
+        );
+        // 4.x: -1 means unlimited.
+        assert_eq!(
+            delivery_limit(
+                &q("quorum", serde_json::json!({"x-delivery-limit": -1}), none),
+                4
+            ),
+            None
+        );
+        // 3.10 reports an empty policy definition as [] rather than {}.
+        assert_eq!(
+            delivery_limit(
+                &q("quorum", serde_json::json!({}), serde_json::json!([])),
+                3
+            ),
+            None
+        );
+    }
+}

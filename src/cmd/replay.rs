@@ -1,0 +1,449 @@
+//! `warren replay DLQ`: move dead-lettered messages back, filtered, without losing one.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::broker::http::ManagementApi;
+use crate::broker::queue_info::{self, delivery_limit};
+use crate::broker::{amqp, settings};
+use crate::cli::Global;
+use crate::exit::{Code, fail};
+use crate::output::{self, Render};
+use crate::replay::filter::{self, Filter};
+use crate::replay::run::{self, OnFailure, Stop, Summary, Target};
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:
+  warren replay orders.dlq --dry-run                     # what would go where, changes nothing
+  warren replay orders.dlq --yes                         # everything back where it died
+  warren replay orders.dlq --reason rejected --older-than 30m --yes
+  warren replay orders.dlq --header tenant=acme --body-regex '\"sku\":\"A-' --limit 100 --yes
+  warren replay orders.dlq --target queue:orders.retry --on-failure park:orders.parked --yes
+  warren replay orders.dlq --redirect orders.v1=orders.v2 --export replayed.jsonl --yes
+
+--target original (the default) publishes through the original exchange and routing key
+only when that reaches the queue that dead-lettered the message and nothing else; otherwise
+straight to that queue through the default exchange. Each choice is printed with its reason.
+A DLQ message is acked only after its copy is confirmed with no return; anything else stays
+in the DLQ in its order (or is parked). The exit code is 5 when any message was parked,
+failed or has an unknown outcome.")]
+pub struct Args {
+    /// The dead-letter queue to replay from.
+    pub dlq: String,
+
+    /// Where copies go: original, exchange:NAME[:KEY] or queue:NAME.
+    #[arg(long, value_name = "TARGET", default_value = "original", value_parser = parse_target)]
+    pub target: Target,
+
+    /// Send messages that died in queue OLD to queue NEW instead (repeatable).
+    #[arg(long, value_name = "OLD=NEW", value_parser = parse_redirect)]
+    pub redirect: Vec<(String, String)>,
+
+    /// Only messages dead-lettered for this reason (repeatable).
+    #[arg(long, value_name = "REASON", value_parser = filter::parse_reason)]
+    pub reason: Vec<String>,
+
+    /// Only messages that died in this queue (repeatable).
+    #[arg(long, value_name = "QUEUE")]
+    pub from_queue: Vec<String>,
+
+    /// Only messages with this header value (repeatable; all must match).
+    #[arg(long = "header", value_name = "KEY=VALUE", value_parser = filter::parse_header)]
+    pub headers: Vec<(String, String)>,
+
+    /// Only messages whose body (as UTF-8, lossy) matches this regular expression.
+    #[arg(long, value_name = "REGEX")]
+    pub body_regex: Option<String>,
+
+    /// Only messages that died at least this long ago (30m, 2h, 1d).
+    #[arg(long, value_name = "AGE", value_parser = filter::parse_age)]
+    pub older_than: Option<i64>,
+
+    /// Only messages that died at most this long ago.
+    #[arg(long, value_name = "AGE", value_parser = filter::parse_age)]
+    pub newer_than: Option<i64>,
+
+    /// Only messages with at least N recorded deaths.
+    #[arg(long, value_name = "N")]
+    pub min_deaths: Option<i64>,
+
+    /// Only messages with at most N recorded deaths.
+    #[arg(long, value_name = "N")]
+    pub max_deaths: Option<i64>,
+
+    /// Only the message with this message_id (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub message_id: Vec<String>,
+
+    /// Show what would happen (counts by origin, reason and target, a sample); change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Dry-run even a quorum DLQ with a delivery limit.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Replay at most N messages.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+
+    /// Messages per second, at most.
+    #[arg(long, value_name = "MSGS_PER_S")]
+    pub rate: Option<f64>,
+
+    /// Copies awaiting their confirm, at most.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub window: u64,
+
+    /// Seconds to wait for a publisher confirm.
+    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+    pub confirm_timeout: f64,
+
+    /// What to do with a message whose copy is returned, nacked or has no route:
+    /// requeue (leave it in the DLQ), park:QUEUE, or abort.
+    #[arg(long, value_name = "ACTION", default_value = "requeue", value_parser = parse_on_failure)]
+    pub on_failure: OnFailure,
+
+    /// Treat messages replayed N times already as failures (see --on-failure).
+    #[arg(long, value_name = "N")]
+    pub max_replays: Option<i64>,
+
+    /// Keep x-death and x-first/last-death-* on the copies (RabbitMQ 4.x ignores a
+    /// client-set x-death; 3.x counts on from it).
+    #[arg(long)]
+    pub keep_death_headers: bool,
+
+    /// Give copies their per-message TTL back (x-death's original-expiration).
+    #[arg(long)]
+    pub restore_expiration: bool,
+
+    /// Append every replayed copy's envelope here, fsynced before the DLQ ack.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub export: Option<PathBuf>,
+
+    /// Don't ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+fn parse_target(text: &str) -> Result<Target, String> {
+    let bad = || format!("`{text}`: expected original, exchange:NAME[:KEY] or queue:NAME");
+    if text == "original" {
+        return Ok(Target::Original);
+    }
+    let (kind, rest) = text.split_once(':').ok_or_else(bad)?;
+    match kind {
+        "queue" if !rest.is_empty() => Ok(Target::Queue(rest.to_string())),
+        "exchange" => {
+            let (name, key) = match rest.split_once(':') {
+                Some((n, k)) => (n, Some(k.to_string())),
+                None => (rest, None),
+            };
+            Ok(Target::Exchange {
+                name: name.to_string(),
+                key,
+            })
+        }
+        _ => Err(bad()),
+    }
+}
+
+fn parse_redirect(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((a.to_string(), b.to_string())),
+        _ => Err(format!("`{text}`: expected OLD_QUEUE=NEW_QUEUE")),
+    }
+}
+
+fn parse_on_failure(text: &str) -> Result<OnFailure, String> {
+    match text {
+        "requeue" => Ok(OnFailure::Requeue),
+        "abort" => Ok(OnFailure::Abort),
+        _ => match text.strip_prefix("park:") {
+            Some(q) if !q.is_empty() => Ok(OnFailure::Park(q.to_string())),
+            _ => Err(format!("`{text}`: expected requeue, park:QUEUE or abort")),
+        },
+    }
+}
+
+impl Render for Summary {
+    fn human(&self) -> String {
+        let mut out = String::new();
+        if self.dry_run {
+            out.push_str(&format!(
+                "dry run of `{}`: {} messages examined of {} — nothing was changed\n",
+                self.dlq, self.examined, self.depth_at_start
+            ));
+            for (title, map) in [
+                ("origin queue", &self.by_origin),
+                ("reason", &self.by_reason),
+                ("target", &self.by_target),
+            ] {
+                let mut t = output::table([title, "messages"]);
+                for (k, v) in map {
+                    t.add_row([k.clone(), v.to_string()]);
+                }
+                out.push_str(&format!("{t}\n"));
+            }
+            if !self.sample.is_empty() {
+                let mut t = output::table(["message id", "origin", "reason", "target", "body"]);
+                for s in &self.sample {
+                    t.add_row([
+                        s.message_id.clone().unwrap_or_default(),
+                        s.origin_queue.clone().unwrap_or_default(),
+                        s.reason.clone().unwrap_or_default(),
+                        s.target.clone(),
+                        s.body.chars().take(60).collect(),
+                    ]);
+                }
+                out.push_str(&format!("sample:\n{t}\n"));
+            }
+            out.push_str(&format!(
+                "would replay {}, skipped by filter {}\n",
+                self.replayed, self.skipped_by_filter
+            ));
+            return out;
+        }
+        let mut t = output::table([
+            "dlq",
+            "at start",
+            "replayed",
+            "skipped by filter",
+            "parked",
+            "failed",
+            "unknown",
+            "left in DLQ",
+            "stopped by",
+            "msg/s",
+        ]);
+        t.add_row([
+            self.dlq.clone(),
+            self.depth_at_start.to_string(),
+            self.replayed.to_string(),
+            self.skipped_by_filter.to_string(),
+            self.parked.to_string(),
+            self.failed.to_string(),
+            self.unknown.to_string(),
+            self.left_in_dlq.to_string(),
+            format!("{:?}", self.stopped_by).to_lowercase(),
+            format!("{:.0}", self.rate_per_second),
+        ]);
+        out.push_str(&format!("{t}\n"));
+        for f in &self.failures {
+            out.push_str(&format!(
+                "{}: message {} from {}: {}\n",
+                f.fate,
+                f.message_id.as_deref().unwrap_or("(no id)"),
+                f.origin_queue.as_deref().unwrap_or("(unknown)"),
+                f.reason
+            ));
+        }
+        if let Some(e) = &self.error {
+            out.push_str(&format!("error: {e}\n"));
+        }
+        out
+    }
+}
+
+fn confirm(prompt: &str) -> Result<bool> {
+    eprint!("{prompt} [y/N] ");
+    std::io::stderr().flush().ok();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}
+
+pub async fn run(global: &Global, args: &Args) -> Result<()> {
+    let filter = Filter {
+        reasons: args.reason.clone(),
+        from_queues: args.from_queue.clone(),
+        headers: args.headers.clone(),
+        body_regex: args
+            .body_regex
+            .as_deref()
+            .map(regex_lite::Regex::new)
+            .transpose()
+            .map_err(|e| fail(Code::Usage, format!("--body-regex: {e}")))?,
+        older_than: args.older_than,
+        newer_than: args.newer_than,
+        min_deaths: args.min_deaths,
+        max_deaths: args.max_deaths,
+        message_ids: args.message_id.clone(),
+    };
+    let settings = settings::load(&global.connection)?;
+    let api = ManagementApi::new(&settings)?;
+    let info = queue_info::get(&api, &settings.vhost, &args.dlq).await?;
+    let major = queue_info::broker_major(&api).await?;
+    if let Some(limit) = delivery_limit(&info, major) {
+        if args.dry_run && !args.force {
+            return Err(fail(
+                Code::Usage,
+                format!(
+                    "`{}` is a quorum queue with a delivery limit of {limit}: a dry run reads and \
+                     requeues every message, which counts as a delivery, and messages past the \
+                     limit are dropped or dead-lettered. Use --force to dry-run anyway",
+                    args.dlq
+                ),
+            ));
+        }
+        eprintln!(
+            "warren: warning: `{}` has a delivery limit of {limit}: messages left in it (filtered out, failed) count a delivery",
+            args.dlq
+        );
+    }
+    if info.consumers > 0 {
+        eprintln!(
+            "warren: warning: `{}` has {} other consumer(s): they take messages too, and the order of what stays can change",
+            args.dlq, info.consumers
+        );
+    }
+    if info.messages_unacknowledged > 0 {
+        eprintln!(
+            "warren: note: {} messages of `{}` are delivered to another consumer (or to a connection the \
+             broker has not yet seen die) and unacknowledged: they are not part of this run",
+            info.messages_unacknowledged, args.dlq
+        );
+    }
+    // Targets must exist before anything moves: a missing exchange would close the channel.
+    match &args.target {
+        Target::Queue(q) => {
+            queue_info::get(&api, &settings.vhost, q).await?;
+        }
+        Target::Exchange { name, .. } if !name.is_empty() => {
+            let path = crate::broker::http::api_path(&["exchanges", &settings.vhost, name]);
+            if api.get_opt::<serde_json::Value>(&path).await?.is_none() {
+                return Err(fail(
+                    Code::BrokerRefused,
+                    format!("exchange `{name}` not found in vhost `{}`", settings.vhost),
+                ));
+            }
+        }
+        _ => {}
+    }
+    if let OnFailure::Park(q) = &args.on_failure {
+        queue_info::get(&api, &settings.vhost, q).await?;
+    }
+    if args.dry_run {
+        eprintln!(
+            "warren: note: a dry run reads every message and puts it back: they come back marked redelivered{}",
+            if info.kind == "quorum" {
+                ", and the quorum queue counts the delivery"
+            } else {
+                ""
+            }
+        );
+    } else if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(fail(
+                Code::Usage,
+                format!(
+                    "replay moves messages out of `{}`: pass --yes to go ahead (or look first with --dry-run)",
+                    args.dlq
+                ),
+            ));
+        }
+        let prompt = format!(
+            "Replay up to {} messages from `{}`{}?",
+            info.messages_ready,
+            args.dlq,
+            if filter.is_empty() {
+                ""
+            } else {
+                " that match the filters"
+            }
+        );
+        if !confirm(&prompt)? {
+            return Err(fail(Code::Usage, "replay cancelled"));
+        }
+    }
+    let options = run::Options {
+        dlq: args.dlq.clone(),
+        vhost: settings.vhost.clone(),
+        login_user: settings.user.clone(),
+        target: args.target.clone(),
+        redirects: args.redirect.clone(),
+        filter,
+        dry_run: args.dry_run,
+        limit: args.limit,
+        rate: args.rate,
+        window: usize::try_from(args.window).unwrap_or(1000),
+        confirm_timeout: Duration::from_secs_f64(args.confirm_timeout.max(0.1)),
+        on_failure: args.on_failure.clone(),
+        max_replays: args.max_replays,
+        keep_death_headers: args.keep_death_headers,
+        restore_expiration: args.restore_expiration,
+        export: args.export.clone(),
+        idle: Duration::from_secs(5),
+    };
+    let session = amqp::connect(&settings).await?;
+    let progress = output::progress(Some(info.messages_ready), "replaying");
+    let result = run::run(&session.connection, &api, &options, &progress).await;
+    progress.finish_and_clear();
+    session.close().await;
+    let summary = result?;
+    output::print(global.output, &summary)?;
+    if summary.stopped_by == Stop::PrefetchFull {
+        eprintln!(
+            "warren: stopped: 65535 messages that stay in the DLQ (filtered out or failed) fill the prefetch; \
+             narrow the filters or move them first"
+        );
+    }
+    if summary.stopped_by == Stop::Interrupted {
+        return Err(fail(
+            Code::Interrupted,
+            format!("interrupted after {} replayed", summary.replayed),
+        ));
+    }
+    if !summary.all_done() {
+        return Err(fail(
+            Code::PartialFailure,
+            format!(
+                "{} parked, {} failed (left in the DLQ), {} with an unknown outcome{}",
+                summary.parked,
+                summary.failed,
+                summary.unknown,
+                summary
+                    .error
+                    .as_deref()
+                    .map(|e| format!(" ({e})"))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_targets_redirects_and_failure_actions() {
+        assert_eq!(parse_target("original"), Ok(Target::Original));
+        assert_eq!(parse_target("queue:q"), Ok(Target::Queue("q".into())));
+        assert_eq!(
+            parse_target("exchange:e:k.1"),
+            Ok(Target::Exchange {
+                name: "e".into(),
+                key: Some("k.1".into())
+            })
+        );
+        assert_eq!(
+            parse_target("exchange:e"),
+            Ok(Target::Exchange {
+                name: "e".into(),
+                key: None
+            })
+        );
+        assert!(parse_target("queue:").is_err());
+        assert!(parse_target("q").is_err());
+        assert_eq!(parse_redirect("a=b"), Ok(("a".into(), "b".into())));
+        assert!(parse_redirect("a=").is_err());
+        assert_eq!(parse_on_failure("park:p"), Ok(OnFailure::Park("p".into())));
+        assert_eq!(parse_on_failure("abort"), Ok(OnFailure::Abort));
+        assert!(parse_on_failure("park:").is_err());
+    }
+}

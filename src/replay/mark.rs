@@ -1,0 +1,160 @@
+//! The properties of a replayed copy (pure): the original's, minus what the broker owns or
+//! would refuse, plus non-`x-` headers that say which replay made it.
+
+use serde_json::{Map, Value};
+
+use super::origin::{Origin, is_dropped_header, number};
+use crate::message::Properties;
+
+pub const RUN_ID: &str = "replay-run-id";
+pub const COUNT: &str = "replay-count";
+
+/// How to build copies.
+#[derive(Debug, Clone, Default)]
+pub struct CopyRules {
+    pub run_id: String,
+    pub login_user: String,
+    /// Keep x-death and x-first/last-death-* (RabbitMQ 4.x ignores a client-set x-death).
+    pub keep_death_headers: bool,
+    /// Set `expiration` again (from x-death's `original-expiration`, else the message's).
+    pub restore_expiration: bool,
+}
+
+/// How often the message was replayed before (our own `replay-count` header).
+pub fn replay_count(headers: Option<&Value>) -> i64 {
+    headers
+        .and_then(|h| h.get(COUNT))
+        .and_then(number)
+        .unwrap_or(0)
+}
+
+/// The run that replayed this message last, if any.
+pub fn run_id(headers: Option<&Value>) -> Option<&str> {
+    headers.and_then(|h| h.get(RUN_ID)).and_then(Value::as_str)
+}
+
+/// The properties of the copy to publish. `now` is seconds since the epoch.
+pub fn copy_properties(
+    original: &Properties,
+    origin: Option<&Origin>,
+    rules: &CopyRules,
+    now: u64,
+) -> Properties {
+    let mut p = original.clone();
+    let mut headers: Map<String, Value> = original
+        .headers
+        .as_ref()
+        .and_then(Value::as_object)
+        .map(|h| {
+            h.iter()
+                .filter(|(k, _)| !is_dropped_header(k, rules.keep_death_headers))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let count = replay_count(original.headers.as_ref()) + 1;
+    headers.insert(RUN_ID.into(), Value::String(rules.run_id.clone()));
+    headers.insert(COUNT.into(), Value::from(count));
+    headers.insert(
+        "replayed-at".into(),
+        serde_json::json!({ "$timestamp": now }),
+    );
+    if let Some(o) = origin {
+        for (key, value) in [
+            ("replay-original-queue", &o.queue),
+            ("replay-original-exchange", &o.exchange),
+            ("replay-original-routing-key", &o.routing_key),
+        ] {
+            if let Some(v) = value {
+                headers.insert(key.into(), Value::String(v.clone()));
+            }
+        }
+    }
+    p.headers = Some(Value::Object(headers));
+    // The broker refuses (406) a user_id other than the connection's user.
+    if p.user_id.as_deref().is_some_and(|u| u != rules.login_user) {
+        p.user_id = None;
+    }
+    p.expiration = if rules.restore_expiration {
+        origin
+            .and_then(|o| o.original_expiration.clone())
+            .or(original.expiration.clone())
+    } else {
+        None
+    };
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::replay::fixture;
+    use crate::replay::origin::resolve;
+
+    fn rules() -> CopyRules {
+        CopyRules {
+            run_id: "r1".into(),
+            login_user: "warren-admin".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn copies_are_marked_and_lose_broker_headers() {
+        let env = fixture("cc");
+        let origin = resolve(env.properties.headers.as_ref());
+        let p = copy_properties(&env.properties, origin.as_ref(), &rules(), 1_800_000_000);
+        let h = p.headers.clone().unwrap();
+        for gone in ["x-death", "x-first-death-queue", "CC"] {
+            assert!(h.get(gone).is_none(), "{gone} kept");
+        }
+        assert_eq!(h[RUN_ID], "r1");
+        assert_eq!(h[COUNT], 1);
+        assert_eq!(
+            h["replayed-at"],
+            serde_json::json!({"$timestamp": 1_800_000_000u64})
+        );
+        assert_eq!(h["replay-original-queue"], "work");
+        assert_eq!(h["replay-original-exchange"], "orders");
+        assert_eq!(h["replay-original-routing-key"], "o.new");
+        assert_eq!(p.message_id.as_deref(), Some("m-cc"));
+        assert_eq!(p.delivery_mode, Some(2));
+        assert!(p.to_amqp().is_ok());
+        // A second replay counts on.
+        let again = copy_properties(&p, origin.as_ref(), &rules(), 1_800_000_001);
+        assert_eq!(replay_count(again.headers.as_ref()), 2);
+        assert_eq!(run_id(again.headers.as_ref()), Some("r1"));
+    }
+
+    #[test]
+    fn death_headers_kept_on_request_and_expiration_restored() {
+        let env = fixture("expired-message");
+        let origin = resolve(env.properties.headers.as_ref());
+        let keep = CopyRules {
+            keep_death_headers: true,
+            restore_expiration: true,
+            ..rules()
+        };
+        let p = copy_properties(&env.properties, origin.as_ref(), &keep, 0);
+        assert!(p.headers.unwrap().get("x-death").is_some());
+        assert_eq!(p.expiration.as_deref(), Some("1"));
+        let p = copy_properties(&env.properties, origin.as_ref(), &rules(), 0);
+        assert_eq!(p.expiration, None);
+    }
+
+    #[test]
+    fn a_foreign_user_id_is_dropped() {
+        let mut props = Properties {
+            user_id: Some("someone-else".into()),
+            ..Default::default()
+        };
+        assert_eq!(copy_properties(&props, None, &rules(), 0).user_id, None);
+        props.user_id = Some("warren-admin".into());
+        assert_eq!(
+            copy_properties(&props, None, &rules(), 0)
+                .user_id
+                .as_deref(),
+            Some("warren-admin")
+        );
+    }
+}
