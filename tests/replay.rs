@@ -643,3 +643,94 @@ fn export_is_written_and_repeat_offenders_are_parked() {
     assert_eq!(ids(&vhost.drain(&dir, "parked")), ["a", "b"]);
     assert!(vhost.drain(&dir, "work").is_empty());
 }
+
+#[test]
+fn targets_redirects_and_abort() {
+    let (vhost, dir) = setup(shared_node(), "targets");
+    dl_queue(&vhost, "work", json!({}));
+    vhost.queue("retry", r#"{"durable":true}"#);
+    vhost.queue("v2", r#"{"durable":true}"#);
+    vhost.queue("routed", r#"{"durable":true}"#);
+    vhost.bind("orders", "routed", "to-routed");
+    let messages: Vec<Value> = (1..=6)
+        .map(|i| json!({"routing_key": "work", "properties": {"message_id": format!("t-{i}")}, "body": "x"}))
+        .collect();
+    publish(&vhost, &dir, &messages);
+    reject_all(&vhost, &dir, "work");
+    wait_depth(&vhost, "dlq", 6);
+
+    // --target queue:NAME sends to that queue through the default exchange.
+    vhost
+        .warren(&dir)
+        .args([
+            "replay",
+            "dlq",
+            "--yes",
+            "--limit",
+            "2",
+            "--target",
+            "queue:retry",
+        ])
+        .succeeds();
+    assert_eq!(ids(&vhost.drain(&dir, "retry")), ["t-1", "t-2"]);
+
+    // --target exchange:NAME:KEY routes through that exchange with that key.
+    vhost
+        .warren(&dir)
+        .args([
+            "replay",
+            "dlq",
+            "--yes",
+            "--limit",
+            "1",
+            "--target",
+            "exchange:orders:to-routed",
+        ])
+        .succeeds();
+    assert_eq!(ids(&vhost.drain(&dir, "routed")), ["t-3"]);
+
+    // --redirect OLD=NEW sends what died in `work` to `v2`.
+    vhost
+        .warren(&dir)
+        .args([
+            "replay",
+            "dlq",
+            "--yes",
+            "--limit",
+            "1",
+            "--redirect",
+            "work=v2",
+        ])
+        .succeeds();
+    assert_eq!(ids(&vhost.drain(&dir, "v2")), ["t-4"]);
+
+    // --on-failure abort stops the run at a failure; what was in flight fails too, and every
+    // message stays in the DLQ.
+    vhost.node.api_ok(
+        "DELETE",
+        &format!("/api/queues/{}/work", encode(&vhost.name)),
+        None,
+    );
+    let run = vhost
+        .warren(&dir)
+        .args([
+            "replay",
+            "dlq",
+            "--yes",
+            "--on-failure",
+            "abort",
+            "-o",
+            "json",
+        ])
+        .fails_with(Code::PartialFailure.as_i32());
+    let summary = run.json();
+    assert_eq!(summary["stopped_by"], "aborted", "{summary}");
+    assert_eq!(summary["replayed"], 0, "{summary}");
+    assert_eq!(summary["left_in_dlq"], summary["failed"], "{summary}");
+    assert_eq!(
+        ids(&vhost.drain(&dir, "dlq")),
+        ["t-5", "t-6"],
+        "{}",
+        run.explain()
+    );
+}
