@@ -19,7 +19,19 @@ pub struct Session {
     pub endpoint: String,
 }
 
+/// Open a channel; a failure is the broker refusing it (e.g. channel_max reached).
+pub async fn open_channel(connection: &Connection) -> Result<lapin::Channel> {
+    connection
+        .create_channel()
+        .await
+        .map_err(|e| fail(Code::BrokerRefused, format!("opening a channel: {e}")))
+}
+
 impl Session {
+    pub async fn channel(&self) -> Result<lapin::Channel> {
+        open_channel(&self.connection).await
+    }
+
     pub async fn close(&self) {
         let _ = self.connection.close(200, "bye".into()).await;
     }

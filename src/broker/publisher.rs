@@ -44,10 +44,7 @@ pub struct Publisher {
 
 impl Publisher {
     pub async fn open(connection: &Connection, window: usize) -> Result<Publisher> {
-        let channel = connection
-            .create_channel()
-            .await
-            .map_err(|e| fail(Code::BrokerRefused, format!("opening a channel: {e}")))?;
+        let channel = crate::broker::amqp::open_channel(connection).await?;
         channel
             .confirm_select(ConfirmSelectOptions::default())
             .await

@@ -151,11 +151,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     consume::effective_prefetch(&options)?;
     let settings = settings::load(&global.connection)?;
     let session = amqp::connect(&settings).await?;
-    let channel = session
-        .connection
-        .create_channel()
-        .await
-        .map_err(|e| fail(Code::BrokerRefused, format!("opening a channel: {e}")))?;
+    let channel = session.channel().await?;
     let summary = consume_and_report(
         global,
         &channel,

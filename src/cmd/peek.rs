@@ -69,11 +69,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         }
     );
     let session = amqp::connect(&settings).await?;
-    let channel = session
-        .connection
-        .create_channel()
-        .await
-        .map_err(|e| fail(Code::BrokerRefused, format!("opening a channel: {e}")))?;
+    let channel = session.channel().await?;
     let options = read.options(100, AckMode::Requeue);
     // A peek must not wait forever on a queue with fewer messages than asked for.
     let options = crate::message::consume::Options {

@@ -36,11 +36,7 @@ pub struct Args {
 pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let settings = settings::load(&global.connection)?;
     let session = amqp::connect(&settings).await?;
-    let channel = session
-        .connection
-        .create_channel()
-        .await
-        .map_err(|e| fail(Code::BrokerRefused, format!("opening a channel: {e}")))?;
+    let channel = session.channel().await?;
     let mut arguments = FieldTable::default();
     // Bound the tap so a forgotten tap can't fill the broker's memory.
     arguments.insert("x-max-length".into(), AMQPValue::LongLongInt(100_000));

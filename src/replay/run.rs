@@ -268,10 +268,7 @@ struct Replay<'a> {
 
 /// The messages now ready in `queue` (a passive declare: exact, unlike the HTTP stats).
 async fn depth(connection: &Connection, queue: &str) -> Result<(u64, u64)> {
-    let channel = connection
-        .create_channel()
-        .await
-        .map_err(|e| fail(Code::BrokerRefused, format!("opening a channel: {e}")))?;
+    let channel = crate::broker::amqp::open_channel(connection).await?;
     let q = channel
         .queue_declare(
             queue.into(),
@@ -317,10 +314,7 @@ pub async fn run(
     // until the end and occupy the prefetch, so it grows with them (see `grow_prefetch`), up
     // to the broker's cap of 65535.
     let mut prefetch = prefetch_for(0, opts.window, depth);
-    let channel = connection
-        .create_channel()
-        .await
-        .map_err(|e| fail(Code::BrokerRefused, format!("opening a channel: {e}")))?;
+    let channel = crate::broker::amqp::open_channel(connection).await?;
     channel
         .basic_qos(prefetch, BasicQosOptions::default())
         .await
