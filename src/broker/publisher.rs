@@ -79,7 +79,7 @@ impl Publisher {
         exchange: &str,
         routing_key: &str,
         properties: BasicProperties,
-        body: &[u8],
+        body: Vec<u8>,
         mandatory: bool,
     ) -> Vec<(u64, Outcome)> {
         let mut done = Vec::new();
@@ -103,8 +103,8 @@ impl Publisher {
             immediate: false,
         };
         let channel = self.channel.clone();
-        let (exchange, routing_key, body) =
-            (exchange.to_string(), routing_key.to_string(), body.to_vec());
+        let (exchange, routing_key) = (exchange.to_string(), routing_key.to_string());
+
         let mut attempt: Pending = Box::pin(async move {
             let outcome = match channel
                 .basic_publish(

@@ -100,8 +100,8 @@ pub fn ranges(sorted: &[usize]) -> String {
 
 /// Merge command-line defaults under an envelope's own values; headers merge key by key.
 /// A raw body (not an envelope) is persistent unless a delivery mode was given.
-pub fn apply_defaults(env: &Envelope, defaults: &Defaults, is_envelope: bool) -> Envelope {
-    let mut merged = env.clone();
+pub fn apply_defaults(env: Envelope, defaults: &Defaults, is_envelope: bool) -> Envelope {
+    let mut merged = env;
     merged
         .exchange
         .get_or_insert_with(|| defaults.exchange.clone());
@@ -207,7 +207,7 @@ pub async fn run(
             tokio::time::sleep_until(next_send).await;
             next_send = next_send.max(tokio::time::Instant::now() - step) + step;
         }
-        let env = apply_defaults(&item.envelope, defaults, item.is_envelope);
+        let env = apply_defaults(item.envelope, defaults, item.is_envelope);
         let (props, body) = match env
             .properties
             .to_amqp()
@@ -228,7 +228,7 @@ pub async fn run(
                 env.exchange.as_deref().unwrap_or(""),
                 env.routing_key.as_deref().unwrap_or(""),
                 props,
-                &body,
+                body,
                 options.mandatory,
             )
             .await;
@@ -291,7 +291,7 @@ mod tests {
             r#"{"routing_key":"own","properties":{"content_type":"application/json","headers":{"b":3}}}"#,
         )
         .unwrap();
-        let merged = apply_defaults(&env, &defaults, true);
+        let merged = apply_defaults(env, &defaults, true);
         assert_eq!(merged.exchange.as_deref(), Some("ex"));
         assert_eq!(merged.routing_key.as_deref(), Some("own"));
         assert_eq!(
@@ -306,13 +306,13 @@ mod tests {
         // Raw bodies are persistent by default; envelopes keep what they have.
         let bare = Defaults::default();
         assert_eq!(
-            apply_defaults(&Envelope::default(), &bare, false)
+            apply_defaults(Envelope::default(), &bare, false)
                 .properties
                 .delivery_mode,
             Some(2)
         );
         assert_eq!(
-            apply_defaults(&Envelope::default(), &bare, true)
+            apply_defaults(Envelope::default(), &bare, true)
                 .properties
                 .delivery_mode,
             None

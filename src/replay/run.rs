@@ -781,7 +781,7 @@ impl Replay<'_> {
         let Some(p) = self.publisher.as_mut() else {
             return Ok(());
         };
-        let done = p.publish(tag, &exchange, &key, props, &body, true).await;
+        let done = p.publish(tag, &exchange, &key, props, body, true).await;
         for (id, outcome) in done {
             Box::pin(self.outcome(id, outcome)).await?;
         }
