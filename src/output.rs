@@ -95,6 +95,15 @@ where
     t
 }
 
+/// Messages per second over a run, 0 for a run too short to measure.
+pub fn per_second(count: u64, elapsed_seconds: f64) -> f64 {
+    if elapsed_seconds > 0.0 {
+        count as f64 / elapsed_seconds
+    } else {
+        0.0
+    }
+}
+
 pub fn yes_no(value: bool) -> &'static str {
     if value { "yes" } else { "no" }
 }

@@ -250,11 +250,7 @@ pub async fn run(
         .basic_cancel(consumer.tag(), BasicCancelOptions::default())
         .await;
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
-    summary.rate_per_second = if summary.elapsed_seconds > 0.0 {
-        summary.received as f64 / summary.elapsed_seconds
-    } else {
-        0.0
-    };
+    summary.rate_per_second = crate::output::per_second(summary.received, summary.elapsed_seconds);
     Ok(summary)
 }
 

@@ -263,11 +263,7 @@ pub async fn run(
 
     summary.not_confirmed = not_confirmed.into_values().collect();
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
-    summary.rate_per_second = if summary.elapsed_seconds > 0.0 {
-        summary.confirmed as f64 / summary.elapsed_seconds
-    } else {
-        0.0
-    };
+    summary.rate_per_second = crate::output::per_second(summary.confirmed, summary.elapsed_seconds);
     Ok(summary)
 }
 

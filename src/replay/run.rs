@@ -516,11 +516,7 @@ pub async fn run(
         depth.saturating_sub(summary.replayed + summary.parked)
     };
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
-    summary.rate_per_second = if summary.elapsed_seconds > 0.0 {
-        summary.replayed as f64 / summary.elapsed_seconds
-    } else {
-        0.0
-    };
+    summary.rate_per_second = crate::output::per_second(summary.replayed, summary.elapsed_seconds);
     Ok(summary)
 }
 

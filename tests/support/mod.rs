@@ -280,7 +280,11 @@ impl TestDir {
 
     /// `warren` with a clean environment: no WARREN_* variables, config under this dir.
     pub fn warren(&self) -> TestCommand {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_warren"));
+        self.isolated(Command::new(env!("CARGO_BIN_EXE_warren")))
+    }
+
+    /// Run `cmd` in this dir with no WARREN_* variables and the config under this dir.
+    fn isolated(&self, mut cmd: Command) -> TestCommand {
         cmd.current_dir(&self.path);
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("WARREN_") {
@@ -378,14 +382,7 @@ impl TestDir {
             &host.namespace,
             env!("CARGO_BIN_EXE_warren"),
         ]);
-        cmd.current_dir(&self.path);
-        for (key, _) in std::env::vars_os() {
-            if key.to_string_lossy().starts_with("WARREN_") {
-                cmd.env_remove(&key);
-            }
-        }
-        cmd.env("XDG_CONFIG_HOME", self.path.join("config"));
-        TestCommand { cmd, stdin: None }
+        self.isolated(cmd)
     }
 }
 
