@@ -14,7 +14,7 @@ use crate::exit::{Code, fail};
 use crate::output::{self, Format, Render};
 use crate::topology::diff::{self, Plan};
 use crate::topology::model::Topology;
-use crate::topology::{apply, export, lint, load};
+use crate::topology::{apply, defs, export, lint, load, params};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
@@ -69,7 +69,9 @@ A queue that holds messages is never replaced or deleted without --allow-message
   warren topology convert orders-vhost.json --vhost orders > orders.yaml
 
 Objects without a vhost (a per-vhost export) go to --vhost (default `/`).
-Password hashes are not carried over: give users `password_env` or `password_hash`.")]
+Users keep their password hashes. A shovel or federation URI holding a password is not
+written: `uri_env` names the environment variable to put it in (listed on stderr).
+Whatever the model can't hold is listed on stderr; --strict then exits 3.")]
     Convert(ConvertArgs),
 }
 
@@ -127,6 +129,9 @@ pub struct ExportArgs {
 pub struct ConvertArgs {
     /// The definitions file exported by RabbitMQ (`rabbitmqctl export_definitions`, the UI or the API).
     pub file: PathBuf,
+    /// Exit 3 when the file holds anything the model can't carry (listed on stderr).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -176,8 +181,11 @@ async fn prepare(
     let settings = settings::load(&global.connection)?;
     let api = ManagementApi::new(&settings)?;
     let managed = topology.managed_vhosts();
-    let desired = topology.to_defs();
+    let mut desired = topology.to_defs();
+    // convert hook: URIs from their uri_env variables, then untyped queues typed as the broker would.
+    params::resolve_uri_env(&mut desired, &env)?;
     let live = apply::fetch_live(&api, &managed).await?;
+    defs::resolve_queue_types(&mut desired, &live);
     let missing = apply::missing_vhosts(&desired, &live, &managed);
     if !missing.is_empty() {
         return Err(fail(
@@ -248,7 +256,8 @@ async fn run_export(global: &Global, args: &ExportArgs) -> Result<()> {
     let settings = settings::load(&global.connection)?;
     let api = ManagementApi::new(&settings)?;
     let scope = (!args.all_vhosts).then(|| BTreeSet::from([settings.vhost.clone()]));
-    let topology = export::export(&api, scope).await?;
+    let exported = export::export(&api, scope).await?;
+    report_converted(&exported);
     let what = if args.all_vhosts {
         "every vhost".to_string()
     } else {
@@ -256,7 +265,7 @@ async fn run_export(global: &Global, args: &ExportArgs) -> Result<()> {
     };
     print_topology(
         global.output,
-        &topology,
+        &exported.topology,
         &format!(
             "warren topology export of {what} from {}\nPasswords are not exported: add password_env to users that need one.",
             api.base()
@@ -273,14 +282,35 @@ fn run_convert(global: &Global, args: &ConvertArgs) -> Result<()> {
         .vhost
         .clone()
         .unwrap_or_else(|| "/".into());
-    let topology = export::convert(&file, &text, &vhost)?;
+    let converted = export::convert(&file, &text, &vhost)?;
+    report_converted(&converted);
     print_topology(
         global.output,
-        &topology,
+        &converted.topology,
         &format!(
-            "converted by warren from {file}\nPassword hashes are not carried over: add password_env or password_hash to users."
+            "converted by warren from {file}\nUsers keep their password hashes; URIs holding a password are read from the uri_env variables."
         ),
-    )
+    )?;
+    if args.strict && !converted.not_carried.is_empty() {
+        return Err(fail(
+            Code::FindingsOrDrift,
+            format!(
+                "{} object(s) not carried (--strict)",
+                converted.not_carried.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// What a written topology leaves out, and the variables its URIs need, on stderr.
+fn report_converted(c: &export::Converted) {
+    for line in &c.not_carried {
+        eprintln!("warren: {line}");
+    }
+    for line in &c.variables {
+        eprintln!("warren: uri_env: {line}");
+    }
 }
 
 fn print_topology(format: Format, topology: &Topology, header: &str) -> Result<()> {

@@ -59,7 +59,10 @@ pub async fn fetch_live(api: &ManagementApi, vhosts: &BTreeSet<String>) -> Resul
     }
     let raw: RawDefinitions =
         serde_json::from_value(combined).context("decoding the live definitions")?;
-    Ok(raw.normalize("/"))
+    let mut live = raw.normalize("/");
+    // convert hook: shovels, federation upstreams, global parameters, user limits.
+    super::params::fetch_extras(api, vhosts, &mut live).await?;
+    Ok(live)
 }
 
 /// One vhost's exchanges, queues, bindings, policies, operator policies and limits, keyed as
@@ -276,6 +279,10 @@ pub async fn execute(
                     body["default_queue_type"] = t.clone().into();
                     body["defaultqueuetype"] = t.clone().into();
                 }
+                // convert hook: vhost tags (a comma-separated string: 3.10 and 4.x read it).
+                if let Some(tags) = &v.tags {
+                    body["tags"] = tags.join(",").into();
+                }
                 api.put(&api_path(&["vhosts", &v.name]), &body)
                     .await
                     .with_context(|| format!("creating vhost `{}`", v.name))?;
@@ -421,6 +428,10 @@ pub async fn execute(
         spinner.finish_and_clear();
         result.context("bulk import (POST /api/definitions); if it timed out, the broker may still be importing: run plan again to see")?;
     }
+
+    // convert hook: shovels, federation upstreams, global parameters (created, updated and
+    // pruned) and user limits, once vhosts, users, queues and exchanges exist.
+    super::params::execute(api, plan).await?;
 
     // 4. deletions (only present with --prune), bindings first.
     let mut deletes: Vec<&Change> = plan

@@ -31,6 +31,17 @@ pub struct Definitions {
     /// Not a key of the broker's format (there they are `parameters`); see [`RawDefinitions`].
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub operator_policies: Vec<PolicyDef>,
+    /// Parameters of component `shovel` (dynamic shovels).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub shovels: Vec<ParameterDef>,
+    /// Parameters of component `federation-upstream`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub federation_upstreams: Vec<ParameterDef>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub global_parameters: Vec<GlobalParameterDef>,
+    /// What the document held that these definitions can't: one line per object, for stderr.
+    #[serde(skip)]
+    pub not_carried: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -40,6 +51,8 @@ pub struct VhostDef {
     pub description: Option<String>,
     pub default_queue_type: Option<String>,
     pub limits: Option<BTreeMap<String, i64>>,
+    /// `None`: not managed (desired) or not reported (live).
+    pub tags: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -50,26 +63,75 @@ pub struct UserDef {
     pub hashing_algorithm: Option<String>,
     #[serde(deserialize_with = "tags")]
     pub tags: Vec<String>,
+    /// `max-connections`, `max-channels`; `None` when not managed (desired) or unknown (live).
+    #[serde(deserialize_with = "limits", skip_serializing_if = "Option::is_none")]
+    pub limits: Option<BTreeMap<String, i64>>,
     /// Desired side only: the variable holding the password to create the user with.
     #[serde(skip)]
     pub password_env: Option<String>,
 }
 
+/// User limits are a map; an Erlang empty proplist is written `[]`.
+fn limits<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<String, i64>>, D::Error> {
+    let map = tolerant_map(d)?;
+    Ok(Some(
+        map.into_iter()
+            .filter_map(|(k, v)| v.as_i64().map(|n| (k, n)))
+            .collect(),
+    ))
+}
+
+/// A JSON object, where the broker may write an empty one as `[]` (an Erlang empty proplist)
+/// or leave it `null`. Anything else is refused, so the object is reported as not carried.
+fn tolerant_map<'de, D: Deserializer<'de>>(d: D) -> Result<Arguments, D::Error> {
+    match Value::deserialize(d)? {
+        Value::Object(m) => Ok(m.into_iter().collect()),
+        Value::Null => Ok(Arguments::new()),
+        Value::Array(a) if a.is_empty() => Ok(Arguments::new()),
+        other => Err(serde::de::Error::custom(format!(
+            "expected a map, found {other}"
+        ))),
+    }
+}
+
+/// A runtime parameter of a vhost (a shovel or a federation upstream): its value as a map.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ParameterDef {
+    pub vhost: String,
+    pub name: String,
+    pub value: Arguments,
+    /// Desired side only: value keys whose URI (with its password) is read from these
+    /// environment variables before the plan (see `params::resolve_uri_env`).
+    #[serde(skip)]
+    pub uri_env: BTreeMap<String, EnvRef>,
+}
+
+/// One variable, or one per URI of a list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EnvRef {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// A global (cluster-wide) runtime parameter.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct GlobalParameterDef {
+    pub name: String,
+    pub value: Value,
+}
+
+/// Global parameters the broker keeps for itself (`internal_cluster_id`): never carried.
+/// RabbitMQ's own export leaves out every name starting with `internal`.
+pub fn is_internal_global_parameter(name: &str) -> bool {
+    name.starts_with("internal")
+}
+
 /// Tags are a list on 3.9+ and a comma-separated string before (and on input).
 fn tags<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::String(s) => s
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(String::from)
-            .collect(),
-        Value::Array(a) => a
-            .iter()
-            .filter_map(|v| v.as_str().map(String::from))
-            .collect(),
-        _ => Vec::new(),
-    })
+    Ok(tag_list(&Value::deserialize(d)?).unwrap_or_default())
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
@@ -102,6 +164,7 @@ pub struct ExchangeDef {
     pub durable: bool,
     pub auto_delete: bool,
     pub internal: bool,
+    #[serde(deserialize_with = "tolerant_map")]
     pub arguments: Arguments,
 }
 
@@ -126,6 +189,7 @@ pub struct QueueDef {
     pub vhost: String,
     pub durable: bool,
     pub auto_delete: bool,
+    #[serde(deserialize_with = "tolerant_map")]
     pub arguments: Arguments,
 }
 
@@ -159,6 +223,7 @@ pub struct BindingDef {
     pub destination: String,
     pub destination_type: String,
     pub routing_key: String,
+    #[serde(deserialize_with = "tolerant_map")]
     pub arguments: Arguments,
 }
 
@@ -171,24 +236,28 @@ pub struct PolicyDef {
     #[serde(rename = "apply-to")]
     pub apply_to: String,
     pub priority: i64,
+    #[serde(deserialize_with = "tolerant_map")]
     pub definition: Arguments,
 }
 
 /// A definitions document as the broker writes it (`GET /api/definitions[/{vhost}]`, or a
-/// file exported from the UI): vhost limits and operator policies live in `parameters`, and a
-/// per-vhost export leaves out the `vhost` field of each object.
+/// file exported from the UI): vhost limits, operator policies, shovels and federation
+/// upstreams live in `parameters`, and a per-vhost export leaves out the `vhost` field of
+/// each object. Each object is decoded on its own, so one odd object is reported (see
+/// [`Definitions::not_carried`]) instead of failing the whole document.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct RawDefinitions {
-    vhosts: Vec<RawVhost>,
-    users: Vec<UserDef>,
-    permissions: Vec<PermissionDef>,
-    topic_permissions: Vec<TopicPermissionDef>,
-    exchanges: Vec<Object<ExchangeDef>>,
-    queues: Vec<Object<QueueDef>>,
-    bindings: Vec<Object<BindingDef>>,
-    policies: Vec<Object<PolicyDef>>,
-    parameters: Vec<Parameter>,
+    vhosts: Vec<Value>,
+    users: Vec<Value>,
+    permissions: Vec<Value>,
+    topic_permissions: Vec<Value>,
+    exchanges: Vec<Value>,
+    queues: Vec<Value>,
+    bindings: Vec<Value>,
+    policies: Vec<Value>,
+    parameters: Vec<Value>,
+    global_parameters: Vec<Value>,
 }
 
 #[derive(Deserialize)]
@@ -205,7 +274,10 @@ struct RawVhost {
     name: String,
     description: Option<String>,
     default_queue_type: Option<String>,
+    tags: Option<Value>,
     metadata: Option<Value>,
+    /// 3.11+ exports write the vhost's limits here too (usually empty; the parameters hold them).
+    limits: Option<Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -222,33 +294,140 @@ pub fn is_builtin_exchange(name: &str) -> bool {
     name.is_empty() || name.starts_with("amq.")
 }
 
+/// The keys of vhost and user limits the model holds.
+pub const VHOST_LIMITS: [&str; 2] = ["max-connections", "max-queues"];
+pub const USER_LIMITS: [&str; 2] = ["max-connections", "max-channels"];
+
+/// Tags as a list, or the comma-separated string older brokers and the API's input use.
+fn tag_list(v: &Value) -> Option<Vec<String>> {
+    match v {
+        Value::String(s) => Some(
+            s.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .collect(),
+        ),
+        Value::Array(a) => Some(
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+/// How a raw object is named in a "not carried" line: `queue `q` in vhost `v``.
+fn describe_raw(kind: &str, v: &Value, default_vhost: &str) -> String {
+    let name = v["name"]
+        .as_str()
+        .or_else(|| v["user"].as_str())
+        .or_else(|| v["source"].as_str())
+        .unwrap_or("?");
+    match kind {
+        "vhost" | "user" | "global parameter" => format!("{kind} `{name}`"),
+        _ => format!(
+            "{kind} `{name}` in vhost `{}`",
+            v["vhost"].as_str().unwrap_or(default_vhost)
+        ),
+    }
+}
+
+/// Decode each object on its own; those that don't decode are noted and left out.
+fn decode_each<T: serde::de::DeserializeOwned>(
+    kind: &str,
+    items: Vec<Value>,
+    default_vhost: &str,
+    notes: &mut Vec<String>,
+) -> Vec<T> {
+    items
+        .into_iter()
+        .filter_map(|v| match T::deserialize(&v) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                notes.push(format!(
+                    "{}: not carried: {e}",
+                    describe_raw(kind, &v, default_vhost)
+                ));
+                None
+            }
+        })
+        .collect()
+}
+
+/// Numeric limits of the known keys; other keys and non-numbers are noted.
+fn known_limits(
+    what: &str,
+    value: &Value,
+    keys: &[&str],
+    notes: &mut Vec<String>,
+) -> BTreeMap<String, i64> {
+    let mut out = BTreeMap::new();
+    if let Value::Object(m) = value {
+        for (k, v) in m {
+            match v.as_i64() {
+                Some(n) if keys.contains(&k.as_str()) => {
+                    out.insert(k.clone(), n);
+                }
+                _ => notes.push(format!("{what}: limit `{k}: {v}` not carried")),
+            }
+        }
+    } else if !matches!(value, Value::Null) && value.as_array().is_none_or(|a| !a.is_empty()) {
+        notes.push(format!("{what}: limits `{value}` not carried (not a map)"));
+    }
+    out
+}
+
 impl RawDefinitions {
     /// Normalize into [`Definitions`]; objects without a vhost get `default_vhost`.
     pub fn normalize(self, default_vhost: &str) -> Definitions {
+        let mut notes = Vec::new();
         let vh = |v: Option<String>| v.unwrap_or_else(|| default_vhost.to_string());
-        let mut out = Definitions {
-            users: self.users,
-            permissions: self.permissions,
-            topic_permissions: self.topic_permissions,
-            ..Default::default()
-        };
+        let mut out = Definitions::default();
+        let mut users: Vec<UserDef> = decode_each("user", self.users, default_vhost, &mut notes);
+        for u in &mut users {
+            if let Some(l) = &u.limits {
+                let value = serde_json::to_value(l).unwrap_or_default();
+                let known = known_limits(
+                    &format!("user `{}`", u.name),
+                    &value,
+                    &USER_LIMITS,
+                    &mut notes,
+                );
+                u.limits = Some(known);
+            }
+        }
+        out.users = users;
+        out.permissions = decode_each("permission", self.permissions, default_vhost, &mut notes);
+        out.topic_permissions = decode_each(
+            "topic permission",
+            self.topic_permissions,
+            default_vhost,
+            &mut notes,
+        );
         let mut limits: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-        for p in self.parameters {
+        let parameters: Vec<Parameter> =
+            decode_each("parameter", self.parameters, default_vhost, &mut notes);
+        for p in parameters {
             let vhost = if p.vhost.is_empty() {
                 default_vhost.to_string()
             } else {
                 p.vhost
             };
+            let what = format!("{} `{}` in vhost `{vhost}`", p.component, p.name);
+            let as_map = |notes: &mut Vec<String>| match &p.value {
+                Value::Object(m) => Some(m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+                other => {
+                    notes.push(format!(
+                        "{what}: not carried: its value `{other}` is not a map"
+                    ));
+                    None
+                }
+            };
             match p.component.as_str() {
                 "vhost-limits" => {
-                    if let Value::Object(m) = &p.value {
-                        let entry = limits.entry(vhost).or_default();
-                        for (k, v) in m {
-                            if let Some(n) = v.as_i64() {
-                                entry.insert(k.clone(), n);
-                            }
-                        }
-                    }
+                    let known = known_limits(&format!("vhost `{vhost}`"), &p.value, &VHOST_LIMITS, &mut notes);
+                    limits.entry(vhost).or_default().extend(known);
                 }
                 "operator_policy" => {
                     let v = &p.value;
@@ -264,10 +443,45 @@ impl RawDefinitions {
                             .unwrap_or_default(),
                     });
                 }
-                _ => {}
+                "shovel" | "federation-upstream" => {
+                    if let Some(value) = as_map(&mut notes) {
+                        let def = ParameterDef {
+                            vhost,
+                            name: p.name,
+                            value,
+                            uri_env: BTreeMap::new(),
+                        };
+                        if p.component == "shovel" {
+                            out.shovels.push(def);
+                        } else {
+                            out.federation_upstreams.push(def);
+                        }
+                    }
+                }
+                _ => notes.push(format!(
+                    "parameter `{}` of component `{}` in vhost `{vhost}`: not carried (warren has no model for this component)",
+                    p.name, p.component
+                )),
             }
         }
-        for v in self.vhosts {
+        let globals: Vec<GlobalParameterDef> = decode_each(
+            "global parameter",
+            self.global_parameters,
+            default_vhost,
+            &mut notes,
+        );
+        for g in globals {
+            if is_internal_global_parameter(&g.name) {
+                notes.push(format!(
+                    "global parameter `{}`: not carried (the broker's own, set by each cluster)",
+                    g.name
+                ));
+            } else {
+                out.global_parameters.push(g);
+            }
+        }
+        let vhosts: Vec<RawVhost> = decode_each("vhost", self.vhosts, default_vhost, &mut notes);
+        for v in vhosts {
             let meta = v.metadata.unwrap_or(Value::Null);
             let description = v
                 .description
@@ -276,33 +490,73 @@ impl RawDefinitions {
                 .default_queue_type
                 .or_else(|| meta["default_queue_type"].as_str().map(String::from))
                 .filter(|t| t != "undefined");
+            let tags = v
+                .tags
+                .as_ref()
+                .and_then(tag_list)
+                .or_else(|| tag_list(&meta["tags"]));
+            let mut vhost_limits = limits.remove(&v.name);
+            if let Some(l) = &v.limits {
+                let own = known_limits(&format!("vhost `{}`", v.name), l, &VHOST_LIMITS, &mut notes);
+                if !own.is_empty() {
+                    vhost_limits.get_or_insert_default().extend(own);
+                }
+            }
             out.vhosts.push(VhostDef {
-                limits: limits.remove(&v.name),
+                limits: vhost_limits,
                 name: v.name,
                 description,
                 default_queue_type,
+                tags,
             });
         }
-        for e in self.exchanges {
+        for e in decode_each::<Object<ExchangeDef>>(
+            "exchange",
+            self.exchanges,
+            default_vhost,
+            &mut notes,
+        ) {
             let mut d = e.inner;
             d.vhost = vh(e.vhost);
             if !is_builtin_exchange(&d.name) {
                 out.exchanges.push(d);
             }
         }
-        for q in self.queues {
+        // 4.x exports give a queue's type as `type` too, and may leave it out of the arguments.
+        let queues = self.queues.into_iter().map(|mut q| {
+            if let Some(t) = q["type"].as_str().map(String::from)
+                && let Some(args) = q.get_mut("arguments").and_then(Value::as_object_mut)
+            {
+                args.entry("x-queue-type").or_insert(Value::from(t));
+            }
+            q
+        });
+        for q in decode_each::<Object<QueueDef>>("queue", queues.collect(), default_vhost, &mut notes) {
             let mut d = q.inner;
             d.vhost = vh(q.vhost);
+            if !known_queue_type(&d) {
+                notes.push(format!(
+                    "queue `{}` in vhost `{}`: not carried: `x-queue-type: {}` is not a type warren knows ({})",
+                    d.name,
+                    d.vhost,
+                    d.arguments["x-queue-type"],
+                    QUEUE_TYPES.join(", ")
+                ));
+            }
             out.queues.push(d);
         }
-        for b in self.bindings {
+        for b in
+            decode_each::<Object<BindingDef>>("binding", self.bindings, default_vhost, &mut notes)
+        {
             let mut d = b.inner;
             d.vhost = vh(b.vhost);
             if !d.source.is_empty() {
                 out.bindings.push(d);
             }
         }
-        for p in self.policies {
+        for p in
+            decode_each::<Object<PolicyDef>>("policy", self.policies, default_vhost, &mut notes)
+        {
             let mut d = p.inner;
             d.vhost = vh(p.vhost);
             if d.apply_to.is_empty() {
@@ -310,7 +564,55 @@ impl RawDefinitions {
             }
             out.policies.push(d);
         }
+        out.not_carried = notes;
         out
+    }
+}
+
+/// Whether a queue's `x-queue-type` is one the model holds (absent counts: the vhost decides).
+pub fn known_queue_type(q: &QueueDef) -> bool {
+    q.arguments
+        .get("x-queue-type")
+        .is_none_or(|t| t.as_str().is_some_and(|t| QUEUE_TYPES.contains(&t)))
+}
+
+/// The queue types the model holds.
+pub const QUEUE_TYPES: [&str; 3] = ["classic", "quorum", "stream"];
+
+/// Give every queue without `x-queue-type` the type the broker would: its vhost's default
+/// queue type, taken from the vhosts `desired` declares, else from the `live` vhost, else
+/// classic. Called once the live state is known, so the plan and the import say the type.
+pub fn resolve_queue_types(desired: &mut Definitions, live: &Definitions) {
+    let vhosts: Vec<VhostDef> = desired.vhosts.clone();
+    fill_queue_types(&mut desired.queues, &|vhost| {
+        vhost_default(&vhosts, vhost)
+            .or_else(|| vhost_default(&live.vhosts, vhost))
+            .unwrap_or_else(|| "classic".into())
+            .into()
+    });
+}
+
+/// Convert: untyped queues of a vhost the document gives a default queue type get that
+/// type, as RabbitMQ 4.0's import does; the others stay untyped (the target vhost decides).
+pub fn apply_declared_queue_types(d: &mut Definitions) {
+    let vhosts = d.vhosts.clone();
+    fill_queue_types(&mut d.queues, &|vhost| vhost_default(&vhosts, vhost));
+}
+
+fn vhost_default(vhosts: &[VhostDef], name: &str) -> Option<String> {
+    vhosts
+        .iter()
+        .find(|v| v.name == name)
+        .and_then(|v| v.default_queue_type.clone())
+}
+
+fn fill_queue_types(queues: &mut [QueueDef], default: &dyn Fn(&str) -> Option<String>) {
+    for q in queues {
+        if !q.arguments.contains_key("x-queue-type")
+            && let Some(t) = default(&q.vhost)
+        {
+            q.arguments.insert("x-queue-type".into(), Value::from(t));
+        }
     }
 }
 

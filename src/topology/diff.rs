@@ -2,15 +2,17 @@
 //! I/O. Broker-added defaults are not drift (a missing `x-queue-type` means classic, values a
 //! policy applies never show in a queue's own arguments).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::defs::{
-    Arguments, BindingDef, Definitions, ExchangeDef, PermissionDef, PolicyDef, QueueDef,
-    TopicPermissionDef, UserDef, VhostDef,
+    Arguments, BindingDef, Definitions, ExchangeDef, GlobalParameterDef, ParameterDef,
+    PermissionDef, PolicyDef, QueueDef, TopicPermissionDef, UserDef, VhostDef,
 };
+use super::defs::{USER_LIMITS, VHOST_LIMITS};
+use super::params::redacted_value;
 use crate::output::{self, Render};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -45,6 +47,9 @@ pub enum Kind {
     Binding,
     Policy,
     OperatorPolicy,
+    Shovel,
+    FederationUpstream,
+    GlobalParameter,
 }
 
 impl Kind {
@@ -59,6 +64,9 @@ impl Kind {
             Kind::Binding => "binding",
             Kind::Policy => "policy",
             Kind::OperatorPolicy => "operator_policy",
+            Kind::Shovel => "shovel",
+            Kind::FederationUpstream => "federation_upstream",
+            Kind::GlobalParameter => "global_parameter",
         }
     }
 }
@@ -75,6 +83,9 @@ pub enum Object {
     Binding(BindingDef),
     Policy(PolicyDef),
     OperatorPolicy(PolicyDef),
+    Shovel(ParameterDef),
+    FederationUpstream(ParameterDef),
+    GlobalParameter(GlobalParameterDef),
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -321,17 +332,10 @@ pub fn diff(
                             .unwrap_or_else(|| "classic".into());
                         field(f, "default_queue_type", current.into(), t.clone().into());
                     }
-                    if let Some(limits) = &d.limits {
-                        let empty = Default::default();
-                        let live_limits = l.limits.as_ref().unwrap_or(&empty);
-                        for k in ["max-connections", "max-queues"] {
-                            field(
-                                f,
-                                &format!("limits.{k}"),
-                                json_opt(live_limits.get(k)),
-                                json_opt(limits.get(k)),
-                            );
-                        }
+                    limit_fields(f, l.limits.as_ref(), d.limits.as_ref(), &VHOST_LIMITS);
+                    if let Some(tags) = &d.tags {
+                        let live_tags = l.tags.clone().unwrap_or_default();
+                        field(f, "tags", sorted(&live_tags), sorted(tags));
                     }
                 })
             },
@@ -369,6 +373,7 @@ pub fn diff(
                             "(hidden, changed)".into(),
                         );
                     }
+                    limit_fields(f, l.limits.as_ref(), d.limits.as_ref(), &USER_LIMITS);
                 })
             },
             on_change: Action::Update,
@@ -548,6 +553,62 @@ pub fn diff(
         );
     }
 
+    for (kind, desired, live) in [
+        (Kind::Shovel, &desired.shovels, &live.shovels),
+        (
+            Kind::FederationUpstream,
+            &desired.federation_upstreams,
+            &live.federation_upstreams,
+        ),
+    ] {
+        let wrap = move |p: &ParameterDef| match kind {
+            Kind::Shovel => Object::Shovel(p.clone()),
+            _ => Object::FederationUpstream(p.clone()),
+        };
+        keyed(
+            desired,
+            live,
+            &Spec {
+                kind,
+                key: &|p: &ParameterDef| format!("{}\u{0}{}", p.vhost, p.name),
+                vhost: &|p| Some(p.vhost.clone()),
+                name: &|p| p.name.clone(),
+                wrap: &wrap,
+                // URIs are compared without their passwords, which are never shown.
+                compare: &|l, d| {
+                    compare_with(|f| {
+                        map_fields(
+                            f,
+                            "value",
+                            &redacted_value(&l.value),
+                            &redacted_value(&d.value),
+                        )
+                    })
+                },
+                on_change: Action::Update,
+                prunable: &|p| in_scope(&p.vhost),
+            },
+            &mut plan,
+        );
+    }
+
+    // Global parameters are cluster-wide: created or updated, never pruned.
+    keyed(
+        &desired.global_parameters,
+        &live.global_parameters,
+        &Spec {
+            kind: Kind::GlobalParameter,
+            key: &|g: &GlobalParameterDef| g.name.clone(),
+            vhost: &|_| None,
+            name: &|g| g.name.clone(),
+            wrap: &|g| Object::GlobalParameter(g.clone()),
+            compare: &|l, d| compare_with(|f| field(f, "value", l.value.clone(), d.value.clone())),
+            on_change: Action::Update,
+            prunable: &|_| false,
+        },
+        &mut plan,
+    );
+
     if prune {
         let mut undeclared = std::mem::take(&mut plan.undeclared);
         plan.changes.append(&mut undeclared);
@@ -557,6 +618,26 @@ pub fn diff(
 
 fn json_opt(v: Option<&i64>) -> Value {
     v.map(|n| Value::from(*n)).unwrap_or(Value::Null)
+}
+
+/// Limits are compared when the files give them; a limit the files leave out is removed.
+fn limit_fields(
+    f: &mut Vec<FieldChange>,
+    live: Option<&BTreeMap<String, i64>>,
+    desired: Option<&BTreeMap<String, i64>>,
+    keys: &[&str],
+) {
+    let Some(desired) = desired else { return };
+    let empty = BTreeMap::new();
+    let live = live.unwrap_or(&empty);
+    for k in keys {
+        field(
+            f,
+            &format!("limits.{k}"),
+            json_opt(live.get(*k)),
+            json_opt(desired.get(*k)),
+        );
+    }
 }
 
 /// When only policy-carried arguments are added to a queue that lacks them, a policy can do

@@ -184,14 +184,19 @@ fn applies_to_queue(p: &Policy, kind: QueueType) -> bool {
 
 /// The definition keys in effect for a queue: the highest-priority matching policy, plus the
 /// highest-priority matching operator policy (the broker applies one of each).
-fn effective_keys(q: &Queue, policies: &[Compiled], operator: &[Compiled]) -> BTreeSet<String> {
+fn effective_keys(
+    q: &Queue,
+    kind: QueueType,
+    policies: &[Compiled],
+    operator: &[Compiled],
+) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     for set in [policies, operator] {
         let best = set
             .iter()
             .filter(|c| {
                 c.policy.vhost == q.vhost
-                    && applies_to_queue(c.policy, q.kind)
+                    && applies_to_queue(c.policy, kind)
                     && c.regex.is_match(&q.name)
             })
             .max_by_key(|c| c.policy.priority);
@@ -320,7 +325,9 @@ pub fn lint(t: &Topology) -> Report {
     for q in &t.queues {
         let what = format!("queue {} in vhost {}", q.name, q.vhost);
         let args = q.all_arguments();
-        let effective = effective_keys(q, &policies, &operator);
+        // An untyped queue gets its vhost's default type (checked offline: the declared one).
+        let kind = t.queue_type(q);
+        let effective = effective_keys(q, kind, &policies, &operator);
         let has =
             |arg: &str, policy_key: &str| args.contains_key(arg) || effective.contains(policy_key);
 
@@ -335,14 +342,14 @@ pub fn lint(t: &Topology) -> Report {
                 format!("dead-letter exchange `{d}` is not declared"),
             );
         }
-        if q.kind != QueueType::Classic && (q.exclusive || q.auto_delete || !q.durable) {
+        if kind != QueueType::Classic && (q.exclusive || q.auto_delete || !q.durable) {
             r.push(
                 "quorum-invalid-flags",
                 &q.origin,
                 what.clone(),
                 format!(
                     "a {} queue must be durable, and can be neither exclusive nor auto-delete",
-                    q.kind.as_str()
+                    kind.as_str()
                 ),
             );
         } else if q.exclusive {
@@ -355,7 +362,7 @@ pub fn lint(t: &Topology) -> Report {
             );
         }
         for key in args.keys() {
-            let wrong = match q.kind {
+            let wrong = match kind {
                 QueueType::Classic => {
                     STREAM_ONLY.contains(&key.as_str()) || QUORUM_ONLY.contains(&key.as_str())
                 }
@@ -372,15 +379,15 @@ pub fn lint(t: &Topology) -> Report {
                     "argument-wrong-queue-type",
                     &q.origin,
                     what.clone(),
-                    format!("`{key}` is not supported by {} queues", q.kind.as_str()),
+                    format!("`{key}` is not supported by {} queues", kind.as_str()),
                 );
             }
         }
-        if q.kind == QueueType::Classic && !q.durable {
+        if kind == QueueType::Classic && !q.durable {
             r.push("non-durable-queue", &q.origin, what.clone(), "set `durable: true` (the default): a transient queue and its messages vanish on restart".into());
         }
         let dead_letter_target = dead_letter_targets.contains(&(q.vhost.as_str(), q.name.as_str()));
-        if q.kind != QueueType::Stream
+        if kind != QueueType::Stream
             && !dead_letter_target
             && !has("x-dead-letter-exchange", "dead-letter-exchange")
         {
@@ -394,7 +401,7 @@ pub fn lint(t: &Topology) -> Report {
         ]
         .iter()
         .any(|(a, p)| has(a, p));
-        if q.kind != QueueType::Stream && !bounded {
+        if kind != QueueType::Stream && !bounded {
             r.push(
                 "unbounded-queue",
                 &q.origin,

@@ -291,6 +291,9 @@ fn assign_origins(file: &str, text: &str, t: &mut Topology) {
     mark!(bindings, "bindings");
     mark!(policies, "policies");
     mark!(operator_policies, "operator_policies");
+    mark!(shovels, "shovels");
+    mark!(federation_upstreams, "federation_upstreams");
+    mark!(global_parameters, "global_parameters");
 }
 
 /// Merge parsed files into one topology, rejecting duplicates (naming both places) and
@@ -307,6 +310,9 @@ pub fn merge(parts: Vec<Topology>) -> Result<Topology> {
         all.bindings.extend(p.bindings);
         all.policies.extend(p.policies);
         all.operator_policies.extend(p.operator_policies);
+        all.shovels.extend(p.shovels);
+        all.federation_upstreams.extend(p.federation_upstreams);
+        all.global_parameters.extend(p.global_parameters);
     }
     let mut errors = Vec::new();
     let mut seen: HashMap<String, Origin> = HashMap::new();
@@ -378,7 +384,23 @@ pub fn merge(parts: Vec<Topology>) -> Result<Topology> {
             &o.origin,
         );
     }
+    for o in &all.shovels {
+        check(
+            format!("shovel `{}` in vhost `{}`", o.name, o.vhost),
+            &o.origin,
+        );
+    }
+    for o in &all.federation_upstreams {
+        check(
+            format!("federation upstream `{}` in vhost `{}`", o.name, o.vhost),
+            &o.origin,
+        );
+    }
+    for o in &all.global_parameters {
+        check(format!("global parameter `{}`", o.name), &o.origin);
+    }
     errors.extend(validate(&all));
+    errors.extend(super::params::validate(&all));
     if errors.is_empty() {
         Ok(all)
     } else {

@@ -7,3 +7,4 @@ pub mod export;
 pub mod lint;
 pub mod load;
 pub mod model;
+pub mod params;

@@ -59,6 +59,14 @@ pub struct Topology {
     pub policies: Vec<Policy>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub operator_policies: Vec<Policy>,
+    /// Dynamic shovels (runtime parameters of component `shovel`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shovels: Vec<Parameter>,
+    /// Federation upstreams (runtime parameters of component `federation-upstream`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub federation_upstreams: Vec<Parameter>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub global_parameters: Vec<GlobalParameter>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -71,6 +79,9 @@ pub struct Vhost {
     pub default_queue_type: Option<QueueType>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<Limits>,
+    /// Absent: the vhost's tags are left as they are; `[]` removes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
     #[serde(skip)]
     pub origin: Origin,
 }
@@ -103,6 +114,53 @@ pub struct User {
     pub password_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hashing_algorithm: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<UserLimits>,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserLimits {
+    #[serde(
+        default,
+        alias = "max-connections",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_connections: Option<i64>,
+    #[serde(
+        default,
+        alias = "max-channels",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_channels: Option<i64>,
+}
+
+/// A runtime parameter of a vhost: a shovel or a federation upstream. `value` is the
+/// broker's own (e.g. `src-uri`, `src-queue`, `ack-mode`; or `uri`, `max-hops`). A URI that
+/// holds a password is never written here: `uri_env` names the environment variable that
+/// holds it, by value key (`src-uri: SHOVEL_MOVE_SRC_URI`, or a list for a list of URIs).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    pub name: String,
+    #[serde(default = "default_vhost")]
+    pub vhost: String,
+    #[serde(default)]
+    pub value: Arguments,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub uri_env: BTreeMap<String, defs::EnvRef>,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// A cluster-wide runtime parameter (e.g. `cluster_name`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GlobalParameter {
+    pub name: String,
+    pub value: Value,
     #[serde(skip)]
     pub origin: Origin,
 }
@@ -207,8 +265,9 @@ pub struct Queue {
     pub name: String,
     #[serde(default = "default_vhost")]
     pub vhost: String,
-    #[serde(rename = "type", default)]
-    pub kind: QueueType,
+    /// Absent: the vhost's default queue type, as the broker does (classic when it has none).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<QueueType>,
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub durable: bool,
     #[serde(default, skip_serializing_if = "is_false")]
@@ -292,7 +351,12 @@ impl Queue {
 
     /// Build a queue from broker arguments, lifting the common ones into typed fields
     /// when their value has the expected type.
-    pub fn from_arguments(name: &str, vhost: &str, kind: QueueType, args: &Arguments) -> Queue {
+    pub fn from_arguments(
+        name: &str,
+        vhost: &str,
+        kind: Option<QueueType>,
+        args: &Arguments,
+    ) -> Queue {
         let mut q = Queue {
             name: name.to_string(),
             vhost: vhost.to_string(),
@@ -436,7 +500,21 @@ impl Topology {
         all.extend(self.bindings.iter().map(|o| o.vhost.clone()));
         all.extend(self.policies.iter().map(|o| o.vhost.clone()));
         all.extend(self.operator_policies.iter().map(|o| o.vhost.clone()));
+        all.extend(self.shovels.iter().map(|o| o.vhost.clone()));
+        all.extend(self.federation_upstreams.iter().map(|o| o.vhost.clone()));
         all
+    }
+
+    /// A queue's type: its own, else its declared vhost's default, else classic.
+    pub fn queue_type(&self, q: &Queue) -> QueueType {
+        q.kind
+            .or_else(|| {
+                self.vhosts
+                    .iter()
+                    .find(|v| v.name == q.vhost)
+                    .and_then(|v| v.default_queue_type)
+            })
+            .unwrap_or_default()
     }
 
     /// The broker definitions this topology stands for (passwords are not resolved here).
@@ -450,15 +528,12 @@ impl Topology {
                     description: v.description.clone(),
                     default_queue_type: v.default_queue_type.map(|t| t.as_str().to_string()),
                     limits: v.limits.as_ref().map(|l| {
-                        let mut m = BTreeMap::new();
-                        if let Some(n) = l.max_connections {
-                            m.insert("max-connections".to_string(), n);
-                        }
-                        if let Some(n) = l.max_queues {
-                            m.insert("max-queues".to_string(), n);
-                        }
-                        m
+                        limit_map(&[
+                            ("max-connections", l.max_connections),
+                            ("max-queues", l.max_queues),
+                        ])
                     }),
+                    tags: v.tags.clone(),
                 })
                 .collect(),
             users: self
@@ -469,6 +544,12 @@ impl Topology {
                     password_hash: u.password_hash.clone(),
                     hashing_algorithm: u.hashing_algorithm.clone(),
                     tags: u.tags.clone(),
+                    limits: u.limits.as_ref().map(|l| {
+                        limit_map(&[
+                            ("max-connections", l.max_connections),
+                            ("max-channels", l.max_channels),
+                        ])
+                    }),
                     password_env: u.password_env.clone(),
                 })
                 .collect(),
@@ -518,7 +599,9 @@ impl Topology {
                 .iter()
                 .map(|q| {
                     let mut arguments = q.all_arguments();
-                    arguments.insert("x-queue-type".into(), Value::from(q.kind.as_str()));
+                    if let Some(kind) = q.kind {
+                        arguments.insert("x-queue-type".into(), Value::from(kind.as_str()));
+                    }
                     defs::QueueDef {
                         name: q.name.clone(),
                         vhost: q.vhost.clone(),
@@ -542,6 +625,21 @@ impl Topology {
                 .collect(),
             policies: self.policies.iter().map(policy_def).collect(),
             operator_policies: self.operator_policies.iter().map(policy_def).collect(),
+            shovels: self.shovels.iter().map(parameter_def).collect(),
+            federation_upstreams: self
+                .federation_upstreams
+                .iter()
+                .map(parameter_def)
+                .collect(),
+            global_parameters: self
+                .global_parameters
+                .iter()
+                .map(|g| defs::GlobalParameterDef {
+                    name: g.name.clone(),
+                    value: g.value.clone(),
+                })
+                .collect(),
+            not_carried: Vec::new(),
         }
     }
 
@@ -559,6 +657,7 @@ impl Topology {
                         max_connections: l.get("max-connections").copied(),
                         max_queues: l.get("max-queues").copied(),
                     }),
+                    tags: v.tags.clone().filter(|t| !t.is_empty()),
                     origin: Origin::default(),
                 })
                 .collect(),
@@ -569,8 +668,19 @@ impl Topology {
                     name: u.name.clone(),
                     tags: u.tags.clone(),
                     password_env: None,
-                    password_hash: None,
-                    hashing_algorithm: None,
+                    password_hash: u.password_hash.clone().filter(|h| !h.is_empty()),
+                    hashing_algorithm: u
+                        .hashing_algorithm
+                        .clone()
+                        .filter(|_| u.password_hash.as_ref().is_some_and(|h| !h.is_empty())),
+                    limits: u
+                        .limits
+                        .as_ref()
+                        .filter(|l| !l.is_empty())
+                        .map(|l| UserLimits {
+                            max_connections: l.get("max-connections").copied(),
+                            max_channels: l.get("max-channels").copied(),
+                        }),
                     origin: Origin::default(),
                 })
                 .collect(),
@@ -624,15 +734,16 @@ impl Topology {
                     }
                 })
                 .collect(),
+            // Queues of a type the model doesn't know are left out (`not_carried` says so).
             queues: d
                 .queues
                 .iter()
+                .filter(|q| defs::known_queue_type(q))
                 .map(|q| {
                     let mut args = q.arguments.clone();
                     let kind = args
                         .remove("x-queue-type")
-                        .and_then(|v| v.as_str().and_then(QueueType::parse))
-                        .unwrap_or_default();
+                        .and_then(|v| v.as_str().and_then(QueueType::parse));
                     let mut out = Queue::from_arguments(&q.name, &q.vhost, kind, &args);
                     out.durable = q.durable;
                     out.auto_delete = q.auto_delete;
@@ -658,7 +769,45 @@ impl Topology {
                 .collect(),
             policies: d.policies.iter().map(policy_model).collect(),
             operator_policies: d.operator_policies.iter().map(policy_model).collect(),
+            shovels: d.shovels.iter().map(parameter_model).collect(),
+            federation_upstreams: d.federation_upstreams.iter().map(parameter_model).collect(),
+            global_parameters: d
+                .global_parameters
+                .iter()
+                .map(|g| GlobalParameter {
+                    name: g.name.clone(),
+                    value: g.value.clone(),
+                    origin: Origin::default(),
+                })
+                .collect(),
         }
+    }
+}
+
+/// The limits that are set, keyed as the broker keys them.
+fn limit_map(limits: &[(&str, Option<i64>)]) -> BTreeMap<String, i64> {
+    limits
+        .iter()
+        .filter_map(|(k, v)| v.map(|n| (k.to_string(), n)))
+        .collect()
+}
+
+fn parameter_def(p: &Parameter) -> defs::ParameterDef {
+    defs::ParameterDef {
+        vhost: p.vhost.clone(),
+        name: p.name.clone(),
+        value: p.value.clone(),
+        uri_env: p.uri_env.clone(),
+    }
+}
+
+fn parameter_model(p: &defs::ParameterDef) -> Parameter {
+    Parameter {
+        name: p.name.clone(),
+        vhost: p.vhost.clone(),
+        value: p.value.clone(),
+        uri_env: p.uri_env.clone(),
+        origin: Origin::default(),
     }
 }
 
