@@ -59,19 +59,12 @@ pub async fn export(api: &ManagementApi, vhosts: Option<BTreeSet<String>>) -> Re
             ));
         }
     }
-    let mut d = scoped(live, &scope);
-    for u in &mut d.users {
-        u.password_hash = None;
-        u.hashing_algorithm = None;
-    }
-    if !all_vhosts {
-        d.global_parameters.clear();
-    }
-    Ok(Converted::from_defs(d))
+    Ok(Converted::from_defs(scoped(live, &scope, all_vhosts)))
 }
 
-/// Keep what belongs to `scope`: its objects, its permissions, and the users holding them.
-fn scoped(mut d: Definitions, scope: &BTreeSet<String>) -> Definitions {
+/// Keep what belongs to `scope`: its objects, its permissions, and the users holding them,
+/// without their password hashes; global parameters only for an export of every vhost.
+fn scoped(mut d: Definitions, scope: &BTreeSet<String>, all_vhosts: bool) -> Definitions {
     d.permissions.retain(|p| scope.contains(&p.vhost));
     d.topic_permissions.retain(|p| scope.contains(&p.vhost));
     let holders: BTreeSet<String> = d
@@ -81,6 +74,13 @@ fn scoped(mut d: Definitions, scope: &BTreeSet<String>) -> Definitions {
         .chain(d.topic_permissions.iter().map(|p| p.user.clone()))
         .collect();
     d.users.retain(|u| holders.contains(&u.name));
+    for u in &mut d.users {
+        u.password_hash = None;
+        u.hashing_algorithm = None;
+    }
+    if !all_vhosts {
+        d.global_parameters.clear();
+    }
     d
 }
 
@@ -116,6 +116,7 @@ pub fn to_yaml(t: &Topology, header: &str) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::model::QueueType;
     use super::*;
 
     #[test]
@@ -129,6 +130,128 @@ mod tests {
         let q = back.queues.iter().find(|q| q.name == "q").unwrap();
         assert_eq!(q.kind, Some(super::super::model::QueueType::Quorum));
         assert_eq!(back.operator_policies[0].name, "op");
+    }
+
+    fn every_kind() -> &'static str {
+        // Captured from RabbitMQ 3.10.8: see tests/fixtures/README.md for the commands.
+        include_str!("../../tests/fixtures/rabbitmq-3.10.8/definitions-every-kind.json")
+    }
+
+    #[test]
+    fn convert_carries_every_kind_and_no_password() {
+        let c = convert("d.json", every_kind(), "/").unwrap();
+        let yaml = to_yaml(&c.topology, "converted").unwrap();
+        assert!(!yaml.contains("s3cret"), "{yaml}");
+        let u = c
+            .topology
+            .users
+            .iter()
+            .find(|u| u.name == "cap-user")
+            .unwrap();
+        assert!(u.password_hash.is_some());
+        assert_eq!(
+            u.hashing_algorithm.as_deref(),
+            Some("rabbit_password_hashing_sha256")
+        );
+        let limits = u.limits.as_ref().unwrap();
+        assert_eq!(
+            (limits.max_connections, limits.max_channels),
+            (Some(10), Some(20))
+        );
+        assert_eq!(c.topology.global_parameters[0].name, "warren-note");
+        assert_eq!(c.not_carried.len(), 1, "{:?}", c.not_carried);
+        // Two variables: the shovel's src-uri, the upstream's list of two URIs.
+        assert_eq!(c.variables.len(), 3, "{:?}", c.variables);
+        assert!(c.variables.iter().all(|l| !l.contains("s3cret")));
+        assert!(
+            c.variables[0].contains("SHOVEL_MV_SRC_URI"),
+            "{:?}",
+            c.variables
+        );
+
+        // The YAML reloads, and with the variables set gives back the broker's definitions.
+        let back = super::super::load::parse("x.yaml", &yaml, &|_| None).unwrap();
+        let back = super::super::load::merge(vec![back]).unwrap();
+        let mut d = back.to_defs();
+        let env = |k: &str| {
+            let uri = match k {
+                "SHOVEL_MV_SRC_URI" => "amqp://cap-user:s3cret@localhost:27100/cap-src",
+                "FEDERATION_UPSTREAM_UP_URI_1" => "amqp://cap-user:s3cret@localhost:27100/cap-q",
+                "FEDERATION_UPSTREAM_UP_URI_2" => "amqp://localhost:27100",
+                _ => return None,
+            };
+            Some(uri.to_string())
+        };
+        super::super::params::resolve_uri_env(&mut d, &env).unwrap();
+        let original: RawDefinitions = serde_json::from_str(every_kind()).unwrap();
+        let mut original = original.normalize("/");
+        // No limits and an empty map of limits are the same to the broker.
+        for u in &mut original.users {
+            u.limits = u.limits.take().filter(|l| !l.is_empty());
+        }
+        assert_eq!(d.shovels, original.shovels);
+        assert_eq!(d.federation_upstreams, original.federation_upstreams);
+        assert_eq!(d.global_parameters, original.global_parameters);
+        assert_eq!(d.users, original.users);
+        assert_eq!(d.queues, original.queues);
+    }
+
+    #[test]
+    fn convert_types_untyped_queues_by_their_vhost() {
+        let raw = r#"{
+            "vhosts": [{"name": "q", "metadata": {"default_queue_type": "quorum", "tags": ["eu"]}}, {"name": "c"}],
+            "queues": [
+                {"name": "a", "vhost": "q", "arguments": {}},
+                {"name": "b", "vhost": "c", "arguments": {}},
+                {"name": "s", "vhost": "q", "arguments": {"x-queue-type": "stream"}},
+                {"name": "w", "vhost": "q", "arguments": {"x-queue-type": "weird"}}
+            ]
+        }"#;
+        let c = convert("d.json", raw, "/").unwrap();
+        let kinds: Vec<(&str, Option<QueueType>)> = c
+            .topology
+            .queues
+            .iter()
+            .map(|q| (q.name.as_str(), q.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("a", Some(QueueType::Quorum)),
+                ("b", None),
+                ("s", Some(QueueType::Stream))
+            ]
+        );
+        assert_eq!(c.not_carried.len(), 1);
+        assert!(c.not_carried[0].contains("`w`"), "{:?}", c.not_carried);
+        assert_eq!(
+            c.topology.vhosts[0].tags.as_deref(),
+            Some(&["eu".to_string()][..])
+        );
+    }
+
+    #[test]
+    fn an_export_of_live_state_writes_no_hashes() {
+        let original: RawDefinitions = serde_json::from_str(every_kind()).unwrap();
+        let live = original.normalize("/");
+        let scope = BTreeSet::from(["cap-src".to_string()]);
+        let mut with_permission = live.clone();
+        with_permission
+            .permissions
+            .push(super::super::defs::PermissionDef {
+                user: "cap-user".into(),
+                vhost: "cap-src".into(),
+                ..Default::default()
+            });
+        let c = Converted::from_defs(scoped(with_permission, &scope, false));
+        // cap-user and warren-admin hold permissions in cap-src.
+        assert_eq!(c.topology.users.len(), 2);
+        for u in &c.topology.users {
+            assert!(u.password_hash.is_none() && u.hashing_algorithm.is_none());
+        }
+        assert!(c.topology.global_parameters.is_empty());
+        let all = Converted::from_defs(scoped(live, &scope, true));
+        assert_eq!(all.topology.global_parameters.len(), 1);
     }
 
     #[test]

@@ -397,6 +397,59 @@ pub async fn put_global(api: &ManagementApi, g: &GlobalParameterDef) -> Result<(
 mod tests {
     use super::*;
 
+    fn load(text: &str) -> Result<Topology> {
+        let t = super::super::load::parse("t.yaml", text, &|_| None)?;
+        super::super::load::merge(vec![t])
+    }
+
+    #[test]
+    fn a_password_in_a_plain_uri_is_refused_at_its_line() {
+        let e = load(
+            "shovels:\n  - name: ok\n    value: {src-uri: \"amqp://\"}\n  - name: mv\n    vhost: v\n    value:\n      src-uri: amqp://u:hunter2@h/v\n",
+        )
+        .unwrap_err();
+        assert_eq!(crate::exit::code_of(&e), Code::InvalidInput);
+        let e = format!("{e:#}");
+        assert!(
+            e.starts_with("t.yaml:4:5: shovel `mv`: `src-uri` holds a password"),
+            "{e}"
+        );
+        assert!(e.contains("uri_env"), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+        let e = load(
+            "federation_upstreams:\n  - name: up\n    value: {uri: [amqp://h, amqp://u:p@h]}\n",
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("federation upstream `up`: `uri` holds a password"));
+    }
+
+    #[test]
+    fn uri_env_loads_and_must_not_repeat_a_value_key() {
+        let t = load(
+            "shovels:\n  - name: mv\n    value: {src-queue: q}\n    uri_env: {src-uri: SRC, dest-uri: [A, B]}\nglobal_parameters:\n  - {name: cluster_name, value: c1}\n",
+        )
+        .unwrap();
+        assert_eq!(t.shovels[0].uri_env["src-uri"], EnvRef::One("SRC".into()));
+        assert_eq!(
+            t.shovels[0].uri_env["dest-uri"],
+            EnvRef::Many(vec!["A".into(), "B".into()])
+        );
+        assert_eq!(t.global_parameters[0].value, "c1");
+        let e = load(
+            "shovels:\n  - name: mv\n    value: {src-uri: \"amqp://\"}\n    uri_env: {src-uri: SRC}\n",
+        )
+        .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("given in `value` and in `uri_env`"),
+            "{e:#}"
+        );
+        let e = load("shovels:\n  - {name: a, value: {}}\n  - {name: a, value: {}}\n").unwrap_err();
+        assert!(
+            format!("{e:#}").contains("duplicate shovel `a` in vhost `/`"),
+            "{e:#}"
+        );
+    }
+
     #[test]
     fn passwords_are_found_and_removed() {
         let u = "amqp://app:s3cr:et@host:5672/v?heartbeat=5";
