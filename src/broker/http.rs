@@ -360,6 +360,14 @@ impl ManagementApi {
 /// The broker's reason with every Erlang char list (`[105,110,118]`, a string the broker
 /// formatted with `~p`) written as the text it stands for (`"inv"`).
 pub fn readable_reason(reason: &str) -> String {
+    // The management API HTML-escapes some reasons (`&lt;&lt;"lots"&gt;&gt;`).
+    let unescaped = reason
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let reason = unescaped.trim();
     let mut out = String::with_capacity(reason.len());
     let mut rest = reason;
     while let Some(open) = rest.find('[') {

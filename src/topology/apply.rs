@@ -310,7 +310,7 @@ pub async fn apply(
     let result = executor.run(plan).await;
     executor.close().await;
     if let Err(e) = result {
-        eprintln!("warren: apply failed: {e:#}\nwarren: rolling back what this run changed");
+        eprintln!("warren: apply failed; rolling back what this run changed");
         return Err(
             match execute::rollback(api, settings, live, managed, &executor.touched).await {
                 Ok(undone) => fail(

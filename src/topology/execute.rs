@@ -199,7 +199,19 @@ impl<'a> Executor<'a> {
                     body["defaultqueuetype"] = t.clone().into();
                 }
                 api.put(&api_path(&["vhosts", &v.name]), &body).await?;
-                if let Some(limits) = &v.limits {
+                let had_limits = matches!(&c.live, Some(Object::Vhost(l)) if l.limits.as_ref().is_some_and(|l| !l.is_empty()));
+                if let Some(limits) = v.limits.as_ref().filter(|l| l.is_empty()) {
+                    // Deleting each limit leaves an empty parameter behind: remove it whole.
+                    if had_limits && limits.is_empty() {
+                        api.delete(&api_path(&[
+                            "parameters",
+                            "vhost-limits",
+                            &v.name,
+                            "limits",
+                        ]))
+                        .await?;
+                    }
+                } else if let Some(limits) = &v.limits {
                     for key in ["max-connections", "max-queues"] {
                         let path = api_path(&["vhost-limits", &v.name, key]);
                         match limits.get(key) {
@@ -576,6 +588,12 @@ pub async fn rollback(
     touched: &[Change],
 ) -> Result<Vec<String>> {
     let now = super::apply::fetch_live(api, managed).await?;
+    // In the backup, a vhost without limits has none: the diff must put that back too.
+    let mut backup = backup.clone();
+    for v in &mut backup.vhosts {
+        v.limits.get_or_insert_with(Default::default);
+    }
+    let backup = &backup;
     let key = |c: &Change| (c.kind, c.vhost.clone(), c.name.clone());
     let touched_keys: BTreeSet<_> = touched.iter().map(key).collect();
     let nodes: BTreeSet<(String, String, String)> = touched

@@ -588,6 +588,11 @@ const NUMERIC_QUEUE_ARGS: [(&str, u64, u64); 6] = [
 fn amqp_limits(t: &Topology) -> Vec<String> {
     let mut errors = Vec::new();
     let mut short = |origin: &Origin, what: &str, value: &str| {
+        if value.chars().any(char::is_control) {
+            errors.push(format!(
+                "{origin}: {what} {value:?} holds a control character, which the management API drops from names"
+            ));
+        }
         if value.len() > SHORT_STRING {
             errors.push(format!(
                 "{origin}: {what} is {} bytes long; AMQP names and routing keys hold at most {SHORT_STRING}",
@@ -617,7 +622,12 @@ fn amqp_limits(t: &Topology) -> Vec<String> {
     for b in &t.bindings {
         short(&b.origin, "binding source", &b.source);
         short(&b.origin, "binding destination", &b.destination);
-        short(&b.origin, "routing key", &b.routing_key);
+        // A routing key may hold any character; only its length is limited.
+        let key: String = b.routing_key.chars().filter(|c| !c.is_control()).collect();
+        short(&b.origin, "routing key", &key);
+        if key.len() != b.routing_key.len() && b.routing_key.len() > SHORT_STRING {
+            short(&b.origin, "routing key", &"k".repeat(b.routing_key.len()));
+        }
     }
     for q in &t.queues {
         if q.name.starts_with("amq.") {
