@@ -118,6 +118,9 @@ _warren() {
             warren__subcmd__help__subcmd__topology,plan)
                 cmd="warren__subcmd__help__subcmd__topology__subcmd__plan"
                 ;;
+            warren__subcmd__help__subcmd__topology,restore)
+                cmd="warren__subcmd__help__subcmd__topology__subcmd__restore"
+                ;;
             warren__subcmd__topology,apply)
                 cmd="warren__subcmd__topology__subcmd__apply"
                 ;;
@@ -136,6 +139,9 @@ _warren() {
             warren__subcmd__topology,plan)
                 cmd="warren__subcmd__topology__subcmd__plan"
                 ;;
+            warren__subcmd__topology,restore)
+                cmd="warren__subcmd__topology__subcmd__restore"
+                ;;
             warren__subcmd__topology__subcmd__help,apply)
                 cmd="warren__subcmd__topology__subcmd__help__subcmd__apply"
                 ;;
@@ -153,6 +159,9 @@ _warren() {
                 ;;
             warren__subcmd__topology__subcmd__help,plan)
                 cmd="warren__subcmd__topology__subcmd__help__subcmd__plan"
+                ;;
+            warren__subcmd__topology__subcmd__help,restore)
+                cmd="warren__subcmd__topology__subcmd__help__subcmd__restore"
                 ;;
             *)
                 ;;
@@ -829,7 +838,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__help__subcmd__topology)
-            opts="lint plan apply export convert"
+            opts="lint plan apply export convert restore"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -899,6 +908,20 @@ _warren() {
             return 0
             ;;
         warren__subcmd__help__subcmd__topology__subcmd__plan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warren__subcmd__help__subcmd__topology__subcmd__restore)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1463,7 +1486,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology)
-            opts="-o -h -V --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version lint plan apply export convert help"
+            opts="-o -h -V --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version lint plan apply export convert restore help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1529,7 +1552,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__apply)
-            opts="-f -o -h -V --file --prune --yes --allow-message-loss --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-f -o -h -V --file --prune --yes --allow-message-loss --backup --no-backup --keep-backups --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1540,6 +1563,14 @@ _warren() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --backup)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-backups)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1603,7 +1634,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__convert)
-            opts="-o -h -V --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-o -h -V --strict --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1735,7 +1766,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__help)
-            opts="lint plan apply export convert help"
+            opts="lint plan apply export convert restore help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1819,6 +1850,20 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__help__subcmd__plan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warren__subcmd__topology__subcmd__help__subcmd__restore)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1918,6 +1963,80 @@ _warren() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                --uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vhost)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warren__subcmd__topology__subcmd__restore)
+            opts="-o -h -V --yes --backup --no-backup --keep-backups --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --backup)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep-backups)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -275,29 +275,30 @@ complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_sub
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run the audit (the default when no subcommand is given)'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "rules" -d 'List the rule catalogue: id, severity, title, fix and documentation link'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'
 sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -l user -d 'User name (overrides the one in the URI)' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -l client-key -d 'PEM private key of --client-cert' -r -F
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -f -a "lint" -d 'Check topology files offline: broken references, invalid combinations, advice'
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -f -a "plan" -d 'Show what `apply` would change on the broker'
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -f -a "apply" -d 'Make the broker match the topology files'
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -f -a "export" -d 'Write live state as topology YAML (the vhost of the connection, or every vhost)'
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -f -a "convert" -d 'Turn a RabbitMQ definitions export (JSON) into topology YAML'
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -f -a "lint" -d 'Check topology files offline: broken references, invalid combinations, advice'
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -f -a "plan" -d 'Show what `apply` would change on the broker'
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -f -a "apply" -d 'Make the broker match the topology files'
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -f -a "export" -d 'Write live state as topology YAML (the vhost of the connection, or every vhost)'
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -f -a "convert" -d 'Turn a RabbitMQ definitions export (JSON) into topology YAML'
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -f -a "restore" -d 'Put back a backup written by `apply` (or any definitions file): shown, then applied'
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s f -l file -d 'Topology file or directory (of *.yaml / *.yml); repeat to merge several' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
@@ -338,6 +339,8 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s f -l file -d 'Topology file or directory (of *.yaml / *.yml); repeat to merge several' -r -F
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l backup -d 'Write the backup taken before changing anything to this file (default: a timestamped file in $XDG_STATE_HOME/warren/backups/)' -r -F
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l keep-backups -d 'How many backups to keep in the default directory' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'
@@ -356,6 +359,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l prune -d 'Delete objects of the managed vhosts that the files don\'t declare (needs --yes)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l yes -d 'Confirm destructive changes (--prune)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l allow-message-loss -d 'Allow replacing or deleting queues that hold messages; their messages are lost'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l no-backup -d 'Change the broker without writing a backup first'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
@@ -391,13 +395,36 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l strict -d 'Exit 3 when the file holds anything the model can\'t carry (listed on stderr)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l backup -d 'Write the backup taken before changing anything to this file (default: a timestamped file in $XDG_STATE_HOME/warren/backups/)' -r -F
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l keep-backups -d 'How many backups to keep in the default directory' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+json\t'One JSON document'
+yaml\t'One YAML document'
+sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l yes -d 'Confirm: without it, restore only shows what it would change'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l no-backup -d 'Change the broker without writing a backup first'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from help" -f -a "lint" -d 'Check topology files offline: broken references, invalid combinations, advice'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from help" -f -a "plan" -d 'Show what `apply` would change on the broker'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from help" -f -a "apply" -d 'Make the broker match the topology files'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write live state as topology YAML (the vhost of the connection, or every vhost)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from help" -f -a "convert" -d 'Turn a RabbitMQ definitions export (JSON) into topology YAML'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from help" -f -a "restore" -d 'Put back a backup written by `apply` (or any definitions file): shown, then applied'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand replay" -l target -d 'Where copies go: original, exchange:NAME[:KEY] or queue:NAME' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l redirect -d 'Send messages that died in queue OLD to queue NEW instead (repeatable)' -r
@@ -473,3 +500,4 @@ complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subc
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from topology" -f -a "apply" -d 'Make the broker match the topology files'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from topology" -f -a "export" -d 'Write live state as topology YAML (the vhost of the connection, or every vhost)'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from topology" -f -a "convert" -d 'Turn a RabbitMQ definitions export (JSON) into topology YAML'
+complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from topology" -f -a "restore" -d 'Put back a backup written by `apply` (or any definitions file): shown, then applied'

@@ -319,7 +319,11 @@ impl ManagementApi {
         let detail = || {
             serde_json::from_str::<serde_json::Value>(&text)
                 .ok()
-                .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_string))
+                .and_then(|v| {
+                    v.get("reason")
+                        .and_then(|r| r.as_str())
+                        .map(readable_reason)
+                })
                 .unwrap_or_else(|| text.chars().take(300).collect())
         };
         match status {
@@ -351,6 +355,48 @@ impl ManagementApi {
             )),
         }
     }
+}
+
+/// The broker's reason with every Erlang char list (`[105,110,118]`, a string the broker
+/// formatted with `~p`) written as the text it stands for (`"inv"`).
+pub fn readable_reason(reason: &str) -> String {
+    // The management API HTML-escapes some reasons (`&lt;&lt;"lots"&gt;&gt;`).
+    let unescaped = reason
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    let reason = unescaped.trim();
+    let mut out = String::with_capacity(reason.len());
+    let mut rest = reason;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let decoded = after.find(']').and_then(|close| {
+            let chars: Option<String> = after[..close]
+                .split(',')
+                .map(|n| n.trim().parse::<u32>().ok().and_then(char::from_u32))
+                .collect();
+            chars
+                .filter(|s| {
+                    s.chars().count() >= 2 && s.chars().all(|c| !c.is_control() || c == '\n')
+                })
+                .map(|s| (s, close))
+        });
+        match decoded {
+            Some((text, close)) => {
+                out.push_str(&format!("\"{text}\""));
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Credentials for [`ManagementApi::raw`].
@@ -426,6 +472,15 @@ fn transport_error(err: &reqwest::Error, base: &Url) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn erlang_char_lists_become_text() {
+        assert_eq!(
+            readable_reason("{error,{[105,110,118,97,108,105,100],x}} [1]"),
+            "{error,{\"invalid\",x}} [1]"
+        );
+        assert_eq!(readable_reason("plain [a,b]"), "plain [a,b]");
+    }
 
     #[test]
     fn path_segments_are_encoded() {

@@ -12,9 +12,11 @@ use crate::broker::settings;
 use crate::cli::Global;
 use crate::exit::{Code, fail};
 use crate::output::{self, Format, Render};
+use crate::topology::defs::{Definitions, RawDefinitions};
 use crate::topology::diff::{self, Plan};
 use crate::topology::model::Topology;
-use crate::topology::{apply, defs, export, lint, load, params};
+use crate::topology::preflight::Origins;
+use crate::topology::{apply, backup, defs, export, lint, load, params};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
@@ -22,7 +24,8 @@ use crate::topology::{apply, defs, export, lint, load, params};
   warren topology plan -f topology.yaml --detailed-exitcode
   warren topology apply -f topology/ --prune --yes
   warren topology export --vhost orders > orders.yaml
-  warren topology convert definitions.json > topology.yaml")]
+  warren topology convert definitions.json > topology.yaml
+  warren topology restore ~/.local/state/warren/backups/topology-...json --yes")]
 pub struct Args {
     #[command(subcommand)]
     pub command: TopologyCommand,
@@ -53,6 +56,10 @@ Exit codes: 0 clean (warnings allowed), 4 errors in the files or lint errors,
   warren topology apply -f topology/ --prune --yes
   warren topology apply -f topology.yaml --allow-message-loss
 
+Before the first change, apply checks what the broker would refuse (exit 4), then writes a
+backup of the managed vhosts (with password hashes) to $XDG_STATE_HOME/warren/backups/.
+If a step fails, what this run changed is rolled back (exit 5). Afterwards the broker is
+read again: anything still differing is reported (exit 5).
 A queue that holds messages is never replaced or deleted without --allow-message-loss.")]
     Apply(ApplyArgs),
 
@@ -73,6 +80,15 @@ Users keep their password hashes. A shovel or federation URI holding a password 
 written: `uri_env` names the environment variable to put it in (listed on stderr).
 Whatever the model can't hold is listed on stderr; --strict then exits 3.")]
     Convert(ConvertArgs),
+
+    /// Put back a backup written by `apply` (or any definitions file): shown, then applied.
+    #[command(after_help = "Examples:
+  warren topology restore ~/.local/state/warren/backups/topology-2026-12-02T18-40-00Z-4242.json --yes
+  warren topology restore backup.json --yes --no-backup
+
+Restore re-creates and updates what the file holds; it deletes nothing the file lacks.
+It shows its plan first, and needs --yes to change anything.")]
+    Restore(RestoreArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -116,6 +132,43 @@ pub struct ApplyArgs {
     /// Allow replacing or deleting queues that hold messages; their messages are lost.
     #[arg(long)]
     pub allow_message_loss: bool,
+    #[command(flatten)]
+    pub backup: BackupArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BackupArgs {
+    /// Write the backup taken before changing anything to this file (default: a timestamped
+    /// file in $XDG_STATE_HOME/warren/backups/).
+    #[arg(long, value_name = "PATH", conflicts_with = "no_backup")]
+    pub backup: Option<PathBuf>,
+    /// Change the broker without writing a backup first.
+    #[arg(long)]
+    pub no_backup: bool,
+    /// How many backups to keep in the default directory.
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep_backups: u32,
+}
+
+impl BackupArgs {
+    fn options(&self) -> backup::Options {
+        backup::Options {
+            path: self.backup.clone(),
+            disabled: self.no_backup,
+            keep: self.keep_backups as usize,
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RestoreArgs {
+    /// The backup file (a definitions document).
+    pub file: PathBuf,
+    /// Confirm: without it, restore only shows what it would change.
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub backup: BackupArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -145,6 +198,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         TopologyCommand::Apply(a) => run_apply(global, a).await,
         TopologyCommand::Export(a) => run_export(global, a).await,
         TopologyCommand::Convert(a) => run_convert(global, a),
+        TopologyCommand::Restore(a) => run_restore(global, a).await,
     }
 }
 
@@ -167,24 +221,43 @@ fn run_lint(global: &Global, args: &LintArgs) -> Result<()> {
     Ok(())
 }
 
+/// The files loaded, the broker read, and the diff.
+struct Prepared {
+    api: ManagementApi,
+    settings: settings::Settings,
+    origins: Origins,
+    desired: Definitions,
+    live: Definitions,
+    managed: BTreeSet<String>,
+    plan: Plan,
+}
+
 /// Load the files, read the broker, and diff.
-async fn prepare(
-    global: &Global,
-    files: &Files,
-    prune: bool,
-) -> Result<(ManagementApi, settings::Settings, Topology, Plan)> {
+async fn prepare(global: &Global, files: &Files, prune: bool) -> Result<Prepared> {
     let topology = load::load(&files.files, &env)?;
     let invalid = lint::invalid_for_apply(&topology);
     if !invalid.is_empty() {
         return Err(fail(Code::InvalidInput, invalid.join("\n")));
     }
+    let mut desired = topology.to_defs();
+    // convert hook: shovel and federation URIs from their uri_env variables.
+    params::resolve_uri_env(&mut desired, &env)?;
+    let origins = Origins::of(&topology, &desired);
+    plan_against(global, desired, topology.managed_vhosts(), origins, prune).await
+}
+
+/// Read the managed vhosts and diff them with `desired`.
+async fn plan_against(
+    global: &Global,
+    mut desired: Definitions,
+    managed: BTreeSet<String>,
+    origins: Origins,
+    prune: bool,
+) -> Result<Prepared> {
     let settings = settings::load(&global.connection)?;
     let api = ManagementApi::new(&settings)?;
-    let managed = topology.managed_vhosts();
-    let mut desired = topology.to_defs();
-    // convert hook: URIs from their uri_env variables, then untyped queues typed as the broker would.
-    params::resolve_uri_env(&mut desired, &env)?;
     let live = apply::fetch_live(&api, &managed).await?;
+    // convert hook: untyped queues get the type the broker would give them.
     defs::resolve_queue_types(&mut desired, &live);
     let missing = apply::missing_vhosts(&desired, &live, &managed);
     if !missing.is_empty() {
@@ -198,11 +271,19 @@ async fn prepare(
     }
     let mut plan = diff::diff(&desired, &live, &managed, prune);
     apply::count_messages(&api, &settings, &mut plan).await?;
-    Ok((api, settings, topology, plan))
+    Ok(Prepared {
+        api,
+        settings,
+        origins,
+        desired,
+        live,
+        managed,
+        plan,
+    })
 }
 
 async fn run_plan(global: &Global, args: &PlanArgs) -> Result<()> {
-    let (_, _, _, plan) = prepare(global, &args.files, args.prune).await?;
+    let plan = prepare(global, &args.files, args.prune).await?.plan;
     output::print(global.output, &plan)?;
     if args.detailed_exitcode && !plan.is_empty() {
         return Err(fail(
@@ -216,6 +297,8 @@ async fn run_plan(global: &Global, args: &PlanArgs) -> Result<()> {
 #[derive(Serialize)]
 struct Applied {
     applied: Plan,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backup: Option<String>,
 }
 
 impl Render for Applied {
@@ -224,7 +307,7 @@ impl Render for Applied {
             return self.applied.human();
         }
         format!(
-            "{}\nApplied {} change(s).",
+            "{}\nApplied {} change(s); the broker now matches the files.",
             self.applied.human(),
             self.applied.changes.len()
         )
@@ -238,18 +321,85 @@ async fn run_apply(global: &Global, args: &ApplyArgs) -> Result<()> {
             "--prune deletes undeclared objects: add --yes to confirm (run `warren topology plan --prune` to see them)",
         ));
     }
-    let (api, _, topology, plan) = prepare(global, &args.files, args.prune).await?;
-    apply::check_message_loss(&plan, args.allow_message_loss)?;
-    let passwords = apply::resolve_passwords(&plan, &env)?;
-    apply::execute(
-        &api,
-        &plan,
-        &topology.to_defs(),
+    let p = prepare(global, &args.files, args.prune).await?;
+    apply::check_message_loss(&p.plan, args.allow_message_loss)?;
+    let passwords = apply::resolve_passwords(&p.plan, &env)?;
+    execute_plan(
+        global,
+        &p,
         &passwords,
         args.allow_message_loss,
+        args.prune,
+        &args.backup,
+    )
+    .await
+}
+
+/// Apply a prepared plan and print what was applied.
+async fn execute_plan(
+    global: &Global,
+    p: &Prepared,
+    passwords: &std::collections::HashMap<String, String>,
+    allow_message_loss: bool,
+    prune: bool,
+    backup: &BackupArgs,
+) -> Result<()> {
+    let done = apply::apply(
+        &p.api,
+        &p.settings,
+        &p.origins,
+        &p.desired,
+        &p.live,
+        &p.managed,
+        &p.plan,
+        passwords,
+        &apply::Options {
+            allow_message_loss,
+            prune,
+            backup: backup.options(),
+        },
     )
     .await?;
-    output::print(global.output, &Applied { applied: plan })
+    output::print(
+        global.output,
+        &Applied {
+            applied: p.plan.clone(),
+            backup: done.backup.map(|b| b.display().to_string()),
+        },
+    )
+}
+
+async fn run_restore(global: &Global, args: &RestoreArgs) -> Result<()> {
+    let (file, doc) = backup::load(&args.file)?;
+    let raw: RawDefinitions = serde_json::from_value(doc.clone()).map_err(|e| {
+        fail(
+            Code::InvalidInput,
+            format!("{file}: not a definitions file: {e}"),
+        )
+    })?;
+    let desired = raw.normalize("/");
+    let mut managed: BTreeSet<String> = doc["warren_backup"]["vhosts"]
+        .as_array()
+        .map(|v| {
+            v.iter()
+                .filter_map(|n| n.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    managed.extend(desired.vhosts.iter().map(|v| v.name.clone()));
+    let p = plan_against(global, desired, managed, Origins::default(), false).await?;
+    if p.plan.is_empty() {
+        return output::print(global.output, &p.plan);
+    }
+    if !args.yes {
+        output::print(global.output, &p.plan)?;
+        return Err(fail(
+            Code::Usage,
+            format!("restore would make the changes above: add --yes to make them ({file})"),
+        ));
+    }
+    apply::check_message_loss(&p.plan, false)?;
+    execute_plan(global, &p, &Default::default(), false, false, &args.backup).await
 }
 
 async fn run_export(global: &Global, args: &ExportArgs) -> Result<()> {

@@ -1,6 +1,6 @@
-//! Reading the live topology through the management API, and making it match a plan:
-//! vhosts, users and permissions one request each (they are few); exchanges, queues,
-//! bindings, policies and operator policies in one bulk, additive `POST /api/definitions`.
+//! Reading the live topology through the management API, and applying a plan safely:
+//! preflight, a backup, the ordered execution (`execute`), a rollback from the backup when
+//! a step fails, and a verify that re-reads the broker and diffs it against the files.
 //! Queues that hold messages are never deleted or replaced without `allow_message_loss`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -8,14 +8,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use super::defs::{Definitions, RawDefinitions, import_body};
-use super::diff::{Action, Change, Kind, Object, Plan};
+use super::backup;
+use super::defs::{Definitions, RawDefinitions};
+use super::diff::{self, Action, Kind, Object, Plan};
+use super::execute::{self, Executor};
+use super::preflight::{self, Origins};
 use crate::broker::amqp;
 use crate::broker::http::{ManagementApi, api_path};
 use crate::broker::settings::Settings;
 use crate::exit::{Code, fail};
-
-const BULK_IMPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(900);
 
 /// Live state of the given vhosts (those that exist), plus every user, permission and topic
 /// permission (filtered by the caller). One definitions request per vhost.
@@ -150,11 +151,8 @@ pub async fn count_messages(
                 api_path(&["queues", c.vhost.as_deref().unwrap_or("/"), &c.name])
             ))
             .await?;
-        let n = stats
-            .as_ref()
-            .and_then(|s| s["messages"].as_u64())
-            .unwrap_or(0);
-        plan.changes[i].messages = Some(n);
+        // A queue without statistics yet has no count: unknown, until AMQP tells.
+        plan.changes[i].messages = stats.as_ref().and_then(|s| s["messages"].as_u64());
         by_vhost
             .entry(c.vhost.clone().unwrap_or_else(|| "/".into()))
             .or_default()
@@ -205,13 +203,15 @@ pub fn check_message_loss(plan: &Plan, allow: bool) -> Result<()> {
         .changes
         .iter()
         .filter(|c| c.kind == Kind::Queue && matches!(c.action, Action::Replace | Action::Delete))
-        .filter(|c| c.messages.unwrap_or(0) > 0)
+        .filter(|c| c.messages != Some(0))
         .map(|c| {
+            let count = c
+                .messages
+                .map_or("an unknown number of".to_string(), |n| n.to_string());
             let mut s = format!(
-                "queue `{}` in vhost `{}` holds {} message(s) and would be {}d",
+                "queue `{}` in vhost `{}` holds {count} message(s) and would be {}d",
                 c.name,
                 c.vhost.as_deref().unwrap_or("/"),
-                c.messages.unwrap_or(0),
                 c.action.as_str()
             );
             if let Some(n) = &c.note {
@@ -258,297 +258,106 @@ pub fn resolve_passwords(
     Ok(out)
 }
 
-/// Carry out a checked plan. `desired` supplies the bindings to re-create after a replace.
-pub async fn execute(
+/// How `apply` runs: message loss, and the backup.
+pub struct Options {
+    pub allow_message_loss: bool,
+    pub prune: bool,
+    pub backup: backup::Options,
+}
+
+/// What a successful apply did.
+pub struct Applied {
+    pub backup: Option<std::path::PathBuf>,
+}
+
+/// Apply a checked plan: preflight, backup, execute, and on a failure roll back what this
+/// run changed (exit 5, saying what was undone); then verify (exit 5 for what still differs).
+#[allow(clippy::too_many_arguments)]
+pub async fn apply(
     api: &ManagementApi,
-    plan: &Plan,
+    settings: &Settings,
+    origins: &Origins,
     desired: &Definitions,
+    live: &Definitions,
+    managed: &BTreeSet<String>,
+    plan: &Plan,
     passwords: &HashMap<String, String>,
-    allow_message_loss: bool,
-) -> Result<()> {
-    // 1. vhosts, users and permissions: few, one request each.
-    for c in &plan.changes {
-        match (&c.action, &c.desired) {
-            (Action::Create | Action::Update, Some(Object::Vhost(v))) => {
-                let mut body = json!({});
-                if let Some(d) = &v.description {
-                    body["description"] = d.clone().into();
-                }
-                if let Some(t) = &v.default_queue_type {
-                    // 3.x reads `defaultqueuetype`, 4.x `default_queue_type`: send both.
-                    body["default_queue_type"] = t.clone().into();
-                    body["defaultqueuetype"] = t.clone().into();
-                }
-                // convert hook: vhost tags (a comma-separated string: 3.10 and 4.x read it).
-                if let Some(tags) = &v.tags {
-                    body["tags"] = tags.join(",").into();
-                }
-                api.put(&api_path(&["vhosts", &v.name]), &body)
-                    .await
-                    .with_context(|| format!("creating vhost `{}`", v.name))?;
-                if let Some(limits) = &v.limits {
-                    for key in ["max-connections", "max-queues"] {
-                        let path = api_path(&["vhost-limits", &v.name, key]);
-                        match limits.get(key) {
-                            Some(n) => api.put(&path, &json!({"value": n})).await?,
-                            None if c.action == Action::Update => {
-                                let _ = api.delete(&path).await;
-                            }
-                            None => {}
-                        }
-                    }
-                }
-            }
-            (Action::Create | Action::Update, Some(Object::User(u))) => {
-                let mut body = json!({"tags": u.tags.join(",")});
-                if let Some(p) = passwords.get(&u.name) {
-                    body["password"] = p.clone().into();
-                } else if let Some(h) = &u.password_hash {
-                    body["password_hash"] = h.clone().into();
-                    if let Some(a) = &u.hashing_algorithm {
-                        body["hashing_algorithm"] = a.clone().into();
-                    }
-                } else if c.action == Action::Create {
-                    // No password: the user can only log in by other means (e.g. x509).
-                    body["password_hash"] = "".into();
-                }
-                if c.action == Action::Update && body.get("password_hash").is_none() {
-                    // An update without a password keeps the current one: the API needs it said.
-                    let live: Value = api.get(&api_path(&["users", &u.name])).await?;
-                    body["password_hash"] = live["password_hash"].clone();
-                    body["hashing_algorithm"] = live["hashing_algorithm"].clone();
-                }
-                api.put(&api_path(&["users", &u.name]), &body)
-                    .await
-                    .with_context(|| format!("writing user `{}`", u.name))?;
-            }
-            (Action::Create | Action::Update, Some(Object::Permission(p))) => {
-                api.put(
-                    &api_path(&["permissions", &p.vhost, &p.user]),
-                    &json!({"configure": p.configure, "write": p.write, "read": p.read}),
-                )
-                .await
-                .with_context(|| {
-                    format!(
-                        "granting permissions to `{}` in vhost `{}`",
-                        p.user, p.vhost
-                    )
-                })?;
-            }
-            (Action::Create | Action::Update, Some(Object::TopicPermission(p))) => {
-                api.put(
-                    &api_path(&["topic-permissions", &p.vhost, &p.user]),
-                    &json!({"exchange": p.exchange, "write": p.write, "read": p.read}),
-                )
-                .await
-                .with_context(|| {
-                    format!(
-                        "granting topic permissions to `{}` in vhost `{}`",
-                        p.user, p.vhost
-                    )
-                })?;
-            }
-            _ => {}
-        }
+    options: &Options,
+) -> Result<Applied> {
+    if plan.is_empty() {
+        return Ok(Applied { backup: None });
     }
-
-    // 2. replaced queues and exchanges go first; the bulk import re-creates them.
-    let mut bulk = Definitions::default();
-    let mut replaced_queues = BTreeSet::new();
-    let mut replaced_exchanges = BTreeSet::new();
-    for c in plan.changes.iter().filter(|c| c.action == Action::Replace) {
-        match &c.desired {
-            Some(Object::Queue(q)) => {
-                delete_queue(api, &q.vhost, &q.name, allow_message_loss).await?;
-                replaced_queues.insert((q.vhost.clone(), q.name.clone()));
-            }
-            Some(Object::Exchange(e)) => {
-                api.delete(&api_path(&["exchanges", &e.vhost, &e.name]))
-                    .await
-                    .with_context(|| format!("deleting exchange `{}` to re-create it", e.name))?;
-                replaced_exchanges.insert((e.vhost.clone(), e.name.clone()));
-            }
-            _ => {}
-        }
-    }
-
-    // 3. one bulk import for everything that is created or rewritten.
-    for c in &plan.changes {
-        if !matches!(c.action, Action::Create | Action::Update | Action::Replace) {
-            continue;
-        }
-        match &c.desired {
-            Some(Object::Exchange(e)) => bulk.exchanges.push(e.clone()),
-            Some(Object::Queue(q)) => bulk.queues.push(q.clone()),
-            Some(Object::Binding(b)) => bulk.bindings.push(b.clone()),
-            Some(Object::Policy(p)) => bulk.policies.push(p.clone()),
-            Some(Object::OperatorPolicy(p)) => bulk.operator_policies.push(p.clone()),
-            _ => {}
-        }
-    }
-    // Deleting a queue or exchange took its bindings with it: declare them again.
-    if !replaced_queues.is_empty() || !replaced_exchanges.is_empty() {
-        let already: BTreeSet<String> = bulk
-            .bindings
-            .iter()
-            .map(|b| serde_json::to_string(b).unwrap_or_default())
-            .collect();
-        for b in &desired.bindings {
-            let dest = (b.vhost.clone(), b.destination.clone());
-            let src = (b.vhost.clone(), b.source.clone());
-            let touched = (b.destination_type == "queue" && replaced_queues.contains(&dest))
-                || (b.destination_type == "exchange" && replaced_exchanges.contains(&dest))
-                || replaced_exchanges.contains(&src);
-            if touched && !already.contains(&serde_json::to_string(b).unwrap_or_default()) {
-                bulk.bindings.push(b.clone());
-            }
-        }
-    }
-    let count = bulk.exchanges.len()
-        + bulk.queues.len()
-        + bulk.bindings.len()
-        + bulk.policies.len()
-        + bulk.operator_policies.len();
-    if count > 0 {
-        eprintln!(
-            "warren: importing {} exchange(s), {} queue(s), {} binding(s), {} policy(ies), {} operator policy(ies) in one bulk request",
-            bulk.exchanges.len(),
-            bulk.queues.len(),
-            bulk.bindings.len(),
-            bulk.policies.len(),
-            bulk.operator_policies.len()
-        );
-        // The broker answers when the whole import is done: minutes for tens of thousands of
-        // objects on a busy node. If this still times out, the import may go on regardless.
-        let spinner =
-            crate::output::progress(None, "bulk import: the broker is declaring the objects");
-        let result = api
-            .post_slow("/api/definitions", &import_body(&bulk), BULK_IMPORT_TIMEOUT)
-            .await;
-        spinner.finish_and_clear();
-        result.context("bulk import (POST /api/definitions); if it timed out, the broker may still be importing: run plan again to see")?;
-    }
-
-    // convert hook: shovels, federation upstreams, global parameters (created, updated and
-    // pruned) and user limits, once vhosts, users, queues and exchanges exist.
-    super::params::execute(api, plan).await?;
-
-    // 4. deletions (only present with --prune), bindings first.
-    let mut deletes: Vec<&Change> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action == Action::Delete)
-        .collect();
-    deletes.sort_by_key(|c| match c.kind {
-        Kind::Binding => 0,
-        Kind::Queue => 1,
-        Kind::Exchange => 2,
-        _ => 3,
-    });
-    let mut topic_reset = BTreeSet::new();
-    let bar = crate::output::progress(Some(deletes.len() as u64), "deleting undeclared objects");
-    for c in deletes {
-        bar.inc(1);
-        match &c.live {
-            Some(Object::Binding(b)) => delete_binding(api, b).await?,
-            Some(Object::Queue(q)) => {
-                delete_queue(api, &q.vhost, &q.name, allow_message_loss).await?
-            }
-            Some(Object::Exchange(e)) => {
-                api.delete(&api_path(&["exchanges", &e.vhost, &e.name]))
-                    .await?
-            }
-            Some(Object::Policy(p)) => {
-                api.delete(&api_path(&["policies", &p.vhost, &p.name]))
-                    .await?
-            }
-            Some(Object::OperatorPolicy(p)) => {
-                api.delete(&api_path(&["operator-policies", &p.vhost, &p.name]))
-                    .await?
-            }
-            Some(Object::Permission(p)) => {
-                api.delete(&api_path(&["permissions", &p.vhost, &p.user]))
-                    .await?
-            }
-            Some(Object::TopicPermission(p)) => {
-                topic_reset.insert((p.vhost.clone(), p.user.clone()));
-            }
-            _ => {}
-        }
-    }
-    bar.finish_and_clear();
-    // The API deletes a user's topic permissions in a vhost all at once: re-grant the declared ones.
-    for (vhost, user) in topic_reset {
-        api.delete(&api_path(&["topic-permissions", &vhost, &user]))
-            .await?;
-        for p in desired
-            .topic_permissions
-            .iter()
-            .filter(|p| p.vhost == vhost && p.user == user)
-        {
-            api.put(
-                &api_path(&["topic-permissions", &p.vhost, &p.user]),
-                &json!({"exchange": p.exchange, "write": p.write, "read": p.read}),
-            )
-            .await?;
-        }
-    }
-    Ok(())
-}
-
-async fn delete_queue(
-    api: &ManagementApi,
-    vhost: &str,
-    name: &str,
-    allow_message_loss: bool,
-) -> Result<()> {
-    // Without permission to lose messages, the broker itself checks emptiness at delete time.
-    let mut path = api_path(&["queues", vhost, name]);
-    if !allow_message_loss {
-        path.push_str("?if-empty=true");
-    }
-    api.delete(&path).await.with_context(|| {
-        format!("deleting queue `{name}` in vhost `{vhost}` (refused if it is not empty)")
-    })
-}
-
-/// Bindings are deleted by their properties key, which only the broker can tell.
-async fn delete_binding(api: &ManagementApi, b: &super::defs::BindingDef) -> Result<()> {
-    let kind = if b.destination_type == "exchange" {
-        "e"
+    preflight::check(api, plan, desired, live, origins).await?;
+    let backup = if options.backup.disabled {
+        eprintln!("warren: no backup (--no-backup)");
+        None
     } else {
-        "q"
+        let existing: BTreeSet<String> = live.vhosts.iter().map(|v| v.name.clone()).collect();
+        let users: BTreeSet<String> = desired.users.iter().map(|u| u.name.clone()).collect();
+        let path = backup::write(api, &options.backup, &existing, &users).await?;
+        eprintln!("warren: backup written to {}", path.display());
+        Some(path)
     };
-    let list: Vec<Value> = api
-        .get_opt(&api_path(&[
-            "bindings",
-            &b.vhost,
-            "e",
-            &b.source,
-            kind,
-            &b.destination,
-        ]))
-        .await?
-        .unwrap_or_default();
-    for found in list {
-        let args: super::defs::Arguments =
-            serde_json::from_value(found["arguments"].clone()).unwrap_or_default();
-        if found["routing_key"].as_str() == Some(b.routing_key.as_str())
-            && super::diff::same(&json!(args), &json!(b.arguments))
-            && let Some(key) = found["properties_key"].as_str()
-        {
-            api.delete(&api_path(&[
-                "bindings",
-                &b.vhost,
-                "e",
-                &b.source,
-                kind,
-                &b.destination,
-                key,
-            ]))
-            .await
-            .with_context(|| format!("deleting binding {}", super::diff::binding_name(b)))?;
-        }
+    let restore_hint = match &backup {
+        Some(p) => format!("warren topology restore {} --yes", p.display()),
+        None => "no backup was written (--no-backup)".to_string(),
+    };
+    let mut executor = Executor::new(
+        api,
+        settings,
+        origins,
+        passwords,
+        desired,
+        options.allow_message_loss,
+    );
+    let result = executor.run(plan).await;
+    executor.close().await;
+    if let Err(e) = result {
+        eprintln!("warren: apply failed; rolling back what this run changed");
+        return Err(
+            match execute::rollback(api, settings, live, managed, &executor.touched).await {
+                Ok(undone) => fail(
+                    Code::PartialFailure,
+                    format!(
+                        "apply failed: {e:#}\nRolled back; the broker is as it was before this run:\n  {}\nBackup: {restore_hint}",
+                        if undone.is_empty() {
+                            "(nothing had changed)".to_string()
+                        } else {
+                            undone.join("\n  ")
+                        }
+                    ),
+                ),
+                Err(r) => fail(
+                    Code::PartialFailure,
+                    format!(
+                        "apply failed: {e:#}\nThe rollback failed too: {r:#}\nRestore with: {restore_hint}"
+                    ),
+                ),
+            },
+        );
     }
-    Ok(())
+    verify(api, desired, managed, options.prune).await?;
+    Ok(Applied { backup })
+}
+
+/// Re-read the broker and diff it against the files: anything still differing is reported
+/// per object (exit 5), so "applied" is only said of changes the broker kept.
+pub async fn verify(
+    api: &ManagementApi,
+    desired: &Definitions,
+    managed: &BTreeSet<String>,
+    prune: bool,
+) -> Result<()> {
+    let now = fetch_live(api, managed).await?;
+    let left = diff::diff(desired, &now, managed, prune);
+    if left.is_empty() {
+        return Ok(());
+    }
+    Err(fail(
+        Code::PartialFailure,
+        format!(
+            "applied, but the broker still differs from the files (it ignored or refused these):\n{}",
+            diff::table(&left.changes)
+        ),
+    ))
 }

@@ -56,15 +56,28 @@ fn display(p: &Path) -> String {
     p.display().to_string()
 }
 
-/// Parse one file's text.
+/// Parse one file's text. `${VAR}` references are resolved into the parsed scalar values,
+/// never into the text, so a value can't change the document's structure.
 pub fn parse(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Topology> {
-    let text = interpolate(file, text, env)?;
-    let mut topology: Topology = if is_blank(&text) {
-        Topology::default()
-    } else {
-        serde_yaml::from_str(&text).map_err(|e| yaml_error(file, &e))?
+    if is_blank(text) {
+        return Ok(Topology::default());
+    }
+    let scan = scan_references(file, text, env)?;
+    let mut doc: serde_yaml::Value =
+        serde_yaml::from_str(&scan.placeholders).map_err(|e| yaml_error(file, &e))?;
+    substitute(&mut doc, &scan.references)?;
+    let mut topology: Topology = match serde_yaml::from_value(doc) {
+        Ok(t) => t,
+        // serde_yaml keeps no positions in a Value: parse the text again, with every value
+        // that is plain enough written in place, to say where the error is.
+        Err(e) => {
+            return Err(match serde_yaml::from_str::<Topology>(&scan.located) {
+                Err(located) => yaml_error(file, &located),
+                Ok(_) => fail(Code::InvalidInput, format!("{file}: {e}")),
+            });
+        }
     };
-    assign_origins(file, &text, &mut topology);
+    assign_origins(file, text, &mut topology);
     Ok(topology)
 }
 
@@ -156,10 +169,39 @@ fn levenshtein(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// Replace `${VAR}` and `${VAR:-default}`; `$${` stays a literal `${`. Comments are left alone.
-/// An unset variable without a default is an error at its position.
-pub fn interpolate(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String> {
-    let mut out = String::with_capacity(text.len());
+/// One `${VAR}` reference (or a literal `$${`) found in a file.
+struct Reference {
+    value: String,
+    /// Inside a quoted scalar: always a string. Unquoted, a whole-scalar reference whose value
+    /// reads as a number or a boolean becomes one (`message_ttl: ${TTL}`).
+    quoted: bool,
+    origin: Origin,
+}
+
+/// The text with each reference replaced by a placeholder, the text with plain values
+/// written in place (only to locate errors), and the references.
+struct Scan {
+    placeholders: String,
+    located: String,
+    references: Vec<Reference>,
+}
+
+/// A placeholder is a private-use character around the reference's index: valid inside any
+/// YAML scalar, and never a flow indicator.
+const MARK: char = '\u{F8FF}';
+
+fn placeholder(index: usize) -> String {
+    format!("{MARK}{index}{MARK}")
+}
+
+/// Find `${VAR}`, `${VAR:-default}` and `$${` (a literal `${`) outside comments, resolving
+/// each. An unset variable without a default is an error at its position.
+fn scan_references(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Scan> {
+    let mut scan = Scan {
+        placeholders: String::with_capacity(text.len()),
+        located: String::with_capacity(text.len()),
+        references: Vec::new(),
+    };
     for (index, line) in text.split_inclusive('\n').enumerate() {
         let chars: Vec<char> = line.chars().collect();
         let mut i = 0;
@@ -170,59 +212,135 @@ pub fn interpolate(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>)
                 '\'' | '"' if quote.is_none() => quote = Some(c),
                 q if quote == Some(q) => quote = None,
                 '#' if quote.is_none() && (i == 0 || chars[i - 1].is_whitespace()) => {
-                    out.extend(&chars[i..]);
+                    let rest: String = chars[i..].iter().collect();
+                    scan.placeholders.push_str(&rest);
+                    scan.located.push_str(&rest);
                     break;
                 }
                 _ => {}
             }
-            if c == '$' && chars.get(i + 1) == Some(&'$') && chars.get(i + 2) == Some(&'{') {
-                out.push_str("${");
-                i += 3;
-                continue;
-            }
-            if c == '$' && chars.get(i + 1) == Some(&'{') {
-                let origin = Origin {
-                    file: file.into(),
-                    line: index + 1,
-                    column: i + 1,
+            let origin = Origin {
+                file: file.into(),
+                line: index + 1,
+                column: i + 1,
+            };
+            let (value, consumed) =
+                if c == '$' && chars.get(i + 1) == Some(&'$') && chars.get(i + 2) == Some(&'{') {
+                    ("${".to_string(), 3)
+                } else if c == '$' && chars.get(i + 1) == Some(&'{') {
+                    let close = chars[i + 2..]
+                        .iter()
+                        .position(|&c| c == '}')
+                        .ok_or_else(|| invalid(&origin, "unterminated `${` (missing `}`)"))?;
+                    let inner: String = chars[i + 2..i + 2 + close].iter().collect();
+                    (resolve(&inner, &origin, env)?, close + 3)
+                } else {
+                    scan.placeholders.push(c);
+                    scan.located.push(c);
+                    i += 1;
+                    continue;
                 };
-                let close = chars[i + 2..]
-                    .iter()
-                    .position(|&c| c == '}')
-                    .ok_or_else(|| invalid(&origin, "unterminated `${` (missing `}`)"))?;
-                let inner: String = chars[i + 2..i + 2 + close].iter().collect();
-                let (name, default) = match inner.split_once(":-") {
-                    Some((n, d)) => (n, Some(d)),
-                    None => (inner.as_str(), None),
-                };
-                let valid_name =
-                    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-                if !valid_name {
-                    return Err(invalid(
-                        &origin,
-                        format!("`${{{inner}}}` is not a valid variable reference"),
-                    ));
-                }
-                match (env(name), default) {
-                    (Some(v), _) => out.push_str(&v),
-                    (None, Some(d)) => out.push_str(d),
-                    (None, None) => {
-                        return Err(invalid(
-                            &origin,
-                            format!(
-                                "environment variable `{name}` is not set (use `${{{name}:-default}}` for a default)"
-                            ),
-                        ));
-                    }
-                }
-                i += close + 3;
-                continue;
-            }
-            out.push(c);
-            i += 1;
+            let plain = !value.is_empty()
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c));
+            let mark = placeholder(scan.references.len());
+            scan.placeholders.push_str(&mark);
+            scan.located.push_str(if plain { &value } else { &mark });
+            scan.references.push(Reference {
+                value,
+                quoted: quote.is_some(),
+                origin,
+            });
+            i += consumed;
         }
     }
-    Ok(out)
+    Ok(scan)
+}
+
+/// The value of `VAR` or `VAR:-default`.
+fn resolve(inner: &str, origin: &Origin, env: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+    let (name, default) = match inner.split_once(":-") {
+        Some((n, d)) => (n, Some(d)),
+        None => (inner, None),
+    };
+    let valid_name =
+        !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid_name {
+        return Err(invalid(
+            origin,
+            format!("`${{{inner}}}` is not a valid variable reference"),
+        ));
+    }
+    match (env(name), default) {
+        (Some(v), _) => Ok(v),
+        (None, Some(d)) => Ok(d.to_string()),
+        (None, None) => Err(invalid(
+            origin,
+            format!(
+                "environment variable `{name}` is not set (use `${{{name}:-default}}` for a default)"
+            ),
+        )),
+    }
+}
+
+/// Put the references' values into the parsed document's scalars. A reference in a key is
+/// an error: keys are the document's structure.
+fn substitute(doc: &mut serde_yaml::Value, refs: &[Reference]) -> Result<()> {
+    use serde_yaml::Value;
+    match doc {
+        Value::String(s) if s.contains(MARK) => {
+            let parts: Vec<&str> = s.split(MARK).collect();
+            // "a\u{F8FF}0\u{F8FF}b" splits into a, 0, b: odd positions are indexes.
+            let whole = parts.len() == 3 && parts[0].is_empty() && parts[2].is_empty();
+            let mut out = String::new();
+            let mut single = None;
+            for (i, part) in parts.iter().enumerate() {
+                if i % 2 == 0 {
+                    out.push_str(part);
+                } else if let Some(r) = part.parse::<usize>().ok().and_then(|n| refs.get(n)) {
+                    out.push_str(&r.value);
+                    single = Some(r);
+                } else {
+                    out.push(MARK);
+                    out.push_str(part);
+                    out.push(MARK);
+                }
+            }
+            *doc = match single {
+                Some(r) if whole && !r.quoted => match serde_yaml::from_str::<Value>(&r.value) {
+                    Ok(v @ (Value::Number(_) | Value::Bool(_))) => v,
+                    _ => Value::String(out),
+                },
+                _ => Value::String(out),
+            };
+        }
+        Value::Sequence(items) => {
+            for v in items {
+                substitute(v, refs)?;
+            }
+        }
+        Value::Mapping(map) => {
+            for (k, v) in map.iter_mut() {
+                if let Value::String(key) = k
+                    && let Some(r) = key
+                        .split(MARK)
+                        .nth(1)
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .and_then(|n| refs.get(n))
+                {
+                    return Err(invalid(
+                        &r.origin,
+                        "`${...}` is not allowed in a key: only values are interpolated",
+                    ));
+                }
+                substitute(v, refs)?;
+            }
+        }
+        Value::Tagged(t) => substitute(&mut t.value, refs)?,
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Positions of the items of each top-level list, found by scanning block-style YAML.
@@ -461,6 +579,7 @@ fn validate(t: &Topology) -> Vec<String> {
             ));
         }
     }
+    errors.extend(amqp_limits(t));
     for p in t.policies.iter().chain(&t.operator_policies) {
         empty("policy", &p.name, &p.origin, &mut errors);
         if p.definition.is_empty() {
@@ -468,6 +587,87 @@ fn validate(t: &Topology) -> Vec<String> {
                 "{}: policy `{}` has an empty definition",
                 p.origin, p.name
             ));
+        }
+    }
+    errors
+}
+
+/// The longest name AMQP can carry: names and routing keys are short strings.
+const SHORT_STRING: usize = 255;
+
+/// Integer queue arguments and the ranges the broker accepts (rabbit_amqqueue's checks).
+const NUMERIC_QUEUE_ARGS: [(&str, u64, u64); 6] = [
+    ("x-message-ttl", 0, u32::MAX as u64),
+    ("x-expires", 1, u32::MAX as u64),
+    ("x-max-length", 0, i64::MAX as u64),
+    ("x-max-length-bytes", 0, i64::MAX as u64),
+    ("x-max-priority", 0, 255),
+    ("x-delivery-limit", 0, i64::MAX as u64),
+];
+
+/// What the broker would refuse or ignore at declaration: names longer than a short
+/// string, queue names in the reserved `amq.` space, numeric arguments out of range.
+fn amqp_limits(t: &Topology) -> Vec<String> {
+    let mut errors = Vec::new();
+    let mut short = |origin: &Origin, what: &str, value: &str| {
+        if value.chars().any(char::is_control) {
+            errors.push(format!(
+                "{origin}: {what} {value:?} holds a control character, which the management API drops from names"
+            ));
+        }
+        if value.len() > SHORT_STRING {
+            errors.push(format!(
+                "{origin}: {what} is {} bytes long; AMQP names and routing keys hold at most {SHORT_STRING}",
+                value.len()
+            ));
+        }
+    };
+    for v in &t.vhosts {
+        short(&v.origin, "vhost name", &v.name);
+    }
+    for e in &t.exchanges {
+        short(&e.origin, "exchange name", &e.name);
+        short(&e.origin, "vhost name", &e.vhost);
+        if let Some(ae) = &e.alternate_exchange {
+            short(&e.origin, "alternate_exchange", ae);
+        }
+    }
+    for q in &t.queues {
+        short(&q.origin, "queue name", &q.name);
+        short(&q.origin, "vhost name", &q.vhost);
+        for key in ["x-dead-letter-exchange", "x-dead-letter-routing-key"] {
+            if let Some(v) = q.all_arguments().get(key).and_then(|v| v.as_str()) {
+                short(&q.origin, key, v);
+            }
+        }
+    }
+    for b in &t.bindings {
+        short(&b.origin, "binding source", &b.source);
+        short(&b.origin, "binding destination", &b.destination);
+        // A routing key may hold any character; only its length is limited.
+        let key: String = b.routing_key.chars().filter(|c| !c.is_control()).collect();
+        short(&b.origin, "routing key", &key);
+        if key.len() != b.routing_key.len() && b.routing_key.len() > SHORT_STRING {
+            short(&b.origin, "routing key", &"k".repeat(b.routing_key.len()));
+        }
+    }
+    for q in &t.queues {
+        if q.name.starts_with("amq.") {
+            errors.push(format!(
+                "{}: queue `{}`: names starting with `amq.` are reserved for the broker (it refuses to declare them)",
+                q.origin, q.name
+            ));
+        }
+        let args = q.all_arguments();
+        for (key, min, max) in NUMERIC_QUEUE_ARGS {
+            let Some(value) = args.get(key) else { continue };
+            let ok = value.as_u64().is_some_and(|n| (min..=max).contains(&n));
+            if !ok {
+                errors.push(format!(
+                    "{}: queue `{}`: `{key}` must be a whole number from {min} to {max}, not {value}",
+                    q.origin, q.name
+                ));
+            }
         }
     }
     errors
@@ -483,7 +683,11 @@ mod tests {
     }
 
     fn err(text: &str) -> String {
-        let e = parse("t.yaml", text, &no_env)
+        err_env(text, &no_env)
+    }
+
+    fn err_env(text: &str, env: &dyn Fn(&str) -> Option<String>) -> String {
+        let e = parse("t.yaml", text, env)
             .and_then(|t| merge(vec![t]))
             .unwrap_err();
         assert_eq!(code_of(&e), Code::InvalidInput);
@@ -554,9 +758,94 @@ mod tests {
     }
 
     #[test]
+    fn hostile_values_load_as_plain_strings() {
+        for value in [
+            "a: b",
+            "a #b",
+            "x\nqueues:\n  - name: injected",
+            "{q}",
+            "'\"",
+            "[1]",
+        ] {
+            let env = |k: &str| (k == "V").then(|| value.to_string());
+            for text in [
+                "queues:\n  - name: ${V}\n    vhost: v\n",
+                "queues:\n  - name: \"${V}\"\n    vhost: v\n",
+                "queues: [{name: ${V}, vhost: v}]\n",
+                "queues:\n  - name: pre-${V}-post\n",
+            ] {
+                let t = parse("t.yaml", text, &env).unwrap_or_else(|e| panic!("{text}: {e:#}"));
+                assert_eq!(t.queues.len(), 1, "{text}");
+                assert!(
+                    t.queues[0].name.contains(value),
+                    "{text}: {:?}",
+                    t.queues[0].name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_whole_unquoted_reference_can_be_a_number() {
+        let env = |k: &str| (k == "TTL").then(|| "60000".to_string());
+        let t = parse(
+            "t.yaml",
+            "queues:\n  - name: q\n    message_ttl: ${TTL}\n",
+            &env,
+        )
+        .unwrap();
+        assert_eq!(t.queues[0].message_ttl, Some(60000));
+        let t = parse("t.yaml", "queues:\n  - name: \"${TTL}\"\n", &env).unwrap();
+        assert_eq!(t.queues[0].name, "60000");
+    }
+
+    #[test]
+    fn a_reference_in_a_key_is_an_error() {
+        let env = |_: &str| Some("name".to_string());
+        let e = parse("t.yaml", "queues:\n  - ${K}: q\n", &env).unwrap_err();
+        assert_eq!(format!("{e:#}").split(": ").next(), Some("t.yaml:2:5"));
+        assert!(format!("{e:#}").contains("not allowed in a key"), "{e:#}");
+    }
+
+    #[test]
+    fn errors_after_interpolation_still_name_the_line() {
+        let env = |_: &str| Some("q".to_string());
+        let e = err_env("queues:\n  - name: ${Q}\n    durabel: true\n", &env);
+        assert!(e.starts_with("t.yaml:3:5: "), "{e}");
+    }
+
+    #[test]
     fn flow_style_lists_fall_back_to_the_section() {
         let t = parse("t.yaml", "\nqueues: [{name: a}, {name: b}]\n", &no_env).unwrap();
         assert_eq!(t.queues[1].origin.line, 2);
+    }
+
+    #[test]
+    fn what_the_broker_would_refuse_is_an_error_at_load() {
+        let long = "q".repeat(256);
+        let e = err(&format!("queues:\n  - name: {long}\n"));
+        assert!(
+            e.contains("t.yaml:2:5: queue name is 256 bytes long"),
+            "{e}"
+        );
+        let e = err("queues:\n  - name: ok\n  - name: amq.mine\n");
+        assert!(e.contains("t.yaml:3:5: queue `amq.mine`"), "{e}");
+        let e = err("queues:\n  - name: q\n    max_priority: 256\n");
+        assert!(
+            e.contains("`x-max-priority` must be a whole number from 0 to 255"),
+            "{e}"
+        );
+        let e = err("queues:\n  - name: q\n    arguments: {x-message-ttl: -1}\n");
+        assert!(e.contains("`x-message-ttl`"), "{e}");
+        let e = err(&format!(
+            "bindings:\n  - {{source: x, destination: q, routing_key: {long}}}\n"
+        ));
+        assert!(e.contains("routing key is 256 bytes long"), "{e}");
+        // 255 bytes is allowed.
+        let name = "é".repeat(127);
+        parse("t.yaml", &format!("queues:\n  - name: {name}x\n"), &no_env)
+            .and_then(|t| merge(vec![t]))
+            .unwrap();
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::defs::{
     Definitions, EnvRef, GlobalParameterDef, ParameterDef, RawDefinitions, USER_LIMITS,
 };
-use super::diff::{Action, Change, Object, Plan};
+use super::diff::{Change, Object};
 use super::model::Topology;
 use crate::broker::http::{ManagementApi, api_path};
 use crate::exit::{Code, fail};
@@ -282,41 +282,35 @@ pub async fn fetch_extras(
     Ok(())
 }
 
-/// Carry out the plan's changes to shovels, federation upstreams, global parameters and
-/// user limits. Runs after vhosts and users exist; one request each.
-pub async fn execute(api: &ManagementApi, plan: &Plan) -> Result<()> {
-    for c in &plan.changes {
-        execute_one(api, c).await?;
-    }
-    Ok(())
-}
-
-async fn execute_one(api: &ManagementApi, c: &Change) -> Result<()> {
-    let writes = matches!(c.action, Action::Create | Action::Update | Action::Replace);
-    match (writes, &c.desired, &c.live) {
-        (true, Some(Object::User(u)), live) => {
+/// Write what a create or update of `c` needs here: user limits, shovels, federation
+/// upstreams and global parameters (one request each). Called for every written change,
+/// after the object's own request.
+pub async fn write(api: &ManagementApi, c: &Change) -> Result<()> {
+    match &c.desired {
+        Some(Object::User(u)) => {
             if let Some(wanted) = &u.limits {
-                let before = match live {
+                let before = match &c.live {
                     Some(Object::User(l)) => l.limits.clone().unwrap_or_default(),
                     _ => BTreeMap::new(),
                 };
                 write_user_limits(api, &u.name, wanted, &before).await?;
             }
         }
-        (true, Some(Object::Shovel(p)), _) => put_parameter(api, SHOVEL, p).await?,
-        (true, Some(Object::FederationUpstream(p)), _) => {
-            put_parameter(api, FEDERATION_UPSTREAM, p).await?
-        }
-        (true, Some(Object::GlobalParameter(g)), _) => put_global(api, g).await?,
-        (false, _, Some(Object::Shovel(p))) if c.action == Action::Delete => {
-            delete_parameter(api, SHOVEL, p).await?
-        }
-        (false, _, Some(Object::FederationUpstream(p))) if c.action == Action::Delete => {
-            delete_parameter(api, FEDERATION_UPSTREAM, p).await?
-        }
+        Some(Object::Shovel(p)) => put_parameter(api, SHOVEL, p).await?,
+        Some(Object::FederationUpstream(p)) => put_parameter(api, FEDERATION_UPSTREAM, p).await?,
+        Some(Object::GlobalParameter(g)) => put_global(api, g).await?,
         _ => {}
     }
     Ok(())
+}
+
+/// Delete a pruned shovel or federation upstream.
+pub async fn delete(api: &ManagementApi, c: &Change) -> Result<()> {
+    match &c.live {
+        Some(Object::Shovel(p)) => delete_parameter(api, SHOVEL, p).await,
+        Some(Object::FederationUpstream(p)) => delete_parameter(api, FEDERATION_UPSTREAM, p).await,
+        _ => Ok(()),
+    }
 }
 
 /// Set the wanted limits and remove those set before but no longer wanted.

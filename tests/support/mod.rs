@@ -292,6 +292,7 @@ impl TestDir {
             }
         }
         cmd.env("XDG_CONFIG_HOME", self.path.join("config"));
+        cmd.env("XDG_STATE_HOME", self.path.join("state"));
         TestCommand { cmd, stdin: None }
     }
 }
