@@ -583,15 +583,15 @@ pub fn known_queue_type(q: &QueueDef) -> bool {
 pub const QUEUE_TYPES: [&str; 3] = ["classic", "quorum", "stream"];
 
 /// Give every queue without `x-queue-type` the type the broker would: its vhost's default
-/// queue type, taken from the vhosts `desired` declares, else from the `live` vhost, else
-/// classic. Called once the live state is known, so the plan and the import say the type.
+/// queue type, taken from the vhosts `desired` declares, else from the `live` vhost. Called
+/// once the live state is known, so the plan and the import say the type (RabbitMQ 3.x's
+/// definitions import ignores the vhost's default). Where neither names a default the queue
+/// stays untyped: the broker makes it classic (the diff reads a missing type as classic),
+/// and stores it without a type, as it would have stored the original.
 pub fn resolve_queue_types(desired: &mut Definitions, live: &Definitions) {
     let vhosts: Vec<VhostDef> = desired.vhosts.clone();
     fill_queue_types(&mut desired.queues, &|vhost| {
-        vhost_default(&vhosts, vhost)
-            .or_else(|| vhost_default(&live.vhosts, vhost))
-            .unwrap_or_else(|| "classic".into())
-            .into()
+        vhost_default(&vhosts, vhost).or_else(|| vhost_default(&live.vhosts, vhost))
     });
 }
 
@@ -851,16 +851,10 @@ mod tests {
             ..Default::default()
         };
         resolve_queue_types(&mut desired, &live);
-        // The declared vhost's default first, else the live vhost's, else classic.
+        // The declared vhost's default first, else the live vhost's, else none (classic).
         assert_eq!(
             kinds(&desired),
-            [
-                s("quorum"),
-                s("stream"),
-                s("stream"),
-                s("quorum"),
-                s("classic")
-            ]
+            [s("quorum"), s("stream"), s("stream"), s("quorum"), None]
         );
     }
 
