@@ -243,22 +243,25 @@ pub struct PolicyDef {
 /// A definitions document as the broker writes it (`GET /api/definitions[/{vhost}]`, or a
 /// file exported from the UI): vhost limits, operator policies, shovels and federation
 /// upstreams live in `parameters`, and a per-vhost export leaves out the `vhost` field of
-/// each object. Each object is decoded on its own, so one odd object is reported (see
+/// each object. A list item that is not an object makes the document invalid; the fields of
+/// each object are decoded on their own, so one odd object is reported (see
 /// [`Definitions::not_carried`]) instead of failing the whole document.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct RawDefinitions {
-    vhosts: Vec<Value>,
-    users: Vec<Value>,
-    permissions: Vec<Value>,
-    topic_permissions: Vec<Value>,
-    exchanges: Vec<Value>,
-    queues: Vec<Value>,
-    bindings: Vec<Value>,
-    policies: Vec<Value>,
-    parameters: Vec<Value>,
-    global_parameters: Vec<Value>,
+    vhosts: Vec<JsonObject>,
+    users: Vec<JsonObject>,
+    permissions: Vec<JsonObject>,
+    topic_permissions: Vec<JsonObject>,
+    exchanges: Vec<JsonObject>,
+    queues: Vec<JsonObject>,
+    bindings: Vec<JsonObject>,
+    policies: Vec<JsonObject>,
+    parameters: Vec<JsonObject>,
+    global_parameters: Vec<JsonObject>,
 }
+
+type JsonObject = serde_json::Map<String, Value>;
 
 #[derive(Deserialize)]
 struct Object<T> {
@@ -336,12 +339,13 @@ fn describe_raw(kind: &str, v: &Value, default_vhost: &str) -> String {
 /// Decode each object on its own; those that don't decode are noted and left out.
 fn decode_each<T: serde::de::DeserializeOwned>(
     kind: &str,
-    items: Vec<Value>,
+    items: Vec<JsonObject>,
     default_vhost: &str,
     notes: &mut Vec<String>,
 ) -> Vec<T> {
     items
         .into_iter()
+        .map(Value::Object)
         .filter_map(|v| match T::deserialize(&v) {
             Ok(t) => Some(t),
             Err(e) => {
@@ -525,7 +529,7 @@ impl RawDefinitions {
         }
         // 4.x exports give a queue's type as `type` too, and may leave it out of the arguments.
         let queues = self.queues.into_iter().map(|mut q| {
-            if let Some(t) = q["type"].as_str().map(String::from)
+            if let Some(t) = q.get("type").and_then(Value::as_str).map(String::from)
                 && let Some(args) = q.get_mut("arguments").and_then(Value::as_object_mut)
             {
                 args.entry("x-queue-type").or_insert(Value::from(t));
