@@ -406,6 +406,28 @@ fn a_definitions_export_of_every_kind_converts_and_applies_back_identically() {
     assert!(logs_in(&node, &n.ops, "ops pass: 2"), "ops can't log in");
     assert!(!logs_in(&node, &n.ops, "wrong"));
 
+    // An export of the live vhost carries the tags, the limits and the shovel, but neither
+    // hashes nor passwords.
+    let exported = admin(&dir)
+        .args(["--vhost", &n.src, "topology", "export"])
+        .succeeds();
+    exported
+        .never_says("password_hash")
+        .never_says("app-pass-1")
+        .never_says("ops%20pass")
+        .says("set SHOVEL_MV_SRC_URI to");
+    let out = exported.stdout();
+    for needle in [
+        "tags:\n  - prod\n  - eu",
+        "max_connections: 10",
+        "max_channels: 20",
+        "uri_env:",
+        "src-queue: src-q",
+        "max-hops: 1",
+    ] {
+        assert!(out.contains(needle), "export lacks {needle:?}:\n{out}");
+    }
+
     // And the plan after it is empty.
     let mut plan = admin(&dir);
     plan.args([
