@@ -92,105 +92,98 @@ fn amqp(node: &Node, userinfo: &str, vhost: &str) -> String {
 /// Every kind the model holds, created through the management API.
 fn create_source(n: &Names) {
     let node = &n.node;
-    let v = |name: &str| encode(name);
-    put(
-        node,
-        &format!("/api/vhosts/{}", v(&n.src)),
-        json!({"description": "orders, converted", "tags": "prod,eu"}),
-    );
-    put(
-        node,
-        &format!("/api/vhosts/{}", v(&n.quorum)),
-        json!({"default_queue_type": "quorum", "defaultqueuetype": "quorum"}),
-    );
-    put(
-        node,
-        &format!("/api/users/{}", v(&n.app)),
-        json!({"password": "app-pass-1", "tags": "monitoring"}),
-    );
-    put(
-        node,
-        &format!("/api/users/{}", v(&n.ops)),
-        json!({"password": "ops pass: 2", "tags": "management,policymaker"}),
-    );
-    put(
-        node,
-        &format!("/api/user-limits/{}/max-connections", v(&n.app)),
-        json!({"value": 10}),
-    );
-    put(
-        node,
-        &format!("/api/user-limits/{}/max-channels", v(&n.app)),
-        json!({"value": 20}),
-    );
-    for vhost in n.vhosts() {
-        for (user, read) in [
-            (n.app.as_str(), "^cv"),
-            (n.ops.as_str(), "^cv"),
-            (node.admin_user(), ".*"),
-        ] {
-            put(
-                node,
-                &format!("/api/permissions/{}/{}", v(vhost), v(user)),
+    let (src, quorum) = (encode(&n.src), encode(&n.quorum));
+    let (app, ops) = (encode(&n.app), encode(&n.ops));
+    let mut puts = vec![
+        (
+            format!("/api/vhosts/{src}"),
+            json!({"description": "orders, converted", "tags": "prod,eu"}),
+        ),
+        (
+            format!("/api/vhosts/{quorum}"),
+            json!({"default_queue_type": "quorum", "defaultqueuetype": "quorum"}),
+        ),
+        (
+            format!("/api/users/{app}"),
+            json!({"password": "app-pass-1", "tags": "monitoring"}),
+        ),
+        (
+            format!("/api/users/{ops}"),
+            json!({"password": "ops pass: 2", "tags": "management,policymaker"}),
+        ),
+        (
+            format!("/api/user-limits/{app}/max-connections"),
+            json!({"value": 10}),
+        ),
+        (
+            format!("/api/user-limits/{app}/max-channels"),
+            json!({"value": 20}),
+        ),
+    ];
+    for vhost in [&src, &quorum] {
+        let admin = encode(node.admin_user());
+        for (user, read) in [(&app, "^cv"), (&ops, "^cv"), (&admin, ".*")] {
+            puts.push((
+                format!("/api/permissions/{vhost}/{user}"),
                 json!({"configure": ".*", "write": ".*", "read": read}),
-            );
+            ));
         }
     }
-    for q in ["untyped-1", "untyped-2"] {
-        put(
-            node,
-            &format!("/api/queues/{}/{q}", v(&n.quorum)),
+    puts.extend([
+        (
+            format!("/api/queues/{quorum}/untyped-1"),
             json!({"durable": true}),
-        );
+        ),
+        (
+            format!("/api/queues/{quorum}/untyped-2"),
+            json!({"durable": true}),
+        ),
+        (
+            format!("/api/queues/{quorum}/explicit-classic"),
+            json!({"durable": true, "arguments": {"x-queue-type": "classic"}}),
+        ),
+        (
+            format!("/api/queues/{src}/src-q"),
+            json!({"durable": true, "arguments": {"x-message-ttl": 60000}}),
+        ),
+        (
+            format!("/api/exchanges/{src}/ex"),
+            json!({"type": "topic", "durable": true}),
+        ),
+        (
+            format!("/api/parameters/shovel/{src}/mv"),
+            json!({"value": {
+                "src-protocol": "amqp091",
+                "src-uri": amqp(node, &format!("{}:app-pass-1@", n.app), &n.src),
+                "src-queue": "src-q",
+                "dest-protocol": "amqp091",
+                "dest-uri": "amqp://",
+                "dest-queue": "cv-dst",
+                "ack-mode": "on-confirm",
+                "src-delete-after": "never"
+            }}),
+        ),
+        (
+            format!("/api/parameters/federation-upstream/{src}/up"),
+            json!({"value": {
+                "uri": [amqp(node, &format!("{}:ops%20pass%3A%202@", n.ops), &n.quorum), amqp(node, "", &n.quorum)],
+                "expires": 3_600_000,
+                "max-hops": 1,
+                "ack-mode": "on-confirm"
+            }}),
+        ),
+        (
+            format!("/api/global-parameters/{}", encode(&n.note)),
+            json!({"name": n.note, "value": {"a": [1, 2], "b": "x"}}),
+        ),
+    ]);
+    for (path, body) in puts {
+        put(node, &path, body);
     }
-    put(
-        node,
-        &format!("/api/queues/{}/explicit-classic", v(&n.quorum)),
-        json!({"durable": true, "arguments": {"x-queue-type": "classic"}}),
-    );
-    put(
-        node,
-        &format!("/api/queues/{}/src-q", v(&n.src)),
-        json!({"durable": true, "arguments": {"x-message-ttl": 60000}}),
-    );
-    put(
-        node,
-        &format!("/api/exchanges/{}/ex", v(&n.src)),
-        json!({"type": "topic", "durable": true}),
-    );
     node.api_ok(
         "POST",
-        &format!("/api/bindings/{}/e/ex/q/src-q", v(&n.src)),
+        &format!("/api/bindings/{src}/e/ex/q/src-q"),
         Some(r#"{"routing_key":"order.#"}"#),
-    );
-    put(
-        node,
-        &format!("/api/parameters/shovel/{}/mv", v(&n.src)),
-        json!({"value": {
-            "src-protocol": "amqp091",
-            "src-uri": amqp(node, &format!("{}:app-pass-1@", n.app), &n.src),
-            "src-queue": "src-q",
-            "dest-protocol": "amqp091",
-            "dest-uri": "amqp://",
-            "dest-queue": "cv-dst",
-            "ack-mode": "on-confirm",
-            "src-delete-after": "never"
-        }}),
-    );
-    put(
-        node,
-        &format!("/api/parameters/federation-upstream/{}/up", v(&n.src)),
-        json!({"value": {
-            "uri": [amqp(node, &format!("{}:ops%20pass%3A%202@", n.ops), &n.quorum), amqp(node, "", &n.quorum)],
-            "expires": 3_600_000,
-            "max-hops": 1,
-            "ack-mode": "on-confirm"
-        }}),
-    );
-    put(
-        node,
-        &format!("/api/global-parameters/{}", v(&n.note)),
-        json!({"name": n.note, "value": {"a": [1, 2], "b": "x"}}),
     );
 }
 

@@ -502,17 +502,16 @@ pub fn merge(parts: Vec<Topology>) -> Result<Topology> {
             &o.origin,
         );
     }
-    for o in &all.shovels {
-        check(
-            format!("shovel `{}` in vhost `{}`", o.name, o.vhost),
-            &o.origin,
-        );
-    }
-    for o in &all.federation_upstreams {
-        check(
-            format!("federation upstream `{}` in vhost `{}`", o.name, o.vhost),
-            &o.origin,
-        );
+    for (what, list) in [
+        ("shovel", &all.shovels),
+        ("federation upstream", &all.federation_upstreams),
+    ] {
+        for o in list {
+            check(
+                format!("{what} `{}` in vhost `{}`", o.name, o.vhost),
+                &o.origin,
+            );
+        }
     }
     for o in &all.global_parameters {
         check(format!("global parameter `{}`", o.name), &o.origin);
