@@ -493,3 +493,68 @@ fn a_password_in_a_plain_uri_is_refused_and_plans_never_show_one() {
         .never_says("other@");
     run(&["topology", "plan", "-f", "good.yaml"], "", 4).says("`SRC`");
 }
+
+#[test]
+fn a_refused_parameter_rolls_back_the_shovels_and_user_limits_this_run_changed() {
+    let node = plugin_node();
+    let n = Names::new(&node, "rb");
+    n.delete_all();
+    let (src, app) = (encode(&n.src), encode(&n.app));
+    for vhost in n.vhosts() {
+        put(&node, &format!("/api/vhosts/{}", encode(vhost)), json!({}));
+    }
+    put(
+        &node,
+        &format!("/api/permissions/{src}/{}", encode(node.admin_user())),
+        json!({"configure": ".*", "write": ".*", "read": ".*"}),
+    );
+    put(
+        &node,
+        &format!("/api/users/{app}"),
+        json!({"password": "app-pass-1", "tags": "monitoring"}),
+    );
+    put(
+        &node,
+        &format!("/api/user-limits/{app}/max-connections"),
+        json!({"value": 3}),
+    );
+    put(
+        &node,
+        &format!("/api/parameters/shovel/{src}/keep"),
+        json!({"value": {"src-uri": "amqp://", "src-queue": "a", "dest-uri": "amqp://", "dest-queue": "b", "ack-mode": "on-confirm"}}),
+    );
+    let before = snapshot(&n);
+    let dir = TestDir::new("convert-rollback");
+    // The user's limit and the shovel are written first; the upstream's `max-hops` is
+    // refused by the broker's own validation, which only apply meets.
+    dir.write(
+        "t.yaml",
+        &format!(
+            "users:\n  - name: {app}\n    tags: [monitoring]\n    limits: {{max_connections: 7, max_channels: 9}}\nshovels:\n  - name: keep\n    vhost: {src}\n    value: {{src-uri: \"amqp://\", src-queue: a, dest-uri: \"amqp://\", dest-queue: b, ack-mode: no-ack}}\nfederation_upstreams:\n  - name: bad\n    vhost: {src}\n    value: {{uri: \"amqp://\", max-hops: many}}\n",
+            app = n.app,
+            src = n.src
+        ),
+    );
+    let run = dir
+        .warren()
+        .arg("--uri")
+        .arg(node.amqp_uri(node.admin_user(), &n.src))
+        .arg("--api-url")
+        .arg(node.api_url())
+        .arg("--password-file")
+        .arg(node.admin_password_file())
+        .args([
+            "topology",
+            "apply",
+            "-f",
+            "t.yaml",
+            "--backup",
+            "backup.json",
+        ])
+        .fails_with(Code::PartialFailure.as_i32());
+    run.says("t.yaml:10:5: federation_upstream `bad`")
+        .says("max-hops")
+        .says("Rolled back");
+    assert_same(&before, &snapshot(&n));
+    assert!(logs_in(&node, &n.app, "app-pass-1"));
+}
