@@ -269,6 +269,18 @@ fn assert_same(source: &Value, now: &Value) {
     }
 }
 
+/// `warren` as the node's admin, on vhost `/`.
+fn admin(node: &Node, dir: &TestDir) -> support::TestCommand {
+    let mut cmd = dir.warren();
+    cmd.arg("--uri")
+        .arg(node.amqp_uri(node.admin_user(), "/"))
+        .arg("--api-url")
+        .arg(node.api_url())
+        .arg("--password-file")
+        .arg(node.admin_password_file());
+    cmd
+}
+
 fn logs_in(node: &Node, user: &str, password: &str) -> bool {
     let out = std::process::Command::new("curl")
         .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-u"])
@@ -315,16 +327,7 @@ fn a_definitions_export_of_every_kind_converts_and_applies_back_identically() {
     let dir = TestDir::new("convert-every-kind");
     dir.write("definitions.json", &file.to_string());
 
-    let admin = |dir: &TestDir| {
-        let mut cmd = dir.warren();
-        cmd.arg("--uri")
-            .arg(node.amqp_uri(node.admin_user(), "/"))
-            .arg("--api-url")
-            .arg(node.api_url())
-            .arg("--password-file")
-            .arg(node.admin_password_file());
-        cmd
-    };
+    let admin = |dir: &TestDir| admin(&node, dir);
     let converted = admin(&dir)
         .args(["topology", "convert", "definitions.json"])
         .succeeds();
@@ -464,13 +467,7 @@ fn a_password_in_a_plain_uri_is_refused_and_plans_never_show_one() {
         ),
     );
     let run = |cmd: &[&str], src: &str, code: i32| {
-        dir.warren()
-            .arg("--uri")
-            .arg(node.amqp_uri(node.admin_user(), "/"))
-            .arg("--api-url")
-            .arg(node.api_url())
-            .arg("--password-file")
-            .arg(node.admin_password_file())
+        admin(&node, &dir)
             .args(cmd)
             .env("SRC", src)
             .fails_with(code)
@@ -535,14 +532,7 @@ fn a_refused_parameter_rolls_back_the_shovels_and_user_limits_this_run_changed()
             src = n.src
         ),
     );
-    let run = dir
-        .warren()
-        .arg("--uri")
-        .arg(node.amqp_uri(node.admin_user(), &n.src))
-        .arg("--api-url")
-        .arg(node.api_url())
-        .arg("--password-file")
-        .arg(node.admin_password_file())
+    let run = admin(&node, &dir)
         .args([
             "topology",
             "apply",
