@@ -146,6 +146,7 @@ pub enum Scope {
 }
 
 /// One rule of the catalogue.
+#[derive(Clone, Copy)]
 pub struct Rule {
     pub id: &'static str,
     pub severity: Severity,

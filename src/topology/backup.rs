@@ -49,7 +49,9 @@ pub async fn write(
     vhosts: &BTreeSet<String>,
     users: &BTreeSet<String>,
 ) -> Result<PathBuf> {
-    let doc = read(api, vhosts, users).await?;
+    let doc = read(api, vhosts, users)
+        .await
+        .context("writing the backup before apply (--no-backup applies without one)")?;
     let path = match &options.path {
         Some(p) => p.clone(),
         None => {

@@ -578,6 +578,14 @@ fn validate(t: &Topology) -> Vec<String> {
             ));
         }
     }
+    for b in &t.bindings {
+        if b.source.is_empty() || b.destination.is_empty() {
+            errors.push(format!(
+                "{}: a binding needs a source and a destination (the default exchange's bindings are implicit and can't be declared)",
+                b.origin
+            ));
+        }
+    }
     errors.extend(amqp_limits(t));
     for p in t.policies.iter().chain(&t.operator_policies) {
         empty("policy", &p.name, &p.origin, &mut errors);

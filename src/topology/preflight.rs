@@ -310,3 +310,46 @@ pub fn same_binding(a: &BindingDef, b: &BindingDef) -> bool {
         && a.routing_key == b.routing_key
         && diff::same(&json!(a.arguments), &json!(b.arguments))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::load;
+
+    fn plan_for(files: &str, live: &Definitions, prune: bool) -> (Plan, Definitions, Origins) {
+        let t = load::merge(vec![load::parse("t.yaml", files, &|_| None).unwrap()]).unwrap();
+        let desired = t.to_defs();
+        let origins = Origins::of(&t, &desired);
+        let plan = diff::diff(&desired, live, &t.managed_vhosts(), prune);
+        (plan, desired, origins)
+    }
+
+    #[test]
+    fn bindings_need_endpoints_that_exist_after_apply() {
+        let mut live = Definitions::default();
+        live.queues.push(super::super::defs::QueueDef {
+            name: "live-q".into(),
+            ..Default::default()
+        });
+        let files = "queues:\n  - name: q\nbindings:\n  - {source: amq.topic, destination: q}\n  - {source: nope, destination: q}\n  - {source: amq.direct, destination: live-q}\n  - {source: amq.direct, destination: gone-q}\n  - {source: amq.direct, destination: x, destination_type: exchange}\n";
+        let (plan, desired, origins) = plan_for(files, &live, false);
+        let errors = binding_endpoints(&plan, &desired, &live, &origins);
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+        assert!(
+            errors[0].starts_with("t.yaml:5:5: binding `nope -> queue q`"),
+            "{}",
+            errors[0]
+        );
+        assert!(errors[0].contains("source exchange `nope`"));
+        assert!(errors[1].contains("destination queue `gone-q`"));
+        assert!(errors[2].contains("destination exchange `x`"));
+        // A live queue the plan prunes is gone after apply.
+        let (plan, desired, origins) = plan_for(
+            "queues:\n  - name: q\nbindings:\n  - {source: amq.direct, destination: live-q}\n",
+            &live,
+            true,
+        );
+        let errors = binding_endpoints(&plan, &desired, &live, &origins);
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+    }
+}
