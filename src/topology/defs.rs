@@ -64,21 +64,12 @@ pub struct UserDef {
     #[serde(deserialize_with = "tags")]
     pub tags: Vec<String>,
     /// `max-connections`, `max-channels`; `None` when not managed (desired) or unknown (live).
-    #[serde(deserialize_with = "limits", skip_serializing_if = "Option::is_none")]
+    /// Read by [`RawDefinitions::normalize`], which reports limits the model can't hold.
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub limits: Option<BTreeMap<String, i64>>,
     /// Desired side only: the variable holding the password to create the user with.
     #[serde(skip)]
     pub password_env: Option<String>,
-}
-
-/// User limits are a map; an Erlang empty proplist is written `[]`.
-fn limits<'de, D: Deserializer<'de>>(d: D) -> Result<Option<BTreeMap<String, i64>>, D::Error> {
-    let map = tolerant_map(d)?;
-    Ok(Some(
-        map.into_iter()
-            .filter_map(|(k, v)| v.as_i64().map(|n| (k, n)))
-            .collect(),
-    ))
 }
 
 /// A JSON object, where the broker may write an empty one as `[]` (an Erlang empty proplist)
@@ -368,13 +359,17 @@ fn known_limits(
 ) -> BTreeMap<String, i64> {
     let mut out = BTreeMap::new();
     if let Value::Object(m) = value {
+        let mut odd = Vec::new();
         for (k, v) in m {
             match v.as_i64() {
                 Some(n) if keys.contains(&k.as_str()) => {
                     out.insert(k.clone(), n);
                 }
-                _ => notes.push(format!("{what}: limit `{k}: {v}` not carried")),
+                _ => odd.push(format!("`{k}: {v}`")),
             }
+        }
+        if !odd.is_empty() {
+            notes.push(format!("{what}: limit(s) {} not carried", odd.join(", ")));
         }
     } else if !matches!(value, Value::Null) && value.as_array().is_none_or(|a| !a.is_empty()) {
         notes.push(format!("{what}: limits `{value}` not carried (not a map)"));
@@ -388,17 +383,26 @@ impl RawDefinitions {
         let mut notes = Vec::new();
         let vh = |v: Option<String>| v.unwrap_or_else(|| default_vhost.to_string());
         let mut out = Definitions::default();
-        let mut users: Vec<UserDef> = decode_each("user", self.users, default_vhost, &mut notes);
+        // A user's limits are a map (`[]` when empty); what else they hold is reported.
+        let mut limits_of = BTreeMap::new();
+        let users: Vec<JsonObject> = self
+            .users
+            .into_iter()
+            .map(|mut u| {
+                if let (Some(name), Some(l)) = (
+                    u.get("name").and_then(Value::as_str).map(String::from),
+                    u.remove("limits"),
+                ) {
+                    limits_of.insert(name, l);
+                }
+                u
+            })
+            .collect();
+        let mut users: Vec<UserDef> = decode_each("user", users, default_vhost, &mut notes);
         for u in &mut users {
-            if let Some(l) = &u.limits {
-                let value = serde_json::to_value(l).unwrap_or_default();
-                let known = known_limits(
-                    &format!("user `{}`", u.name),
-                    &value,
-                    &USER_LIMITS,
-                    &mut notes,
-                );
-                u.limits = Some(known);
+            if let Some(l) = limits_of.get(&u.name) {
+                let what = format!("user `{}`", u.name);
+                u.limits = Some(known_limits(&what, l, &USER_LIMITS, &mut notes));
             }
         }
         out.users = users;
@@ -767,7 +771,7 @@ mod tests {
                 {"name": "bad", "vhost": "v", "arguments": [1]},
                 {"name": "ok", "vhost": "v", "arguments": {"x-a": []}}
             ],
-            "users": [{"name": "u", "limits": {"max-connections": 1, "max-sessions": 2}}],
+            "users": [{"name": "u", "limits": {"max-connections": 1, "max-sessions": 2, "max-channels": "3"}}],
             "parameters": [
                 {"vhost": "v", "component": "mqtt-port-to-vhost", "name": "m", "value": {}},
                 {"vhost": "v", "component": "shovel", "name": "s", "value": "nope"}
@@ -782,7 +786,7 @@ mod tests {
         for expected in [
             "queue `weird` in vhost `v`: not carried: `x-queue-type: \"x-custom\"`",
             "queue `bad` in vhost `v`: not carried: expected a map, found [1]",
-            "user `u`: limit `max-sessions: 2` not carried",
+            "user `u`: limit(s) `max-channels: \"3\"`, `max-sessions: 2` not carried",
             "parameter `m` of component `mqtt-port-to-vhost` in vhost `v`: not carried",
             "shovel `s` in vhost `v`: not carried: its value `\"nope\"` is not a map",
             "global parameter `internal_cluster_id`: not carried",
