@@ -522,12 +522,13 @@ fn a_refused_parameter_rolls_back_the_shovels_and_user_limits_this_run_changed()
     );
     let before = snapshot(&n);
     let dir = TestDir::new("convert-rollback");
-    // The user's limit and the shovel are written first; the upstream's `max-hops` is
-    // refused by the broker's own validation, which only apply meets.
+    // The user's limits, a new global parameter and the shovel are written first; the
+    // upstream's `max-hops` is refused by the broker's own validation, which only apply meets.
     dir.write(
         "t.yaml",
         &format!(
-            "users:\n  - name: {app}\n    tags: [monitoring]\n    limits: {{max_connections: 7, max_channels: 9}}\nshovels:\n  - name: keep\n    vhost: {src}\n    value: {{src-uri: \"amqp://\", src-queue: a, dest-uri: \"amqp://\", dest-queue: b, ack-mode: no-ack}}\nfederation_upstreams:\n  - name: bad\n    vhost: {src}\n    value: {{uri: \"amqp://\", max-hops: many}}\n",
+            "users:\n  - name: {app}\n    tags: [monitoring]\n    limits: {{max_connections: 7, max_channels: 9}}\nshovels:\n  - name: keep\n    vhost: {src}\n    value: {{src-uri: \"amqp://\", src-queue: a, dest-uri: \"amqp://\", dest-queue: b, ack-mode: no-ack}}\nfederation_upstreams:\n  - name: bad\n    vhost: {src}\n    value: {{uri: \"amqp://\", max-hops: many}}\nglobal_parameters:\n  - {{name: {note}, value: 1}}\n",
+            note = n.note,
             app = n.app,
             src = n.src
         ),
@@ -544,7 +545,8 @@ fn a_refused_parameter_rolls_back_the_shovels_and_user_limits_this_run_changed()
         .fails_with(Code::PartialFailure.as_i32());
     run.says("t.yaml:10:5: federation_upstream `bad`")
         .says("max-hops")
-        .says("Rolled back");
+        .says("Rolled back")
+        .says(&format!("delete global_parameter `{}`", n.note));
     assert_same(&before, &snapshot(&n));
     assert!(logs_in(&node, &n.app, "app-pass-1"));
 }

@@ -53,7 +53,8 @@ fn order(kind: Kind) -> u8 {
         Kind::Policy => 7,
         Kind::OperatorPolicy => 8,
         // convert hook: runtime parameters once their vhosts, users and queues exist.
-        Kind::GlobalParameter | Kind::Shovel | Kind::FederationUpstream => 9,
+        Kind::GlobalParameter => 9,
+        Kind::Shovel | Kind::FederationUpstream => 10,
     }
 }
 
@@ -564,10 +565,10 @@ impl<'a> Executor<'a> {
             }
             Some(Object::Vhost(v)) => api.delete(&api_path(&["vhosts", &v.name])).await?,
             Some(Object::User(u)) => api.delete(&api_path(&["users", &u.name])).await?,
-            // convert hook: shovels and federation upstreams.
-            Some(Object::Shovel(_) | Object::FederationUpstream(_)) => {
-                super::params::delete(api, c).await?
-            }
+            // convert hook: shovels, federation upstreams, global parameters (rollback only).
+            Some(
+                Object::Shovel(_) | Object::FederationUpstream(_) | Object::GlobalParameter(_),
+            ) => super::params::delete(api, c).await?,
             _ => {}
         }
         Ok(())
@@ -646,7 +647,8 @@ pub async fn rollback(
         }
     }
     for t in touched.iter().filter(|t| t.action == Action::Create) {
-        if matches!(t.kind, Kind::Vhost | Kind::User) {
+        // convert hook: and global parameters (never pruned, so the diff can't undo them).
+        if matches!(t.kind, Kind::Vhost | Kind::User | Kind::GlobalParameter) {
             let mut c = t.clone();
             c.action = Action::Delete;
             c.live = t.desired.clone();

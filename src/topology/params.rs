@@ -304,11 +304,16 @@ pub async fn write(api: &ManagementApi, c: &Change) -> Result<()> {
     Ok(())
 }
 
-/// Delete a pruned shovel or federation upstream.
+/// Delete a pruned shovel or federation upstream, or a global parameter a rolled-back run
+/// created.
 pub async fn delete(api: &ManagementApi, c: &Change) -> Result<()> {
     match &c.live {
         Some(Object::Shovel(p)) => delete_parameter(api, SHOVEL, p).await,
         Some(Object::FederationUpstream(p)) => delete_parameter(api, FEDERATION_UPSTREAM, p).await,
+        Some(Object::GlobalParameter(g)) => api
+            .delete(&api_path(&["global-parameters", &g.name]))
+            .await
+            .with_context(|| format!("deleting global parameter `{}`", g.name)),
         _ => Ok(()),
     }
 }
