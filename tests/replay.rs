@@ -82,42 +82,17 @@ fn unpolicy(vhost: &TestVhost, name: &str) {
     );
 }
 
-/// The messages ready in `queue`, from rabbitmqctl (exact, unlike the HTTP stats).
 fn depth(vhost: &TestVhost, queue: &str) -> Option<u64> {
-    count(vhost, queue, "messages_ready")
+    vhost.ready(queue)
 }
 
 fn count(vhost: &TestVhost, queue: &str, column: &str) -> Option<u64> {
-    let out = vhost.node.ctl(&[
-        "list_queues",
-        "-p",
-        &vhost.name,
-        "name",
-        column,
-        "--no-table-headers",
-        "-q",
-    ]);
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_once('\t'))
-        .find(|(q, _)| *q == queue)
-        .and_then(|(_, d)| d.trim().parse::<u64>().ok())
+    vhost.count(queue, column)
 }
 
 /// Wait until `queue` holds `n` messages (dead-lettering is asynchronous).
 fn wait_depth(vhost: &TestVhost, queue: &str, n: u64) {
-    let started = Instant::now();
-    loop {
-        let now = depth(vhost, queue);
-        if now == Some(n) {
-            return;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "{queue} never reached {n} messages: {now:?}"
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    vhost.wait_ready(queue, n);
 }
 
 #[test]

@@ -51,7 +51,7 @@ pub async fn connect(settings: &Settings) -> Result<Session> {
         match connect_one(settings, endpoint, tls_config.clone()).await {
             Ok(connection) => {
                 if settings.amqp.len() > 1 {
-                    eprintln!("warren: connected to {shown}");
+                    crate::note!("warren: connected to {shown}");
                 }
                 return Ok(Session {
                     connection,
@@ -62,7 +62,7 @@ pub async fn connect(settings: &Settings) -> Result<Session> {
                 let code = code_of(&err);
                 let more = i + 1 < settings.amqp.len();
                 if more && matches!(code, Code::Unreachable | Code::Tls) {
-                    eprintln!("warren: {err:#}; trying the next node");
+                    crate::note!("warren: {err:#}; trying the next node");
                     last_err = Some(err);
                     continue;
                 }
@@ -208,6 +208,17 @@ pub fn classify(err: &lapin::Error, settings: &Settings, endpoint: &AmqpEndpoint
                 format!("AMQP: cannot reach {node}: {io}"),
             )
         }
+        ErrorKind::ParsingError(_) | ErrorKind::InvalidProtocolVersion(_) => fail(
+            Code::Unreachable,
+            format!(
+                "AMQP: {node} answered, but not as an AMQP 0-9-1 broker: is this the right \
+                 port (5672, or 5671 for amqps; 15672 is the management API)?"
+            ),
+        ),
+        ErrorKind::MissingHeartbeatError => fail(
+            Code::Unreachable,
+            format!("AMQP: {node} stopped answering (no heartbeat)"),
+        ),
         ErrorKind::InvalidConnectionState(state) => fail(
             Code::Unreachable,
             format!("AMQP: connection to {node} ended during the handshake ({state:?})"),

@@ -23,10 +23,11 @@ The tap queue is exclusive and auto-delete: it holds copies only, bounded to 100
 vanishes when warren exits. Other consumers see every message as before.")]
 pub struct Args {
     /// The exchange to watch.
+    #[arg(value_parser = crate::flags::short_string)]
     pub exchange: String,
 
     /// Binding key: `#` sees everything on a topic exchange; ignored by fanout exchanges.
-    #[arg(long, short = 'b', value_name = "KEY", default_value = "#")]
+    #[arg(long, short = 'b', value_name = "KEY", default_value = "#", value_parser = crate::flags::short_string)]
     pub binding_key: String,
 
     #[command(flatten)]
@@ -72,9 +73,10 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
                 ),
             )
         })?;
-    eprintln!(
+    crate::note!(
         "warren: tapping exchange `{}` with binding key `{}`",
-        args.exchange, args.binding_key
+        args.exchange,
+        args.binding_key
     );
     let options = args.read.options(1000, AckMode::Ack);
     consume_and_report(

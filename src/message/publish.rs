@@ -161,7 +161,7 @@ pub async fn run(
     let interval = options
         .rate
         .filter(|r| *r > 0.0)
-        .map(|r| Duration::from_secs_f64(1.0 / r));
+        .map(crate::flags::interval);
     let mut next_send = tokio::time::Instant::now();
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
@@ -208,11 +208,7 @@ pub async fn run(
             next_send = next_send.max(tokio::time::Instant::now() - step) + step;
         }
         let env = apply_defaults(item.envelope, defaults, item.is_envelope);
-        let (props, body) = match env
-            .properties
-            .to_amqp()
-            .and_then(|p| env.body_bytes().map(|b| (p, b)))
-        {
+        let (props, body) = match env.encode() {
             Ok(x) => x,
             Err(e) => {
                 summary.input_error = Some(format!("{}: {e}", item.origin));

@@ -92,11 +92,8 @@ pub fn validate_envelope_file(path: &Path) -> Result<u64, SourceError> {
         if line.trim().is_empty() {
             continue;
         }
-        let env = parse_line(&line, path, i + 1)?;
-        env.body_bytes()
-            .map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
-        env.properties
-            .to_amqp()
+        parse_line(&line, path, i + 1)?
+            .encode()
             .map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
         count += 1;
     }

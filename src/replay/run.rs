@@ -581,8 +581,8 @@ impl Replay<'_> {
             .clone()
             .map_or("(unknown origin)".into(), |q| format!("`{q}`"));
         match &route {
-            Some(r) => eprintln!("warren: messages from {from} go to {}: {why}", r.describe()),
-            None => eprintln!("warren: messages from {from} stay in the DLQ: {why}"),
+            Some(r) => crate::note!("warren: messages from {from} go to {}: {why}", r.describe()),
+            None => crate::note!("warren: messages from {from} stay in the DLQ: {why}"),
         }
         self.summary.routes.push(RouteReport {
             origin_queue: key.0.clone(),
@@ -760,7 +760,7 @@ impl Replay<'_> {
 
     async fn publish(&mut self, tag: u64, f: InFlight) -> Result<()> {
         if let Some(rate) = self.opts.rate.filter(|r| *r > 0.0) {
-            let step = Duration::from_secs_f64(1.0 / rate);
+            let step = crate::flags::interval(rate);
             tokio::time::sleep_until(self.next_send).await;
             self.next_send = self.next_send.max(tokio::time::Instant::now() - step) + step;
         }
