@@ -274,7 +274,12 @@ fn ctrl_c_reports_exactly_what_was_confirmed() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // Interrupt once it is well under way.
+    let published = support::wait_for(std::time::Duration::from_secs(60), || {
+        let n = vhost.ready("q").unwrap_or(0);
+        (n >= 1000, n)
+    });
+    assert!(published >= 1000, "publishing never got going: {published}");
     // SIGINT, as Ctrl-C sends.
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -1,7 +1,9 @@
 //! AMQP sessions over lapin: connect to the first node that answers, over the shared rustls
 //! configuration, and map lapin's errors to exit codes with a sentence an operator can act on.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Result;
 use lapin::tcp::RustlsConnector;
@@ -19,12 +21,59 @@ pub struct Session {
     pub endpoint: String,
 }
 
-/// Open a channel; a failure is the broker refusing it (e.g. channel_max reached).
+/// How long one AMQP operation (declare, bind, qos, consume, ack) may wait for the broker.
+/// A broker that doesn't answer in this time counts as lost: nothing waits forever.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long a shutdown step (cancel, the final nack, a close) may take; its result is only
+/// informative, since closing the connection settles the rest anyway.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Await one AMQP operation for at most `limit`; past it, the error is a timed-out I/O
+/// error, which every caller already treats as a lost broker.
+pub async fn bounded<T>(
+    limit: Duration,
+    operation: impl Future<Output = lapin::Result<T>>,
+) -> lapin::Result<T> {
+    match tokio::time::timeout(limit, operation).await {
+        Ok(result) => result,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("the broker did not answer within {}s", limit.as_secs()),
+        )
+        .into()),
+    }
+}
+
+/// A shutdown step, bounded by [`SHUTDOWN_TIMEOUT`]; its outcome is ignored.
+pub async fn shut(step: impl Future<Output = lapin::Result<()>>) {
+    let _ = bounded(SHUTDOWN_TIMEOUT, step).await;
+}
+
+/// A failed channel operation: the broker refused it (a protocol error, 403 is a
+/// permission), or the broker is gone (anything else: I/O, a timeout, a closed connection).
+pub fn operation_error(what: &str, err: &lapin::Error) -> anyhow::Error {
+    let code = match err.kind() {
+        ErrorKind::ProtocolError(e) if e.get_id() == 403 => Code::AuthRefused,
+        ErrorKind::ProtocolError(_) => Code::BrokerRefused,
+        _ => Code::Unreachable,
+    };
+    fail(
+        code,
+        format!("{what}: {}", crate::broker::publisher::describe(err)),
+    )
+}
+
+/// Open a channel; a failure is the broker refusing it (e.g. channel_max reached), or gone.
 pub async fn open_channel(connection: &Connection) -> Result<lapin::Channel> {
-    connection
-        .create_channel()
+    bounded(OPERATION_TIMEOUT, connection.create_channel())
         .await
-        .map_err(|e| fail(Code::BrokerRefused, format!("opening a channel: {e}")))
+        .map_err(|e| operation_error("opening a channel", &e))
+}
+
+/// Close a channel, bounded.
+pub async fn close_channel(channel: &lapin::Channel) {
+    shut(channel.close(200, "done".into())).await;
 }
 
 impl Session {
@@ -33,7 +82,7 @@ impl Session {
     }
 
     pub async fn close(&self) {
-        let _ = self.connection.close(200, "bye".into()).await;
+        shut(self.connection.close(200, "bye".into())).await;
     }
 }
 

@@ -14,7 +14,7 @@ use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ErrorKind};
 use serde::Serialize;
 
-use crate::exit::{Code, fail};
+use crate::broker::amqp::{OPERATION_TIMEOUT, bounded};
 
 /// What became of one published message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -37,26 +37,30 @@ type Pending = Pin<Box<dyn Future<Output = (u64, Outcome)> + Send>>;
 pub struct Publisher {
     channel: Channel,
     window: usize,
+    /// How long a full window waits for a confirm before the channel counts as lost.
+    confirm_timeout: Duration,
     pending: FuturesUnordered<Pending>,
     /// The first channel error, e.g. a missing exchange (404): every later publish fails with it.
     closed: Option<String>,
 }
 
 impl Publisher {
-    pub async fn open(connection: &Connection, window: usize) -> Result<Publisher> {
+    pub async fn open(
+        connection: &Connection,
+        window: usize,
+        confirm_timeout: Duration,
+    ) -> Result<Publisher> {
         let channel = crate::broker::amqp::open_channel(connection).await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .map_err(|e| {
-                fail(
-                    Code::BrokerRefused,
-                    format!("enabling publisher confirms: {e}"),
-                )
-            })?;
+        bounded(
+            OPERATION_TIMEOUT,
+            channel.confirm_select(ConfirmSelectOptions::default()),
+        )
+        .await
+        .map_err(|e| crate::broker::amqp::operation_error("enabling publisher confirms", &e))?;
         Ok(Publisher {
             channel,
             window: window.max(1),
+            confirm_timeout,
             pending: FuturesUnordered::new(),
             closed: None,
         })
@@ -84,9 +88,16 @@ impl Publisher {
     ) -> Vec<(u64, Outcome)> {
         let mut done = Vec::new();
         while self.pending.len() >= self.window {
-            match self.pending.next().await {
-                Some(outcome) => done.push(self.note(outcome)),
-                None => break,
+            match tokio::time::timeout(self.confirm_timeout, self.pending.next()).await {
+                Ok(Some(outcome)) => done.push(self.note(outcome)),
+                Ok(None) => break,
+                Err(_) => {
+                    // The rest stay pending; `drain` reports them as unknown.
+                    self.closed.get_or_insert_with(|| {
+                        format!("no confirm within {}s", self.confirm_timeout.as_secs_f64())
+                    });
+                    break;
+                }
             }
         }
         if let Some(reason) = &self.closed {
@@ -183,7 +194,7 @@ impl Publisher {
     }
 
     pub async fn close(self) {
-        let _ = self.channel.close(200, "done".into()).await;
+        crate::broker::amqp::close_channel(&self.channel).await;
     }
 }
 

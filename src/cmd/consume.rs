@@ -160,7 +160,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         Format::Jsonl,
     )
     .await?;
-    let _ = channel.close(200, "done".into()).await;
+    amqp::close_channel(&channel).await;
     session.close().await;
     if summary.stopped_by == Stop::Interrupted && args.read.count.is_some() {
         return Err(fail(

@@ -88,7 +88,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         Format::Pretty,
     )
     .await?;
-    let _ = channel.close(200, "done".into()).await;
+    amqp::close_channel(&channel).await;
     session.close().await;
     Ok(())
 }

@@ -8,7 +8,6 @@ use lapin::types::{AMQPValue, FieldTable};
 use crate::broker::{amqp, settings};
 use crate::cli::Global;
 use crate::cmd::consume::{ReadArgs, consume_and_report};
-use crate::exit::{Code, fail};
 use crate::message::consume::AckMode;
 use crate::message::sink::Format;
 
@@ -41,8 +40,9 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let mut arguments = FieldTable::default();
     // Bound the tap so a forgotten tap can't fill the broker's memory.
     arguments.insert("x-max-length".into(), AMQPValue::LongLongInt(100_000));
-    let queue = channel
-        .queue_declare(
+    let queue = amqp::bounded(
+        amqp::OPERATION_TIMEOUT,
+        channel.queue_declare(
             "".into(),
             QueueDeclareOptions {
                 exclusive: true,
@@ -51,28 +51,22 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
                 ..Default::default()
             },
             arguments,
-        )
-        .await
-        .map_err(|e| fail(Code::BrokerRefused, format!("declaring the tap queue: {e}")))?;
-    channel
-        .queue_bind(
+        ),
+    )
+    .await
+    .map_err(|e| amqp::operation_error("declaring the tap queue", &e))?;
+    amqp::bounded(
+        amqp::OPERATION_TIMEOUT,
+        channel.queue_bind(
             queue.name().clone(),
             args.exchange.as_str().into(),
             args.binding_key.as_str().into(),
             QueueBindOptions::default(),
             FieldTable::default(),
-        )
-        .await
-        .map_err(|e| {
-            fail(
-                Code::BrokerRefused,
-                format!(
-                    "binding to exchange `{}`: {}",
-                    args.exchange,
-                    crate::broker::publisher::describe(&e)
-                ),
-            )
-        })?;
+        ),
+    )
+    .await
+    .map_err(|e| amqp::operation_error(&format!("binding to exchange `{}`", args.exchange), &e))?;
     crate::note!(
         "warren: tapping exchange `{}` with binding key `{}`",
         args.exchange,
@@ -88,7 +82,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         Format::Jsonl,
     )
     .await?;
-    let _ = channel.close(200, "done".into()).await;
+    amqp::close_channel(&channel).await;
     session.close().await;
     Ok(())
 }

@@ -153,7 +153,8 @@ pub async fn run(
     options: &Options,
     progress: &ProgressBar,
 ) -> Result<Summary> {
-    let mut publisher = Publisher::open(connection, options.window).await?;
+    let mut publisher =
+        Publisher::open(connection, options.window, options.confirm_timeout).await?;
     let mut summary = Summary::default();
     let mut in_flight: BTreeMap<u64, Origin> = BTreeMap::new();
     let mut not_confirmed: BTreeMap<u64, NotConfirmed> = BTreeMap::new();

@@ -24,6 +24,25 @@ pub fn wait_for<T>(limit: Duration, mut check: impl FnMut() -> (bool, T)) -> T {
     }
 }
 
+/// Wait for `child` to exit, at most `limit`; past it, kill it and fail the test.
+pub fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "process {} still running after {limit:?}: killed",
+                child.id()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// How long any one command under test may run before it counts as hung and is killed.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
 
@@ -290,6 +309,36 @@ impl TestVhost {
             .filter_map(|l| l.split_once('\t'))
             .find(|(q, _)| *q == queue)
             .and_then(|(_, d)| d.trim().parse::<u64>().ok())
+    }
+
+    /// The channel errors the node logged for this vhost: each `Channel error ... vhost:
+    /// 'NAME'` line with the line that follows it (the operation and the reason).
+    pub fn channel_errors(&self) -> Vec<String> {
+        let log = Path::new(self.node.var("NODE_DIR"))
+            .join("log")
+            .join(format!("{}.log", self.node.var("NODE")));
+        let text = std::fs::read_to_string(&log)
+            .unwrap_or_else(|e| panic!("reading the node log {}: {e}", log.display()));
+        let marker = format!("vhost: '{}'", self.name);
+        let lines: Vec<&str> = text.lines().collect();
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.contains("Channel error") && l.contains(&marker))
+            .map(|(i, l)| format!("{l}\n{}", lines.get(i + 1).unwrap_or(&"")))
+            .collect()
+    }
+
+    /// Assert that the node logged no channel error for this vhost (e.g. a 406
+    /// PRECONDITION_FAILED "unknown delivery tag" from a nack of an acked tag).
+    pub fn assert_no_channel_errors(&self) {
+        let errors = self.channel_errors();
+        assert!(
+            errors.is_empty(),
+            "the node logged channel errors for vhost {}:\n{}",
+            self.name,
+            errors.join("\n")
+        );
     }
 
     /// Wait until `queue` holds `n` ready messages (dead-lettering and requeues are asynchronous).
