@@ -5,7 +5,7 @@
 mod support;
 
 use std::collections::{HashMap, HashSet};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -460,17 +460,12 @@ fn without_a_terminal_or_yes_it_refuses() {
 
 fn spawn_replay(vhost: &TestVhost, dir: &TestDir, tag: &str) -> (Child, std::path::PathBuf) {
     let out = dir.path.join(format!("{tag}.json"));
-    let file = std::fs::File::create(&out).expect("summary file");
-    let mut cmd = vhost.warren(dir);
-    cmd.args([
-        "replay", "dlq", "--yes", "--window", "100", "--rate", "2000", "-o", "json",
-    ]);
-    let child = cmd
-        .command()
-        .stdout(file)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
+    let child = vhost
+        .warren(dir)
+        .args([
+            "replay", "dlq", "--yes", "--window", "100", "--rate", "2000", "-o", "json",
+        ])
+        .spawn_to(&out);
     (child, out)
 }
 
@@ -519,11 +514,7 @@ fn killing_the_node_twice_loses_nothing() {
             child.try_wait().expect("try_wait").is_none(),
             "replay finished before the kill"
         );
-        let k = std::process::Command::new(support::repo().join("scripts/broker"))
-            .args(["kill", "replay-fault"])
-            .output()
-            .expect("kill");
-        assert!(k.status.success(), "{}", String::from_utf8_lossy(&k.stderr));
+        node.script("kill");
         kills += 1;
         // A process that loses its broker ends within seconds, never hangs.
         let status = support::wait_exit(&mut child, Duration::from_secs(15));
@@ -543,11 +534,7 @@ fn killing_the_node_twice_loses_nothing() {
             "round {round}: replayed {} unknown {}",
             summary["replayed"], summary["unknown"]
         );
-        let r = std::process::Command::new(support::repo().join("scripts/broker"))
-            .args(["restart", "replay-fault"])
-            .output()
-            .expect("restart");
-        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        node.script("restart");
     }
     // The rerun finishes the job, once the restarted node has returned the messages the
     // killed run had been sent (a quorum queue does so when it sees the old consumer gone).

@@ -27,7 +27,7 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How long a shutdown step (cancel, the final nack, a close) may take; its result is only
 /// informative, since closing the connection settles the rest anyway.
-pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Await one AMQP operation for at most `limit`; past it, the error is a timed-out I/O
 /// error, which every caller already treats as a lost broker.
@@ -122,8 +122,12 @@ pub async fn connect(settings: &Settings) -> Result<Session> {
     Err(last_err.unwrap_or_else(|| fail(Code::Usage, "no AMQP URI configured")))
 }
 
+/// The heartbeat warren asks for unless the URI sets one (`?heartbeat=N`): a broker that
+/// freezes with its socket open is noticed after two missed intervals, not RabbitMQ's 2 x 60 s.
+pub const HEARTBEAT_SECONDS: u16 = 10;
+
 fn lapin_uri(settings: &Settings, endpoint: &AmqpEndpoint) -> Result<AMQPUri> {
-    let query = match &endpoint.query {
+    let mut query = match &endpoint.query {
         Some(q) => {
             format!("amqp://localhost/?{q}")
                 .parse::<AMQPUri>()
@@ -132,6 +136,7 @@ fn lapin_uri(settings: &Settings, endpoint: &AmqpEndpoint) -> Result<AMQPUri> {
         }
         None => AMQPQueryString::default(),
     };
+    query.heartbeat.get_or_insert(HEARTBEAT_SECONDS);
     Ok(AMQPUri {
         scheme: if endpoint.tls {
             AMQPScheme::AMQPS

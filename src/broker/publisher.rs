@@ -31,7 +31,10 @@ pub enum Outcome {
     Unknown { reason: String },
 }
 
-type Pending = Pin<Box<dyn Future<Output = (u64, Outcome)> + Send>>;
+/// A message's id, its outcome, and whether the broker itself refused it (a channel error
+/// such as a missing exchange) rather than the connection being lost.
+type Settled = (u64, Outcome, bool);
+type Pending = Pin<Box<dyn Future<Output = Settled> + Send>>;
 
 /// A confirm-mode channel with at most `window` messages awaiting their confirm.
 pub struct Publisher {
@@ -40,8 +43,11 @@ pub struct Publisher {
     /// How long a full window waits for a confirm before the channel counts as lost.
     confirm_timeout: Duration,
     pending: FuturesUnordered<Pending>,
-    /// The first channel error, e.g. a missing exchange (404): every later publish fails with it.
+    /// The first channel error, e.g. a missing exchange (404), or the lost connection:
+    /// every later publish fails with it.
     closed: Option<String>,
+    /// The broker's reason, when it was the broker that closed the channel.
+    refused: Option<String>,
 }
 
 impl Publisher {
@@ -63,6 +69,7 @@ impl Publisher {
             confirm_timeout,
             pending: FuturesUnordered::new(),
             closed: None,
+            refused: None,
         })
     }
 
@@ -70,9 +77,15 @@ impl Publisher {
         self.pending.len()
     }
 
-    /// The reason the channel closed, if it did (the broker's words, e.g. `NOT_FOUND - no exchange`).
+    /// The reason the channel closed or was lost, if it was.
     pub fn closed_reason(&self) -> Option<&str> {
         self.closed.as_deref()
+    }
+
+    /// The broker's reason when it closed the channel (e.g. `404 NOT_FOUND - no exchange`);
+    /// `None` when the channel is fine or only the connection was lost.
+    pub fn refusal(&self) -> Option<&str> {
+        self.refused.as_deref()
     }
 
     /// Publish one message identified by `id`. Waits while the window is full; returns the
@@ -117,7 +130,15 @@ impl Publisher {
         let (exchange, routing_key) = (exchange.to_string(), routing_key.to_string());
 
         let mut attempt: Pending = Box::pin(async move {
-            let outcome = match channel
+            let unknown = |e: &lapin::Error| {
+                (
+                    Outcome::Unknown {
+                        reason: describe(e),
+                    },
+                    matches!(e.kind(), ErrorKind::ProtocolError(_)),
+                )
+            };
+            let (outcome, refused) = match channel
                 .basic_publish(
                     exchange.into(),
                     routing_key.into(),
@@ -128,24 +149,26 @@ impl Publisher {
                 .await
             {
                 Ok(confirm) => match confirm.await {
-                    Ok(Confirmation::Ack(None)) => Outcome::Confirmed,
-                    Ok(Confirmation::Ack(Some(returned))) => Outcome::Returned {
-                        code: returned.reply_code,
-                        text: returned.reply_text.to_string(),
-                    },
-                    Ok(Confirmation::Nack(_)) => Outcome::Nacked,
-                    Ok(Confirmation::NotRequested) => Outcome::Unknown {
-                        reason: "publisher confirms were not enabled".into(),
-                    },
-                    Err(e) => Outcome::Unknown {
-                        reason: describe(&e),
-                    },
+                    Ok(Confirmation::Ack(None)) => (Outcome::Confirmed, false),
+                    Ok(Confirmation::Ack(Some(returned))) => (
+                        Outcome::Returned {
+                            code: returned.reply_code,
+                            text: returned.reply_text.to_string(),
+                        },
+                        false,
+                    ),
+                    Ok(Confirmation::Nack(_)) => (Outcome::Nacked, false),
+                    Ok(Confirmation::NotRequested) => (
+                        Outcome::Unknown {
+                            reason: "publisher confirms were not enabled".into(),
+                        },
+                        false,
+                    ),
+                    Err(e) => unknown(&e),
                 },
-                Err(e) => Outcome::Unknown {
-                    reason: describe(&e),
-                },
+                Err(e) => unknown(&e),
             };
-            (id, outcome)
+            (id, outcome, refused)
         });
         // Poll once right here: that queues the frames and takes the confirm sequence number,
         // so messages go out in call order while many wait for their write and confirm at once
@@ -184,11 +207,14 @@ impl Publisher {
         done
     }
 
-    fn note(&mut self, (id, outcome): (u64, Outcome)) -> (u64, Outcome) {
+    fn note(&mut self, (id, outcome, refused): Settled) -> (u64, Outcome) {
         if let Outcome::Unknown { reason } = &outcome
             && self.closed.is_none()
         {
             self.closed = Some(reason.clone());
+            if refused {
+                self.refused = Some(reason.clone());
+            }
         }
         (id, outcome)
     }

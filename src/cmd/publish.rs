@@ -124,6 +124,7 @@ fn header_value(spec: &str) -> Result<(String, serde_json::Value)> {
     if key.is_empty() {
         return Err(bad("empty key"));
     }
+    crate::flags::check_short(key).map_err(|e| bad(&format!("the key is {e}")))?;
     let number = || -> Result<serde_json::Value> {
         serde_json::from_str::<serde_json::Number>(value)
             .map(serde_json::Value::Number)
@@ -377,5 +378,11 @@ mod tests {
                 .contains("unknown type")
         );
         assert!(header_value("novalue").is_err());
+        assert!(
+            header_value(&format!("{}=v", "k".repeat(256)))
+                .unwrap_err()
+                .to_string()
+                .contains("255")
+        );
     }
 }

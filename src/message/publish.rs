@@ -255,7 +255,7 @@ pub async fn run(
             &mut in_flight,
         );
     }
-    summary.channel_error = publisher.closed_reason().map(str::to_string);
+    summary.channel_error = publisher.refusal().map(str::to_string);
     publisher.close().await;
 
     summary.not_confirmed = not_confirmed.into_values().collect();

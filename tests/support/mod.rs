@@ -136,11 +136,22 @@ impl Node {
     /// Call the management API as the admin with curl; returns (HTTP status, body).
     pub fn api(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
         let mut cmd = Command::new("curl");
-        cmd.args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method])
-            .arg("-u")
-            .arg(format!("{}:{}", self.admin_user(), self.admin_password()))
-            .arg(format!("{}{path}", self.api_url()))
-            .args(["-H", "content-type: application/json"]);
+        // A frozen or dead node must fail the test, not hang it.
+        cmd.args([
+            "-sS",
+            "--max-time",
+            "30",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+            "-X",
+            method,
+        ])
+        .arg("-u")
+        .arg(format!("{}:{}", self.admin_user(), self.admin_password()))
+        .arg(format!("{}{path}", self.api_url()))
+        .args(["-H", "content-type: application/json"]);
         if let Some(b) = body {
             cmd.args(["--data-binary", b]);
         }
@@ -158,6 +169,20 @@ impl Node {
             "{method} {path} -> {status}: {text}"
         );
         text
+    }
+
+    /// `scripts/broker ACTION NAME` for this node (kill, restart, stop); must succeed.
+    pub fn script(&self, action: &str) {
+        let out = Command::new(repo().join("scripts/broker"))
+            .args([action, &self.name])
+            .output()
+            .expect("running scripts/broker");
+        assert!(
+            out.status.success(),
+            "scripts/broker {action} {}: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     pub fn ctl(&self, args: &[&str]) -> Output {
@@ -309,6 +334,20 @@ impl TestVhost {
             .filter_map(|l| l.split_once('\t'))
             .find(|(q, _)| *q == queue)
             .and_then(|(_, d)| d.trim().parse::<u64>().ok())
+    }
+
+    /// Whether a tap (a server-named `amq.gen-` queue) is bound to `exchange`.
+    pub fn tap_bound(&self, exchange: &str) -> bool {
+        let (_, body) = self.node.api(
+            "GET",
+            &format!(
+                "/api/exchanges/{}/{}/bindings/source",
+                encode(&self.name),
+                encode(exchange)
+            ),
+            None,
+        );
+        body.contains("amq.gen-")
     }
 
     /// The channel errors the node logged for this vhost: each `Channel error ... vhost:
@@ -541,6 +580,17 @@ impl TestCommand {
     pub fn stdin(&mut self, input: impl Into<Vec<u8>>) -> &mut Self {
         self.stdin = Some(input.into());
         self
+    }
+
+    /// Start it in the background with stdout to the file `path` and stderr discarded, for
+    /// tests that act while it runs (kill the node, send a signal).
+    pub fn spawn_to(&mut self, path: &Path) -> std::process::Child {
+        let file = std::fs::File::create(path).expect("output file");
+        self.cmd
+            .stdout(file)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawning warren")
     }
 
     /// Fail the test (killing the process) if it runs longer than `limit`.
