@@ -50,38 +50,85 @@ struct Settled {
     refused: bool,
     /// The message's own fingerprint.
     own: Fingerprint,
-    /// With `Outcome::Returned`: the fingerprint of the message lapin handed back.
+    /// The fingerprint of the returned message lapin popped with this confirm, if any.
     returned: Option<Fingerprint>,
 }
 
 type Pending = Pin<Box<dyn Future<Output = Settled> + Send>>;
 
-/// lapin pairs each `basic.return` with whichever confirm it completes next, in its own
-/// order, not with the message returned: of 200 alternating routable and unroutable
-/// messages, about 10 returns were pinned on routable ones. Within one batch of confirms
-/// resolved together (one `multiple` ack) this gives each return to the message it really
-/// belongs to, by fingerprint, and confirms the others. It can't repair a return pinned on
-/// a message of an earlier batch (an ack for another message came between the return and
-/// its own ack): measured, 200 alternating messages still misplace 0 to 3 returns in about
-/// a third of the runs. A complete fix needs the returns in wire order, which lapin doesn't
-/// expose.
-fn reattribute(batch: &mut [Settled]) {
-    let mut returns = Vec::new();
-    for (i, s) in batch.iter_mut().enumerate() {
-        if let (Outcome::Returned { .. }, Some(fp)) = (&s.outcome, s.returned) {
-            let outcome = std::mem::replace(&mut s.outcome, Outcome::Confirmed);
-            returns.push((i, fp, outcome));
-        }
+/// Gives each `basic.return` to the message it belongs to. lapin pairs a return with
+/// whichever confirm it completes next (a FIFO of returns, popped by every ack), not with
+/// the message returned: of 200 alternating routable and unroutable messages, about 10
+/// returns were pinned on routable ones. The broker sends a message's return before its ack,
+/// so:
+/// - a confirm that popped no return completed with lapin's FIFO empty: its own return, if
+///   any, was popped earlier and is in `pool`; if not, it is confirmed for good;
+/// - a confirm that popped a foreign return may have its own still queued in lapin: it is
+///   held until its return shows up, or until a later batch holds a confirm that popped
+///   nothing (the FIFO was empty then), or until every confirm is in.
+///
+/// Confirms are handled a batch at a time (every one already resolved), so a pop that came
+/// earlier in lapin's order is never seen after a later one. Messages are told apart by
+/// fingerprint (exchange, routing key, body); identical ones are interchangeable.
+#[derive(Default)]
+struct ReturnMatcher {
+    /// Returns popped whose message hasn't been seen yet.
+    pool: Vec<(Fingerprint, Outcome)>,
+    /// Confirmed messages whose own return may still be queued in lapin.
+    held: Vec<(u64, Fingerprint)>,
+}
+
+impl ReturnMatcher {
+    fn take_return(&mut self, fp: Fingerprint) -> Option<Outcome> {
+        let i = self.pool.iter().position(|(p, _)| *p == fp)?;
+        Some(self.pool.swap_remove(i).1)
     }
-    let mut taken = vec![false; batch.len()];
-    for (given_to, fp, outcome) in returns {
-        // Its own message, preferring lapin's pick when that is it; else lapin's pick.
-        let owner = std::iter::once(given_to)
-            .chain(0..batch.len())
-            .find(|&i| !taken[i] && batch[i].own == fp && batch[i].outcome == Outcome::Confirmed)
-            .unwrap_or(given_to);
-        taken[owner] = true;
-        batch[owner].outcome = outcome;
+
+    /// The final outcomes this batch decides: (id, outcome, refused).
+    fn settle(&mut self, batch: Vec<Settled>) -> Vec<(u64, Outcome, bool)> {
+        let mut emptied = false;
+        let mut seen = Vec::with_capacity(batch.len());
+        for s in batch {
+            match (s.outcome, s.returned) {
+                (returned @ Outcome::Returned { .. }, Some(fp)) => {
+                    self.pool.push((fp, returned));
+                    seen.push((s.id, s.own, true, Outcome::Confirmed, s.refused));
+                }
+                (outcome, popped) => {
+                    emptied |= popped.is_none() && outcome == Outcome::Confirmed;
+                    seen.push((s.id, s.own, popped.is_some(), outcome, s.refused));
+                }
+            }
+        }
+        let mut decided = Vec::with_capacity(seen.len());
+        for (id, fp) in std::mem::take(&mut self.held) {
+            match self.take_return(fp) {
+                Some(returned) => decided.push((id, returned, false)),
+                None if emptied => decided.push((id, Outcome::Confirmed, false)),
+                None => self.held.push((id, fp)),
+            }
+        }
+        for (id, fp, popped, outcome, refused) in seen {
+            if outcome != Outcome::Confirmed {
+                decided.push((id, outcome, refused));
+            } else if let Some(returned) = self.take_return(fp) {
+                decided.push((id, returned, false));
+            } else if popped {
+                self.held.push((id, fp));
+            } else {
+                decided.push((id, Outcome::Confirmed, false));
+            }
+        }
+        decided
+    }
+
+    /// Every confirm is in: lapin's FIFO is empty, what is held is confirmed.
+    fn finish(&mut self) -> Vec<(u64, Outcome, bool)> {
+        self.pool.clear();
+        self.held
+            .drain(..)
+            .map(|(id, _)| (id, Outcome::Confirmed, false))
+            .collect()
     }
 }
 
@@ -92,8 +139,9 @@ pub struct Publisher {
     /// How long a full window waits for a confirm before the channel counts as lost.
     confirm_timeout: Duration,
     pending: FuturesUnordered<Pending>,
-    /// Outcomes settled (and re-attributed) but not yet handed to the caller.
+    /// Outcomes decided but not yet handed to the caller.
     ready: std::collections::VecDeque<(u64, Outcome)>,
+    returns: ReturnMatcher,
     /// The first channel error, e.g. a missing exchange (404), or the lost connection:
     /// every later publish fails with it.
     closed: Option<String>,
@@ -120,13 +168,14 @@ impl Publisher {
             confirm_timeout,
             pending: FuturesUnordered::new(),
             ready: std::collections::VecDeque::new(),
+            returns: ReturnMatcher::default(),
             closed: None,
             refused: None,
         })
     }
 
     pub fn outstanding(&self) -> usize {
-        self.pending.len() + self.ready.len()
+        self.pending.len() + self.ready.len() + self.returns.held.len()
     }
 
     /// The reason the channel closed or was lost, if it was.
@@ -216,7 +265,17 @@ impl Publisher {
                             &returned.delivery.data,
                         )),
                     ),
-                    Ok(Confirmation::Nack(_)) => (Outcome::Nacked, false, None),
+                    Ok(Confirmation::Nack(returned)) => (
+                        Outcome::Nacked,
+                        false,
+                        returned.map(|r| {
+                            fingerprint(
+                                r.delivery.exchange.as_str(),
+                                r.delivery.routing_key.as_str(),
+                                &r.delivery.data,
+                            )
+                        }),
+                    ),
                     Ok(Confirmation::NotRequested) => (
                         Outcome::Unknown {
                             reason: "publisher confirms were not enabled".into(),
@@ -251,26 +310,36 @@ impl Publisher {
     }
 
     /// `first` and every other confirm already resolved (one `multiple` ack resolves many
-    /// at once), with the returns given to their own messages.
+    /// at once): the outcomes they decide, each return given to its own message.
     fn batch(&mut self, first: Settled) -> Vec<(u64, Outcome)> {
         let mut batch = vec![first];
         while let Some(Some(more)) = self.pending.next().now_or_never() {
             batch.push(more);
         }
-        reattribute(&mut batch);
-        batch.into_iter().map(|s| self.note(s)).collect()
+        let decided = self.returns.settle(batch);
+        decided.into_iter().map(|d| self.note(d)).collect()
+    }
+
+    /// Every confirm is in: the held messages are confirmed.
+    fn finish(&mut self) -> Vec<(u64, Outcome)> {
+        let decided = self.returns.finish();
+        decided.into_iter().map(|d| self.note(d)).collect()
     }
 
     /// The next outcome to arrive, or `None` when nothing is outstanding. Cancel-safe, so a
     /// caller can race it against deliveries or a timeout.
     pub async fn next_outcome(&mut self) -> Option<(u64, Outcome)> {
-        if let Some(ready) = self.ready.pop_front() {
-            return Some(ready);
+        loop {
+            if let Some(ready) = self.ready.pop_front() {
+                return Some(ready);
+            }
+            let batch = match self.pending.next().await {
+                Some(first) => self.batch(first),
+                None if self.returns.held.is_empty() => return None,
+                None => self.finish(),
+            };
+            self.ready.extend(batch);
         }
-        let first = self.pending.next().await?;
-        let batch = self.batch(first);
-        self.ready.extend(batch);
-        self.ready.pop_front()
     }
 
     /// Wait for every outstanding confirm, at most `timeout` in all. Returns the outcomes
@@ -281,23 +350,20 @@ impl Publisher {
         loop {
             match tokio::time::timeout_at(deadline, self.pending.next()).await {
                 Ok(Some(first)) => done.extend(self.batch(first)),
-                Ok(None) => return done,
+                Ok(None) => {
+                    done.extend(self.finish());
+                    return done;
+                }
                 Err(_) => break,
             }
         }
+        // Held messages are reported unknown by the caller, like the rest without an answer.
         self.pending = FuturesUnordered::new();
+        self.returns = ReturnMatcher::default();
         done
     }
 
-    fn note(
-        &mut self,
-        Settled {
-            id,
-            outcome,
-            refused,
-            ..
-        }: Settled,
-    ) -> (u64, Outcome) {
+    fn note(&mut self, (id, outcome, refused): (u64, Outcome, bool)) -> (u64, Outcome) {
         if let Outcome::Unknown { reason } = &outcome
             && self.closed.is_none()
         {
@@ -343,26 +409,53 @@ mod tests {
         }
     }
 
+    fn returned(outcomes: &[(u64, Outcome, bool)]) -> Vec<u64> {
+        let mut ids: Vec<u64> = outcomes
+            .iter()
+            .filter(|(_, o, _)| matches!(o, Outcome::Returned { .. }))
+            .map(|(id, _, _)| *id)
+            .collect();
+        ids.sort();
+        ids
+    }
+
     #[test]
     fn returns_go_to_the_messages_returned() {
-        // lapin pinned the returns of 2 and 4 on 1 and 2.
-        let mut batch = vec![
+        // One `multiple` ack: lapin pinned the returns of 2 and 4 on 1 and 2.
+        let mut m = ReturnMatcher::default();
+        let out = m.settle(vec![
             settled(1, "a", Some("b")),
             settled(2, "b", Some("d")),
             settled(3, "c", None),
             settled(4, "d", None),
-        ];
-        reattribute(&mut batch);
-        let returned: Vec<u64> = batch
-            .iter()
-            .filter(|s| matches!(s.outcome, Outcome::Returned { .. }))
-            .map(|s| s.id)
-            .collect();
-        assert_eq!(returned, [2, 4]);
-        // Identical messages: one return, one of them returned.
-        let mut same = vec![settled(1, "x", Some("x")), settled(2, "x", None)];
-        reattribute(&mut same);
-        assert!(matches!(same[0].outcome, Outcome::Returned { .. }));
-        assert_eq!(same[1].outcome, Outcome::Confirmed);
+        ]);
+        assert_eq!(returned(&out), [2, 4]);
+        // 1 popped a return: within a batch lapin's order is unknown, so it waits for a
+        // later confirm that pops nothing, or for the end.
+        assert_eq!(out.len(), 3);
+        assert_eq!(m.held.len(), 1);
+        assert!(m.pool.is_empty());
+        assert_eq!(m.finish(), vec![(1, Outcome::Confirmed, false)]);
+    }
+
+    #[test]
+    fn a_return_pinned_on_an_earlier_ack_waits_for_its_message() {
+        let mut m = ReturnMatcher::default();
+        // 1 (routable) is acked first and pops 2's return: 1 is held, not yet confirmed.
+        assert!(m.settle(vec![settled(1, "a", Some("b"))]).is_empty());
+        // 2 is acked next, popping nothing: returned; and the FIFO was empty, so 1 is final.
+        let out = m.settle(vec![settled(2, "b", None)]);
+        assert_eq!(returned(&out), [2]);
+        assert_eq!(out.len(), 2);
+        // 3 pops 4's return and waits; its own return (it was unroutable too) comes with 4.
+        assert!(m.settle(vec![settled(3, "c", Some("d"))]).is_empty());
+        let out = m.settle(vec![settled(4, "d", Some("c"))]);
+        assert_eq!(returned(&out), [3, 4]);
+        // Held at the end, with every confirm in: confirmed.
+        assert!(m.settle(vec![settled(5, "e", Some("f"))]).is_empty());
+        let out = m.settle(vec![settled(6, "f", Some("e"))]);
+        assert_eq!(returned(&out), [5, 6]);
+        assert!(m.settle(vec![settled(7, "g", Some("h"))]).is_empty());
+        assert_eq!(m.finish(), vec![(7, Outcome::Confirmed, false)]);
     }
 }
