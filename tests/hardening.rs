@@ -258,6 +258,15 @@ fn a_bad_envelope_line_stops_the_run_before_anything_is_published() {
         );
     }
     assert_eq!(vhost.ready("q"), Some(0));
+    // --dir: every *.envelope.json is checked first too.
+    dir.write("outbox/1.envelope.json", &good.to_string());
+    dir.write("outbox/2.envelope.json", &cases[0].0.to_string());
+    check(
+        vhost.warren(&dir).args(["publish", "--dir", "outbox"]),
+        Code::InvalidInput,
+        "2.envelope.json: routing_key",
+    );
+    assert_eq!(vhost.ready("q"), Some(0), "published before failing");
 }
 
 #[test]

@@ -166,6 +166,7 @@ impl Args {
             }
             Source::EnvelopeFile(file.clone())
         } else if let Some(dir) = &self.dir {
+            source::validate_envelope_dir(dir).map_err(|e| fail(Code::InvalidInput, e))?;
             Source::Dir(dir.clone())
         } else if let Some(count) = self.count {
             Source::Generate {

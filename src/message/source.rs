@@ -104,6 +104,21 @@ fn parse_line(line: &str, path: &Path, number: usize) -> Result<Envelope, Source
     Envelope::parse(line).map_err(|e| format!("{}:{number}: {e}", path.display()))
 }
 
+/// Check every envelope file of `--dir` (`*.envelope.json`) before anything is published,
+/// as for an envelope file. Returns the number of files.
+pub fn validate_envelope_dir(dir: &Path) -> Result<u64, SourceError> {
+    let files = dir_files(dir)?;
+    for path in &files {
+        if path.to_string_lossy().ends_with(ENVELOPE_SUFFIX) {
+            read_dir_file(path)?
+                .envelope
+                .encode()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(files.len() as u64)
+}
+
 /// The files of `--dir`, sorted by name.
 pub fn dir_files(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
     let mut files = Vec::new();
