@@ -131,7 +131,7 @@ fn unroutable_messages_give_the_partial_failure_code() {
     let even: Vec<String> = (1..=100).map(|i| (2 * i).to_string()).collect();
     assert_eq!(json["unconfirmed_lines"], even.join(","));
     assert_eq!(json["not_confirmed"][0]["code"], 312);
-    // Counted independently: the odd lines, and only they, reached the queue.
+    // The queue holds the odd lines, and only them.
     let real = vhost.drain(&dir, "real");
     let mut bodies: Vec<u32> = real
         .iter()
