@@ -24,10 +24,9 @@ function __fish_warren_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c warren -n "__fish_warren_needs_command" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_needs_command" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_needs_command" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_needs_command" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_needs_command" -l user -d 'User name (overrides the one in the URI)' -r
@@ -38,7 +37,7 @@ complete -c warren -n "__fish_warren_needs_command" -l ca-cert -d 'PEM file of t
 complete -c warren -n "__fish_warren_needs_command" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_needs_command" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_needs_command" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_needs_command" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_needs_command" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_needs_command" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_needs_command" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'
@@ -52,10 +51,9 @@ complete -c warren -n "__fish_warren_needs_command" -f -a "topology" -d 'Topolog
 complete -c warren -n "__fish_warren_needs_command" -f -a "replay" -d 'Move dead-lettered messages back where they came from, filtered, without losing one'
 complete -c warren -n "__fish_warren_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c warren -n "__fish_warren_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c warren -n "__fish_warren_using_subcommand status" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand status" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_using_subcommand status" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand status" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand status" -l user -d 'User name (overrides the one in the URI)' -r
@@ -66,13 +64,12 @@ complete -c warren -n "__fish_warren_using_subcommand status" -l ca-cert -d 'PEM
 complete -c warren -n "__fish_warren_using_subcommand status" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand status" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand status" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand status" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand status" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand status" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand ping" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand ping" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_using_subcommand ping" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand ping" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand ping" -l user -d 'User name (overrides the one in the URI)' -r
@@ -83,7 +80,7 @@ complete -c warren -n "__fish_warren_using_subcommand ping" -l ca-cert -d 'PEM f
 complete -c warren -n "__fish_warren_using_subcommand ping" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand ping" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand ping" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand ping" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand ping" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand ping" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand ping" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand publish" -s e -l exchange -d 'Exchange (default: the default exchange ""). An envelope\'s own exchange wins' -r
@@ -92,7 +89,7 @@ complete -c warren -n "__fish_warren_using_subcommand publish" -l body -d 'The b
 complete -c warren -n "__fish_warren_using_subcommand publish" -l file -d 'Envelopes, one JSON object per line (`-` for stdin), as `warren consume` writes them' -r -F
 complete -c warren -n "__fish_warren_using_subcommand publish" -l dir -d 'One message per file, in name order; `*.envelope.json` files are envelopes' -r -F
 complete -c warren -n "__fish_warren_using_subcommand publish" -l count -d 'Generate this many messages (or repeat --body this many times)' -r
-complete -c warren -n "__fish_warren_using_subcommand publish" -l size -d 'Body size in bytes of generated messages' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l size -d 'Body size in bytes of generated messages (at most 128 MiB, RabbitMQ\'s own limit)' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -s H -l header -d 'A header: `key=value` (a string) or `key:TYPE=value`, TYPE one of i8 u8 i16 u16 i32 u32 i64 f32 f64 bool timestamp bytes (base64) json (the envelope\'s JSON mapping)' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l content-type -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l content-encoding -r
@@ -106,12 +103,11 @@ complete -c warren -n "__fish_warren_using_subcommand publish" -l type -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l user-id -d 'Must equal the connection\'s user, or the broker closes the channel (406)' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l app-id -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l window -d 'Messages awaiting their confirm, at most' -r
-complete -c warren -n "__fish_warren_using_subcommand publish" -l rate -d 'Messages per second, at most' -r
-complete -c warren -n "__fish_warren_using_subcommand publish" -l confirm-timeout -d 'Seconds to wait for outstanding confirms at the end (and after Ctrl-C)' -r
-complete -c warren -n "__fish_warren_using_subcommand publish" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand publish" -l rate -d 'Messages per second, at most (0.001 to 1000000000)' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l confirm-timeout -d 'Seconds to wait for outstanding confirms at the end (and after Ctrl-C); above 0' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_using_subcommand publish" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l user -d 'User name (overrides the one in the URI)' -r
@@ -122,22 +118,21 @@ complete -c warren -n "__fish_warren_using_subcommand publish" -l ca-cert -d 'PE
 complete -c warren -n "__fish_warren_using_subcommand publish" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand publish" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand publish" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand publish" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l lines -d 'One message per line of stdin'
 complete -c warren -n "__fish_warren_using_subcommand publish" -l transient -d 'Delivery mode 1 (not persisted) instead of the default 2 (persistent)'
 complete -c warren -n "__fish_warren_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand publish" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand consume" -s n -l count -d 'Stop after N messages' -r
-complete -c warren -n "__fish_warren_using_subcommand consume" -l idle-timeout -d 'Stop when no message arrives for this many seconds' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l idle-timeout -d 'Stop when no message arrives for this many seconds (above 0)' -r
 complete -c warren -n "__fish_warren_using_subcommand consume" -l format -d 'How messages are written to stdout [default: jsonl; pretty for peek]' -r -f -a "jsonl\t'One envelope per line (publish --file reads it back exactly)'
 raw\t'The bodies only, each followed by a newline'
 pretty\t'A readable block per message'"
 complete -c warren -n "__fish_warren_using_subcommand consume" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
 complete -c warren -n "__fish_warren_using_subcommand consume" -l prefetch -d 'Messages in flight at most (basic.qos); never unlimited' -r
-complete -c warren -n "__fish_warren_using_subcommand consume" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand consume" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_using_subcommand consume" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand consume" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand consume" -l user -d 'User name (overrides the one in the URI)' -r
@@ -148,22 +143,21 @@ complete -c warren -n "__fish_warren_using_subcommand consume" -l ca-cert -d 'PE
 complete -c warren -n "__fish_warren_using_subcommand consume" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand consume" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand consume" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand consume" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand consume" -l requeue -d 'Put every message back once the run is over (needs --count)'
 complete -c warren -n "__fish_warren_using_subcommand consume" -l reject -d 'Reject every message (nack without requeue): it goes to the queue\'s dead-letter exchange'
 complete -c warren -n "__fish_warren_using_subcommand consume" -l no-ack -d 'Let the broker forget each message as it is sent (auto-ack). Faster, but a crash loses what was in flight'
 complete -c warren -n "__fish_warren_using_subcommand consume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand consume" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand peek" -s n -l count -d 'Stop after N messages' -r
-complete -c warren -n "__fish_warren_using_subcommand peek" -l idle-timeout -d 'Stop when no message arrives for this many seconds' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l idle-timeout -d 'Stop when no message arrives for this many seconds (above 0)' -r
 complete -c warren -n "__fish_warren_using_subcommand peek" -l format -d 'How messages are written to stdout [default: jsonl; pretty for peek]' -r -f -a "jsonl\t'One envelope per line (publish --file reads it back exactly)'
 raw\t'The bodies only, each followed by a newline'
 pretty\t'A readable block per message'"
 complete -c warren -n "__fish_warren_using_subcommand peek" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
-complete -c warren -n "__fish_warren_using_subcommand peek" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand peek" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_using_subcommand peek" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand peek" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand peek" -l user -d 'User name (overrides the one in the URI)' -r
@@ -174,21 +168,20 @@ complete -c warren -n "__fish_warren_using_subcommand peek" -l ca-cert -d 'PEM f
 complete -c warren -n "__fish_warren_using_subcommand peek" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand peek" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand peek" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand peek" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand peek" -l force -d 'Peek even where it counts against a delivery limit'
 complete -c warren -n "__fish_warren_using_subcommand peek" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand peek" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand tap" -s b -l binding-key -d 'Binding key: `#` sees everything on a topic exchange; ignored by fanout exchanges' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -s n -l count -d 'Stop after N messages' -r
-complete -c warren -n "__fish_warren_using_subcommand tap" -l idle-timeout -d 'Stop when no message arrives for this many seconds' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l idle-timeout -d 'Stop when no message arrives for this many seconds (above 0)' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -l format -d 'How messages are written to stdout [default: jsonl; pretty for peek]' -r -f -a "jsonl\t'One envelope per line (publish --file reads it back exactly)'
 raw\t'The bodies only, each followed by a newline'
 pretty\t'A readable block per message'"
 complete -c warren -n "__fish_warren_using_subcommand tap" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
-complete -c warren -n "__fish_warren_using_subcommand tap" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand tap" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_using_subcommand tap" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -l user -d 'User name (overrides the one in the URI)' -r
@@ -199,7 +192,7 @@ complete -c warren -n "__fish_warren_using_subcommand tap" -l ca-cert -d 'PEM fi
 complete -c warren -n "__fish_warren_using_subcommand tap" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand tap" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand tap" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand tap" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand tap" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l fail-on -d 'Exit with code 3 when a finding is at or above this severity' -r -f -a "low\t''
@@ -208,7 +201,7 @@ high\t''
 critical\t''"
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l rule -d 'Run only this rule (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l skip -d 'Skip this rule (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -s o -l output -d 'Output format: sarif (SARIF 2.1.0, for code scanning) besides table, json and yaml. Same id as the global --output, which it replaces under `audit`; its value reaches `Global::output`' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'
 sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
@@ -222,7 +215,7 @@ complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l probe -d 'Also run the active probes against the target: a guest:guest login, a CORS preflight from https://evil.example, and an unauthenticated GET of the metrics endpoint'
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l queue-stats -d 'Read per-queue statistics (messages, consumers, basic.get) even when the broker has more than 2,000 queues; slower, since every page of /api/queues lists every queue'
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -236,7 +229,7 @@ high\t''
 critical\t''"
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l rule -d 'Run only this rule (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l skip -d 'Skip this rule (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -s o -l output -d 'Output format: sarif (SARIF 2.1.0, for code scanning) besides table, json and yaml. Same id as the global --output, which it replaces under `audit`; its value reaches `Global::output`' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'
 sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
@@ -250,12 +243,12 @@ complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_sub
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l probe -d 'Also run the active probes against the target: a guest:guest login, a CORS preflight from https://evil.example, and an unauthenticated GET of the metrics endpoint'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l queue-stats -d 'Read per-queue statistics (messages, consumers, basic.get) even when the broker has more than 2,000 queues; slower, since every page of /api/queues lists every queue'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -s o -l output -d 'Output format: sarif (SARIF 2.1.0, for code scanning) besides table, json and yaml. Same id as the global --output, which it replaces under `audit`; its value reaches `Global::output`' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'
 sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
@@ -269,16 +262,15 @@ complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_sub
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run the audit (the default when no subcommand is given)'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "rules" -d 'List the rule catalogue: id, severity, title, fix and documentation link'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l user -d 'User name (overrides the one in the URI)' -r
@@ -289,7 +281,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_s
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -f -a "lint" -d 'Check topology files offline: broken references, invalid combinations, advice'
@@ -300,10 +292,9 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_s
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -f -a "restore" -d 'Put back a backup written by `apply` (or any definitions file): shown, then applied'
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s f -l file -d 'Topology file or directory (of *.yaml / *.yml); repeat to merge several' -r -F
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l user -d 'User name (overrides the one in the URI)' -r
@@ -314,15 +305,14 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l strict -d 'Fail (exit 3) on warnings too'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -s f -l file -d 'Topology file or directory (of *.yaml / *.yml); repeat to merge several' -r -F
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l user -d 'User name (overrides the one in the URI)' -r
@@ -333,7 +323,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l detailed-exitcode -d 'Exit 0 when there are no changes and 3 when there are'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l prune -d 'Include deleting objects of the managed vhosts that the files don\'t declare'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -341,10 +331,9 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s f -l file -d 'Topology file or directory (of *.yaml / *.yml); repeat to merge several' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l backup -d 'Write the backup taken before changing anything to this file (default: a timestamped file in $XDG_STATE_HOME/warren/backups/)' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l keep-backups -d 'How many backups to keep in the default directory' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l user -d 'User name (overrides the one in the URI)' -r
@@ -355,17 +344,16 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l prune -d 'Delete objects of the managed vhosts that the files don\'t declare (needs --yes)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l yes -d 'Confirm destructive changes (--prune)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l allow-message-loss -d 'Allow replacing or deleting queues that hold messages; their messages are lost'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l no-backup -d 'Change the broker without writing a backup first'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l user -d 'User name (overrides the one in the URI)' -r
@@ -376,14 +364,13 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l all-vhosts -d 'Export every vhost instead of the connection\'s (--vhost or the URI\'s)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l user -d 'User name (overrides the one in the URI)' -r
@@ -394,16 +381,15 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l strict -d 'Exit 3 when the file holds anything the model can\'t carry (listed on stderr)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l backup -d 'Write the backup taken before changing anything to this file (default: a timestamped file in $XDG_STATE_HOME/warren/backups/)' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l keep-backups -d 'How many backups to keep in the default directory' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l user -d 'User name (overrides the one in the URI)' -r
@@ -414,7 +400,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l yes -d 'Confirm: without it, restore only shows what it would change'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l no-backup -d 'Change the broker without writing a backup first'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -438,16 +424,15 @@ complete -c warren -n "__fish_warren_using_subcommand replay" -l min-deaths -d '
 complete -c warren -n "__fish_warren_using_subcommand replay" -l max-deaths -d 'Only messages with at most N recorded deaths' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l message-id -d 'Only the message with this message_id (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l limit -d 'Replay at most N messages' -r
-complete -c warren -n "__fish_warren_using_subcommand replay" -l rate -d 'Messages per second, at most' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l rate -d 'Messages per second, at most (0.001 to 1000000000)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l window -d 'Copies awaiting their confirm, at most' -r
-complete -c warren -n "__fish_warren_using_subcommand replay" -l confirm-timeout -d 'Seconds to wait for a publisher confirm' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l confirm-timeout -d 'Seconds to wait for a publisher confirm (above 0)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l on-failure -d 'What to do with a message whose copy is returned, nacked or has no route: requeue (leave it in the DLQ), park:QUEUE, or abort' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l max-replays -d 'Treat messages replayed N times already as failures (see --on-failure)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l export -d 'Append every replayed copy\'s envelope here, fsynced before the DLQ ack' -r -F
-complete -c warren -n "__fish_warren_using_subcommand replay" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand replay" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_using_subcommand replay" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l user -d 'User name (overrides the one in the URI)' -r
@@ -458,7 +443,7 @@ complete -c warren -n "__fish_warren_using_subcommand replay" -l ca-cert -d 'PEM
 complete -c warren -n "__fish_warren_using_subcommand replay" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand replay" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand replay" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand replay" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l dry-run -d 'Show what would happen (counts by origin, reason and target, a sample); change nothing'
 complete -c warren -n "__fish_warren_using_subcommand replay" -l force -d 'Dry-run even a quorum DLQ with a delivery limit'
 complete -c warren -n "__fish_warren_using_subcommand replay" -l keep-death-headers -d 'Keep x-death and x-first/last-death-* on the copies (RabbitMQ 4.x ignores a client-set x-death; 3.x counts on from it)'
@@ -466,10 +451,9 @@ complete -c warren -n "__fish_warren_using_subcommand replay" -l restore-expirat
 complete -c warren -n "__fish_warren_using_subcommand replay" -s y -l yes -d 'Don\'t ask for confirmation'
 complete -c warren -n "__fish_warren_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand replay" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand completions" -s o -l output -d 'Output format' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand completions" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
-yaml\t'One YAML document'
-sarif\t'SARIF 2.1.0, for code-scanning tools (`warren audit` only)'"
+yaml\t'One YAML document'"
 complete -c warren -n "__fish_warren_using_subcommand completions" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
 complete -c warren -n "__fish_warren_using_subcommand completions" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
 complete -c warren -n "__fish_warren_using_subcommand completions" -l user -d 'User name (overrides the one in the URI)' -r
@@ -480,7 +464,7 @@ complete -c warren -n "__fish_warren_using_subcommand completions" -l ca-cert -d
 complete -c warren -n "__fish_warren_using_subcommand completions" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand completions" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand completions" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand completions" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response' -r
+complete -c warren -n "__fish_warren_using_subcommand completions" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'

@@ -35,8 +35,9 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Global {
-    /// Output format.
-    #[arg(long, short = 'o', value_enum, global = true, default_value_t = Format::Table)]
+    /// Output format (`warren audit` also takes sarif).
+    #[arg(long, short = 'o', global = true, default_value = "table",
+          value_parser = crate::output::common_formats())]
     pub output: Format,
 
     #[command(flatten)]

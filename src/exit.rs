@@ -31,10 +31,13 @@ pub enum Code {
     BrokerRefused,
     /// Stopped by Ctrl-C (SIGINT); the summary printed says what was done.
     Interrupted,
+    /// stdout or stderr was closed (e.g. `| head`): the process ends quietly, like a shell
+    /// tool killed by SIGPIPE. Only what was written before is acked.
+    BrokenPipe,
 }
 
 impl Code {
-    pub const ALL: [Code; 12] = [
+    pub const ALL: [Code; 13] = [
         Code::Success,
         Code::Internal,
         Code::Usage,
@@ -47,6 +50,7 @@ impl Code {
         Code::VhostUnavailable,
         Code::BrokerRefused,
         Code::Interrupted,
+        Code::BrokenPipe,
     ];
 
     pub fn as_i32(self) -> i32 {
@@ -63,6 +67,7 @@ impl Code {
             Code::VhostUnavailable => 9,
             Code::BrokerRefused => 10,
             Code::Interrupted => 130,
+            Code::BrokenPipe => 141,
         }
     }
 
@@ -91,6 +96,9 @@ impl Code {
             }
             Code::Interrupted => {
                 "interrupted by Ctrl-C (SIGINT); the summary says exactly what was done"
+            }
+            Code::BrokenPipe => {
+                "stdout or stderr was closed (e.g. piped into `head`): ends quietly; only what was written is acked"
             }
         }
     }

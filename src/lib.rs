@@ -6,6 +6,7 @@ pub mod broker;
 pub mod cli;
 pub mod cmd;
 pub mod exit;
+pub mod flags;
 pub mod message;
 pub mod output;
 pub mod replay;

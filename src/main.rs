@@ -11,7 +11,7 @@ fn main() {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("warren: error: starting the async runtime: {e}");
+            warren::note!("warren: error: starting the async runtime: {e}");
             std::process::exit(warren::exit::Code::Internal.as_i32());
         }
     };
@@ -19,7 +19,11 @@ fn main() {
     // Don't wait for lapin's or reqwest's background tasks to wind down.
     runtime.shutdown_background();
     if let Err(err) = result {
-        eprintln!("warren: error: {err:#}");
-        std::process::exit(warren::exit::code_of(&err).as_i32());
+        let code = warren::exit::code_of(&err);
+        // A closed pipe ends the run quietly, as it would a shell tool.
+        if code != warren::exit::Code::BrokenPipe {
+            warren::note!("warren: error: {err:#}");
+        }
+        std::process::exit(code.as_i32());
     }
 }

@@ -1,10 +1,15 @@
 //! Rendering of command results as a table, JSON or YAML. Every command prints through here.
 
+use std::io::Write;
+
 use anyhow::Result;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
-/// The global `--output` choice.
+use crate::exit::{Code, fail};
+
+/// The `--output` choice. Every command takes table, json and yaml ([`common_formats`]);
+/// sarif is `warren audit`'s own value, so clap refuses it elsewhere before anything runs.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
     /// Human-readable tables.
@@ -18,6 +23,19 @@ pub enum Format {
     Sarif,
 }
 
+/// The value parser of the global `--output`: every format but sarif.
+pub fn common_formats() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::ValueEnum;
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(
+        Format::value_variants()
+            .iter()
+            .filter(|f| **f != Format::Sarif)
+            .filter_map(ValueEnum::to_possible_value),
+    )
+    .map(|name: String| Format::from_str(&name, false).unwrap_or_default())
+}
+
 /// A result that can be shown as text as well as serialized.
 pub trait Render: Serialize {
     /// The human-readable form, used for `--output table`.
@@ -29,16 +47,43 @@ pub trait Render: Serialize {
     }
 }
 
+/// `eprintln!` that never panics: a diagnostic line on stderr. A closed stderr is ignored
+/// here; the next result or message written reports the broken pipe.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 /// Print `value` to stdout in the chosen format.
 pub fn print<R: Render>(format: Format, value: &R) -> Result<()> {
-    println!("{}", render(format, value)?.trim_end());
-    Ok(())
+    write_line(&mut std::io::stdout().lock(), &render(format, value)?)
 }
 
 /// Print `value` to stderr, for commands whose stdout carries messages (`consume`, `tap`).
 pub fn eprint<R: Render>(format: Format, value: &R) -> Result<()> {
-    eprintln!("{}", render(format, value)?.trim_end());
-    Ok(())
+    write_line(&mut std::io::stderr().lock(), &render(format, value)?)
+}
+
+fn write_line(out: &mut dyn Write, text: &str) -> Result<()> {
+    writeln!(out, "{}", text.trim_end())
+        .and_then(|()| out.flush())
+        .map_err(|e| io_error(e, "writing the result"))
+}
+
+/// An output error: a closed pipe (`| head`) is [`Code::BrokenPipe`], which ends the run
+/// quietly; anything else is unexpected.
+pub fn io_error(err: std::io::Error, what: &str) -> anyhow::Error {
+    if err.kind() == std::io::ErrorKind::BrokenPipe {
+        fail(
+            Code::BrokenPipe,
+            format!("{what}: the reader closed the pipe"),
+        )
+    } else {
+        fail(Code::Internal, format!("{what}: {err}"))
+    }
 }
 
 /// A progress bar on stderr while stderr is a terminal; hidden otherwise.

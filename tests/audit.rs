@@ -3,11 +3,10 @@
 
 mod support;
 
-use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::{Node, TestDir, TestVhost, encode, shared_node};
 use warren::exit::Code;
 
@@ -423,34 +422,57 @@ fn assert_sarif_structure(log: &Value) {
     }
 }
 
-/// Validate with the official SARIF 2.1.0 JSON schema (vendored in tests/fixtures/sarif/)
-/// through Python's `jsonschema`, where it is installed.
-fn validate_with_official_schema(sarif: &Path) {
-    let schema = support::repo().join("tests/fixtures/sarif/sarif-2.1.0-rtm.5.json");
-    let script = "import json, sys, jsonschema
-schema = json.load(open(sys.argv[1])); log = json.load(open(sys.argv[2]))
-jsonschema.Draft4Validator(schema).validate(log)
-print('valid')";
-    let has_jsonschema = Command::new("python3")
-        .args(["-c", "import jsonschema"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_jsonschema {
-        eprintln!("python3 jsonschema not installed: official SARIF schema check skipped");
-        return;
+/// Validate with the official SARIF 2.1.0 JSON schema (vendored in tests/fixtures/sarif/),
+/// in Rust (the `jsonschema` crate), so the check can't be skipped for a missing tool.
+fn validate_with_official_schema(log: &Value) {
+    let path = support::repo().join("tests/fixtures/sarif/sarif-2.1.0-rtm.5.json");
+    let mut schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("the vendored SARIF schema"))
+            .expect("the SARIF schema is JSON");
+    // The published schema's invalid language regex (a stray `]`), as later schema versions
+    // fix it: the validator checks a schema's own regexes and refuses it otherwise.
+    fn fix_language_patterns(v: &mut Value) -> usize {
+        match v {
+            Value::Object(map) => {
+                let mut fixed = 0;
+                if map.get("pattern").and_then(Value::as_str)
+                    == Some("^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$")
+                {
+                    map.insert(
+                        "pattern".into(),
+                        json!("^[a-zA-Z]{2}$|^[a-zA-Z]{2}-[a-zA-Z]{2}$"),
+                    );
+                    fixed += 1;
+                }
+                fixed + map.values_mut().map(fix_language_patterns).sum::<usize>()
+            }
+            Value::Array(items) => items.iter_mut().map(fix_language_patterns).sum(),
+            _ => 0,
+        }
     }
-    let out = Command::new("python3")
-        .args(["-c", script])
-        .arg(&schema)
-        .arg(sarif)
-        .output()
-        .expect("python3");
     assert!(
-        out.status.success(),
-        "SARIF does not validate against the 2.1.0 schema:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        fix_language_patterns(&mut schema) > 0,
+        "the schema changed: recheck the fix"
     );
+    let validator = jsonschema::draft4::new(&schema).expect("the SARIF schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(log)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "SARIF does not validate against the 2.1.0 schema:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn the_schema_check_catches_invalid_sarif() {
+    let mut log = json!({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "warren"}}}]});
+    validate_with_official_schema(&log);
+    log["runs"][0]["results"] = json!([{"level": "fatal", "message": {"text": "x"}}]);
+    let caught = std::panic::catch_unwind(|| validate_with_official_schema(&log));
+    assert!(caught.is_err(), "an invalid level must fail the check");
 }
 
 #[test]
@@ -472,8 +494,7 @@ fn sarif_output_is_valid_sarif_2_1_0() {
         .as_array()
         .unwrap();
     assert!(notes.iter().any(|n| n["descriptor"]["id"] == "SEC001"));
-    let path = dir.write("audit.sarif", &run.stdout());
-    validate_with_official_schema(&path);
+    validate_with_official_schema(&log);
     // Other commands refuse sarif with a usage error.
     dir.warren()
         .args(["audit", "rules", "--output", "sarif"])

@@ -272,25 +272,11 @@ fn tap_sees_what_a_bound_queue_receives() {
         .spawn()
         .expect("spawn tap");
     // Wait until the tap queue is bound before publishing.
-    let started = Instant::now();
-    loop {
-        let (_, body) = node.api(
-            "GET",
-            &format!(
-                "/api/exchanges/{}/events/bindings/source",
-                support::encode(&vhost.name)
-            ),
-            None,
-        );
-        if body.matches("amq.gen-").count() >= 1 {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "tap queue never bound: {body}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let bound = support::wait_for(Duration::from_secs(20), || {
+        let bound = vhost.tap_bound("events");
+        (bound, bound)
+    });
+    assert!(bound, "tap queue never bound");
     let file = dir.write(
         "msgs.jsonl",
         "{\"exchange\":\"events\",\"routing_key\":\"order.created\",\"body\":\"a\",\"properties\":{\"headers\":{\"n\":{\"$i32\":1}}}}\n\

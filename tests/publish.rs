@@ -109,23 +109,36 @@ fn unroutable_messages_give_the_partial_failure_code() {
     let vhost = TestVhost::new(node, "unroutable");
     let dir = TestDir::new("unroutable");
     vhost.queue("real", r#"{"durable":true}"#);
-    let file = dir.write(
-        "mixed.jsonl",
-        "{\"routing_key\":\"real\",\"body\":\"1\"}\n{\"routing_key\":\"nowhere\",\"body\":\"2\"}\n{\"routing_key\":\"real\",\"body\":\"3\"}\n{\"routing_key\":\"nowhere\",\"body\":\"4\"}\n",
-    );
+    // Every even line is unroutable. Many at once, so that the broker's acks interleave
+    // with its returns: each return must still be pinned on its own line.
+    let lines: String = (1..=200)
+        .map(|i| {
+            let key = if i % 2 == 0 { "nowhere" } else { "real" };
+            format!("{{\"routing_key\":\"{key}\",\"body\":\"{i}\"}}\n")
+        })
+        .collect();
+    let file = dir.write("mixed.jsonl", &lines);
     let run = vhost
         .warren(&dir)
         .args(["publish", "-o", "json", "--file"])
         .arg(&file)
         .fails_with(Code::PartialFailure.as_i32());
-    run.says("2 of 4 messages not confirmed");
+    run.says("100 of 200 messages not confirmed");
     let json = run.json();
-    assert_eq!(json["published"], 4);
-    assert_eq!(json["confirmed"], 2);
-    assert_eq!(json["returned"], 2);
-    assert_eq!(json["unconfirmed_lines"], "2,4");
+    assert_eq!(json["published"], 200);
+    assert_eq!(json["confirmed"], 100);
+    assert_eq!(json["returned"], 100);
+    let even: Vec<String> = (1..=100).map(|i| (2 * i).to_string()).collect();
+    assert_eq!(json["unconfirmed_lines"], even.join(","));
     assert_eq!(json["not_confirmed"][0]["code"], 312);
-    assert_eq!(vhost.drain(&dir, "real").len(), 2);
+    // The queue holds the odd lines, and only them.
+    let real = vhost.drain(&dir, "real");
+    let mut bodies: Vec<u32> = real
+        .iter()
+        .filter_map(|m| m["body"].as_str()?.parse().ok())
+        .collect();
+    bodies.sort();
+    assert_eq!(bodies, (0..100).map(|i| 2 * i + 1).collect::<Vec<u32>>());
 }
 
 #[test]
@@ -274,7 +287,12 @@ fn ctrl_c_reports_exactly_what_was_confirmed() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(std::time::Duration::from_millis(2500));
+    // Interrupt once it is well under way.
+    let published = support::wait_for(std::time::Duration::from_secs(60), || {
+        let n = vhost.ready("q").unwrap_or(0);
+        (n >= 1000, n)
+    });
+    assert!(published >= 1000, "publishing never got going: {published}");
     // SIGINT, as Ctrl-C sends.
     let status = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -319,21 +319,10 @@ fn a_killed_node_is_unreachable_until_restarted() {
         cmd
     };
     status().succeeds();
-    let broker = |action: &str| {
-        let out = std::process::Command::new(support::repo().join("scripts/broker"))
-            .args([action, "killme"])
-            .output()
-            .expect("scripts/broker");
-        assert!(
-            out.status.success(),
-            "{action}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    broker("kill");
+    node.script("kill");
     status()
         .fails_with(code(Code::Unreachable))
         .says("cannot reach");
-    broker("restart");
+    node.script("restart");
     status().succeeds();
 }

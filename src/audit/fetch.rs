@@ -163,7 +163,7 @@ pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot>
     let count = s.queues.as_ref().map(Vec::len).unwrap_or(0);
     s.queue_stats = if options.queue_stats || count <= QUEUE_STATS_LIMIT {
         if count > QUEUE_STATS_LIMIT {
-            eprintln!(
+            crate::note!(
                 "warren: reading the statistics of {count} queues in pages of 500; this takes a while"
             );
         }

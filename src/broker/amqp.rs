@@ -1,7 +1,9 @@
 //! AMQP sessions over lapin: connect to the first node that answers, over the shared rustls
 //! configuration, and map lapin's errors to exit codes with a sentence an operator can act on.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Result;
 use lapin::tcp::RustlsConnector;
@@ -19,12 +21,59 @@ pub struct Session {
     pub endpoint: String,
 }
 
-/// Open a channel; a failure is the broker refusing it (e.g. channel_max reached).
+/// How long one AMQP operation (declare, bind, qos, consume, ack) may wait for the broker.
+/// A broker that doesn't answer in this time counts as lost: nothing waits forever.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long a shutdown step (cancel, the final nack, a close) may take; its result is only
+/// informative, since closing the connection settles the rest anyway.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Await one AMQP operation for at most `limit`; past it, the error is a timed-out I/O
+/// error, which every caller already treats as a lost broker.
+pub async fn bounded<T>(
+    limit: Duration,
+    operation: impl Future<Output = lapin::Result<T>>,
+) -> lapin::Result<T> {
+    match tokio::time::timeout(limit, operation).await {
+        Ok(result) => result,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("the broker did not answer within {}s", limit.as_secs()),
+        )
+        .into()),
+    }
+}
+
+/// A shutdown step, bounded by [`SHUTDOWN_TIMEOUT`]; its outcome is ignored.
+pub async fn shut(step: impl Future<Output = lapin::Result<()>>) {
+    let _ = bounded(SHUTDOWN_TIMEOUT, step).await;
+}
+
+/// A failed channel operation: the broker refused it (a protocol error, 403 is a
+/// permission), or the broker is gone (anything else: I/O, a timeout, a closed connection).
+pub fn operation_error(what: &str, err: &lapin::Error) -> anyhow::Error {
+    let code = match err.kind() {
+        ErrorKind::ProtocolError(e) if e.get_id() == 403 => Code::AuthRefused,
+        ErrorKind::ProtocolError(_) => Code::BrokerRefused,
+        _ => Code::Unreachable,
+    };
+    fail(
+        code,
+        format!("{what}: {}", crate::broker::publisher::describe(err)),
+    )
+}
+
+/// Open a channel; a failure is the broker refusing it (e.g. channel_max reached), or gone.
 pub async fn open_channel(connection: &Connection) -> Result<lapin::Channel> {
-    connection
-        .create_channel()
+    bounded(OPERATION_TIMEOUT, connection.create_channel())
         .await
-        .map_err(|e| fail(Code::BrokerRefused, format!("opening a channel: {e}")))
+        .map_err(|e| operation_error("opening a channel", &e))
+}
+
+/// Close a channel, bounded.
+pub async fn close_channel(channel: &lapin::Channel) {
+    shut(channel.close(200, "done".into())).await;
 }
 
 impl Session {
@@ -33,7 +82,7 @@ impl Session {
     }
 
     pub async fn close(&self) {
-        let _ = self.connection.close(200, "bye".into()).await;
+        shut(self.connection.close(200, "bye".into())).await;
     }
 }
 
@@ -51,7 +100,7 @@ pub async fn connect(settings: &Settings) -> Result<Session> {
         match connect_one(settings, endpoint, tls_config.clone()).await {
             Ok(connection) => {
                 if settings.amqp.len() > 1 {
-                    eprintln!("warren: connected to {shown}");
+                    crate::note!("warren: connected to {shown}");
                 }
                 return Ok(Session {
                     connection,
@@ -62,7 +111,7 @@ pub async fn connect(settings: &Settings) -> Result<Session> {
                 let code = code_of(&err);
                 let more = i + 1 < settings.amqp.len();
                 if more && matches!(code, Code::Unreachable | Code::Tls) {
-                    eprintln!("warren: {err:#}; trying the next node");
+                    crate::note!("warren: {err:#}; trying the next node");
                     last_err = Some(err);
                     continue;
                 }
@@ -73,8 +122,12 @@ pub async fn connect(settings: &Settings) -> Result<Session> {
     Err(last_err.unwrap_or_else(|| fail(Code::Usage, "no AMQP URI configured")))
 }
 
+/// The heartbeat warren asks for unless the URI sets one (`?heartbeat=N`): a broker that
+/// freezes with its socket open is noticed after two missed intervals, not RabbitMQ's 2 x 60 s.
+pub const HEARTBEAT_SECONDS: u16 = 10;
+
 fn lapin_uri(settings: &Settings, endpoint: &AmqpEndpoint) -> Result<AMQPUri> {
-    let query = match &endpoint.query {
+    let mut query = match &endpoint.query {
         Some(q) => {
             format!("amqp://localhost/?{q}")
                 .parse::<AMQPUri>()
@@ -83,6 +136,7 @@ fn lapin_uri(settings: &Settings, endpoint: &AmqpEndpoint) -> Result<AMQPUri> {
         }
         None => AMQPQueryString::default(),
     };
+    query.heartbeat.get_or_insert(HEARTBEAT_SECONDS);
     Ok(AMQPUri {
         scheme: if endpoint.tls {
             AMQPScheme::AMQPS
@@ -208,6 +262,17 @@ pub fn classify(err: &lapin::Error, settings: &Settings, endpoint: &AmqpEndpoint
                 format!("AMQP: cannot reach {node}: {io}"),
             )
         }
+        ErrorKind::ParsingError(_) | ErrorKind::InvalidProtocolVersion(_) => fail(
+            Code::Unreachable,
+            format!(
+                "AMQP: {node} answered, but not as an AMQP 0-9-1 broker: is this the right \
+                 port (5672, or 5671 for amqps; 15672 is the management API)?"
+            ),
+        ),
+        ErrorKind::MissingHeartbeatError => fail(
+            Code::Unreachable,
+            format!("AMQP: {node} stopped answering (no heartbeat)"),
+        ),
         ErrorKind::InvalidConnectionState(state) => fail(
             Code::Unreachable,
             format!("AMQP: connection to {node} ended during the handshake ({state:?})"),

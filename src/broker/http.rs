@@ -40,6 +40,8 @@ pub struct ManagementApi {
     active: AtomicUsize,
     user: String,
     password: Secret,
+    /// How long to wait for a response to start (its status line): `--connect-timeout`.
+    answer_timeout: std::time::Duration,
 }
 
 /// One page of a paged list endpoint.
@@ -69,6 +71,7 @@ impl ManagementApi {
             active: AtomicUsize::new(0),
             user: settings.user.clone(),
             password: settings.password.clone(),
+            answer_timeout: settings.timeout,
         })
     }
 
@@ -183,10 +186,7 @@ impl ManagementApi {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(&e, &base))?;
+        let response = answer(request, &base, self.answer_timeout).await?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -289,17 +289,16 @@ impl ManagementApi {
             if let Some(t) = timeout {
                 request = request.timeout(t);
             }
-            match request.send().await {
+            match answer(request, base, timeout.unwrap_or(self.answer_timeout)).await {
                 Ok(response) => {
                     self.active.store(index, Ordering::Relaxed);
                     return self.read(method, path, response).await;
                 }
-                Err(e) => {
-                    let err = transport_error(&e, base);
+                Err(err) => {
                     if crate::exit::code_of(&err) == Code::Unreachable
                         && offset + 1 < self.bases.len()
                     {
-                        eprintln!("warren: {err:#}; trying the next management URL");
+                        crate::note!("warren: {err:#}; trying the next management URL");
                     }
                     last_err = Some(err);
                 }
@@ -438,6 +437,26 @@ fn decode<T: DeserializeOwned>(path: &str, text: &str) -> Result<T> {
 }
 
 /// Map a reqwest transport error to a coded error naming the URL (which never holds a password).
+/// Send `request` and wait at most `within` for the response to start: a server that
+/// accepts the connection and never answers fails like an unreachable one. The body is
+/// read under the client's longer overall timeout.
+async fn answer(
+    request: reqwest::RequestBuilder,
+    base: &Url,
+    within: std::time::Duration,
+) -> Result<reqwest::Response> {
+    match tokio::time::timeout(within, request.send()).await {
+        Ok(result) => result.map_err(|e| transport_error(&e, base)),
+        Err(_) => Err(fail(
+            Code::Unreachable,
+            format!(
+                "the management API at {base} did not answer within {}s",
+                within.as_secs_f64()
+            ),
+        )),
+    }
+}
+
 fn transport_error(err: &reqwest::Error, base: &Url) -> anyhow::Error {
     if let Some(rustls_err) = tls::find_rustls_error(err) {
         let host = base.host_str().unwrap_or("the server");

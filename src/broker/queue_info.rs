@@ -50,13 +50,27 @@ pub async fn broker_major(api: &ManagementApi) -> Result<u32> {
         .unwrap_or(3))
 }
 
-/// The queue's info; a missing queue is an error naming it.
+/// The queue's info; a missing queue is an error naming it, a missing vhost exit 9.
 pub async fn get(api: &ManagementApi, vhost: &str, queue: &str) -> Result<QueueInfo> {
-    let info: Option<QueueInfo> = api.get_opt(&api_path(&["queues", vhost, queue])).await?;
-    info.ok_or_else(|| {
+    if let Some(info) = api.get_opt(&api_path(&["queues", vhost, queue])).await? {
+        return Ok(info);
+    }
+    let vhost_exists = api
+        .get_opt::<serde_json::Value>(&api_path(&["vhosts", vhost]))
+        .await?
+        .is_some();
+    Err(if vhost_exists {
         fail(
             Code::BrokerRefused,
             format!("queue `{queue}` not found in vhost `{vhost}`"),
+        )
+    } else {
+        fail(
+            Code::VhostUnavailable,
+            format!(
+                "vhost `{vhost}` does not exist or user `{}` has no access to it",
+                api.user()
+            ),
         )
     })
 }

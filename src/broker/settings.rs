@@ -68,7 +68,7 @@ pub struct ConnectionArgs {
     pub password_file: Option<PathBuf>,
 
     /// Virtual host (overrides the one in the URI).
-    #[arg(long, value_name = "VHOST", global = true)]
+    #[arg(long, value_name = "VHOST", global = true, value_parser = crate::flags::short_string)]
     pub vhost: Option<String>,
 
     /// Named profile from $XDG_CONFIG_HOME/warren/config.yaml.
@@ -91,8 +91,9 @@ pub struct ConnectionArgs {
     #[arg(long, value_name = "NAME", global = true)]
     pub tls_server_name: Option<String>,
 
-    /// Seconds to wait for a connection or an HTTP response.
-    #[arg(long, value_name = "SECS", global = true, default_value_t = 10)]
+    /// Seconds to wait for a connection or an HTTP response (1 to 3600).
+    #[arg(long, value_name = "SECS", global = true, default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub connect_timeout: u64,
 }
 
@@ -318,6 +319,12 @@ pub fn resolve(
         .iter()
         .map(|u| parse_amqp_uri(u, source))
         .collect::<Result<_>>()?;
+    let Some(first) = parsed.first() else {
+        return Err(usage(format!(
+            "{} holds no URI: give one or more amqp[s]:// URIs, separated by commas",
+            env::URI
+        )));
+    };
 
     let api: Vec<Url> = if !args.api_urls.is_empty() {
         parse_api_urls(&args.api_urls)?
@@ -334,7 +341,6 @@ pub fn resolve(
             .collect::<Result<_>>()?
     };
 
-    let first = &parsed[0];
     let user = args
         .user
         .clone()
@@ -382,7 +388,7 @@ pub fn resolve(
         }
         (None, Some(_)) => {
             return Err(fail(
-                Code::AuthRefused,
+                Code::Usage,
                 "a password was given but no user: use --user, WARREN_USER or user@ in the URI",
             ));
         }
@@ -394,6 +400,7 @@ pub fn resolve(
         .or_else(|| first.vhost.clone())
         .or_else(|| profile.vhost.clone())
         .unwrap_or_else(|| "/".to_string());
+    crate::flags::check_short(&vhost).map_err(|e| usage(format!("the vhost is {e}")))?;
 
     let tls = TlsFiles {
         ca_cert: args.ca_cert.clone().or(profile.ca_cert.clone()),
@@ -625,6 +632,22 @@ mod tests {
         assert_eq!(s.user, "guest");
         assert_eq!(s.password.expose(), "guest");
         assert_eq!(s.vhost, "/");
+    }
+
+    #[test]
+    fn a_uri_list_with_no_uri_and_a_password_without_user_are_usage_errors() {
+        for list in [",", " ", " , "] {
+            let err = run(args(), &[(env::URI, list)], None).unwrap_err();
+            assert_eq!(crate::exit::code_of(&err), Code::Usage, "{list:?}");
+        }
+        let err = run(args(), &[(env::PASSWORD, "pw")], None).unwrap_err();
+        assert_eq!(crate::exit::code_of(&err), Code::Usage);
+        let mut a = args();
+        a.vhost = Some("v".repeat(256));
+        assert_eq!(
+            crate::exit::code_of(&run(a, &[], None).unwrap_err()),
+            Code::Usage
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::broker::http::ManagementApi;
 use crate::broker::settings;
 use crate::cli::Global;
 use crate::exit::{Code, fail};
-use crate::output;
+use crate::output::{self, Format};
 
 const EXAMPLES: &str = "Examples:
   warren audit
@@ -31,6 +31,12 @@ pub struct Args {
 
     #[command(flatten)]
     pub run: RunArgs,
+
+    /// Output format: sarif (SARIF 2.1.0, for code scanning) besides table, json and yaml.
+    /// Same id as the global --output, which it replaces under `audit`; its value reaches
+    /// `Global::output`.
+    #[arg(long, short = 'o', value_enum, global = true, default_value = "table")]
+    pub output: Format,
 }
 
 #[derive(Subcommand, Debug)]

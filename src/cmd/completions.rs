@@ -18,8 +18,10 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Result<()> {
-    print!("{}", completion(args.shell));
-    Ok(())
+    let mut out = std::io::stdout().lock();
+    std::io::Write::write_all(&mut out, completion(args.shell).as_bytes())
+        .and_then(|()| std::io::Write::flush(&mut out))
+        .map_err(|e| crate::output::io_error(e, "writing the completion script"))
 }
 
 pub fn completion(shell: Shell) -> String {

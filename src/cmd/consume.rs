@@ -26,6 +26,7 @@ after it has been written and flushed (fsynced with --output-dir): if warren is 
 acked message is already in the output, and the rest stay in the queue.")]
 pub struct Args {
     /// The queue to consume from.
+    #[arg(value_parser = crate::flags::short_string)]
     pub queue: String,
 
     #[command(flatten)]
@@ -56,9 +57,9 @@ pub struct ReadArgs {
     #[arg(long, short = 'n', value_name = "N")]
     pub count: Option<u64>,
 
-    /// Stop when no message arrives for this many seconds.
-    #[arg(long, value_name = "SECS")]
-    pub idle_timeout: Option<f64>,
+    /// Stop when no message arrives for this many seconds (above 0).
+    #[arg(long, value_name = "SECS", value_parser = crate::flags::seconds)]
+    pub idle_timeout: Option<Duration>,
 
     /// How messages are written to stdout [default: jsonl; pretty for peek].
     #[arg(long, value_enum)]
@@ -73,9 +74,7 @@ impl ReadArgs {
     pub fn options(&self, prefetch: u16, mode: AckMode) -> consume::Options {
         consume::Options {
             count: self.count,
-            idle_timeout: self
-                .idle_timeout
-                .map(|s| Duration::from_secs_f64(s.max(0.0))),
+            idle_timeout: self.idle_timeout,
             prefetch,
             mode,
         }
@@ -140,7 +139,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     } else if args.reject {
         AckMode::Reject
     } else if args.no_ack {
-        eprintln!(
+        crate::note!(
             "warren: warning: --no-ack: the broker forgets each message when it is sent; a crash or a full disk loses them"
         );
         AckMode::NoAck
@@ -161,7 +160,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         Format::Jsonl,
     )
     .await?;
-    let _ = channel.close(200, "done".into()).await;
+    amqp::close_channel(&channel).await;
     session.close().await;
     if summary.stopped_by == Stop::Interrupted && args.read.count.is_some() {
         return Err(fail(

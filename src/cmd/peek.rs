@@ -24,6 +24,7 @@ the broker drop or dead-letter messages, so warren refuses there unless --force.
 gives every quorum queue a delivery limit (20) by default.")]
 pub struct Args {
     /// The queue to look into.
+    #[arg(value_parser = crate::flags::short_string)]
     pub queue: String,
 
     #[command(flatten)]
@@ -55,12 +56,12 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
                 ),
             ));
         }
-        eprintln!(
+        crate::note!(
             "warren: warning: peeking counts against `{}`'s delivery limit of {limit}",
             args.queue
         );
     }
-    eprintln!(
+    crate::note!(
         "warren: note: peeked messages are requeued: they come back marked redelivered{}",
         if queue.kind == "quorum" {
             ", and the quorum queue counts the delivery (x-delivery-count)"
@@ -87,7 +88,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         Format::Pretty,
     )
     .await?;
-    let _ = channel.close(200, "done".into()).await;
+    amqp::close_channel(&channel).await;
     session.close().await;
     Ok(())
 }

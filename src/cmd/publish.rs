@@ -15,6 +15,9 @@ use crate::message::publish::{self, Defaults, Options, Summary};
 use crate::message::source::{self, Source};
 use crate::output::{self, Render};
 
+/// RabbitMQ's largest message (`max_message_size`, 128 MiB).
+const MAX_BODY: u64 = 128 << 20;
+
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
   warren publish -k orders --body '{\"id\":1}' --content-type application/json
@@ -29,11 +32,11 @@ messages are counted and reported, and the exit code is 5 when any message was n
 confirmed. With --file, the line numbers of unconfirmed messages are reported.")]
 pub struct Args {
     /// Exchange (default: the default exchange ""). An envelope's own exchange wins.
-    #[arg(short, long, value_name = "NAME")]
+    #[arg(short, long, value_name = "NAME", value_parser = crate::flags::short_string)]
     pub exchange: Option<String>,
 
     /// Routing key. An envelope's own routing key wins.
-    #[arg(short = 'k', long, value_name = "KEY")]
+    #[arg(short = 'k', long, value_name = "KEY", value_parser = crate::flags::short_string)]
     pub routing_key: Option<String>,
 
     /// The body of one message (or of --count copies).
@@ -56,55 +59,57 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
 
-    /// Body size in bytes of generated messages.
-    #[arg(long, value_name = "BYTES", default_value_t = 1024, requires = "count")]
-    pub size: usize,
+    /// Body size in bytes of generated messages (at most 128 MiB, RabbitMQ's own limit).
+    #[arg(long, value_name = "BYTES", default_value_t = 1024, requires = "count",
+          value_parser = clap::value_parser!(u64).range(0..=MAX_BODY))]
+    pub size: u64,
 
     /// A header: `key=value` (a string) or `key:TYPE=value`, TYPE one of i8 u8 i16 u16 i32
     /// u32 i64 f32 f64 bool timestamp bytes (base64) json (the envelope's JSON mapping).
     #[arg(short = 'H', long = "header", value_name = "KEY[:TYPE]=VALUE")]
     pub headers: Vec<String>,
 
-    #[arg(long, value_name = "MIME")]
+    #[arg(long, value_name = "MIME", value_parser = crate::flags::short_string)]
     pub content_type: Option<String>,
-    #[arg(long, value_name = "ENCODING")]
+    #[arg(long, value_name = "ENCODING", value_parser = crate::flags::short_string)]
     pub content_encoding: Option<String>,
     /// Delivery mode 1 (not persisted) instead of the default 2 (persistent).
     #[arg(long)]
     pub transient: bool,
     #[arg(long, value_name = "0-255")]
     pub priority: Option<u8>,
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = crate::flags::short_string)]
     pub correlation_id: Option<String>,
-    #[arg(long, value_name = "QUEUE")]
+    #[arg(long, value_name = "QUEUE", value_parser = crate::flags::short_string)]
     pub reply_to: Option<String>,
     /// Per-message TTL in milliseconds.
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", value_parser = crate::flags::expiration)]
     pub expiration: Option<String>,
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = crate::flags::short_string)]
     pub message_id: Option<String>,
     /// Seconds since the epoch, or `now`.
     #[arg(long, value_name = "SECS|now")]
     pub timestamp: Option<String>,
-    #[arg(long = "type", value_name = "TYPE")]
+    #[arg(long = "type", value_name = "TYPE", value_parser = crate::flags::short_string)]
     pub kind: Option<String>,
     /// Must equal the connection's user, or the broker closes the channel (406).
-    #[arg(long, value_name = "USER")]
+    #[arg(long, value_name = "USER", value_parser = crate::flags::short_string)]
     pub user_id: Option<String>,
-    #[arg(long, value_name = "APP")]
+    #[arg(long, value_name = "APP", value_parser = crate::flags::short_string)]
     pub app_id: Option<String>,
 
     /// Messages awaiting their confirm, at most.
-    #[arg(long, value_name = "N", default_value_t = 1000)]
-    pub window: usize,
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub window: u64,
 
-    /// Messages per second, at most.
-    #[arg(long, value_name = "MSGS_PER_S")]
+    /// Messages per second, at most (0.001 to 1000000000).
+    #[arg(long, value_name = "MSGS_PER_S", value_parser = crate::flags::rate)]
     pub rate: Option<f64>,
 
-    /// Seconds to wait for outstanding confirms at the end (and after Ctrl-C).
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub confirm_timeout: f64,
+    /// Seconds to wait for outstanding confirms at the end (and after Ctrl-C); above 0.
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = crate::flags::seconds)]
+    pub confirm_timeout: Duration,
 }
 
 fn header_value(spec: &str) -> Result<(String, serde_json::Value)> {
@@ -119,6 +124,7 @@ fn header_value(spec: &str) -> Result<(String, serde_json::Value)> {
     if key.is_empty() {
         return Err(bad("empty key"));
     }
+    crate::flags::check_short(key).map_err(|e| bad(&format!("the key is {e}")))?;
     let number = || -> Result<serde_json::Value> {
         serde_json::from_str::<serde_json::Number>(value)
             .map(serde_json::Value::Number)
@@ -160,11 +166,12 @@ impl Args {
             }
             Source::EnvelopeFile(file.clone())
         } else if let Some(dir) = &self.dir {
+            source::validate_envelope_dir(dir).map_err(|e| fail(Code::InvalidInput, e))?;
             Source::Dir(dir.clone())
         } else if let Some(count) = self.count {
             Source::Generate {
                 count,
-                size: self.size,
+                size: usize::try_from(self.size).unwrap_or(usize::MAX),
             }
         } else if std::io::stdin().is_terminal() {
             return Err(fail(
@@ -283,12 +290,13 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     };
     let settings = settings::load(&global.connection)?;
     let session = amqp::connect(&settings).await?;
-    let input = source::spawn(source, args.window.max(64));
+    let window = usize::try_from(args.window).unwrap_or(usize::MAX);
+    let input = source::spawn(source, window.clamp(64, 65_536));
     let progress = output::progress(total, "publishing");
     let options = Options {
-        window: args.window,
+        window,
         rate: args.rate,
-        confirm_timeout: Duration::from_secs_f64(args.confirm_timeout.max(0.0)),
+        confirm_timeout: args.confirm_timeout,
         mandatory: true,
     };
     let summary = publish::run(&session.connection, input, &defaults, &options, &progress).await?;
@@ -371,5 +379,11 @@ mod tests {
                 .contains("unknown type")
         );
         assert!(header_value("novalue").is_err());
+        assert!(
+            header_value(&format!("{}=v", "k".repeat(256)))
+                .unwrap_err()
+                .to_string()
+                .contains("255")
+        );
     }
 }

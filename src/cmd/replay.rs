@@ -32,6 +32,7 @@ in the DLQ in its order (or is parked). The exit code is 5 when any message was 
 failed or has an unknown outcome.")]
 pub struct Args {
     /// The dead-letter queue to replay from.
+    #[arg(value_parser = crate::flags::short_string)]
     pub dlq: String,
 
     /// Where copies go: original, exchange:NAME[:KEY] or queue:NAME.
@@ -90,17 +91,17 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
 
-    /// Messages per second, at most.
-    #[arg(long, value_name = "MSGS_PER_S")]
+    /// Messages per second, at most (0.001 to 1000000000).
+    #[arg(long, value_name = "MSGS_PER_S", value_parser = crate::flags::rate)]
     pub rate: Option<f64>,
 
     /// Copies awaiting their confirm, at most.
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub window: u64,
 
-    /// Seconds to wait for a publisher confirm.
-    #[arg(long, value_name = "SECS", default_value_t = 30.0)]
-    pub confirm_timeout: f64,
+    /// Seconds to wait for a publisher confirm (above 0).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = crate::flags::seconds)]
+    pub confirm_timeout: Duration,
 
     /// What to do with a message whose copy is returned, nacked or has no route:
     /// requeue (leave it in the DLQ), park:QUEUE, or abort.
@@ -135,6 +136,9 @@ fn parse_target(text: &str) -> Result<Target, String> {
         return Ok(Target::Original);
     }
     let (kind, rest) = text.split_once(':').ok_or_else(bad)?;
+    // The names and the key all travel as AMQP short strings.
+    rest.split(':')
+        .try_for_each(|part| crate::flags::check_short(part).map(drop))?;
     match kind {
         "queue" if !rest.is_empty() => Ok(Target::Queue(rest.to_string())),
         "exchange" => {
@@ -153,7 +157,10 @@ fn parse_target(text: &str) -> Result<Target, String> {
 
 fn parse_redirect(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
-        Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((a.to_string(), b.to_string())),
+        Some((a, b)) if !a.is_empty() && !b.is_empty() => Ok((
+            crate::flags::short_string(a)?,
+            crate::flags::short_string(b)?,
+        )),
         _ => Err(format!("`{text}`: expected OLD_QUEUE=NEW_QUEUE")),
     }
 }
@@ -163,7 +170,7 @@ fn parse_on_failure(text: &str) -> Result<OnFailure, String> {
         "requeue" => Ok(OnFailure::Requeue),
         "abort" => Ok(OnFailure::Abort),
         _ => match text.strip_prefix("park:") {
-            Some(q) if !q.is_empty() => Ok(OnFailure::Park(q.to_string())),
+            Some(q) if !q.is_empty() => Ok(OnFailure::Park(crate::flags::short_string(q)?)),
             _ => Err(format!("`{text}`: expected requeue, park:QUEUE or abort")),
         },
     }
@@ -249,8 +256,8 @@ impl Render for Summary {
 }
 
 fn confirm(prompt: &str) -> Result<bool> {
-    eprint!("{prompt} [y/N] ");
-    std::io::stderr().flush().ok();
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{prompt} [y/N] ").and_then(|()| stderr.flush());
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
@@ -289,22 +296,24 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
                 ),
             ));
         }
-        eprintln!(
+        crate::note!(
             "warren: warning: `{}` has a delivery limit of {limit}: messages left in it (filtered out, failed) count a delivery",
             args.dlq
         );
     }
     if info.consumers > 0 {
-        eprintln!(
+        crate::note!(
             "warren: warning: `{}` has {} other consumer(s): they take messages too, and the order of what stays can change",
-            args.dlq, info.consumers
+            args.dlq,
+            info.consumers
         );
     }
     if info.messages_unacknowledged > 0 {
-        eprintln!(
+        crate::note!(
             "warren: note: {} messages of `{}` are delivered to another consumer (or to a connection the \
              broker has not yet seen die) and unacknowledged: they are not part of this run",
-            info.messages_unacknowledged, args.dlq
+            info.messages_unacknowledged,
+            args.dlq
         );
     }
     // Targets must exist before anything moves: a missing exchange would close the channel.
@@ -327,7 +336,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         queue_info::get(&api, &settings.vhost, q).await?;
     }
     if args.dry_run {
-        eprintln!(
+        crate::note!(
             "warren: note: a dry run reads every message and puts it back: they come back marked redelivered{}",
             if info.kind == "quorum" {
                 ", and the quorum queue counts the delivery"
@@ -370,7 +379,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         limit: args.limit,
         rate: args.rate,
         window: usize::try_from(args.window).unwrap_or(1000),
-        confirm_timeout: Duration::from_secs_f64(args.confirm_timeout.max(0.1)),
+        confirm_timeout: args.confirm_timeout,
         on_failure: args.on_failure.clone(),
         max_replays: args.max_replays,
         keep_death_headers: args.keep_death_headers,
@@ -386,7 +395,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let summary = result?;
     output::print(global.output, &summary)?;
     if summary.stopped_by == Stop::PrefetchFull {
-        eprintln!(
+        crate::note!(
             "warren: stopped: 65535 messages that stay in the DLQ (filtered out or failed) fill the prefetch; \
              narrow the filters or move them first"
         );
@@ -440,6 +449,8 @@ mod tests {
         );
         assert!(parse_target("queue:").is_err());
         assert!(parse_target("q").is_err());
+        assert!(parse_target(&format!("queue:{}", "q".repeat(256))).is_err());
+        assert!(parse_target(&format!("exchange:e:{}", "k".repeat(256))).is_err());
         assert_eq!(parse_redirect("a=b"), Ok(("a".into(), "b".into())));
         assert!(parse_redirect("a=").is_err());
         assert_eq!(parse_on_failure("park:p"), Ok(OnFailure::Park("p".into())));

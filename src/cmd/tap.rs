@@ -8,7 +8,6 @@ use lapin::types::{AMQPValue, FieldTable};
 use crate::broker::{amqp, settings};
 use crate::cli::Global;
 use crate::cmd::consume::{ReadArgs, consume_and_report};
-use crate::exit::{Code, fail};
 use crate::message::consume::AckMode;
 use crate::message::sink::Format;
 
@@ -23,10 +22,11 @@ The tap queue is exclusive and auto-delete: it holds copies only, bounded to 100
 vanishes when warren exits. Other consumers see every message as before.")]
 pub struct Args {
     /// The exchange to watch.
+    #[arg(value_parser = crate::flags::short_string)]
     pub exchange: String,
 
     /// Binding key: `#` sees everything on a topic exchange; ignored by fanout exchanges.
-    #[arg(long, short = 'b', value_name = "KEY", default_value = "#")]
+    #[arg(long, short = 'b', value_name = "KEY", default_value = "#", value_parser = crate::flags::short_string)]
     pub binding_key: String,
 
     #[command(flatten)]
@@ -40,8 +40,9 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let mut arguments = FieldTable::default();
     // Bound the tap so a forgotten tap can't fill the broker's memory.
     arguments.insert("x-max-length".into(), AMQPValue::LongLongInt(100_000));
-    let queue = channel
-        .queue_declare(
+    let queue = amqp::bounded(
+        amqp::OPERATION_TIMEOUT,
+        channel.queue_declare(
             "".into(),
             QueueDeclareOptions {
                 exclusive: true,
@@ -50,31 +51,26 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
                 ..Default::default()
             },
             arguments,
-        )
-        .await
-        .map_err(|e| fail(Code::BrokerRefused, format!("declaring the tap queue: {e}")))?;
-    channel
-        .queue_bind(
+        ),
+    )
+    .await
+    .map_err(|e| amqp::operation_error("declaring the tap queue", &e))?;
+    amqp::bounded(
+        amqp::OPERATION_TIMEOUT,
+        channel.queue_bind(
             queue.name().clone(),
             args.exchange.as_str().into(),
             args.binding_key.as_str().into(),
             QueueBindOptions::default(),
             FieldTable::default(),
-        )
-        .await
-        .map_err(|e| {
-            fail(
-                Code::BrokerRefused,
-                format!(
-                    "binding to exchange `{}`: {}",
-                    args.exchange,
-                    crate::broker::publisher::describe(&e)
-                ),
-            )
-        })?;
-    eprintln!(
+        ),
+    )
+    .await
+    .map_err(|e| amqp::operation_error(&format!("binding to exchange `{}`", args.exchange), &e))?;
+    crate::note!(
         "warren: tapping exchange `{}` with binding key `{}`",
-        args.exchange, args.binding_key
+        args.exchange,
+        args.binding_key
     );
     let options = args.read.options(1000, AckMode::Ack);
     consume_and_report(
@@ -86,7 +82,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         Format::Jsonl,
     )
     .await?;
-    let _ = channel.close(200, "done".into()).await;
+    amqp::close_channel(&channel).await;
     session.close().await;
     Ok(())
 }

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::envelope::Envelope;
 use super::sink::Sink;
+use crate::broker::amqp::{OPERATION_TIMEOUT, bounded, shut};
 use crate::exit::{Code, fail};
 
 /// What happens to a message once it is written.
@@ -124,13 +125,16 @@ pub async fn run(
     progress: &ProgressBar,
 ) -> Result<Summary> {
     let prefetch = effective_prefetch(options)?;
-    channel
-        .basic_qos(prefetch, BasicQosOptions::default())
-        .await
-        .map_err(|e| broker_error(queue, &e))?;
+    bounded(
+        OPERATION_TIMEOUT,
+        channel.basic_qos(prefetch, BasicQosOptions::default()),
+    )
+    .await
+    .map_err(|e| broker_error(queue, &e))?;
     let no_ack = options.mode == AckMode::NoAck;
-    let mut consumer = channel
-        .basic_consume(
+    let mut consumer = bounded(
+        OPERATION_TIMEOUT,
+        channel.basic_consume(
             queue.into(),
             "".into(),
             BasicConsumeOptions {
@@ -138,9 +142,10 @@ pub async fn run(
                 ..Default::default()
             },
             FieldTable::default(),
-        )
-        .await
-        .map_err(|e| broker_error(queue, &e))?;
+        ),
+    )
+    .await
+    .map_err(|e| broker_error(queue, &e))?;
 
     let mut summary = Summary {
         queue: queue.to_string(),
@@ -246,9 +251,7 @@ pub async fn run(
     )
     .await?;
     sink.commit()?;
-    let _ = channel
-        .basic_cancel(consumer.tag(), BasicCancelOptions::default())
-        .await;
+    shut(channel.basic_cancel(consumer.tag(), BasicCancelOptions::default())).await;
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     summary.rate_per_second = crate::output::per_second(summary.received, summary.elapsed_seconds);
     Ok(summary)
@@ -268,36 +271,39 @@ async fn settle(
         return Ok(());
     }
     sink.commit()?;
-    let result = match mode {
-        AckMode::Ack => {
-            channel
-                .basic_ack(tag, BasicAckOptions { multiple: true })
-                .await
+    let result = bounded(OPERATION_TIMEOUT, async {
+        match mode {
+            AckMode::Ack => {
+                channel
+                    .basic_ack(tag, BasicAckOptions { multiple: true })
+                    .await
+            }
+            AckMode::Requeue => {
+                channel
+                    .basic_nack(
+                        tag,
+                        BasicNackOptions {
+                            multiple: true,
+                            requeue: true,
+                        },
+                    )
+                    .await
+            }
+            AckMode::Reject => {
+                channel
+                    .basic_nack(
+                        tag,
+                        BasicNackOptions {
+                            multiple: true,
+                            requeue: false,
+                        },
+                    )
+                    .await
+            }
+            AckMode::NoAck => Ok(()),
         }
-        AckMode::Requeue => {
-            channel
-                .basic_nack(
-                    tag,
-                    BasicNackOptions {
-                        multiple: true,
-                        requeue: true,
-                    },
-                )
-                .await
-        }
-        AckMode::Reject => {
-            channel
-                .basic_nack(
-                    tag,
-                    BasicNackOptions {
-                        multiple: true,
-                        requeue: false,
-                    },
-                )
-                .await
-        }
-        AckMode::NoAck => Ok(()),
-    };
+    })
+    .await;
     result.map_err(|e| {
         fail(
             Code::PartialFailure,

@@ -27,9 +27,17 @@ pub struct Properties {
     pub content_encoding: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headers: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "delivery_mode"
+    )]
     pub delivery_mode: Option<u8>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "priority"
+    )]
     pub priority: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
@@ -73,6 +81,29 @@ pub struct Envelope {
 
 fn text(s: &Option<ShortString>) -> Option<String> {
     s.as_ref().map(|s| s.as_str().to_string())
+}
+
+/// An octet property, with an error that names the field (serde's alone does not).
+fn octet<'de, D: serde::Deserializer<'de>>(d: D, field: &str) -> Result<Option<u8>, D::Error> {
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    n.as_u64()
+        .and_then(|n| u8::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "properties.{field}: {n} is not an integer from 0 to 255"
+            ))
+        })
+}
+
+fn delivery_mode<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
+    octet(d, "delivery_mode")
+}
+
+fn priority<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u8>, D::Error> {
+    octet(d, "priority")
 }
 
 fn short(value: &Option<String>, field: &str) -> Result<Option<ShortString>, String> {
@@ -119,6 +150,11 @@ impl Properties {
             p = p.with_headers(table_from_json(h, "properties.headers")?);
         }
         if let Some(v) = self.delivery_mode {
+            if !matches!(v, 1 | 2) {
+                return Err(format!(
+                    "properties.delivery_mode: {v}: expected 1 (transient) or 2 (persistent)"
+                ));
+            }
             p = p.with_delivery_mode(v);
         }
         if let Some(v) = self.priority {
@@ -129,6 +165,9 @@ impl Properties {
         }
         if let Some(v) = short(&self.reply_to, "reply_to")? {
             p = p.with_reply_to(v);
+        }
+        if let Some(v) = &self.expiration {
+            crate::flags::expiration(v).map_err(|e| format!("properties.expiration: {e}"))?;
         }
         if let Some(v) = short(&self.expiration, "expiration")? {
             p = p.with_expiration(v);
@@ -184,6 +223,21 @@ impl Envelope {
                 .decode(&self.body)
                 .map_err(|e| format!("body: not valid base64: {e}")),
         }
+    }
+
+    /// Everything publishing this envelope sends, checked first: the exchange and routing
+    /// key (AMQP short strings), the properties and the body. Nothing the broker would refuse
+    /// (or lapin could not encode) gets through.
+    pub fn encode(&self) -> Result<(BasicProperties, Vec<u8>), String> {
+        for (field, value) in [
+            ("exchange", &self.exchange),
+            ("routing_key", &self.routing_key),
+        ] {
+            if let Some(v) = value {
+                crate::flags::check_short(v).map_err(|e| format!("{field}: {e}"))?;
+            }
+        }
+        Ok((self.properties.to_amqp()?, self.body_bytes()?))
     }
 
     /// Parse one JSON line; the error says which field is wrong.

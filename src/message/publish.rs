@@ -153,7 +153,8 @@ pub async fn run(
     options: &Options,
     progress: &ProgressBar,
 ) -> Result<Summary> {
-    let mut publisher = Publisher::open(connection, options.window).await?;
+    let mut publisher =
+        Publisher::open(connection, options.window, options.confirm_timeout).await?;
     let mut summary = Summary::default();
     let mut in_flight: BTreeMap<u64, Origin> = BTreeMap::new();
     let mut not_confirmed: BTreeMap<u64, NotConfirmed> = BTreeMap::new();
@@ -161,7 +162,7 @@ pub async fn run(
     let interval = options
         .rate
         .filter(|r| *r > 0.0)
-        .map(|r| Duration::from_secs_f64(1.0 / r));
+        .map(crate::flags::interval);
     let mut next_send = tokio::time::Instant::now();
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
@@ -208,11 +209,7 @@ pub async fn run(
             next_send = next_send.max(tokio::time::Instant::now() - step) + step;
         }
         let env = apply_defaults(item.envelope, defaults, item.is_envelope);
-        let (props, body) = match env
-            .properties
-            .to_amqp()
-            .and_then(|p| env.body_bytes().map(|b| (p, b)))
-        {
+        let (props, body) = match env.encode() {
             Ok(x) => x,
             Err(e) => {
                 summary.input_error = Some(format!("{}: {e}", item.origin));
@@ -258,7 +255,7 @@ pub async fn run(
             &mut in_flight,
         );
     }
-    summary.channel_error = publisher.closed_reason().map(str::to_string);
+    summary.channel_error = publisher.refusal().map(str::to_string);
     publisher.close().await;
 
     summary.not_confirmed = not_confirmed.into_values().collect();

@@ -68,11 +68,13 @@ impl<W: Write> Sink for StreamSink<W> {
                 .and_then(|_| self.out.write_all(b"\n")),
             Format::Pretty => self.out.write_all(pretty(envelope).as_bytes()),
         }
-        .context("writing a message to the output")
+        .map_err(|e| crate::output::io_error(e, "writing a message to the output"))
     }
 
     fn commit(&mut self) -> Result<()> {
-        self.out.flush().context("flushing the output")
+        self.out
+            .flush()
+            .map_err(|e| crate::output::io_error(e, "flushing the output"))
     }
 }
 

@@ -92,11 +92,8 @@ pub fn validate_envelope_file(path: &Path) -> Result<u64, SourceError> {
         if line.trim().is_empty() {
             continue;
         }
-        let env = parse_line(&line, path, i + 1)?;
-        env.body_bytes()
-            .map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
-        env.properties
-            .to_amqp()
+        parse_line(&line, path, i + 1)?
+            .encode()
             .map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
         count += 1;
     }
@@ -105,6 +102,21 @@ pub fn validate_envelope_file(path: &Path) -> Result<u64, SourceError> {
 
 fn parse_line(line: &str, path: &Path, number: usize) -> Result<Envelope, SourceError> {
     Envelope::parse(line).map_err(|e| format!("{}:{number}: {e}", path.display()))
+}
+
+/// Check every envelope file of `--dir` (`*.envelope.json`) before anything is published,
+/// as for an envelope file. Returns the number of files.
+pub fn validate_envelope_dir(dir: &Path) -> Result<u64, SourceError> {
+    let files = dir_files(dir)?;
+    for path in &files {
+        if path.to_string_lossy().ends_with(ENVELOPE_SUFFIX) {
+            read_dir_file(path)?
+                .envelope
+                .encode()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(files.len() as u64)
 }
 
 /// The files of `--dir`, sorted by name.

@@ -24,7 +24,10 @@ pub struct Filter {
     pub message_ids: Vec<String>,
 }
 
-/// `30s`, `30m`, `2h`, `1d` as seconds.
+/// The oldest age a filter takes: a century, so `now - age` can't overflow.
+const MAX_AGE_SECONDS: i64 = 100 * 365 * 86_400;
+
+/// `30s`, `30m`, `2h`, `1d` as seconds (at most a century).
 pub fn parse_age(text: &str) -> Result<i64, String> {
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
@@ -43,7 +46,9 @@ pub fn parse_age(text: &str) -> Result<i64, String> {
             ));
         }
     };
-    Ok(n * scale)
+    n.checked_mul(scale)
+        .filter(|s| *s <= MAX_AGE_SECONDS)
+        .ok_or_else(|| format!("`{text}`: at most 100 years (36500d)"))
 }
 
 /// `KEY=VALUE` for `--header`.
@@ -231,6 +236,9 @@ mod tests {
         assert!(parse_age("10").unwrap_err().contains("unit"));
         assert!(parse_age("h").is_err());
         assert!(parse_age("3w").is_err());
+        assert!(parse_age("999999999999999999d").is_err());
+        assert!(parse_age("9999999999999999999s").is_err());
+        assert!(parse_age("36500d").is_ok());
         assert_eq!(parse_header("a=b=c"), Ok(("a".into(), "b=c".into())));
         assert!(parse_header("=b").is_err());
         assert!(parse_reason("maxlen").is_ok());

@@ -4,7 +4,7 @@
 //! else leaves it in the DLQ: held unacked until the end, then requeued in one nack, so the
 //! messages that stay keep their order. The run stops at the depth seen at the start.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -22,6 +22,7 @@ use serde::Serialize;
 use super::filter::Filter;
 use super::mark::{self, CopyRules};
 use super::origin::{self, Binding, Origin, Route};
+use crate::broker::amqp::{OPERATION_TIMEOUT, bounded, close_channel, operation_error, shut};
 use crate::broker::http::{ManagementApi, api_path};
 use crate::broker::publisher::{Outcome, Publisher, describe};
 use crate::exit::{Code, fail};
@@ -258,6 +259,10 @@ struct Replay<'a> {
     summary: Summary,
     in_flight: HashMap<u64, InFlight>,
     to_ack: Vec<u64>,
+    /// Confirmed copies waiting for the export, written in DLQ order when their batch settles.
+    to_export: BTreeMap<u64, Envelope>,
+    /// Every delivery tag received and not (yet) acked: what the final nack may cover.
+    unacked: BTreeSet<u64>,
     matched: u64,
     held: u64,
     /// The lowest delivery tag held unacked until the end.
@@ -269,23 +274,20 @@ struct Replay<'a> {
 /// The messages now ready in `queue` (a passive declare: exact, unlike the HTTP stats).
 async fn depth(connection: &Connection, queue: &str) -> Result<(u64, u64)> {
     let channel = crate::broker::amqp::open_channel(connection).await?;
-    let q = channel
-        .queue_declare(
+    let q = bounded(
+        OPERATION_TIMEOUT,
+        channel.queue_declare(
             queue.into(),
             QueueDeclareOptions {
                 passive: true,
                 ..Default::default()
             },
             FieldTable::default(),
-        )
-        .await
-        .map_err(|e| {
-            fail(
-                Code::BrokerRefused,
-                format!("queue `{queue}`: {}", describe(&e)),
-            )
-        })?;
-    let _ = channel.close(200, "done".into()).await;
+        ),
+    )
+    .await
+    .map_err(|e| operation_error(&format!("queue `{queue}`"), &e))?;
+    close_channel(&channel).await;
     Ok((u64::from(q.message_count()), u64::from(q.consumer_count())))
 }
 
@@ -315,33 +317,32 @@ pub async fn run(
     // to the broker's cap of 65535.
     let mut prefetch = prefetch_for(0, opts.window, depth);
     let channel = crate::broker::amqp::open_channel(connection).await?;
-    channel
-        .basic_qos(prefetch, BasicQosOptions::default())
-        .await
-        .map_err(|e| fail(Code::BrokerRefused, format!("setting the prefetch: {e}")))?;
+    bounded(
+        OPERATION_TIMEOUT,
+        channel.basic_qos(prefetch, BasicQosOptions::default()),
+    )
+    .await
+    .map_err(|e| operation_error("setting the prefetch", &e))?;
     let publisher = if opts.dry_run {
         None
     } else {
-        Some(Publisher::open(connection, opts.window).await?)
+        Some(Publisher::open(connection, opts.window, opts.confirm_timeout).await?)
     };
     let export = match (&opts.export, opts.dry_run) {
         (Some(path), false) => Some(Export::create(path)?),
         _ => None,
     };
-    let mut consumer = channel
-        .basic_consume(
+    let mut consumer = bounded(
+        OPERATION_TIMEOUT,
+        channel.basic_consume(
             opts.dlq.as_str().into(),
             "".into(),
             BasicConsumeOptions::default(),
             FieldTable::default(),
-        )
-        .await
-        .map_err(|e| {
-            fail(
-                Code::BrokerRefused,
-                format!("consuming from `{}`: {}", opts.dlq, describe(&e)),
-            )
-        })?;
+        ),
+    )
+    .await
+    .map_err(|e| operation_error(&format!("consuming from `{}`", opts.dlq), &e))?;
     summary.run_id = run_id.clone();
     let mut r = Replay {
         opts,
@@ -359,6 +360,8 @@ pub async fn run(
         summary,
         in_flight: HashMap::new(),
         to_ack: Vec::new(),
+        to_export: BTreeMap::new(),
+        unacked: BTreeSet::new(),
         matched: 0,
         held: 0,
         min_held: None,
@@ -368,7 +371,6 @@ pub async fn run(
     let ack_batch = (opts.window / 4).clamp(1, ACK_BATCH);
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
-    let mut last_tag: Option<u64> = None;
 
     loop {
         if r.stop.is_some() {
@@ -384,10 +386,12 @@ pub async fn run(
         }
         let wanted = prefetch_for(r.held, opts.window, depth);
         if wanted > prefetch {
-            channel
-                .basic_qos(wanted, BasicQosOptions::default())
-                .await
-                .map_err(|e| fail(Code::BrokerRefused, format!("raising the prefetch: {e}")))?;
+            bounded(
+                OPERATION_TIMEOUT,
+                channel.basic_qos(wanted, BasicQosOptions::default()),
+            )
+            .await
+            .map_err(|e| operation_error("raising the prefetch", &e))?;
             prefetch = wanted;
         }
         let outstanding = r.publisher.as_ref().map_or(0, Publisher::outstanding);
@@ -440,7 +444,7 @@ pub async fn run(
                 r.stop = Some(Stop::ConnectionLost);
             }
             Event::Delivery(d) => {
-                last_tag = Some(d.delivery_tag);
+                r.unacked.insert(d.delivery_tag);
                 progress.inc(1);
                 r.delivery(&d).await?;
             }
@@ -486,28 +490,28 @@ pub async fn run(
             });
         }
     }
-    let _ = channel
-        .basic_cancel(consumer.tag(), BasicCancelOptions::default())
-        .await;
-    // One nack puts back every message still unacked (held, failed, unknown, prefetched but
-    // not examined): a classic queue returns them to their original places.
-    if let Some(tag) = last_tag
+    shut(channel.basic_cancel(consumer.tag(), BasicCancelOptions::default())).await;
+    // One nack puts back every message still unacked (held, failed, unknown): a classic queue
+    // returns them to their original places. It names the highest tag still unacked, never
+    // an acked one, which the broker would answer with 406 PRECONDITION_FAILED "unknown
+    // delivery tag" and a closed channel. Prefetched messages never examined go back when
+    // the channel closes.
+    if let Some(&tag) = r.unacked.last()
         && !lost
     {
-        let _ = channel
-            .basic_nack(
-                tag,
-                BasicNackOptions {
-                    multiple: true,
-                    requeue: true,
-                },
-            )
-            .await;
+        shut(channel.basic_nack(
+            tag,
+            BasicNackOptions {
+                multiple: true,
+                requeue: true,
+            },
+        ))
+        .await;
     }
     if let Some(p) = r.publisher.take() {
         p.close().await;
     }
-    let _ = channel.close(200, "done".into()).await;
+    close_channel(&channel).await;
     let mut summary = r.summary;
     summary.stopped_by = r.stop.unwrap_or_default();
     summary.left_in_dlq = if opts.dry_run {
@@ -581,8 +585,8 @@ impl Replay<'_> {
             .clone()
             .map_or("(unknown origin)".into(), |q| format!("`{q}`"));
         match &route {
-            Some(r) => eprintln!("warren: messages from {from} go to {}: {why}", r.describe()),
-            None => eprintln!("warren: messages from {from} stay in the DLQ: {why}"),
+            Some(r) => crate::note!("warren: messages from {from} go to {}: {why}", r.describe()),
+            None => crate::note!("warren: messages from {from} stay in the DLQ: {why}"),
         }
         self.summary.routes.push(RouteReport {
             origin_queue: key.0.clone(),
@@ -760,7 +764,7 @@ impl Replay<'_> {
 
     async fn publish(&mut self, tag: u64, f: InFlight) -> Result<()> {
         if let Some(rate) = self.opts.rate.filter(|r| *r > 0.0) {
-            let step = Duration::from_secs_f64(1.0 / rate);
+            let step = crate::flags::interval(rate);
             tokio::time::sleep_until(self.next_send).await;
             self.next_send = self.next_send.max(tokio::time::Instant::now() - step) + step;
         }
@@ -790,10 +794,8 @@ impl Replay<'_> {
         };
         match outcome {
             Outcome::Confirmed => {
-                if let Some(export) = self.export.as_mut()
-                    && !f.park
-                {
-                    export.write(&f.copy)?;
+                if self.export.is_some() && !f.park {
+                    self.to_export.insert(tag, f.copy);
                 }
                 if f.park {
                     self.summary.parked += 1;
@@ -876,6 +878,10 @@ impl Replay<'_> {
             return Ok(());
         }
         if let Some(export) = self.export.as_mut() {
+            // In DLQ order: confirms of a batch arrive in any order.
+            for (_, copy) in std::mem::take(&mut self.to_export) {
+                export.write(&copy)?;
+            }
             export.commit()?;
         }
         let channel = self.channel.clone();
@@ -886,22 +892,36 @@ impl Replay<'_> {
         let blocked =
             self.min_held.is_some_and(|h| h < top) || self.in_flight.keys().any(|t| *t < top);
         let (failed, error) = if blocked {
-            let results = futures_util::future::join_all(
-                tags.iter()
-                    .map(|tag| channel.basic_ack(*tag, BasicAckOptions { multiple: false })),
-            )
+            let results = futures_util::future::join_all(tags.iter().map(|tag| {
+                bounded(
+                    OPERATION_TIMEOUT,
+                    channel.basic_ack(*tag, BasicAckOptions { multiple: false }),
+                )
+            }))
             .await;
-            let errors: Vec<String> = results
-                .iter()
-                .filter_map(|r| r.as_ref().err().map(describe))
-                .collect();
+            let mut errors = Vec::new();
+            for (tag, result) in tags.iter().zip(&results) {
+                match result {
+                    Ok(()) => {
+                        self.unacked.remove(tag);
+                    }
+                    Err(e) => errors.push(describe(e)),
+                }
+            }
             (errors.len() as u64, errors.into_iter().next())
         } else {
-            match channel
-                .basic_ack(top, BasicAckOptions { multiple: true })
-                .await
+            match bounded(
+                OPERATION_TIMEOUT,
+                channel.basic_ack(top, BasicAckOptions { multiple: true }),
+            )
+            .await
             {
-                Ok(()) => (0, None),
+                Ok(()) => {
+                    // Everything at or below `top` was in this batch (nothing held or in
+                    // flight lies below it), and is acked now.
+                    self.unacked = self.unacked.split_off(&(top + 1));
+                    (0, None)
+                }
                 Err(e) => (tags.len() as u64, Some(describe(&e))),
             }
         };

@@ -10,6 +10,41 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Poll `check` (every 100 ms) until it says done or `limit` passes; returns its last value.
+pub fn wait_for<T>(limit: Duration, mut check: impl FnMut() -> (bool, T)) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        let (done, value) = check();
+        if done || Instant::now() >= deadline {
+            return value;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Wait for `child` to exit, at most `limit`; past it, kill it and fail the test.
+pub fn wait_exit(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "process {} still running after {limit:?}: killed",
+                child.id()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// How long any one command under test may run before it counts as hung and is killed.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -101,11 +136,22 @@ impl Node {
     /// Call the management API as the admin with curl; returns (HTTP status, body).
     pub fn api(&self, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
         let mut cmd = Command::new("curl");
-        cmd.args(["-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method])
-            .arg("-u")
-            .arg(format!("{}:{}", self.admin_user(), self.admin_password()))
-            .arg(format!("{}{path}", self.api_url()))
-            .args(["-H", "content-type: application/json"]);
+        // A frozen or dead node must fail the test, not hang it.
+        cmd.args([
+            "-sS",
+            "--max-time",
+            "30",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+            "-X",
+            method,
+        ])
+        .arg("-u")
+        .arg(format!("{}:{}", self.admin_user(), self.admin_password()))
+        .arg(format!("{}{path}", self.api_url()))
+        .args(["-H", "content-type: application/json"]);
         if let Some(b) = body {
             cmd.args(["--data-binary", b]);
         }
@@ -123,6 +169,20 @@ impl Node {
             "{method} {path} -> {status}: {text}"
         );
         text
+    }
+
+    /// `scripts/broker ACTION NAME` for this node (kill, restart, stop); must succeed.
+    pub fn script(&self, action: &str) {
+        let out = Command::new(repo().join("scripts/broker"))
+            .args([action, &self.name])
+            .output()
+            .expect("running scripts/broker");
+        assert!(
+            out.status.success(),
+            "scripts/broker {action} {}: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     pub fn ctl(&self, args: &[&str]) -> Output {
@@ -236,13 +296,101 @@ impl TestVhost {
     /// A `warren` command connected to this vhost as the admin.
     pub fn warren(&self, dir: &TestDir) -> TestCommand {
         let mut cmd = dir.warren();
-        cmd.arg("--uri")
-            .arg(self.node.amqp_uri(self.node.admin_user(), &self.name))
-            .arg("--api-url")
-            .arg(self.node.api_url())
-            .arg("--password-file")
-            .arg(self.node.admin_password_file());
+        cmd.args(self.connection_args());
         cmd
+    }
+
+    /// The flags that connect `warren` to this vhost as the admin.
+    pub fn connection_args(&self) -> Vec<String> {
+        vec![
+            "--uri".into(),
+            self.node.amqp_uri(self.node.admin_user(), &self.name),
+            "--api-url".into(),
+            self.node.api_url(),
+            "--password-file".into(),
+            self.node.admin_password_file().display().to_string(),
+        ]
+    }
+
+    /// Messages ready in `queue`, from rabbitmqctl (exact, unlike the HTTP stats), or
+    /// `None` when the queue is missing.
+    pub fn ready(&self, queue: &str) -> Option<u64> {
+        self.count(queue, "messages_ready")
+    }
+
+    /// One numeric `rabbitmqctl list_queues` column of `queue`.
+    pub fn count(&self, queue: &str, column: &str) -> Option<u64> {
+        let out = self.node.ctl(&[
+            "list_queues",
+            "-p",
+            &self.name,
+            "name",
+            column,
+            "--no-table-headers",
+            "-q",
+        ]);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once('\t'))
+            .find(|(q, _)| *q == queue)
+            .and_then(|(_, d)| d.trim().parse::<u64>().ok())
+    }
+
+    /// Whether a tap (a server-named `amq.gen-` queue) is bound to `exchange`.
+    pub fn tap_bound(&self, exchange: &str) -> bool {
+        let (_, body) = self.node.api(
+            "GET",
+            &format!(
+                "/api/exchanges/{}/{}/bindings/source",
+                encode(&self.name),
+                encode(exchange)
+            ),
+            None,
+        );
+        body.contains("amq.gen-")
+    }
+
+    /// The channel errors the node logged for this vhost: each `Channel error ... vhost:
+    /// 'NAME'` line with the line that follows it (the operation and the reason).
+    pub fn channel_errors(&self) -> Vec<String> {
+        let log = Path::new(self.node.var("NODE_DIR"))
+            .join("log")
+            .join(format!("{}.log", self.node.var("NODE")));
+        let text = std::fs::read_to_string(&log)
+            .unwrap_or_else(|e| panic!("reading the node log {}: {e}", log.display()));
+        let marker = format!("vhost: '{}'", self.name);
+        let lines: Vec<&str> = text.lines().collect();
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.contains("Channel error") && l.contains(&marker))
+            .map(|(i, l)| format!("{l}\n{}", lines.get(i + 1).unwrap_or(&"")))
+            .collect()
+    }
+
+    /// Assert that the node logged no channel error for this vhost (e.g. a 406
+    /// PRECONDITION_FAILED "unknown delivery tag" from a nack of an acked tag).
+    pub fn assert_no_channel_errors(&self) {
+        let errors = self.channel_errors();
+        assert!(
+            errors.is_empty(),
+            "the node logged channel errors for vhost {}:\n{}",
+            self.name,
+            errors.join("\n")
+        );
+    }
+
+    /// Wait until `queue` holds `n` ready messages (dead-lettering and requeues are asynchronous).
+    pub fn wait_ready(&self, queue: &str, n: u64) {
+        let last = wait_for(Duration::from_secs(60), || {
+            let got = self.ready(queue);
+            (got == Some(n), got)
+        });
+        assert_eq!(
+            last,
+            Some(n),
+            "queue {queue}: waited 60 s for {n} ready messages"
+        );
     }
 }
 
@@ -293,7 +441,20 @@ impl TestDir {
         }
         cmd.env("XDG_CONFIG_HOME", self.path.join("config"));
         cmd.env("XDG_STATE_HOME", self.path.join("state"));
-        TestCommand { cmd, stdin: None }
+        TestCommand {
+            cmd,
+            stdin: None,
+            deadline: DEFAULT_DEADLINE,
+        }
+    }
+
+    /// A bash script run in this dir, with `$WARREN` the binary under test (for pipelines).
+    pub fn shell(&self, script: &str) -> TestCommand {
+        let mut cmd = Command::new("bash");
+        cmd.arg("-c").arg(script);
+        let mut cmd = self.isolated(cmd);
+        cmd.env("WARREN", env!("CARGO_BIN_EXE_warren"));
+        cmd
     }
 }
 
@@ -391,6 +552,8 @@ impl TestDir {
 pub struct TestCommand {
     cmd: Command,
     stdin: Option<Vec<u8>>,
+    /// The process is killed, and the test fails, when it runs longer than this.
+    deadline: Duration,
 }
 
 impl TestCommand {
@@ -420,6 +583,23 @@ impl TestCommand {
         self
     }
 
+    /// Start it in the background with stdout to the file `path` and stderr discarded, for
+    /// tests that act while it runs (kill the node, send a signal).
+    pub fn spawn_to(&mut self, path: &Path) -> std::process::Child {
+        let file = std::fs::File::create(path).expect("output file");
+        self.cmd
+            .stdout(file)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawning warren")
+    }
+
+    /// Fail the test (killing the process) if it runs longer than `limit`.
+    pub fn within(&mut self, limit: Duration) -> &mut Self {
+        self.deadline = limit;
+        self
+    }
+
     /// The underlying command, for tests that manage the process themselves (signals).
     pub fn command(&mut self) -> &mut Command {
         &mut self.cmd
@@ -432,6 +612,8 @@ impl TestCommand {
         } else {
             Stdio::null()
         });
+        // Its own process group, so a hung pipeline can be killed whole.
+        std::os::unix::process::CommandExt::process_group(&mut self.cmd, 0);
         let mut child = self.cmd.spawn().expect("spawning warren");
         if let Some(input) = self.stdin.take() {
             let mut pipe = child.stdin.take().expect("stdin pipe");
@@ -439,11 +621,51 @@ impl TestCommand {
                 let _ = pipe.write_all(&input);
             });
         }
-        let output = child.wait_with_output().expect("waiting for warren");
-        Run {
+        let started = Instant::now();
+        let pid = child.id();
+        // Read the pipes on threads so a chatty process can't block on a full pipe.
+        let mut out_pipe = child.stdout.take().expect("stdout pipe");
+        let mut err_pipe = child.stderr.take().expect("stderr pipe");
+        let out = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut out_pipe, &mut buf);
+            buf
+        });
+        let err = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut err_pipe, &mut buf);
+            buf
+        });
+        let mut hung = false;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("waiting for warren") {
+                break status;
+            }
+            if started.elapsed() > self.deadline {
+                // The whole process group: a shell pipeline's children too.
+                let _ = Command::new("kill")
+                    .args(["-KILL", "--", &format!("-{pid}")])
+                    .status();
+                hung = true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let run = Run {
             description: format!("{:?}", self.cmd),
-            output,
-        }
+            output: Output {
+                status,
+                stdout: out.join().unwrap_or_default(),
+                stderr: err.join().unwrap_or_default(),
+            },
+            elapsed: started.elapsed(),
+        };
+        assert!(
+            !hung,
+            "hung: still running after {:?}, killed\n{}",
+            self.deadline,
+            run.explain()
+        );
+        run
     }
 
     /// Run and require exit code 0.
@@ -465,6 +687,7 @@ impl TestCommand {
 pub struct Run {
     pub description: String,
     pub output: Output,
+    pub elapsed: Duration,
 }
 
 impl Run {

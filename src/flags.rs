@@ -1,0 +1,105 @@
+//! Value parsers for flags: every duration, rate, size and AMQP name is checked by clap,
+//! so a bad value is a usage error (exit 2) before anything runs, never a panic later.
+
+use std::time::Duration;
+
+/// The longest duration a flag takes: a year is more than any wait warren needs, and far
+/// below what `Duration` can hold.
+pub const MAX_SECONDS: f64 = 365.0 * 86_400.0;
+
+/// AMQP short strings (names, routing keys, most properties) hold at most this many bytes.
+pub const SHORT_STRING_MAX: usize = 255;
+
+/// Seconds as a decimal number (`5`, `0.5`): finite, above zero, at most a year.
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if !value.is_finite() || value <= 0.0 || value > MAX_SECONDS {
+        return Err(format!(
+            "`{text}`: expected seconds above 0 and at most {MAX_SECONDS} (a year)"
+        ));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+/// Messages per second: finite, at least one per 1000 s, at most a billion.
+pub fn rate(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of messages per second"))?;
+    if !value.is_finite() || !(0.001..=1e9).contains(&value) {
+        return Err(format!(
+            "`{text}`: expected messages per second between 0.001 and 1000000000"
+        ));
+    }
+    Ok(value)
+}
+
+/// The time between two sends at `rate` messages per second (in range by [`rate`]).
+pub fn interval(rate: f64) -> Duration {
+    Duration::from_secs_f64((1.0 / rate).min(MAX_SECONDS))
+}
+
+/// An AMQP short string: a queue, exchange, vhost or routing key of at most 255 bytes.
+pub fn short_string(text: &str) -> Result<String, String> {
+    check_short(text).map(str::to_string)
+}
+
+/// `Ok` when `text` fits an AMQP short string; the error says how long it is.
+pub fn check_short(text: &str) -> Result<&str, String> {
+    if text.len() > SHORT_STRING_MAX {
+        return Err(format!(
+            "{} bytes long: AMQP names and routing keys hold at most {SHORT_STRING_MAX} bytes",
+            text.len()
+        ));
+    }
+    Ok(text)
+}
+
+/// A per-message TTL in milliseconds, as AMQP's `expiration` carries it: a non-negative
+/// integer written as a string.
+pub fn expiration(text: &str) -> Result<String, String> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) || text.parse::<u64>().is_err()
+    {
+        return Err(format!(
+            "`{text}`: expected a non-negative whole number of milliseconds"
+        ));
+    }
+    Ok(text.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_are_finite_positive_and_bounded() {
+        assert_eq!(seconds("1.5"), Ok(Duration::from_millis(1500)));
+        for bad in ["inf", "nan", "-1", "0", "1e20", "abc", ""] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rates_are_bounded() {
+        assert_eq!(rate("5000"), Ok(5000.0));
+        for bad in ["0", "nan", "-5", "1e-30", "inf", "1e10"] {
+            assert!(rate(bad).is_err(), "{bad}");
+        }
+        assert_eq!(interval(2.0), Duration::from_millis(500));
+        assert_eq!(interval(0.001), Duration::from_secs(1000));
+    }
+
+    #[test]
+    fn short_strings_and_expirations() {
+        assert!(short_string(&"a".repeat(255)).is_ok());
+        assert!(short_string(&"a".repeat(256)).unwrap_err().contains("256"));
+        assert_eq!(expiration("60000"), Ok("60000".into()));
+        for bad in ["abc", "-5", "", "1.5", "99999999999999999999999"] {
+            assert!(expiration(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! A broker that dies (SIGKILL) or freezes (SIGSTOP) in the middle of a command: every
+//! process ends within 15 s with its documented exit code, and nothing confirmed or acked
+//! is lost. (`replay` under two kills is in tests/replay.rs.) The node is this file's own.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use serde_json::Value;
+use support::{Node, TestCommand, TestDir, TestVhost, wait_exit, wait_for};
+use warren::exit::Code;
+
+const NODE: &str = "faults";
+const EXIT_WITHIN: Duration = Duration::from_secs(15);
+
+/// A frozen node (SIGSTOP): thawed when this is dropped, even when the test fails.
+struct Frozen<'a>(&'a Node);
+
+impl<'a> Frozen<'a> {
+    fn new(node: &'a Node) -> Frozen<'a> {
+        signal_node(node, "STOP");
+        Frozen(node)
+    }
+}
+
+impl Drop for Frozen<'_> {
+    fn drop(&mut self) {
+        signal_node(self.0, "CONT");
+    }
+}
+
+/// Send `signal` to the node's beam.smp (STOP freezes it with its sockets open).
+fn signal_node(node: &Node, signal: &str) {
+    let pid = std::fs::read_to_string(PathBuf::from(node.var("NODE_DIR")).join("pid"))
+        .expect("the node's pid file");
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), pid.trim()])
+        .status()
+        .expect("kill");
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// Start `cmd` with stdout to `name` in `dir`; returns the child and the file.
+fn spawn(cmd: &mut TestCommand, dir: &TestDir, name: &str) -> (Child, PathBuf) {
+    let path = dir.path.join(name);
+    (cmd.spawn_to(&path), path)
+}
+
+fn lines(path: &PathBuf) -> usize {
+    std::fs::read_to_string(path)
+        .map(|t| {
+            t.lines()
+                .filter(|l| serde_json::from_str::<Value>(l).is_ok())
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Wait until `check` holds, at most 60 s, while `child` runs.
+fn while_running(child: &mut Child, what: &str, mut check: impl FnMut() -> bool) {
+    let ok = wait_for(Duration::from_secs(60), || {
+        let running = child.try_wait().expect("try_wait").is_none();
+        assert!(running, "{what}: warren ended before the fault");
+        let ok = check();
+        (ok, ok)
+    });
+    assert!(ok, "{what}: never got going");
+}
+
+fn assert_code(status: std::process::ExitStatus, code: Code, what: &str) {
+    assert_eq!(
+        status.code(),
+        Some(code.as_i32()),
+        "{what}: expected exit code {}",
+        code.as_i32()
+    );
+}
+
+#[test]
+fn a_broker_that_dies_or_freezes_ends_every_command_in_time() {
+    let node = Node::start(NODE, &[]);
+    let vhost = TestVhost::new(&node, "faults");
+    let dir = TestDir::new("faults");
+    vhost.queue("q", r#"{"durable":true}"#);
+    vhost.queue("c", r#"{"durable":true}"#);
+    vhost.exchange("events", "fanout");
+
+    // publish, killed: exit 5 (outcomes unknown), and every confirmed message survives.
+    let (mut child, out) = spawn(
+        vhost.warren(&dir).args([
+            "publish", "-k", "q", "--count", "1000000", "--size", "100", "--rate", "2000", "-o",
+            "json",
+        ]),
+        &dir,
+        "publish.json",
+    );
+    while_running(&mut child, "publish", || {
+        vhost.ready("q").unwrap_or(0) >= 500
+    });
+    node.script("kill");
+    let status = wait_exit(&mut child, EXIT_WITHIN);
+    assert_code(status, Code::PartialFailure, "publish, node killed");
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).expect("summary")).expect("json");
+    let confirmed = summary["confirmed"].as_u64().expect("confirmed");
+    assert!(summary["unknown"].as_u64() > Some(0), "{summary}");
+    node.script("restart");
+    let kept = vhost.ready("q").unwrap_or(0);
+    assert!(kept >= confirmed, "{confirmed} confirmed, {kept} kept");
+
+    // consume, killed: exit 6, and every message is written or still in the queue.
+    const N: u64 = 20_000;
+    vhost
+        .warren(&dir)
+        .args([
+            "publish",
+            "-k",
+            "c",
+            "--count",
+            &N.to_string(),
+            "--size",
+            "10",
+        ])
+        .succeeds();
+    let (mut child, out) = spawn(
+        vhost.warren(&dir).args(["consume", "c", "--prefetch", "1"]),
+        &dir,
+        "consumed.jsonl",
+    );
+    while_running(&mut child, "consume", || lines(&out) >= 500);
+    node.script("kill");
+    let status = wait_exit(&mut child, EXIT_WITHIN);
+    assert_code(status, Code::Unreachable, "consume, node killed");
+    node.script("restart");
+    let written = lines(&out) as u64;
+    let left = vhost.ready("c").unwrap_or(0);
+    assert!(
+        written + left >= N,
+        "{written} written + {left} left < {N}: messages lost"
+    );
+
+    // tap, killed: exit 6.
+    let (mut child, _) = spawn(
+        vhost.warren(&dir).args(["tap", "events"]),
+        &dir,
+        "tap.jsonl",
+    );
+    while_running(&mut child, "tap", || vhost.tap_bound("events"));
+    node.script("kill");
+    let status = wait_exit(&mut child, EXIT_WITHIN);
+    assert_code(status, Code::Unreachable, "tap, node killed");
+    node.script("restart");
+
+    // publish, frozen: no confirm comes; --confirm-timeout and the bounded close end it.
+    let (mut child, _) = spawn(
+        vhost.warren(&dir).args([
+            "publish",
+            "-k",
+            "q",
+            "--count",
+            "1000000",
+            "--size",
+            "100",
+            "--rate",
+            "2000",
+            "--confirm-timeout",
+            "3",
+        ]),
+        &dir,
+        "frozen-publish.txt",
+    );
+    let before = vhost.ready("q").unwrap_or(0);
+    while_running(&mut child, "publish", || {
+        vhost.ready("q").unwrap_or(0) >= before + 500
+    });
+    let frozen = Frozen::new(&node);
+    let status = wait_exit(&mut child, EXIT_WITHIN);
+    drop(frozen);
+    assert_code(status, Code::PartialFailure, "publish, node frozen");
+
+    // consume, frozen between its last message and the close: the close is bounded.
+    let (mut child, out) = spawn(
+        vhost
+            .warren(&dir)
+            .args(["consume", "c", "--idle-timeout", "2"]),
+        &dir,
+        "frozen-consume.jsonl",
+    );
+    let left = vhost.ready("c").unwrap_or(0) as usize;
+    while_running(&mut child, "consume", || lines(&out) >= left);
+    let frozen = Frozen::new(&node);
+    let status = wait_exit(&mut child, EXIT_WITHIN);
+    drop(frozen);
+    assert_code(
+        status,
+        Code::Success,
+        "consume, node frozen before the close",
+    );
+
+    // consume, waiting with no idle timeout when the node freezes: the heartbeat (10 s)
+    // notices within two beats.
+    let (mut child, _) = spawn(
+        vhost.warren(&dir).args(["consume", "c"]),
+        &dir,
+        "idle.jsonl",
+    );
+    while_running(&mut child, "consume", || {
+        vhost.count("c", "consumers").unwrap_or(0) >= 1
+    });
+    let frozen = Frozen::new(&node);
+    let started = std::time::Instant::now();
+    let status = wait_exit(&mut child, Duration::from_secs(35));
+    drop(frozen);
+    eprintln!(
+        "consume noticed the frozen node after {:?}",
+        started.elapsed()
+    );
+    assert_code(status, Code::Unreachable, "consume, node frozen while idle");
+    node.script("stop");
+}

@@ -1,0 +1,349 @@
+//! Never hang, never panic: every case a new user hit (issue 10) runs with a 60 s deadline
+//! and must end with its documented exit code and message, never with a panic (exit 101).
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::Duration;
+
+use serde_json::json;
+use support::{Run, TestCommand, TestDir, TestVhost, shared_node};
+use warren::exit::Code;
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Run with the deadline; assert no panic, the exit code and a piece of the message.
+fn check(cmd: &mut TestCommand, code: Code, says: &str) -> Run {
+    let run = cmd.within(DEADLINE).output();
+    let all = format!("{}{}", run.stdout(), run.stderr());
+    assert!(
+        run.output.status.code() != Some(101) && !all.contains("panicked"),
+        "panicked\n{}",
+        run.explain()
+    );
+    assert_eq!(
+        run.output.status.code(),
+        Some(code.as_i32()),
+        "expected exit code {}\n{}",
+        code.as_i32(),
+        run.explain()
+    );
+    run.says(says);
+    run
+}
+
+fn long_name() -> String {
+    "n".repeat(256)
+}
+
+/// Flags are checked by clap before anything runs: no broker is needed (none listens at
+/// port 1), and each case is exit 2 naming the flag.
+#[test]
+fn out_of_range_flags_are_usage_errors() {
+    let dir = TestDir::new("flags");
+    let long = long_name();
+    let offline = ["--uri", "amqp://localhost:1/%2f"];
+    let publish = "publish -k q --body x";
+    let cases: Vec<(String, &str)> = [
+        ("consume q --idle-timeout inf", "--idle-timeout"),
+        ("consume q --idle-timeout=-1", "--idle-timeout"),
+        ("consume q --idle-timeout nan", "--idle-timeout"),
+        ("consume q --idle-timeout 0", "--idle-timeout"),
+        ("tap x --idle-timeout inf", "--idle-timeout"),
+        ("peek q --idle-timeout 1e20", "--idle-timeout"),
+        ("P --confirm-timeout 1e20", "--confirm-timeout"),
+        ("P --confirm-timeout inf", "--confirm-timeout"),
+        ("P --confirm-timeout nan", "--confirm-timeout"),
+        ("P --confirm-timeout 0", "--confirm-timeout"),
+        ("P --rate 1e-30", "--rate"),
+        ("P --rate 0", "--rate"),
+        ("P --rate nan", "--rate"),
+        ("P --rate=-5", "--rate"),
+        ("P --window 0", "--window"),
+        ("publish -k q --count 1 --size 99999999999999", "--size"),
+        ("P --expiration abc", "--expiration"),
+        ("P --priority 300", "--priority"),
+        (
+            "replay dlq --confirm-timeout inf --yes",
+            "--confirm-timeout",
+        ),
+        ("replay dlq --rate 1e-30 --yes", "--rate"),
+        (
+            "replay dlq --older-than 999999999999999999d --yes",
+            "--older-than",
+        ),
+        (
+            "replay dlq --newer-than 9999999999999999999s --yes",
+            "--newer-than",
+        ),
+        ("status --connect-timeout 0", "--connect-timeout"),
+        (
+            "status --connect-timeout 18446744073709551615",
+            "--connect-timeout",
+        ),
+        // AMQP short strings: at most 255 bytes.
+        ("publish -k L --body x", "255"),
+        ("publish -e L --body x", "255"),
+        ("P --message-id L", "255"),
+        ("consume L", "255"),
+        ("peek L", "255"),
+        ("tap L", "255"),
+        ("tap amq.topic -b L", "255"),
+        ("replay L --yes", "255"),
+        ("replay dlq --target queue:L --yes", "255"),
+        ("status --vhost L", "255"),
+        // SARIF is audit's alone: refused before anything runs.
+        ("P -o sarif", "sarif"),
+        ("consume q -o sarif", "sarif"),
+        ("replay dlq --yes -o sarif", "sarif"),
+        ("topology apply -f t.yaml -o sarif", "sarif"),
+        ("status --output sarif", "sarif"),
+    ]
+    .into_iter()
+    .map(|(args, says)| (args.replacen('P', publish, 1), says))
+    .collect();
+    for (args, says) in cases {
+        let args = args
+            .split_whitespace()
+            .map(|a| if a == "L" { long.as_str() } else { a })
+            .map(|a| a.replacen(":L", &format!(":{long}"), 1));
+        check(dir.warren().args(offline).args(args), Code::Usage, says);
+    }
+}
+
+#[test]
+fn odd_settings_are_usage_errors() {
+    let dir = TestDir::new("settings");
+    for uri in [",", " ", " , "] {
+        check(
+            dir.warren().arg("status").env("WARREN_URI", uri),
+            Code::Usage,
+            "WARREN_URI",
+        );
+    }
+    check(
+        dir.warren()
+            .args(["status", "--uri", "amqp://localhost:1/%2f"])
+            .env("WARREN_PASSWORD", "secret"),
+        Code::Usage,
+        "no user",
+    );
+}
+
+/// A TCP server on a free local port that runs `serve` for each connection.
+fn server(serve: fn(std::net::TcpStream)) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binding a local port");
+    let port = listener.local_addr().expect("local address").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || serve(stream));
+        }
+    });
+    port
+}
+
+#[test]
+fn a_peer_that_is_not_amqp_is_unreachable_with_a_sentence() {
+    let port = server(|mut s| {
+        let mut buf = [0u8; 64];
+        let _ = s.read(&mut buf);
+        let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+    });
+    let dir = TestDir::new("not-amqp");
+    let run = check(
+        dir.warren().args([
+            "publish",
+            "-k",
+            "q",
+            "--body",
+            "x",
+            "--uri",
+            &format!("amqp://localhost:{port}/%2f"),
+        ]),
+        Code::Unreachable,
+        "not as an AMQP 0-9-1 broker",
+    );
+    run.never_says("ParsingError");
+}
+
+#[test]
+fn an_api_that_never_answers_fails_within_the_connect_timeout() {
+    let port = server(|s| {
+        std::thread::sleep(Duration::from_secs(120));
+        drop(s);
+    });
+    let dir = TestDir::new("silent-api");
+    let run = check(
+        dir.warren().args([
+            "audit",
+            "--api-url",
+            &format!("http://127.0.0.1:{port}"),
+            "--connect-timeout",
+            "3",
+        ]),
+        Code::Unreachable,
+        "did not answer within 3s",
+    );
+    assert!(
+        run.elapsed < Duration::from_secs(8),
+        "took {:?}\n{}",
+        run.elapsed,
+        run.explain()
+    );
+}
+
+/// A vhost on the shared node with queue `q` bound to nothing (the default exchange reaches it).
+fn vhost_with_queue(tag: &str) -> (TestVhost, TestDir) {
+    let vhost = TestVhost::new(shared_node(), tag);
+    vhost.queue("q", r#"{"durable":true}"#);
+    (vhost, TestDir::new(tag))
+}
+
+#[test]
+fn a_bad_envelope_line_stops_the_run_before_anything_is_published() {
+    let (vhost, dir) = vhost_with_queue("envelopes");
+    let good = json!({"routing_key": "q", "body": "ok"});
+    let long = long_name();
+    let cases = [
+        (json!({"routing_key": long, "body": "x"}), "routing_key"),
+        (json!({"exchange": long, "body": "x"}), "exchange"),
+        (
+            json!({"routing_key": "q", "properties": {"delivery_mode": 3}, "body": "x"}),
+            "delivery_mode",
+        ),
+        (
+            json!({"routing_key": "q", "properties": {"expiration": "abc"}, "body": "x"}),
+            "expiration",
+        ),
+        (
+            json!({"routing_key": "q", "properties": {"expiration": "-5"}, "body": "x"}),
+            "expiration",
+        ),
+        (
+            json!({"routing_key": "q", "properties": {"priority": 300}, "body": "x"}),
+            "priority",
+        ),
+        (
+            json!({"routing_key": "q", "properties": {"reply_to": long}, "body": "x"}),
+            "reply_to",
+        ),
+    ];
+    for (i, (bad, field)) in cases.iter().enumerate() {
+        let file = dir.write(
+            &format!("bad-{i}.jsonl"),
+            &format!("{good}\n{bad}\n{good}\n"),
+        );
+        let run = check(
+            vhost.warren(&dir).args(["publish", "--file"]).arg(&file),
+            Code::InvalidInput,
+            &format!("bad-{i}.jsonl:2"),
+        );
+        run.says(field);
+        assert_eq!(
+            vhost.ready("q"),
+            Some(0),
+            "published before failing\n{}",
+            run.explain()
+        );
+        // From stdin, lines are checked as they are read: the bad one is never sent, and
+        // nothing panics.
+        check(
+            vhost
+                .warren(&dir)
+                .args(["publish", "--file", "-"])
+                .stdin(format!("{bad}\n")),
+            Code::InvalidInput,
+            field,
+        );
+    }
+    assert_eq!(vhost.ready("q"), Some(0));
+    // --dir: every *.envelope.json is checked first too.
+    dir.write("outbox/1.envelope.json", &good.to_string());
+    dir.write("outbox/2.envelope.json", &cases[0].0.to_string());
+    check(
+        vhost.warren(&dir).args(["publish", "--dir", "outbox"]),
+        Code::InvalidInput,
+        "2.envelope.json: routing_key",
+    );
+    assert_eq!(vhost.ready("q"), Some(0), "published before failing");
+}
+
+#[test]
+fn sarif_elsewhere_is_refused_before_publishing() {
+    let (vhost, dir) = vhost_with_queue("sarif");
+    check(
+        vhost
+            .warren(&dir)
+            .args(["publish", "-k", "q", "--body", "x", "-o", "sarif"]),
+        Code::Usage,
+        "sarif",
+    );
+    assert_eq!(vhost.ready("q"), Some(0), "published before refusing");
+}
+
+#[test]
+fn replay_in_a_missing_vhost_is_exit_9() {
+    let node = shared_node();
+    let dir = TestDir::new("no-vhost");
+    check(
+        dir.warren().args([
+            "replay",
+            "dlq",
+            "--yes",
+            "--uri",
+            &node.amqp_uri(node.admin_user(), "no-such-vhost"),
+            "--api-url",
+            &node.api_url(),
+            "--password-file",
+            &node.admin_password_file().display().to_string(),
+        ]),
+        Code::VhostUnavailable,
+        "no-such-vhost",
+    );
+}
+
+/// A closed stdout or stderr ends the process quietly with exit code 141, like a shell.
+#[test]
+fn a_closed_pipe_ends_the_process_quietly() {
+    let (vhost, dir) = vhost_with_queue("pipes");
+    vhost.queue("dlq", r#"{"durable":true}"#);
+    let envelopes: String = (0..20)
+        .map(|i| {
+            format!(
+                "{}\n",
+                json!({"routing_key": "dlq", "body": format!("m{i}")})
+            )
+        })
+        .collect();
+    vhost
+        .warren(&dir)
+        .args(["publish", "--file", "-"])
+        .stdin(envelopes)
+        .succeeds();
+    let conn = vhost
+        .connection_args()
+        .iter()
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let pipelines = [
+        // The reader is gone before anything is written: deterministic.
+        format!(
+            r#""$WARREN" audit -o sarif {conn} | {{ exec 0<&-; sleep 3; }}; exit ${{PIPESTATUS[0]}}"#
+        ),
+        format!(r#""$WARREN" replay dlq --dry-run {conn} 2>&1 | head -1; exit ${{PIPESTATUS[0]}}"#),
+        format!(
+            r#""$WARREN" tap amq.fanout --idle-timeout 1 {conn} 2>&1 | head -1; exit ${{PIPESTATUS[0]}}"#
+        ),
+        format!(
+            r#""$WARREN" consume dlq --idle-timeout 1 {conn} | {{ exec 0<&-; sleep 3; }}; exit ${{PIPESTATUS[0]}}"#
+        ),
+    ];
+    for script in pipelines {
+        let run = check(&mut dir.shell(&script), Code::BrokenPipe, "");
+        run.never_says("error");
+    }
+    // consume acked nothing it could not write: every message is still there.
+    vhost.wait_ready("dlq", 20);
+}
