@@ -6,7 +6,6 @@ use warren::message::envelope::Envelope;
 fuzz_target!(|data: &[u8]| {
     let line = String::from_utf8_lossy(data);
     if let Ok(envelope) = Envelope::parse(&line) {
-        let _ = envelope.properties.to_amqp();
-        let _ = envelope.body_bytes();
+        let _ = envelope.encode();
     }
 });

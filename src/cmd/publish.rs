@@ -112,45 +112,6 @@ pub struct Args {
     pub confirm_timeout: Duration,
 }
 
-fn header_value(spec: &str) -> Result<(String, serde_json::Value)> {
-    let bad = |why: &str| fail(Code::Usage, format!("-H {spec}: {why}"));
-    let (key, value) = spec
-        .split_once('=')
-        .ok_or_else(|| bad("expected KEY=VALUE or KEY:TYPE=VALUE"))?;
-    let (key, kind) = match key.rsplit_once(':') {
-        Some((k, t)) => (k, Some(t)),
-        None => (key, None),
-    };
-    if key.is_empty() {
-        return Err(bad("empty key"));
-    }
-    crate::flags::check_short(key).map_err(|e| bad(&format!("the key is {e}")))?;
-    let number = || -> Result<serde_json::Value> {
-        serde_json::from_str::<serde_json::Number>(value)
-            .map(serde_json::Value::Number)
-            .map_err(|_| bad("not a number"))
-    };
-    let tagged = |tag: &str, v: serde_json::Value| serde_json::json!({ tag: v });
-    let json = match kind {
-        None => serde_json::Value::String(value.to_string()),
-        Some(
-            t @ ("i8" | "u8" | "i16" | "u16" | "i32" | "u32" | "i64" | "f32" | "f64" | "timestamp"),
-        ) => tagged(&format!("${t}"), number()?),
-        Some("bool") => {
-            serde_json::Value::Bool(value.parse().map_err(|_| bad("expected true or false"))?)
-        }
-        Some("bytes") => tagged("$bytes", serde_json::Value::String(value.to_string())),
-        Some("json") => {
-            serde_json::from_str(value).map_err(|e| bad(&format!("invalid JSON: {e}")))?
-        }
-        Some(other) => return Err(bad(&format!("unknown type `{other}`"))),
-    };
-    // Check the value now, so a typo fails before anything is published.
-    crate::message::headers::value_from_json(&json, &format!("header {key}"))
-        .map_err(|e| bad(&e))?;
-    Ok((key.to_string(), json))
-}
-
 impl Args {
     fn source(&self) -> Result<Source> {
         Ok(if let Some(text) = &self.body {
@@ -186,7 +147,8 @@ impl Args {
     fn defaults(&self) -> Result<Defaults> {
         let mut headers = serde_json::Map::new();
         for spec in &self.headers {
-            let (k, v) = header_value(spec)?;
+            let (k, v) =
+                crate::message::headers::parse_flag(spec).map_err(|e| fail(Code::Usage, e))?;
             headers.insert(k, v);
         }
         let timestamp = match self.timestamp.as_deref() {
@@ -345,45 +307,4 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn typed_headers() {
-        assert_eq!(
-            header_value("a=b").unwrap(),
-            ("a".into(), serde_json::json!("b"))
-        );
-        assert_eq!(
-            header_value("n:i32=5").unwrap(),
-            ("n".into(), serde_json::json!({"$i32": 5}))
-        );
-        assert_eq!(
-            header_value("ok:bool=true").unwrap().1,
-            serde_json::json!(true)
-        );
-        assert_eq!(header_value("url=a=b").unwrap().1, serde_json::json!("a=b"));
-        assert!(
-            header_value("n:u8=300")
-                .unwrap_err()
-                .to_string()
-                .contains("out of range")
-        );
-        assert!(
-            header_value("n:float=1")
-                .unwrap_err()
-                .to_string()
-                .contains("unknown type")
-        );
-        assert!(header_value("novalue").is_err());
-        assert!(
-            header_value(&format!("{}=v", "k".repeat(256)))
-                .unwrap_err()
-                .to_string()
-                .contains("255")
-        );
-    }
 }

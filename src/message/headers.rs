@@ -259,6 +259,43 @@ pub fn value_from_json(value: &Value, path: &str) -> Result<AMQPValue, String> {
     })
 }
 
+/// Parse a `-H KEY=VALUE` or `-H KEY:TYPE=VALUE` flag into a header and its envelope JSON
+/// value (checked, so a typo fails before anything is published).
+pub fn parse_flag(spec: &str) -> Result<(String, Value), String> {
+    let bad = |why: &str| format!("-H {spec}: {why}");
+    let (key, value) = spec
+        .split_once('=')
+        .ok_or_else(|| bad("expected KEY=VALUE or KEY:TYPE=VALUE"))?;
+    let (key, kind) = match key.rsplit_once(':') {
+        Some((k, t)) => (k, Some(t)),
+        None => (key, None),
+    };
+    if key.is_empty() {
+        return Err(bad("empty key"));
+    }
+    crate::flags::check_short(key).map_err(|e| bad(&format!("the key is {e}")))?;
+    let number = || -> Result<Value, String> {
+        serde_json::from_str::<Number>(value)
+            .map(Value::Number)
+            .map_err(|_| bad("not a number"))
+    };
+    let tagged = |tag: &str, v: Value| serde_json::json!({ tag: v });
+    let json = match kind {
+        None => Value::String(value.to_string()),
+        Some(
+            t @ ("i8" | "u8" | "i16" | "u16" | "i32" | "u32" | "i64" | "f32" | "f64" | "timestamp"),
+        ) => tagged(&format!("${t}"), number()?),
+        Some("bool") => Value::Bool(value.parse().map_err(|_| bad("expected true or false"))?),
+        Some("bytes") => tagged("$bytes", Value::String(value.to_string())),
+        Some("json") => {
+            serde_json::from_str(value).map_err(|e| bad(&format!("invalid JSON: {e}")))?
+        }
+        Some(other) => return Err(bad(&format!("unknown type `{other}`"))),
+    };
+    value_from_json(&json, &format!("header {key}")).map_err(|e| bad(&e))?;
+    Ok((key.to_string(), json))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,6 +399,35 @@ mod tests {
             table_from_json(&v, "headers")
                 .unwrap_err()
                 .contains("expected a table")
+        );
+    }
+
+    #[test]
+    fn typed_headers() {
+        assert_eq!(
+            parse_flag("a=b").unwrap(),
+            ("a".into(), serde_json::json!("b"))
+        );
+        assert_eq!(
+            parse_flag("n:i32=5").unwrap(),
+            ("n".into(), serde_json::json!({"$i32": 5}))
+        );
+        assert_eq!(
+            parse_flag("ok:bool=true").unwrap().1,
+            serde_json::json!(true)
+        );
+        assert_eq!(parse_flag("url=a=b").unwrap().1, serde_json::json!("a=b"));
+        assert!(parse_flag("n:u8=300").unwrap_err().contains("out of range"));
+        assert!(
+            parse_flag("n:float=1")
+                .unwrap_err()
+                .contains("unknown type")
+        );
+        assert!(parse_flag("novalue").is_err());
+        assert!(
+            parse_flag(&format!("{}=v", "k".repeat(256)))
+                .unwrap_err()
+                .contains("255")
         );
     }
 }
