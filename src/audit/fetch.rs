@@ -61,8 +61,6 @@ async fn raw(
     )
 }
 
-/// Read the snapshot. Fails only when the management API can't be used at all: unreachable,
-/// TLS failure, or credentials refused on `/api/whoami`.
 /// Brokers with at most this many queues get per-queue statistics read by default.
 pub const QUEUE_STATS_LIMIT: usize = 2_000;
 
@@ -75,6 +73,8 @@ pub struct Options {
     pub queue_stats: bool,
 }
 
+/// Read the snapshot. Fails only when the management API can't be used at all: unreachable,
+/// TLS failure, or credentials refused on `/api/whoami`.
 pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot> {
     let mut s = Snapshot::empty(target(api));
     s.whoami = Ok(api.get("/api/whoami").await?);

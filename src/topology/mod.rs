@@ -11,3 +11,4 @@ pub mod load;
 pub mod model;
 pub mod params;
 pub mod preflight;
+pub mod translate;
