@@ -6,10 +6,8 @@ use anyhow::Result;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 
-use super::snapshot::{
-    HealthCheck, NotChecked, ProbeAnswer, Probes, Snapshot, Source, Target, is_loopback_address,
-};
-use crate::broker::http::{Auth, ManagementApi, RawResponse, api_path};
+use super::snapshot::{HealthCheck, NotChecked, ProbeAnswer, Probes, Snapshot, Source, Target};
+use crate::broker::http::{Auth, ManagementApi, Pages, RawResponse, api_path};
 use crate::exit::{Code, code_of};
 
 /// What the audit is pointed at, from the management client's base URL.
@@ -18,7 +16,7 @@ pub fn target(api: &ManagementApi) -> Target {
     let host = url.host_str().unwrap_or("").to_string();
     Target {
         api_url: url.as_str().trim_end_matches('/').to_string(),
-        loopback: is_loopback_address(&host),
+        loopback: crate::broker::settings::is_loopback(&host),
         host,
     }
 }
@@ -35,7 +33,7 @@ fn source<T>(path: &str, user: &str, result: Result<T>) -> Source<T> {
 }
 
 async fn list<T: DeserializeOwned>(api: &ManagementApi, path: &str) -> Source<Vec<T>> {
-    source(path, api.user(), api.get_list(path).await)
+    source(path, api.user(), api.list(path, Pages::Paged).await)
 }
 
 async fn one<T: DeserializeOwned>(api: &ManagementApi, path: &str) -> Source<T> {
@@ -269,7 +267,12 @@ async fn probes(api: &ManagementApi, s: &Snapshot) -> Probes {
         } else {
             s.target.host.clone()
         };
-        let url = format!("{scheme}://{host}:{}/metrics", l.port());
+        let Some(port) = l.port() else {
+            return Err(NotChecked(
+                "the prometheus listener's port is unknown".into(),
+            ));
+        };
+        let url = format!("{scheme}://{host}:{port}/metrics");
         let r = api.raw(Method::GET, &url, Auth::Anonymous, &[]).await;
         source(&url, "(anonymous)", r).map(|r| ProbeAnswer {
             url: url.clone(),

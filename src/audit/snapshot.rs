@@ -160,73 +160,7 @@ impl WhoAmI {
     }
 }
 
-#[derive(Deserialize, Debug, Default)]
-#[serde(default)]
-pub struct Overview {
-    pub rabbitmq_version: String,
-    pub product_version: String,
-    pub cluster_name: String,
-    pub listeners: Vec<Listener>,
-    pub contexts: Vec<Value>,
-    pub churn_rates: Value,
-    pub message_stats: Value,
-    pub object_totals: Value,
-}
-
-#[derive(Deserialize, Debug, Default, Clone)]
-#[serde(default)]
-pub struct Listener {
-    pub node: String,
-    pub protocol: String,
-    pub ip_address: String,
-    pub port: Value,
-    /// An object on 3.10 for most listeners, `[]` for some; TLS options under `ssl_opts`.
-    pub socket_opts: Value,
-}
-
-impl Listener {
-    pub fn port(&self) -> u16 {
-        // 3.10 reports listener ports as numbers and context ports as strings.
-        match &self.port {
-            Value::Number(n) => n.as_u64().unwrap_or(0) as u16,
-            Value::String(s) => s.parse().unwrap_or(0),
-            _ => 0,
-        }
-    }
-
-    /// TLS listeners are named `amqp/ssl`, `mqtt/ssl`, `https`, ... by the broker.
-    pub fn is_tls(&self) -> bool {
-        self.protocol.ends_with("/ssl")
-            || self.protocol == "https"
-            || self.protocol.ends_with("/https")
-    }
-
-    pub fn is_loopback(&self) -> bool {
-        is_loopback_address(&self.ip_address)
-    }
-
-    pub fn is_wildcard(&self) -> bool {
-        matches!(self.ip_address.as_str(), "::" | "0.0.0.0" | "")
-    }
-
-    /// `protocol host:port on node`, the object a listener finding names.
-    pub fn label(&self) -> String {
-        if self.ip_address.contains(':') {
-            format!("{} [{}]:{}", self.protocol, self.ip_address, self.port())
-        } else {
-            format!("{} {}:{}", self.protocol, self.ip_address, self.port())
-        }
-    }
-}
-
-pub fn is_loopback_address(address: &str) -> bool {
-    let a = address.trim_start_matches('[').trim_end_matches(']');
-    a == "localhost"
-        || a.parse::<std::net::IpAddr>()
-            .map(|ip| ip.is_loopback())
-            .unwrap_or(false)
-        || a.starts_with("::ffff:127.")
-}
+pub use crate::broker::api::{Listener, Overview};
 
 #[derive(Deserialize, Debug, Default)]
 #[serde(default)]
@@ -553,10 +487,12 @@ mod tests {
 
     #[test]
     fn loopback_addresses() {
-        assert!(is_loopback_address("127.0.0.1"));
-        assert!(is_loopback_address("::1"));
-        assert!(is_loopback_address("localhost"));
-        assert!(!is_loopback_address("::"));
-        assert!(!is_loopback_address("10.0.0.5"));
+        use crate::broker::settings::is_loopback;
+        assert!(is_loopback("127.0.0.1"));
+        assert!(is_loopback("::1"));
+        assert!(is_loopback("[::ffff:127.0.0.2]"));
+        assert!(is_loopback("localhost"));
+        assert!(!is_loopback("::"));
+        assert!(!is_loopback("10.0.0.5"));
     }
 }

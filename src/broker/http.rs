@@ -44,6 +44,13 @@ pub struct ManagementApi {
     answer_timeout: std::time::Duration,
 }
 
+/// How [`ManagementApi::list`] reads a list endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pages {
+    Paged,
+    Whole,
+}
+
 /// One page of a paged list endpoint.
 #[derive(serde::Deserialize)]
 struct Page<T> {
@@ -109,31 +116,30 @@ impl ManagementApi {
         }
     }
 
-    /// GET every page of a list endpoint (`?page=N&page_size=500`).
-    pub async fn get_all<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>> {
-        let mut items = Vec::new();
-        let mut page = 1;
-        loop {
-            let sep = if path.contains('?') { '&' } else { '?' };
-            let p: Page<T> = self
-                .get(&format!("{path}{sep}page={page}&page_size=500"))
-                .await?;
-            items.extend(p.items);
-            if page >= p.page_count {
-                return Ok(items);
-            }
-            page += 1;
-        }
-    }
-
-    /// Every item of a list endpoint, fetching page 1 first and then the other pages
-    /// concurrently. Endpoints that don't page on 3.x (users, permissions) answer a paged
-    /// request with a plain array, which is taken as the whole list.
-    pub async fn get_list<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>> {
+    /// Every item of a list endpoint: the one list reader. `Pages::Paged` fetches page 1 and
+    /// then the other pages concurrently; endpoints that don't page on 3.x (users,
+    /// permissions) answer with a plain array, which is taken as the whole list, and an
+    /// endpoint whose paging fails (4.0.5's `/api/vhosts?page=...` answers 500) is read whole.
+    /// `Pages::Whole` asks once, for large per-vhost lists that a broker pages by sorting the
+    /// whole list for every page (cheaper read in one go with `columns` or `disable_stats`).
+    pub async fn list<T: DeserializeOwned>(&self, path: &str, pages: Pages) -> Result<Vec<T>> {
         const PAGE_SIZE: u64 = 500;
+        if pages == Pages::Whole {
+            return decode(path, &self.get_text(path).await?);
+        }
         let sep = if path.contains('?') { '&' } else { '?' };
         let page_path = |page: u64| format!("{path}{sep}page={page}&page_size={PAGE_SIZE}");
-        let first = self.get_text(&page_path(1)).await?;
+        // The status decides, not the error's text: a raw request, judged here. A refusal
+        // of the paged form (400, or 4.0.5's 500) is answered by reading the list whole;
+        // 401, 403 and 404 get the usual error.
+        let answer = self
+            .raw(Method::GET, &page_path(1), Auth::Configured, &[])
+            .await?;
+        let first = match answer.status {
+            200 => answer.body,
+            401 | 403 | 404 => self.get_text(&page_path(1)).await?,
+            _ => self.get_text(path).await?,
+        };
         if first.trim_start().starts_with('[') {
             return decode(path, &first);
         }

@@ -2,6 +2,7 @@
 //! management HTTP API. Every command connects through here.
 
 pub mod amqp;
+pub mod api;
 pub mod http;
 pub mod publisher;
 pub mod queue_info;

@@ -33,21 +33,9 @@ pub fn delivery_limit(queue: &QueueInfo, broker_major: u32) -> Option<i64> {
         .filter(|limit| *limit >= 0)
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Overview {
-    rabbitmq_version: String,
-}
-
 /// The broker's major version (3 when it can't be read).
 pub async fn broker_major(api: &ManagementApi) -> Result<u32> {
-    let overview: Overview = api.get("/api/overview").await?;
-    Ok(overview
-        .rabbitmq_version
-        .split('.')
-        .next()
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(3))
+    Ok(super::api::Overview::read(api).await?.major().unwrap_or(3))
 }
 
 /// The queue's info; a missing queue is an error naming it, a missing vhost exit 9.

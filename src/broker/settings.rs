@@ -570,10 +570,14 @@ fn derived_api_url(endpoint: &AmqpEndpoint) -> Result<Url> {
     })
 }
 
+/// Whether a host name or address is this machine's loopback (`localhost`, `127.x`, `::1`,
+/// and IPv4-mapped `::ffff:127.x`). The one loopback predicate: settings, listeners, audit.
 pub fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        || host
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 /// Strip a password from URI text before it is printed, even when the text doesn't parse.

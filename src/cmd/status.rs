@@ -3,6 +3,7 @@
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+use crate::broker::api::Overview;
 use crate::broker::http::{ManagementApi, api_path};
 use crate::broker::{amqp, settings};
 use crate::cli::Global;
@@ -61,42 +62,9 @@ pub struct Listener {
     pub node: String,
     pub protocol: String,
     pub address: String,
-    pub port: u16,
+    /// `None` when the broker didn't say.
+    pub port: Option<u16>,
     pub tls: bool,
-}
-
-/// The parts of `/api/overview` shown here; every field may be missing on some version.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Overview {
-    product_name: Option<String>,
-    rabbitmq_version: String,
-    erlang_version: String,
-    cluster_name: String,
-    listeners: Vec<RawListener>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct RawListener {
-    node: String,
-    protocol: String,
-    ip_address: String,
-    port: serde_json::Value,
-}
-
-/// TLS listeners are named `amqp/ssl`, `mqtt/ssl`, `https`, ... by the broker.
-fn listener_is_tls(protocol: &str) -> bool {
-    protocol.ends_with("/ssl") || protocol == "https" || protocol.ends_with("/https")
-}
-
-fn port_of(value: &serde_json::Value) -> u16 {
-    // 3.10 reports listener ports as numbers but context ports as strings; accept both.
-    match value {
-        serde_json::Value::Number(n) => n.as_u64().unwrap_or(0) as u16,
-        serde_json::Value::String(s) => s.parse().unwrap_or(0),
-        _ => 0,
-    }
 }
 
 pub async fn run(global: &Global, _args: &Args) -> Result<()> {
@@ -141,8 +109,8 @@ pub async fn run(global: &Global, _args: &Args) -> Result<()> {
                     node: l.node.clone(),
                     protocol: l.protocol.clone(),
                     address: l.ip_address.clone(),
-                    port: port_of(&l.port),
-                    tls: listener_is_tls(&l.protocol),
+                    port: l.port(),
+                    tls: l.is_tls(),
                 })
                 .collect();
             report.broker = Some(BrokerInfo {
@@ -171,7 +139,7 @@ pub async fn run(global: &Global, _args: &Args) -> Result<()> {
 }
 
 async fn fetch_http(api: &ManagementApi, vhost: &str) -> Result<(Overview, Vec<Node>)> {
-    let overview: Overview = api.get("/api/overview").await?;
+    let overview = Overview::read(api).await?;
     let nodes: Vec<Node> = match api.get_opt("/api/nodes").await {
         Ok(Some(n)) => n,
         // A user without the monitoring tag can't list nodes; the overview still names one.
@@ -213,7 +181,7 @@ impl Render for Report {
                     l.node.clone(),
                     l.protocol.clone(),
                     l.address.clone(),
-                    l.port.to_string(),
+                    l.port.map_or("?".to_string(), |p| p.to_string()),
                     yes_no(l.tls).to_string(),
                 ]);
             }
@@ -232,41 +200,5 @@ impl Render for Report {
         }
         out.push_str(&t.to_string());
         out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tls_listeners_are_recognised() {
-        assert!(listener_is_tls("amqp/ssl"));
-        assert!(listener_is_tls("https"));
-        assert!(!listener_is_tls("amqp"));
-        assert!(!listener_is_tls("clustering"));
-    }
-
-    #[test]
-    fn overview_decodes_a_real_capture() {
-        // Captured from RabbitMQ 3.10.8: see tests/fixtures/README.md for the command.
-        let raw = include_str!("../../tests/fixtures/rabbitmq-3.10.8/overview.json");
-        let o: Overview = serde_json::from_str(raw).unwrap();
-        assert_eq!(o.rabbitmq_version, "3.10.8");
-        assert!(
-            o.cluster_name.starts_with("warren-test"),
-            "{}",
-            o.cluster_name
-        );
-        let amqp = o.listeners.iter().find(|l| l.protocol == "amqp").unwrap();
-        assert_eq!(port_of(&amqp.port), 22120);
-    }
-
-    #[test]
-    fn overview_tolerates_missing_fields_and_string_ports() {
-        let o: Overview = serde_json::from_str(r#"{"listeners":[{"port":"15672"}]}"#).unwrap();
-        assert_eq!(o.rabbitmq_version, "");
-        assert_eq!(port_of(&o.listeners[0].port), 15672);
-        assert_eq!(port_of(&serde_json::json!(null)), 0);
     }
 }

@@ -14,7 +14,7 @@ use super::diff::{self, Action, Kind, Object, Plan};
 use super::execute::{self, Executor};
 use super::preflight::{self, Origins};
 use crate::broker::amqp;
-use crate::broker::http::{ManagementApi, api_path};
+use crate::broker::http::{ManagementApi, Pages, api_path};
 use crate::broker::settings::Settings;
 use crate::exit::{Code, fail};
 
@@ -22,10 +22,10 @@ use crate::exit::{Code, fail};
 /// permission (filtered by the caller). One definitions request per vhost.
 pub async fn fetch_live(api: &ManagementApi, vhosts: &BTreeSet<String>) -> Result<Definitions> {
     let (all_vhosts, users, permissions, topic_permissions) = tokio::try_join!(
-        api.get::<Vec<Value>>("/api/vhosts"),
-        api.get::<Vec<Value>>("/api/users"),
-        api.get::<Vec<Value>>("/api/permissions"),
-        api.get::<Vec<Value>>("/api/topic-permissions"),
+        api.list::<Value>("/api/vhosts", Pages::Paged),
+        api.list::<Value>("/api/users", Pages::Paged),
+        api.list::<Value>("/api/permissions", Pages::Paged),
+        api.list::<Value>("/api/topic-permissions", Pages::Paged),
     )
     .context("reading vhosts, users and permissions from the management API")?;
     let existing: BTreeSet<String> = all_vhosts
@@ -73,7 +73,7 @@ pub async fn fetch_live(api: &ManagementApi, vhosts: &BTreeSet<String>) -> Resul
 async fn fetch_vhost(api: &ManagementApi, vhost: &str) -> Result<Vec<(&'static str, Vec<Value>)>> {
     let list = |kind: &'static str, query: &'static str| async move {
         let path = format!("{}{query}", api_path(&[kind, vhost]));
-        api.get::<Vec<Value>>(&path)
+        api.list::<Value>(&path, Pages::Whole)
             .await
             .with_context(|| format!("reading the {kind} of vhost `{vhost}`"))
     };

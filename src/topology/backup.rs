@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use crate::broker::http::{ManagementApi, api_path};
+use crate::broker::http::{ManagementApi, Pages, api_path};
 use crate::exit::{Code, fail};
 
 /// Where and whether to write the backup.
@@ -76,10 +76,10 @@ pub async fn read(
     users: &BTreeSet<String>,
 ) -> Result<Value> {
     let (all_vhosts, all_users, permissions, topic_permissions, overview) = tokio::try_join!(
-        api.get::<Vec<Value>>("/api/vhosts"),
-        api.get::<Vec<Value>>("/api/users"),
-        api.get::<Vec<Value>>("/api/permissions"),
-        api.get::<Vec<Value>>("/api/topic-permissions"),
+        api.list::<Value>("/api/vhosts", Pages::Paged),
+        api.list::<Value>("/api/users", Pages::Paged),
+        api.list::<Value>("/api/permissions", Pages::Paged),
+        api.list::<Value>("/api/topic-permissions", Pages::Paged),
         api.get::<Value>("/api/overview"),
     )
     .context("reading the state to back up")?;

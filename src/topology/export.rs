@@ -10,7 +10,7 @@ use super::apply::fetch_live;
 use super::defs::{self, Definitions, RawDefinitions};
 use super::model::Topology;
 use super::params;
-use crate::broker::http::ManagementApi;
+use crate::broker::http::{ManagementApi, Pages};
 use crate::exit::{Code, fail};
 
 /// A topology written from live state or a definitions file, and what to tell the user.
@@ -41,7 +41,7 @@ pub async fn export(api: &ManagementApi, vhosts: Option<BTreeSet<String>>) -> Re
     let scope = match vhosts {
         Some(v) => v,
         None => {
-            let all: Vec<serde_json::Value> = api.get("/api/vhosts").await?;
+            let all: Vec<serde_json::Value> = api.list("/api/vhosts", Pages::Paged).await?;
             all.iter()
                 .filter_map(|v| v["name"].as_str().map(String::from))
                 .collect()

@@ -12,7 +12,7 @@ use super::defs::{
 };
 use super::diff::{Change, Object};
 use super::model::Topology;
-use crate::broker::http::{ManagementApi, api_path};
+use crate::broker::http::{ManagementApi, Pages, api_path};
 use crate::exit::{Code, fail};
 
 pub const SHOVEL: &str = "shovel";
@@ -243,9 +243,9 @@ pub async fn fetch_extras(
     live: &mut Definitions,
 ) -> Result<()> {
     let (parameters, globals, user_limits) = tokio::try_join!(
-        api.get::<Vec<Value>>("/api/parameters"),
-        api.get::<Vec<Value>>("/api/global-parameters"),
-        api.get::<Vec<Value>>("/api/user-limits"),
+        api.list::<Value>("/api/parameters", Pages::Paged),
+        api.list::<Value>("/api/global-parameters", Pages::Paged),
+        api.list::<Value>("/api/user-limits", Pages::Paged),
     )
     .context("reading runtime parameters, global parameters and user limits")?;
     let parameters: Vec<Value> = parameters

@@ -147,12 +147,10 @@ pub async fn check(
 
 /// The exchange types the broker has (`/api/overview`), or `None` when it doesn't say.
 async fn exchange_types(api: &ManagementApi) -> Result<Option<BTreeSet<String>>> {
-    let overview: Value = api.get("/api/overview").await?;
-    Ok(overview["exchange_types"].as_array().map(|list| {
-        list.iter()
-            .filter_map(|t| t["name"].as_str().map(String::from))
-            .collect()
-    }))
+    let overview = crate::broker::api::Overview::read(api).await?;
+    Ok(overview
+        .exchange_types
+        .map(|list| list.into_iter().map(|t| t.name).collect()))
 }
 
 /// Every binding to create must have a source and a destination that exist after apply:

@@ -27,7 +27,7 @@ fn net001_plain_http(rule: &Rule, s: &Snapshot) -> Outcome {
                 Object::new(Kind::Listener, l.label()),
                 format!(
                     "management over plain HTTP on port {}: credentials cross the network in clear",
-                    l.port()
+                    l.shown_port()
                 ),
             )
         })
@@ -51,7 +51,7 @@ fn net002_plain_amqp(rule: &Rule, s: &Snapshot) -> Outcome {
         .map(|l| {
             rule.finding(
                 Object::new(Kind::Listener, l.label()),
-                format!("AMQP without TLS on port {}", l.port()),
+                format!("AMQP without TLS on port {}", l.shown_port()),
             )
         })
         .collect())

@@ -369,9 +369,7 @@ fn uri_problem(uri: &str) -> Option<String> {
         return Some("holds a password (user:password@)".into());
     }
     let host = parsed.host_str().unwrap_or("");
-    if parsed.scheme() == "amqp"
-        && !host.is_empty()
-        && !crate::audit::snapshot::is_loopback_address(host)
+    if parsed.scheme() == "amqp" && !host.is_empty() && !crate::broker::settings::is_loopback(host)
     {
         return Some(format!("uses plain amqp:// to the remote host {host}"));
     }
