@@ -305,9 +305,18 @@ async fn settle(
     })
     .await;
     result.map_err(|e| {
+        // A lost connection is the broker being unreachable, as anywhere else in the run;
+        // a channel error on the ack itself is a partial failure.
+        let code = if matches!(e.kind(), ErrorKind::ProtocolError(_)) {
+            Code::PartialFailure
+        } else {
+            Code::Unreachable
+        };
         fail(
-            Code::PartialFailure,
-            format!("settling {} messages failed ({e}); they stay in the queue and will be delivered again", unsettled),
+            code,
+            format!(
+                "settling {unsettled} messages failed ({e}); they stay in the queue and will be delivered again"
+            ),
         )
     })?;
     match mode {
