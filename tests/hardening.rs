@@ -339,6 +339,9 @@ fn a_closed_pipe_ends_the_process_quietly() {
         format!(
             r#""$WARREN" consume dlq --idle-timeout 1 {conn} | {{ exec 0<&-; sleep 3; }}; exit ${{PIPESTATUS[0]}}"#
         ),
+        format!(
+            r#""$WARREN" topology export {conn} | {{ exec 0<&-; sleep 3; }}; exit ${{PIPESTATUS[0]}}"#
+        ),
     ];
     for script in pipelines {
         let run = check(&mut dir.shell(&script), Code::BrokenPipe, "");

@@ -63,6 +63,28 @@ pub async fn get(api: &ManagementApi, vhost: &str, queue: &str) -> Result<QueueI
     })
 }
 
+/// Messages ready in `queue` and its consumers, as the queue itself answers a passive
+/// declare (exact, unlike the management API's statistics, which lag). The one depth helper.
+pub async fn depth(connection: &lapin::Connection, queue: &str) -> Result<(u64, u64)> {
+    use super::amqp::{OPERATION_TIMEOUT, bounded, close_channel, open_channel, operation_error};
+    let channel = open_channel(connection).await?;
+    let q = bounded(
+        OPERATION_TIMEOUT,
+        channel.queue_declare(
+            queue.into(),
+            lapin::options::QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            lapin::types::FieldTable::default(),
+        ),
+    )
+    .await
+    .map_err(|e| operation_error(&format!("queue `{queue}`"), &e))?;
+    close_channel(&channel).await;
+    Ok((u64::from(q.message_count()), u64::from(q.consumer_count())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

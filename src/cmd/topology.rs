@@ -456,17 +456,21 @@ fn run_convert(global: &Global, args: &ConvertArgs) -> Result<()> {
 /// What a written topology leaves out, and the variables its URIs need, on stderr.
 fn report_converted(c: &export::Converted) {
     for line in &c.not_carried {
-        eprintln!("warren: {line}");
+        crate::note!("warren: {line}");
     }
     for line in &c.variables {
-        eprintln!("warren: uri_env: {line}");
+        crate::note!("warren: uri_env: {line}");
     }
 }
 
 fn print_topology(format: Format, topology: &Topology, header: &str) -> Result<()> {
-    match format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(topology)?),
-        _ => print!("{}", export::to_yaml(topology, header)?),
-    }
-    Ok(())
+    use std::io::Write;
+    let text = match format {
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(topology)?),
+        _ => export::to_yaml(topology, header)?,
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .map_err(|e| output::io_error(e, "writing the topology"))
 }

@@ -13,7 +13,6 @@ use futures_util::StreamExt;
 use indicatif::ProgressBar;
 use lapin::options::{
     BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions,
-    QueueDeclareOptions,
 };
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection};
@@ -271,26 +270,6 @@ struct Replay<'a> {
     next_send: tokio::time::Instant,
 }
 
-/// The messages now ready in `queue` (a passive declare: exact, unlike the HTTP stats).
-async fn depth(connection: &Connection, queue: &str) -> Result<(u64, u64)> {
-    let channel = crate::broker::amqp::open_channel(connection).await?;
-    let q = bounded(
-        OPERATION_TIMEOUT,
-        channel.queue_declare(
-            queue.into(),
-            QueueDeclareOptions {
-                passive: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        ),
-    )
-    .await
-    .map_err(|e| operation_error(&format!("queue `{queue}`"), &e))?;
-    close_channel(&channel).await;
-    Ok((u64::from(q.message_count()), u64::from(q.consumer_count())))
-}
-
 /// Replay (or, with `dry_run`, examine) the DLQ.
 pub async fn run(
     connection: &Connection,
@@ -299,7 +278,7 @@ pub async fn run(
     progress: &ProgressBar,
 ) -> Result<Summary> {
     let started = Instant::now();
-    let (depth, _) = depth(connection, &opts.dlq).await?;
+    let (depth, _) = crate::broker::queue_info::depth(connection, &opts.dlq).await?;
     let run_id = new_run_id();
     let mut summary = Summary {
         run_id: run_id.clone(),

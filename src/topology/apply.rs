@@ -164,7 +164,7 @@ pub async fn count_messages(
         let session = match amqp::connect(&s).await {
             Ok(session) => session,
             Err(e) => {
-                eprintln!(
+                crate::note!(
                     "warren: cannot check message counts over AMQP in vhost `{vhost}` ({e:#}); using the management API's counts, which can lag a few seconds"
                 );
                 continue;
@@ -172,22 +172,11 @@ pub async fn count_messages(
         };
         for i in indexes {
             let name = plan.changes[i].name.clone();
-            let Ok(channel) = session.connection.create_channel().await else {
-                continue;
-            };
-            let options = lapin::options::QueueDeclareOptions {
-                passive: true,
-                ..Default::default()
-            };
-            if let Ok(q) = channel
-                .queue_declare(name.as_str().into(), options, Default::default())
-                .await
-            {
-                let n = u64::from(q.message_count());
+            // A queue that doesn't answer keeps the API's count (or stays unknown).
+            if let Ok((n, _)) = crate::broker::queue_info::depth(&session.connection, &name).await {
                 let known = plan.changes[i].messages.unwrap_or(0);
                 plan.changes[i].messages = Some(known.max(n));
             }
-            let _ = channel.close(200, "done".into()).await;
         }
         session.close().await;
     }
@@ -289,13 +278,13 @@ pub async fn apply(
     }
     preflight::check(api, plan, desired, live, origins).await?;
     let backup = if options.backup.disabled {
-        eprintln!("warren: no backup (--no-backup)");
+        crate::note!("warren: no backup (--no-backup)");
         None
     } else {
         let existing: BTreeSet<String> = live.vhosts.iter().map(|v| v.name.clone()).collect();
         let users: BTreeSet<String> = desired.users.iter().map(|u| u.name.clone()).collect();
         let path = backup::write(api, &options.backup, &existing, &users).await?;
-        eprintln!("warren: backup written to {}", path.display());
+        crate::note!("warren: backup written to {}", path.display());
         Some(path)
     };
     let restore_hint = match &backup {
@@ -313,7 +302,7 @@ pub async fn apply(
     let result = executor.run(plan).await;
     executor.close().await;
     if let Err(e) = result {
-        eprintln!("warren: apply failed; rolling back what this run changed");
+        crate::note!("warren: apply failed; rolling back what this run changed");
         return Err(
             match execute::rollback(api, settings, live, managed, &executor.touched).await {
                 Ok(undone) => fail(

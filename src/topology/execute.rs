@@ -291,7 +291,7 @@ impl<'a> Executor<'a> {
     }
 
     async fn bulk_import(&self, defs: &Definitions) -> Result<()> {
-        eprintln!(
+        crate::note!(
             "warren: importing {} exchange(s), {} queue(s), {} binding(s), {} policy(ies), {} operator policy(ies) in one bulk request",
             defs.exchanges.len(),
             defs.queues.len(),
@@ -522,22 +522,7 @@ impl<'a> Executor<'a> {
         let Some(session) = self.sessions.get(vhost) else {
             return Err(fail(Code::Internal, "AMQP session vanished"));
         };
-        let channel = session.channel().await?;
-        let options = lapin::options::QueueDeclareOptions {
-            passive: true,
-            ..Default::default()
-        };
-        let q = channel
-            .queue_declare(name.into(), options, Default::default())
-            .await
-            .map_err(|e| {
-                fail(
-                    Code::BrokerRefused,
-                    format!("checking queue `{name}` over AMQP: {e}"),
-                )
-            })?;
-        let _ = channel.close(200, "done".into()).await;
-        Ok((u64::from(q.message_count()), u64::from(q.consumer_count())))
+        crate::broker::queue_info::depth(&session.connection, name).await
     }
 
     async fn delete(&mut self, c: &Change) -> Result<()> {
