@@ -1,8 +1,10 @@
 //! The top-level command line: global options (connection, output format) and the subcommands.
 
+use std::path::PathBuf;
+
 use clap::{CommandFactory, Parser, Subcommand};
 
-use crate::broker::settings::ConnectionArgs;
+use crate::broker::settings::ConnectionFlags;
 use crate::cmd;
 use crate::output::Format;
 
@@ -37,11 +39,83 @@ pub struct Cli {
 pub struct Global {
     /// Output format (`warren audit` also takes sarif).
     #[arg(long, short = 'o', global = true, default_value = "table",
-          value_parser = crate::output::common_formats())]
+          value_parser = common_formats())]
     pub output: Format,
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// Connection flags shared by every command.
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectionArgs {
+    /// AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`).
+    /// Repeat for the nodes of a cluster: they are tried in order. Never put a password here.
+    #[arg(long = "uri", value_name = "URI", global = true)]
+    pub uris: Vec<String>,
+
+    /// Management API base URL `http[s]://host:port`; repeatable like --uri.
+    /// Default: derived from the first URI's host (port 15672, or 15671 for amqps).
+    #[arg(long = "api-url", value_name = "URL", global = true)]
+    pub api_urls: Vec<String>,
+
+    /// User name (overrides the one in the URI).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub user: Option<String>,
+
+    /// Read the password from this file (its first line). There is no password flag, so
+    /// that a password never shows in `ps`.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub password_file: Option<PathBuf>,
+
+    /// Virtual host (overrides the one in the URI).
+    #[arg(long, value_name = "VHOST", global = true, value_parser = crate::flags::short_string)]
+    pub vhost: Option<String>,
+
+    /// Named profile from $XDG_CONFIG_HOME/warren/config.yaml.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub profile: Option<String>,
+
+    /// PEM file of the CA(s) to trust for TLS, instead of the system's trust store.
+    #[arg(long, value_name = "PEM", global = true)]
+    pub ca_cert: Option<PathBuf>,
+
+    /// PEM client certificate (chain) for mutual TLS.
+    #[arg(long, value_name = "PEM", global = true, requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+
+    /// PEM private key of --client-cert.
+    #[arg(long, value_name = "PEM", global = true, requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
+
+    /// Verify the server's certificate against this name instead of the URL's host.
+    #[arg(long, value_name = "NAME", global = true)]
+    pub tls_server_name: Option<String>,
+
+    /// Seconds to wait for a connection or an HTTP response (1 to 3600).
+    #[arg(long, value_name = "SECS", global = true, default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub connect_timeout: u64,
+}
+
+impl ConnectionArgs {
+    /// The flags as the settings module takes them.
+    pub fn flags(&self) -> ConnectionFlags {
+        ConnectionFlags {
+            uris: self.uris.clone(),
+            api_urls: self.api_urls.clone(),
+            user: self.user.clone(),
+            password_file: self.password_file.clone(),
+            vhost: self.vhost.clone(),
+            profile: self.profile.clone(),
+            ca_cert: self.ca_cert.clone(),
+            client_cert: self.client_cert.clone(),
+            client_key: self.client_key.clone(),
+            tls_server_name: self.tls_server_name.clone(),
+            connect_timeout: self.connect_timeout.clone(),
+        }
+    }
 }
 
 // Built once per run: the size of the largest variant costs nothing worth boxing for.
@@ -80,4 +154,56 @@ pub enum Command {
 /// The clap command tree, for completions and man pages.
 pub fn command() -> clap::Command {
     Cli::command()
+}
+
+/// The value parser of the global `--output`: every format but sarif.
+pub fn common_formats() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::ValueEnum;
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(
+        Format::value_variants()
+            .iter()
+            .filter(|f| **f != Format::Sarif)
+            .filter_map(ValueEnum::to_possible_value),
+    )
+    .map(|name: String| Format::from_str(&name, false).unwrap_or_default())
+}
+
+/// `--output` values; the help of each is what `--help` lists.
+impl clap::ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Format::Table, Format::Json, Format::Yaml, Format::Sarif]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            Format::Table => PossibleValue::new("table").help("Human-readable tables"),
+            Format::Json => PossibleValue::new("json").help("One JSON document"),
+            Format::Yaml => PossibleValue::new("yaml").help("One YAML document"),
+            Format::Sarif => PossibleValue::new("sarif")
+                .help("SARIF 2.1.0, for code-scanning tools (`warren audit` only)"),
+        })
+    }
+}
+
+/// `--format` values of consume, peek and tap.
+impl clap::ValueEnum for crate::message::sink::Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        use crate::message::sink::Format;
+        &[Format::Jsonl, Format::Raw, Format::Pretty]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use crate::message::sink::Format;
+        use clap::builder::PossibleValue;
+        Some(match self {
+            Format::Jsonl => PossibleValue::new("jsonl")
+                .help("One envelope per line (publish --file reads it back exactly)"),
+            Format::Raw => {
+                PossibleValue::new("raw").help("The bodies only, each followed by a newline")
+            }
+            Format::Pretty => PossibleValue::new("pretty").help("A readable block per message"),
+        })
+    }
 }

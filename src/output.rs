@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use crate::exit::{Code, fail};
 
-/// The `--output` choice. Every command takes table, json and yaml ([`common_formats`]);
+/// The `--output` choice. Every command takes table, json and yaml (`cli::common_formats`);
 /// sarif is `warren audit`'s own value, so clap refuses it elsewhere before anything runs.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
     /// Human-readable tables.
     #[default]
@@ -21,19 +21,6 @@ pub enum Format {
     Yaml,
     /// SARIF 2.1.0, for code-scanning tools (`warren audit` only).
     Sarif,
-}
-
-/// The value parser of the global `--output`: every format but sarif.
-pub fn common_formats() -> impl clap::builder::TypedValueParser<Value = Format> {
-    use clap::ValueEnum;
-    use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(
-        Format::value_variants()
-            .iter()
-            .filter(|f| **f != Format::Sarif)
-            .filter_map(ValueEnum::to_possible_value),
-    )
-    .map(|name: String| Format::from_str(&name, false).unwrap_or_default())
 }
 
 /// A result that can be shown as text as well as serialized.

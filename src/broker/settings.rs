@@ -44,56 +44,43 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Connection flags shared by every command.
-#[derive(clap::Args, Debug, Clone, Default)]
-#[command(next_help_heading = "Connection")]
-pub struct ConnectionArgs {
+/// The connection settings given on the command line (filled in by `cli`; no clap here).
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionFlags {
     /// AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`).
     /// Repeat for the nodes of a cluster: they are tried in order. Never put a password here.
-    #[arg(long = "uri", value_name = "URI", global = true)]
     pub uris: Vec<String>,
 
     /// Management API base URL `http[s]://host:port`; repeatable like --uri.
     /// Default: derived from the first URI's host (port 15672, or 15671 for amqps).
-    #[arg(long = "api-url", value_name = "URL", global = true)]
     pub api_urls: Vec<String>,
 
     /// User name (overrides the one in the URI).
-    #[arg(long, value_name = "NAME", global = true)]
     pub user: Option<String>,
 
     /// Read the password from this file (its first line). There is no password flag, so
     /// that a password never shows in `ps`.
-    #[arg(long, value_name = "PATH", global = true)]
     pub password_file: Option<PathBuf>,
 
     /// Virtual host (overrides the one in the URI).
-    #[arg(long, value_name = "VHOST", global = true, value_parser = crate::flags::short_string)]
     pub vhost: Option<String>,
 
     /// Named profile from $XDG_CONFIG_HOME/warren/config.yaml.
-    #[arg(long, value_name = "NAME", global = true)]
     pub profile: Option<String>,
 
     /// PEM file of the CA(s) to trust for TLS, instead of the system's trust store.
-    #[arg(long, value_name = "PEM", global = true)]
     pub ca_cert: Option<PathBuf>,
 
     /// PEM client certificate (chain) for mutual TLS.
-    #[arg(long, value_name = "PEM", global = true, requires = "client_key")]
     pub client_cert: Option<PathBuf>,
 
     /// PEM private key of --client-cert.
-    #[arg(long, value_name = "PEM", global = true, requires = "client_cert")]
     pub client_key: Option<PathBuf>,
 
     /// Verify the server's certificate against this name instead of the URL's host.
-    #[arg(long, value_name = "NAME", global = true)]
     pub tls_server_name: Option<String>,
 
     /// Seconds to wait for a connection or an HTTP response (1 to 3600).
-    #[arg(long, value_name = "SECS", global = true, default_value_t = 10,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub connect_timeout: u64,
 }
 
@@ -204,7 +191,7 @@ pub mod env {
 }
 
 /// Resolve settings from the real environment and profile file.
-pub fn load(args: &ConnectionArgs) -> Result<Settings> {
+pub fn load(args: &ConnectionFlags) -> Result<Settings> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let config = match config_path() {
         Some(path) if path.exists() => Some(read_config(&path)?),
@@ -267,7 +254,7 @@ struct ParsedUri {
 
 /// The precedence rules, with the outside world passed in.
 pub fn resolve(
-    args: &ConnectionArgs,
+    args: &ConnectionFlags,
     env: &dyn Fn(&str) -> Option<String>,
     config: Option<&ConfigFile>,
     read_password: &dyn Fn(&Path) -> Result<Secret>,
@@ -607,7 +594,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn run(
-        args: ConnectionArgs,
+        args: ConnectionFlags,
         env: &[(&str, &str)],
         config: Option<&ConfigFile>,
     ) -> Result<Settings> {
@@ -620,8 +607,8 @@ mod tests {
         })
     }
 
-    fn args() -> ConnectionArgs {
-        ConnectionArgs {
+    fn args() -> ConnectionFlags {
+        ConnectionFlags {
             connect_timeout: 10,
             ..Default::default()
         }

@@ -111,7 +111,7 @@ async fn audit_broker(global: &Global, args: &RunArgs) -> Result<()> {
         skip: args.skip.clone(),
     };
     selection.validate().map_err(|e| fail(Code::Usage, e))?;
-    let settings = settings::load(&global.connection)?;
+    let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
     let options = fetch::Options {
         probe: args.probe,

@@ -148,7 +148,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     };
     let options = args.read.options(args.prefetch, mode);
     consume::effective_prefetch(&options)?;
-    let settings = settings::load(&global.connection)?;
+    let settings = settings::load(&global.connection.flags())?;
     let session = amqp::connect(&settings).await?;
     let channel = session.channel().await?;
     let summary = consume_and_report(

@@ -40,7 +40,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     if read.count.is_none() {
         read.count = Some(10);
     }
-    let settings = settings::load(&global.connection)?;
+    let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
     let queue = queue_info::get(&api, &settings.vhost, &args.queue).await?;
     let major = queue_info::broker_major(&api).await?;

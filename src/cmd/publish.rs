@@ -250,7 +250,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         Source::Generate { count, .. } | Source::Body { count, .. } => Some(*count),
         _ => None,
     };
-    let settings = settings::load(&global.connection)?;
+    let settings = settings::load(&global.connection.flags())?;
     let session = amqp::connect(&settings).await?;
     let window = usize::try_from(args.window).unwrap_or(usize::MAX);
     let input = source::spawn(source, window.clamp(64, 65_536));

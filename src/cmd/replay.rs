@@ -280,7 +280,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         max_deaths: args.max_deaths,
         message_ids: args.message_id.clone(),
     };
-    let settings = settings::load(&global.connection)?;
+    let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
     let info = queue_info::get(&api, &settings.vhost, &args.dlq).await?;
     let major = queue_info::broker_major(&api).await?;

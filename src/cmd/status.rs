@@ -68,7 +68,7 @@ pub struct Listener {
 }
 
 pub async fn run(global: &Global, _args: &Args) -> Result<()> {
-    let settings = settings::load(&global.connection)?;
+    let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
     let mut report = Report::default();
 

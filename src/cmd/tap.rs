@@ -34,7 +34,7 @@ pub struct Args {
 }
 
 pub async fn run(global: &Global, args: &Args) -> Result<()> {
-    let settings = settings::load(&global.connection)?;
+    let settings = settings::load(&global.connection.flags())?;
     let session = amqp::connect(&settings).await?;
     let channel = session.channel().await?;
     let mut arguments = FieldTable::default();

@@ -254,7 +254,7 @@ async fn plan_against(
     origins: Origins,
     prune: bool,
 ) -> Result<Prepared> {
-    let settings = settings::load(&global.connection)?;
+    let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
     let live = apply::fetch_live(&api, &managed).await?;
     // convert hook: untyped queues get the type the broker would give them.
@@ -403,7 +403,7 @@ async fn run_restore(global: &Global, args: &RestoreArgs) -> Result<()> {
 }
 
 async fn run_export(global: &Global, args: &ExportArgs) -> Result<()> {
-    let settings = settings::load(&global.connection)?;
+    let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
     let scope = (!args.all_vhosts).then(|| BTreeSet::from([settings.vhost.clone()]));
     let exported = export::export(&api, scope).await?;

@@ -11,7 +11,8 @@ use anyhow::{Context, Result};
 use super::envelope::{BodyEncoding, Envelope};
 use super::source::ENVELOPE_SUFFIX;
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+/// How `--format` writes messages (its clap value names are in `cli`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Format {
     /// One envelope per line (publish --file reads it back exactly).
     #[default]
