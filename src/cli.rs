@@ -113,7 +113,7 @@ impl ConnectionArgs {
             client_cert: self.client_cert.clone(),
             client_key: self.client_key.clone(),
             tls_server_name: self.tls_server_name.clone(),
-            connect_timeout: self.connect_timeout.clone(),
+            connect_timeout: self.connect_timeout,
         }
     }
 }
