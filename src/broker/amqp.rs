@@ -50,18 +50,33 @@ pub async fn shut(step: impl Future<Output = lapin::Result<()>>) {
     let _ = bounded(SHUTDOWN_TIMEOUT, step).await;
 }
 
-/// A failed channel operation: the broker refused it (a protocol error, 403 is a
-/// permission), or the broker is gone (anything else: I/O, a timeout, a closed connection).
+/// A failed channel operation, the one classifier of lapin's channel errors: the broker
+/// refused it (a protocol error; 403 is a permission, 404 a missing object), or the broker is
+/// gone (anything else: I/O, a timeout, a closed connection). Connection errors: [`classify`].
 pub fn operation_error(what: &str, err: &lapin::Error) -> anyhow::Error {
-    let code = match err.kind() {
-        ErrorKind::ProtocolError(e) if e.get_id() == 403 => Code::AuthRefused,
-        ErrorKind::ProtocolError(_) => Code::BrokerRefused,
-        _ => Code::Unreachable,
-    };
-    fail(
-        code,
-        format!("{what}: {}", crate::broker::publisher::describe(err)),
-    )
+    match err.kind() {
+        ErrorKind::ProtocolError(e) if e.get_id() == 403 => fail(
+            Code::AuthRefused,
+            format!("{what}: access refused ({})", e.get_message()),
+        ),
+        ErrorKind::ProtocolError(e) if e.get_id() == 404 => fail(
+            Code::BrokerRefused,
+            format!("{what} not found ({})", e.get_message()),
+        ),
+        ErrorKind::ProtocolError(_) => {
+            fail(Code::BrokerRefused, format!("{what}: {}", describe(err)))
+        }
+        _ => fail(Code::Unreachable, format!("{what}: {}", describe(err))),
+    }
+}
+
+/// The broker's reason for a channel or connection error, in its own words.
+pub fn describe(err: &lapin::Error) -> String {
+    match err.kind() {
+        ErrorKind::ProtocolError(e) => format!("{} {}", e.get_id(), e.get_message()),
+        ErrorKind::InvalidChannelState(state, _) => format!("channel {state:?}"),
+        _ => err.to_string(),
+    }
 }
 
 /// Open a channel; a failure is the broker refusing it (e.g. channel_max reached), or gone.

@@ -380,14 +380,7 @@ impl Publisher {
     }
 }
 
-/// The broker's reason for a channel or connection error, in its own words.
-pub fn describe(err: &lapin::Error) -> String {
-    match err.kind() {
-        ErrorKind::ProtocolError(e) => format!("{} {}", e.get_id(), e.get_message()),
-        ErrorKind::InvalidChannelState(state, _) => format!("channel {state:?}"),
-        _ => err.to_string(),
-    }
-}
+pub use super::amqp::describe;
 
 #[cfg(test)]
 mod tests {

@@ -92,28 +92,7 @@ fn batch_size(prefetch: u16) -> u64 {
 }
 
 fn broker_error(queue: &str, err: &lapin::Error) -> anyhow::Error {
-    match err.kind() {
-        ErrorKind::ProtocolError(e) if e.get_id() == 404 => fail(
-            Code::BrokerRefused,
-            format!("queue `{queue}` not found ({})", e.get_message()),
-        ),
-        ErrorKind::ProtocolError(e) if e.get_id() == 403 => fail(
-            Code::AuthRefused,
-            format!("access to queue `{queue}` refused ({})", e.get_message()),
-        ),
-        ErrorKind::ProtocolError(e) => fail(
-            Code::BrokerRefused,
-            format!(
-                "consuming from `{queue}`: {} {}",
-                e.get_id(),
-                e.get_message()
-            ),
-        ),
-        _ => fail(
-            Code::Unreachable,
-            format!("consuming from `{queue}`: {err}"),
-        ),
-    }
+    crate::broker::amqp::operation_error(&format!("queue `{queue}`"), err)
 }
 
 /// Consume `queue` into `sink` until the count, the idle timeout, Ctrl-C, or cancellation.
