@@ -36,6 +36,20 @@ async fn list<T: DeserializeOwned>(api: &ManagementApi, path: &str) -> Source<Ve
     source(path, api.user(), api.list(path, Pages::Paged).await)
 }
 
+/// A list endpoint that older brokers don't have: its 404 (told apart by status, not by
+/// the error's text) becomes "not checked" with `absent` as the reason.
+async fn list_or_absent<T: DeserializeOwned>(
+    api: &ManagementApi,
+    path: &str,
+    absent: &str,
+) -> Source<Vec<T>> {
+    match api.get_opt::<serde_json::Value>(path).await {
+        Ok(None) => Err(NotChecked(format!("{path} {absent}"))),
+        Ok(Some(_)) => list(api, path).await,
+        Err(e) => source(path, api.user(), Err(e)),
+    }
+}
+
 async fn one<T: DeserializeOwned>(api: &ManagementApi, path: &str) -> Source<T> {
     match api.get_opt(path).await {
         Ok(Some(v)) => Ok(v),
@@ -104,7 +118,11 @@ pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot>
         list(api, "/api/parameters/shovel"),
         list(api, "/api/parameters/federation-upstream"),
         list(api, "/api/feature-flags"),
-        list(api, "/api/deprecated-features/used"),
+        list_or_absent(
+            api,
+            "/api/deprecated-features/used",
+            "does not exist before RabbitMQ 3.13"
+        ),
         raw(api, "/api/auth", Auth::Anonymous, &[]),
         raw(
             api,
@@ -137,12 +155,7 @@ pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot>
     s.shovels = shovels;
     s.federation_upstreams = federation;
     s.feature_flags = flags;
-    s.deprecated_used = match deprecated {
-        Err(NotChecked(why)) if why.contains("not found (404)") => Err(NotChecked(
-            "/api/deprecated-features/used does not exist before RabbitMQ 3.13".into(),
-        )),
-        other => other,
-    };
+    s.deprecated_used = deprecated;
     s.auth_settings = auth.and_then(|r| json_body("/api/auth", &r));
     s.cert_expiry = cert.and_then(|r| match r.status {
         200 => Ok(HealthCheck {
