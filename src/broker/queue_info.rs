@@ -85,6 +85,32 @@ pub async fn depth(connection: &lapin::Connection, queue: &str) -> Result<(u64, 
     Ok((u64::from(q.message_count()), u64::from(q.consumer_count())))
 }
 
+/// Where reading a queue and putting messages back counts against a quorum queue's
+/// delivery limit, that is refused (exit 2) unless `force`: `action` says what would requeue
+/// ("every peek", "a dry run, which reads and requeues every message,") and `flag` how to
+/// go on. Returns the queue's info and its limit, if any.
+pub async fn guard_requeue(
+    api: &ManagementApi,
+    vhost: &str,
+    queue: &str,
+    requeues: Option<(&str, &str)>,
+    force: bool,
+) -> Result<(QueueInfo, Option<i64>)> {
+    let info = get(api, vhost, queue).await?;
+    let limit = delivery_limit(&info, broker_major(api).await?);
+    if let (Some(limit), Some((action, flag)), false) = (limit, requeues, force) {
+        return Err(fail(
+            Code::Usage,
+            format!(
+                "`{queue}` is a quorum queue with a delivery limit of {limit}: {action} counts as a \
+                 delivery, and messages past the limit are dropped or dead-lettered. Use --force \
+                 to {flag} anyway"
+            ),
+        ));
+    }
+    Ok((info, limit))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

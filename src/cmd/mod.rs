@@ -10,9 +10,14 @@ pub mod status;
 pub mod tap;
 pub mod topology;
 
+use std::path::PathBuf;
+use std::time::Duration;
+
 use anyhow::Result;
 
 use crate::cli::{Cli, Command};
+use crate::message::read::Target;
+use crate::message::sink::Format;
 
 pub async fn run(cli: Cli) -> Result<()> {
     match &cli.command {
@@ -25,5 +30,36 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::Completions(args) => completions::run(args),
         Command::Topology(args) => topology::run(&cli.global, args).await,
+    }
+}
+
+/// How much to read and where to write it; shared by consume, peek and tap.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ReadArgs {
+    /// Stop after N messages.
+    #[arg(long, short = 'n', value_name = "N")]
+    pub count: Option<u64>,
+
+    /// Stop when no message arrives for this many seconds (above 0).
+    #[arg(long, value_name = "SECS", value_parser = crate::flags::seconds)]
+    pub idle_timeout: Option<Duration>,
+
+    /// How messages are written to stdout [default: jsonl; pretty for peek].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
+impl ReadArgs {
+    pub fn target(&self) -> Target {
+        Target {
+            count: self.count,
+            idle_timeout: self.idle_timeout,
+            format: self.format,
+            output_dir: self.output_dir.clone(),
+        }
     }
 }

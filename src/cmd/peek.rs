@@ -3,13 +3,12 @@
 
 use anyhow::Result;
 
+use super::ReadArgs;
 use crate::broker::http::ManagementApi;
-use crate::broker::queue_info::{self, delivery_limit};
-use crate::broker::{amqp, settings};
+use crate::broker::{queue_info, settings};
 use crate::cli::Global;
-use crate::cmd::consume::{ReadArgs, consume_and_report};
-use crate::exit::{Code, fail};
 use crate::message::consume::AckMode;
+use crate::message::read::{self, Source};
 use crate::message::sink::Format;
 
 #[derive(clap::Args, Debug)]
@@ -42,20 +41,15 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     }
     let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
-    let queue = queue_info::get(&api, &settings.vhost, &args.queue).await?;
-    let major = queue_info::broker_major(&api).await?;
-    if let Some(limit) = delivery_limit(&queue, major) {
-        if !args.force {
-            return Err(fail(
-                Code::Usage,
-                format!(
-                    "`{}` is a quorum queue with a delivery limit of {limit}: every peek counts as a \
-                     delivery, and messages past the limit are dropped or dead-lettered. Use \
-                     --force to peek anyway",
-                    args.queue
-                ),
-            ));
-        }
+    let (queue, limit) = queue_info::guard_requeue(
+        &api,
+        &settings.vhost,
+        &args.queue,
+        Some(("every peek", "peek")),
+        args.force,
+    )
+    .await?;
+    if let Some(limit) = limit {
         crate::note!(
             "warren: warning: peeking counts against `{}`'s delivery limit of {limit}",
             args.queue
@@ -69,9 +63,8 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             ""
         }
     );
-    let session = amqp::connect(&settings).await?;
-    let channel = session.channel().await?;
-    let options = read.options(100, AckMode::Requeue);
+    let target = read.target();
+    let options = target.options(100, AckMode::Requeue);
     // A peek must not wait forever on a queue with fewer messages than asked for.
     let options = crate::message::consume::Options {
         idle_timeout: options
@@ -79,16 +72,14 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             .or(Some(std::time::Duration::from_secs(1))),
         ..options
     };
-    consume_and_report(
-        global,
-        &channel,
-        &args.queue,
-        &read,
+    read::read(
+        &settings,
+        Source::Queue(&args.queue),
+        &target,
         &options,
         Format::Pretty,
+        global.output,
     )
     .await?;
-    amqp::close_channel(&channel).await;
-    session.close().await;
     Ok(())
 }

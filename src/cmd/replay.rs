@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::broker::http::ManagementApi;
-use crate::broker::queue_info::{self, delivery_limit};
+use crate::broker::queue_info;
 use crate::broker::{amqp, settings};
 use crate::cli::Global;
 use crate::exit::{Code, fail};
@@ -282,20 +282,18 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     };
     let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
-    let info = queue_info::get(&api, &settings.vhost, &args.dlq).await?;
-    let major = queue_info::broker_major(&api).await?;
-    if let Some(limit) = delivery_limit(&info, major) {
-        if args.dry_run && !args.force {
-            return Err(fail(
-                Code::Usage,
-                format!(
-                    "`{}` is a quorum queue with a delivery limit of {limit}: a dry run reads and \
-                     requeues every message, which counts as a delivery, and messages past the \
-                     limit are dropped or dead-lettered. Use --force to dry-run anyway",
-                    args.dlq
-                ),
-            ));
-        }
+    let (info, limit) = queue_info::guard_requeue(
+        &api,
+        &settings.vhost,
+        &args.dlq,
+        args.dry_run.then_some((
+            "a dry run reads and requeues every message, which",
+            "dry-run",
+        )),
+        args.force,
+    )
+    .await?;
+    if let Some(limit) = limit {
         crate::note!(
             "warren: warning: `{}` has a delivery limit of {limit}: messages left in it (filtered out, failed) count a delivery",
             args.dlq

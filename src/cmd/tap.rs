@@ -2,13 +2,12 @@
 //! consumers, through a private queue bound to it that disappears with the connection.
 
 use anyhow::Result;
-use lapin::options::{QueueBindOptions, QueueDeclareOptions};
-use lapin::types::{AMQPValue, FieldTable};
 
-use crate::broker::{amqp, settings};
+use super::ReadArgs;
+use crate::broker::settings;
 use crate::cli::Global;
-use crate::cmd::consume::{ReadArgs, consume_and_report};
 use crate::message::consume::AckMode;
+use crate::message::read::{self, Source};
 use crate::message::sink::Format;
 
 #[derive(clap::Args, Debug)]
@@ -35,54 +34,18 @@ pub struct Args {
 
 pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let settings = settings::load(&global.connection.flags())?;
-    let session = amqp::connect(&settings).await?;
-    let channel = session.channel().await?;
-    let mut arguments = FieldTable::default();
-    // Bound the tap so a forgotten tap can't fill the broker's memory.
-    arguments.insert("x-max-length".into(), AMQPValue::LongLongInt(100_000));
-    let queue = amqp::bounded(
-        amqp::OPERATION_TIMEOUT,
-        channel.queue_declare(
-            "".into(),
-            QueueDeclareOptions {
-                exclusive: true,
-                auto_delete: true,
-                durable: false,
-                ..Default::default()
-            },
-            arguments,
-        ),
-    )
-    .await
-    .map_err(|e| amqp::operation_error("declaring the tap queue", &e))?;
-    amqp::bounded(
-        amqp::OPERATION_TIMEOUT,
-        channel.queue_bind(
-            queue.name().clone(),
-            args.exchange.as_str().into(),
-            args.binding_key.as_str().into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        ),
-    )
-    .await
-    .map_err(|e| amqp::operation_error(&format!("binding to exchange `{}`", args.exchange), &e))?;
-    crate::note!(
-        "warren: tapping exchange `{}` with binding key `{}`",
-        args.exchange,
-        args.binding_key
-    );
-    let options = args.read.options(1000, AckMode::Ack);
-    consume_and_report(
-        global,
-        &channel,
-        queue.name().as_str(),
-        &args.read,
-        &options,
+    let target = args.read.target();
+    read::read(
+        &settings,
+        Source::Tap {
+            exchange: &args.exchange,
+            binding_key: &args.binding_key,
+        },
+        &target,
+        &target.options(1000, AckMode::Ack),
         Format::Jsonl,
+        global.output,
     )
     .await?;
-    amqp::close_channel(&channel).await;
-    session.close().await;
     Ok(())
 }

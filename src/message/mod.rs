@@ -7,5 +7,6 @@ pub mod headers;
 pub use envelope::{BodyEncoding, Envelope, Properties};
 pub mod consume;
 pub mod publish;
+pub mod read;
 pub mod sink;
 pub mod source;
