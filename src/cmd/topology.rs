@@ -12,11 +12,9 @@ use crate::broker::settings;
 use crate::cli::Global;
 use crate::exit::{Code, fail};
 use crate::output::{self, Format, Render};
-use crate::topology::defs::{Definitions, RawDefinitions};
-use crate::topology::diff::{self, Plan};
+use crate::topology::diff::Plan;
 use crate::topology::model::Topology;
-use crate::topology::preflight::Origins;
-use crate::topology::{apply, backup, defs, export, lint, load, params};
+use crate::topology::{apply, backup, export, lint, load, plan};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
@@ -221,69 +219,10 @@ fn run_lint(global: &Global, args: &LintArgs) -> Result<()> {
     Ok(())
 }
 
-/// The files loaded, the broker read, and the diff.
-struct Prepared {
-    api: ManagementApi,
-    settings: settings::Settings,
-    origins: Origins,
-    desired: Definitions,
-    live: Definitions,
-    managed: BTreeSet<String>,
-    plan: Plan,
-}
-
-/// Load the files, read the broker, and diff.
-async fn prepare(global: &Global, files: &Files, prune: bool) -> Result<Prepared> {
-    let topology = load::load(&files.files, &env)?;
-    let invalid = lint::invalid_for_apply(&topology);
-    if !invalid.is_empty() {
-        return Err(fail(Code::InvalidInput, invalid.join("\n")));
-    }
-    let mut desired = topology.to_defs();
-    // convert hook: shovel and federation URIs from their uri_env variables.
-    params::resolve_uri_env(&mut desired, &env)?;
-    let origins = Origins::of(&topology, &desired);
-    plan_against(global, desired, topology.managed_vhosts(), origins, prune).await
-}
-
-/// Read the managed vhosts and diff them with `desired`.
-async fn plan_against(
-    global: &Global,
-    mut desired: Definitions,
-    managed: BTreeSet<String>,
-    origins: Origins,
-    prune: bool,
-) -> Result<Prepared> {
-    let settings = settings::load(&global.connection.flags())?;
-    let api = ManagementApi::new(&settings)?;
-    let live = apply::fetch_live(&api, &managed).await?;
-    // convert hook: untyped queues get the type the broker would give them.
-    defs::resolve_queue_types(&mut desired, &live);
-    let missing = apply::missing_vhosts(&desired, &live, &managed);
-    if !missing.is_empty() {
-        return Err(fail(
-            Code::VhostUnavailable,
-            format!(
-                "vhost(s) {} do not exist on the broker and are not declared under `vhosts:`",
-                missing.join(", ")
-            ),
-        ));
-    }
-    let mut plan = diff::diff(&desired, &live, &managed, prune);
-    apply::count_messages(&api, &settings, &mut plan).await?;
-    Ok(Prepared {
-        api,
-        settings,
-        origins,
-        desired,
-        live,
-        managed,
-        plan,
-    })
-}
-
 async fn run_plan(global: &Global, args: &PlanArgs) -> Result<()> {
-    let plan = prepare(global, &args.files, args.prune).await?.plan;
+    let plan = plan::from_files(settings_of(global)?, &args.files.files, &env, args.prune)
+        .await?
+        .plan;
     output::print(global.output, &plan)?;
     if args.detailed_exitcode && !plan.is_empty() {
         return Err(fail(
@@ -321,7 +260,7 @@ async fn run_apply(global: &Global, args: &ApplyArgs) -> Result<()> {
             "--prune deletes undeclared objects: add --yes to confirm (run `warren topology plan --prune` to see them)",
         ));
     }
-    let p = prepare(global, &args.files, args.prune).await?;
+    let p = plan::from_files(settings_of(global)?, &args.files.files, &env, args.prune).await?;
     apply::check_message_loss(&p.plan, args.allow_message_loss)?;
     let passwords = apply::resolve_passwords(&p.plan, &env)?;
     execute_plan(
@@ -335,31 +274,29 @@ async fn run_apply(global: &Global, args: &ApplyArgs) -> Result<()> {
     .await
 }
 
+fn settings_of(global: &Global) -> Result<settings::Settings> {
+    settings::load(&global.connection.flags())
+}
+
 /// Apply a prepared plan and print what was applied.
 async fn execute_plan(
     global: &Global,
-    p: &Prepared,
+    p: &plan::Prepared,
     passwords: &std::collections::HashMap<String, String>,
     allow_message_loss: bool,
     prune: bool,
     backup: &BackupArgs,
 ) -> Result<()> {
-    let done = apply::apply(
-        &p.api,
-        &p.settings,
-        &p.origins,
-        &p.desired,
-        &p.live,
-        &p.managed,
-        &p.plan,
-        passwords,
-        &apply::Options {
-            allow_message_loss,
-            prune,
-            backup: backup.options(),
-        },
-    )
-    .await?;
+    let done = p
+        .apply(
+            passwords,
+            &apply::Options {
+                allow_message_loss,
+                prune,
+                backup: backup.options(),
+            },
+        )
+        .await?;
     output::print(
         global.output,
         &Applied {
@@ -370,24 +307,7 @@ async fn execute_plan(
 }
 
 async fn run_restore(global: &Global, args: &RestoreArgs) -> Result<()> {
-    let (file, doc) = backup::load(&args.file)?;
-    let raw: RawDefinitions = serde_json::from_value(doc.clone()).map_err(|e| {
-        fail(
-            Code::InvalidInput,
-            format!("{file}: not a definitions file: {e}"),
-        )
-    })?;
-    let desired = raw.normalize("/");
-    let mut managed: BTreeSet<String> = doc["warren_backup"]["vhosts"]
-        .as_array()
-        .map(|v| {
-            v.iter()
-                .filter_map(|n| n.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    managed.extend(desired.vhosts.iter().map(|v| v.name.clone()));
-    let p = plan_against(global, desired, managed, Origins::default(), false).await?;
+    let (file, p) = plan::from_backup(settings_of(global)?, &args.file).await?;
     if p.plan.is_empty() {
         return output::print(global.output, &p.plan);
     }

@@ -10,5 +10,6 @@ pub mod lint;
 pub mod load;
 pub mod model;
 pub mod params;
+pub mod plan;
 pub mod preflight;
 pub mod translate;
