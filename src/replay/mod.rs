@@ -1,10 +1,15 @@
 //! `warren replay`: move dead-lettered messages back where they came from, filtered, and
-//! without ever losing one. `origin` and `filter` are pure; `run` is the loss-free loop.
+//! without ever losing one. `origin` and `filter` are pure; `run` is the loss-free loop,
+//! `route` decides where each origin's messages go, `export` is the --export file and
+//! `summary` what a run reports.
 
+mod export;
 pub mod filter;
 pub mod mark;
 pub mod origin;
+mod route;
 pub mod run;
+pub mod summary;
 
 /// Dead-lettered messages captured from a real broker by
 /// tests/fixtures/capture-dead-lettered.sh (`warren consume dlq` output).

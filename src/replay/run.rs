@@ -3,42 +3,36 @@
 //! confirmed with no `basic.return` (and, with `--export`, written and fsynced). Anything
 //! else leaves it in the DLQ: held unacked until the end, then requeued in one nack, so the
 //! messages that stay keep their order. The run stops at the depth seen at the start.
+//!
+//! A run has three states, one function each: `Replay::start`, `Replay::pump` (the loop,
+//! with `Replay::handle` for each event) and `Replay::finish`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use futures_util::StreamExt;
 use indicatif::ProgressBar;
 use lapin::options::{
     BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions,
 };
 use lapin::types::FieldTable;
-use lapin::{Channel, Connection};
-use serde::Serialize;
+use lapin::{Channel, Connection, Consumer};
 
+use super::export::Export;
 use super::filter::Filter;
 use super::mark::{self, CopyRules};
-use super::origin::{self, Binding, Origin, Route};
+use super::origin::{self, Route};
+use super::route::Router;
+pub use super::route::Target;
+pub use super::summary::{Failure, RouteReport, Stop, Summary};
+use super::summary::{SAMPLE, Sample, bump};
 use crate::broker::amqp::{OPERATION_TIMEOUT, bounded, close_channel, operation_error, shut};
-use crate::broker::http::{ManagementApi, api_path};
+use crate::broker::http::ManagementApi;
 use crate::broker::publisher::{Outcome, Publisher, describe};
 use crate::exit::{Code, fail};
 use crate::message::Envelope;
-use crate::message::sink::{Format, Sink, StreamSink};
-
-/// Where copies go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    /// Back where they came from (see `origin::original_route`).
-    Original,
-    Exchange {
-        name: String,
-        key: Option<String>,
-    },
-    Queue(String),
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OnFailure {
@@ -73,95 +67,6 @@ pub struct Options {
     pub idle: Duration,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Stop {
-    /// Every message present at the start was examined.
-    #[default]
-    Depth,
-    Limit,
-    /// No message arrived for a while: the DLQ held fewer messages than at the start.
-    Drained,
-    Interrupted,
-    /// `--on-failure abort` met a failure.
-    Aborted,
-    /// The held (unmatched or failed) messages fill the prefetch: nothing more can arrive.
-    PrefetchFull,
-    /// A copy made by this very run came back: it died again.
-    OwnCopy,
-    ConfirmTimeout,
-    ConnectionLost,
-    /// The broker cancelled the consumer (the DLQ was deleted?).
-    Cancelled,
-}
-
-/// Where messages from one origin went, and why.
-#[derive(Debug, Clone, Serialize)]
-pub struct RouteReport {
-    pub origin_queue: Option<String>,
-    pub route: Option<Route>,
-    pub why: String,
-    pub messages: u64,
-}
-
-/// One message that was not replayed.
-#[derive(Debug, Clone, Serialize)]
-pub struct Failure {
-    pub message_id: Option<String>,
-    pub origin_queue: Option<String>,
-    pub reason: String,
-    /// `left_in_dlq`, `parked` or `unknown`.
-    pub fate: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Sample {
-    pub message_id: Option<String>,
-    pub origin_queue: Option<String>,
-    pub reason: Option<String>,
-    pub target: String,
-    pub body: String,
-}
-
-#[derive(Debug, Serialize, Default)]
-pub struct Summary {
-    pub run_id: String,
-    pub dlq: String,
-    pub dry_run: bool,
-    pub depth_at_start: u64,
-    pub examined: u64,
-    /// Dry run: messages that would be replayed. Otherwise: confirmed at the target and
-    /// acked in the DLQ.
-    pub replayed: u64,
-    pub skipped_by_filter: u64,
-    pub parked: u64,
-    /// Returned, nacked, unroutable or past --max-replays: left in the DLQ.
-    pub failed: u64,
-    /// Published, but the confirm never came (or the DLQ ack did not go through): the
-    /// original stays in the DLQ and a copy may also have arrived.
-    pub unknown: u64,
-    /// Of the messages there at the start: all but replayed and parked.
-    pub left_in_dlq: u64,
-    pub stopped_by: Stop,
-    pub error: Option<String>,
-    pub routes: Vec<RouteReport>,
-    pub by_reason: BTreeMap<String, u64>,
-    pub by_origin: BTreeMap<String, u64>,
-    pub by_target: BTreeMap<String, u64>,
-    pub failures: Vec<Failure>,
-    pub sample: Vec<Sample>,
-    pub elapsed_seconds: f64,
-    pub rate_per_second: f64,
-}
-
-impl Summary {
-    pub fn all_done(&self) -> bool {
-        self.parked == 0 && self.failed == 0 && self.unknown == 0 && self.error.is_none()
-    }
-}
-
-const FAILURE_SAMPLE: usize = 50;
-const SAMPLE: usize = 5;
 /// At most this many confirmed copies wait for their DLQ ack (and the export's fsync).
 const ACK_BATCH: usize = 64;
 
@@ -189,51 +94,6 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct ExchangeInfo {
-    #[serde(rename = "type")]
-    kind: String,
-    internal: bool,
-}
-
-/// A JSON Lines file whose commit also fsyncs, so an exported envelope is on disk before the
-/// ack that removes the message from the DLQ.
-struct Export {
-    stream: StreamSink<std::fs::File>,
-    file: std::fs::File,
-    path: PathBuf,
-}
-
-impl Export {
-    fn create(path: &PathBuf) -> Result<Export> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .with_context(|| format!("opening --export {}", path.display()))?;
-        let handle = file
-            .try_clone()
-            .context("duplicating the export file handle")?;
-        Ok(Export {
-            stream: StreamSink::new(Format::Jsonl, file),
-            file: handle,
-            path: path.clone(),
-        })
-    }
-
-    fn write(&mut self, env: &Envelope) -> Result<()> {
-        self.stream.write(env, &[])
-    }
-
-    fn commit(&mut self) -> Result<()> {
-        self.stream.commit()?;
-        self.file
-            .sync_data()
-            .with_context(|| format!("fsync of {}", self.path.display()))
-    }
-}
-
 /// What a published copy is for.
 struct InFlight {
     park: bool,
@@ -244,18 +104,16 @@ struct InFlight {
     body: Vec<u8>,
 }
 
-/// An origin's queue, exchange and routing key: messages with the same one share a route.
-type OriginKey = (Option<String>, Option<String>, Option<String>);
-
 struct Replay<'a> {
     opts: &'a Options,
-    api: &'a ManagementApi,
     channel: Channel,
+    /// None in a dry run.
     publisher: Option<Publisher>,
     export: Option<Export>,
     rules: CopyRules,
-    routes: HashMap<OriginKey, usize>,
+    router: Router<'a>,
     summary: Summary,
+    prefetch: u16,
     in_flight: HashMap<u64, InFlight>,
     to_ack: Vec<u64>,
     /// Confirmed copies waiting for the export, written in DLQ order when their batch settles.
@@ -279,9 +137,8 @@ pub async fn run(
 ) -> Result<Summary> {
     let started = Instant::now();
     let (depth, _) = crate::broker::queue_info::depth(connection, &opts.dlq).await?;
-    let run_id = new_run_id();
-    let mut summary = Summary {
-        run_id: run_id.clone(),
+    let summary = Summary {
+        run_id: new_run_id(),
         dlq: opts.dlq.clone(),
         dry_run: opts.dry_run,
         depth_at_start: depth,
@@ -291,216 +148,9 @@ pub async fn run(
         return Ok(summary);
     }
     progress.set_length(depth);
-    // Room for the window twice over; held messages (filtered out, failed) stay unacked
-    // until the end and occupy the prefetch, so it grows with them (see `grow_prefetch`), up
-    // to the broker's cap of 65535.
-    let mut prefetch = prefetch_for(0, opts.window, depth);
-    let channel = crate::broker::amqp::open_channel(connection).await?;
-    bounded(
-        OPERATION_TIMEOUT,
-        channel.basic_qos(prefetch, BasicQosOptions::default()),
-    )
-    .await
-    .map_err(|e| operation_error("setting the prefetch", &e))?;
-    let publisher = if opts.dry_run {
-        None
-    } else {
-        Some(Publisher::open(connection, opts.window, opts.confirm_timeout).await?)
-    };
-    let export = match (&opts.export, opts.dry_run) {
-        (Some(path), false) => Some(Export::create(path)?),
-        _ => None,
-    };
-    let mut consumer = bounded(
-        OPERATION_TIMEOUT,
-        channel.basic_consume(
-            opts.dlq.as_str().into(),
-            "".into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        ),
-    )
-    .await
-    .map_err(|e| operation_error(&format!("consuming from `{}`", opts.dlq), &e))?;
-    summary.run_id = run_id.clone();
-    let mut r = Replay {
-        opts,
-        api,
-        channel: channel.clone(),
-        publisher,
-        export,
-        rules: CopyRules {
-            run_id,
-            login_user: opts.login_user.clone(),
-            keep_death_headers: opts.keep_death_headers,
-            restore_expiration: opts.restore_expiration,
-        },
-        routes: HashMap::new(),
-        summary,
-        in_flight: HashMap::new(),
-        to_ack: Vec::new(),
-        to_export: BTreeMap::new(),
-        unacked: BTreeSet::new(),
-        matched: 0,
-        held: 0,
-        min_held: None,
-        stop: None,
-        next_send: tokio::time::Instant::now(),
-    };
-    let ack_batch = (opts.window / 4).clamp(1, ACK_BATCH);
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-
-    loop {
-        if r.stop.is_some() {
-            break;
-        }
-        if r.summary.examined >= depth {
-            r.stop = Some(Stop::Depth);
-            break;
-        }
-        if opts.limit.is_some_and(|l| r.matched >= l) {
-            r.stop = Some(Stop::Limit);
-            break;
-        }
-        let wanted = prefetch_for(r.held, opts.window, depth);
-        if wanted > prefetch {
-            bounded(
-                OPERATION_TIMEOUT,
-                channel.basic_qos(wanted, BasicQosOptions::default()),
-            )
-            .await
-            .map_err(|e| operation_error("raising the prefetch", &e))?;
-            prefetch = wanted;
-        }
-        let outstanding = r.publisher.as_ref().map_or(0, Publisher::outstanding);
-        if r.held >= u64::from(prefetch) && outstanding == 0 && r.to_ack.is_empty() {
-            r.stop = Some(Stop::PrefetchFull);
-            break;
-        }
-        // Confirmed-but-unacked copies count against the window too: after a crash, at most
-        // `window` messages can be both at the target and still in the DLQ.
-        let window_open = outstanding + r.to_ack.len() < opts.window;
-        let publisher = r.publisher.as_mut();
-        let event = tokio::select! {
-            biased;
-            _ = &mut ctrl_c => Event::Interrupted,
-            outcome = async {
-                match publisher {
-                    Some(p) => tokio::time::timeout(opts.confirm_timeout, p.next_outcome()).await,
-                    None => std::future::pending().await,
-                }
-            }, if outstanding > 0 => match outcome {
-                Ok(Some(o)) => Event::Outcome(o),
-                Ok(None) => continue,
-                Err(_) => Event::ConfirmTimeout,
-            },
-            delivery = tokio::time::timeout(opts.idle, consumer.next()), if window_open => match delivery {
-                Err(_) => Event::Idle,
-                Ok(None) => Event::Cancelled,
-                Ok(Some(Err(e))) => Event::Lost(describe(&e)),
-                Ok(Some(Ok(d))) => Event::Delivery(Box::new(d)),
-            },
-        };
-        match event {
-            Event::Interrupted => r.stop = Some(Stop::Interrupted),
-            Event::Outcome((id, outcome)) => r.outcome(id, outcome).await?,
-            Event::ConfirmTimeout => {
-                r.summary.error = Some(format!(
-                    "no publisher confirm within {:?}",
-                    opts.confirm_timeout
-                ));
-                r.stop = Some(Stop::ConfirmTimeout);
-            }
-            Event::Idle => {
-                if outstanding == 0 {
-                    r.stop = Some(Stop::Drained);
-                }
-            }
-            Event::Cancelled => r.stop = Some(Stop::Cancelled),
-            Event::Lost(reason) => {
-                r.summary.error = Some(format!("connection lost: {reason}"));
-                r.stop = Some(Stop::ConnectionLost);
-            }
-            Event::Delivery(d) => {
-                r.unacked.insert(d.delivery_tag);
-                progress.inc(1);
-                r.delivery(&d).await?;
-            }
-        }
-        let outstanding = r.publisher.as_ref().map_or(0, Publisher::outstanding);
-        if r.to_ack.len() >= ack_batch || outstanding == 0 {
-            r.settle().await?;
-        }
-    }
-
-    // Wait for outstanding confirms (unless the connection is gone), then settle.
-    let lost = r.stop == Some(Stop::ConnectionLost);
-    let wait = if lost {
-        Duration::from_secs(2)
-    } else {
-        opts.confirm_timeout
-    };
-    let deadline = tokio::time::Instant::now() + wait;
-    while let Some(p) = r.publisher.as_mut() {
-        if p.outstanding() == 0 {
-            break;
-        }
-        match tokio::time::timeout_at(deadline, p.next_outcome()).await {
-            // Parking publishes more; the loop waits for those too.
-            Ok(Some((id, o))) => r.outcome(id, o).await?,
-            _ => break,
-        }
-    }
-    r.settle().await?;
-    // Whatever never got an outcome: the original stays in the DLQ.
-    for (_, f) in r.in_flight.drain() {
-        r.summary.unknown += 1;
-        if r.summary.failures.len() < FAILURE_SAMPLE {
-            r.summary.failures.push(Failure {
-                message_id: f.message_id,
-                origin_queue: f.origin_queue,
-                reason: r
-                    .summary
-                    .error
-                    .clone()
-                    .unwrap_or_else(|| "no confirm".into()),
-                fate: "unknown".into(),
-            });
-        }
-    }
-    shut(channel.basic_cancel(consumer.tag(), BasicCancelOptions::default())).await;
-    // One nack puts back every message still unacked (held, failed, unknown): a classic queue
-    // returns them to their original places. It names the highest tag still unacked, never
-    // an acked one, which the broker would answer with 406 PRECONDITION_FAILED "unknown
-    // delivery tag" and a closed channel. Prefetched messages never examined go back when
-    // the channel closes.
-    if let Some(&tag) = r.unacked.last()
-        && !lost
-    {
-        shut(channel.basic_nack(
-            tag,
-            BasicNackOptions {
-                multiple: true,
-                requeue: true,
-            },
-        ))
-        .await;
-    }
-    if let Some(p) = r.publisher.take() {
-        p.close().await;
-    }
-    close_channel(&channel).await;
-    let mut summary = r.summary;
-    summary.stopped_by = r.stop.unwrap_or_default();
-    summary.left_in_dlq = if opts.dry_run {
-        depth
-    } else {
-        depth.saturating_sub(summary.replayed + summary.parked)
-    };
-    summary.elapsed_seconds = started.elapsed().as_secs_f64();
-    summary.rate_per_second = crate::output::per_second(summary.replayed, summary.elapsed_seconds);
-    Ok(summary)
+    let (mut r, mut consumer) = Replay::start(connection, api, opts, summary).await?;
+    r.pump(&mut consumer, progress).await?;
+    r.finish(consumer, started).await
 }
 
 enum Event {
@@ -513,131 +163,261 @@ enum Event {
     Delivery(Box<lapin::message::Delivery>),
 }
 
-impl Replay<'_> {
+impl<'a> Replay<'a> {
+    /// Set the prefetch, open the publisher and the export (unless a dry run), and start
+    /// consuming the DLQ.
+    async fn start(
+        connection: &Connection,
+        api: &'a ManagementApi,
+        opts: &'a Options,
+        summary: Summary,
+    ) -> Result<(Replay<'a>, Consumer)> {
+        // Room for the window twice over; held messages (filtered out, failed) stay unacked
+        // until the end and occupy the prefetch, so it grows with them (see `grow_prefetch`), up
+        // to the broker's cap of 65535.
+        let prefetch = prefetch_for(0, opts.window, summary.depth_at_start);
+        let channel = crate::broker::amqp::open_channel(connection).await?;
+        bounded(
+            OPERATION_TIMEOUT,
+            channel.basic_qos(prefetch, BasicQosOptions::default()),
+        )
+        .await
+        .map_err(|e| operation_error("setting the prefetch", &e))?;
+        let publisher = if opts.dry_run {
+            None
+        } else {
+            Some(Publisher::open(connection, opts.window, opts.confirm_timeout).await?)
+        };
+        let export = match (&opts.export, opts.dry_run) {
+            (Some(path), false) => Some(Export::create(path)?),
+            _ => None,
+        };
+        let consumer = bounded(
+            OPERATION_TIMEOUT,
+            channel.basic_consume(
+                opts.dlq.as_str().into(),
+                "".into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            ),
+        )
+        .await
+        .map_err(|e| operation_error(&format!("consuming from `{}`", opts.dlq), &e))?;
+        let replay = Replay {
+            opts,
+            channel,
+            publisher,
+            export,
+            rules: CopyRules {
+                run_id: summary.run_id.clone(),
+                login_user: opts.login_user.clone(),
+                keep_death_headers: opts.keep_death_headers,
+                restore_expiration: opts.restore_expiration,
+            },
+            router: Router::new(api, &opts.vhost, &opts.target, &opts.redirects),
+            summary,
+            prefetch,
+            in_flight: HashMap::new(),
+            to_ack: Vec::new(),
+            to_export: BTreeMap::new(),
+            unacked: BTreeSet::new(),
+            matched: 0,
+            held: 0,
+            min_held: None,
+            stop: None,
+            next_send: tokio::time::Instant::now(),
+        };
+        Ok((replay, consumer))
+    }
+
+    /// The loop: take the next event (Ctrl-C, a confirm, a delivery) until a stop
+    /// condition, settling acks in batches.
+    async fn pump(&mut self, consumer: &mut Consumer, progress: &ProgressBar) -> Result<()> {
+        let opts = self.opts;
+        let depth = self.summary.depth_at_start;
+        let ack_batch = (opts.window / 4).clamp(1, ACK_BATCH);
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+
+        loop {
+            if self.stop.is_some() {
+                break;
+            }
+            if self.summary.examined >= depth {
+                self.stop = Some(Stop::Depth);
+                break;
+            }
+            if opts.limit.is_some_and(|l| self.matched >= l) {
+                self.stop = Some(Stop::Limit);
+                break;
+            }
+            self.grow_prefetch().await?;
+            let outstanding = self.publisher.as_ref().map_or(0, Publisher::outstanding);
+            if self.held >= u64::from(self.prefetch) && outstanding == 0 && self.to_ack.is_empty() {
+                self.stop = Some(Stop::PrefetchFull);
+                break;
+            }
+            // Confirmed-but-unacked copies count against the window too: after a crash, at
+            // most `window` messages can be both at the target and still in the DLQ.
+            let window_open = outstanding + self.to_ack.len() < opts.window;
+            let publisher = self.publisher.as_mut();
+            let event = tokio::select! {
+                biased;
+                _ = &mut ctrl_c => Event::Interrupted,
+                outcome = async {
+                    match publisher {
+                        Some(p) => {
+                            tokio::time::timeout(opts.confirm_timeout, p.next_outcome()).await
+                        }
+                        None => std::future::pending().await,
+                    }
+                }, if outstanding > 0 => match outcome {
+                    Ok(Some(o)) => Event::Outcome(o),
+                    Ok(None) => continue,
+                    Err(_) => Event::ConfirmTimeout,
+                },
+                delivery = tokio::time::timeout(opts.idle, consumer.next()), if window_open => {
+                    match delivery {
+                        Err(_) => Event::Idle,
+                        Ok(None) => Event::Cancelled,
+                        Ok(Some(Err(e))) => Event::Lost(describe(&e)),
+                        Ok(Some(Ok(d))) => Event::Delivery(Box::new(d)),
+                    }
+                }
+            };
+            self.handle(event, outstanding, progress).await?;
+            let outstanding = self.publisher.as_ref().map_or(0, Publisher::outstanding);
+            if self.to_ack.len() >= ack_batch || outstanding == 0 {
+                self.settle().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Raise the prefetch as held messages fill it (see `prefetch_for`).
+    async fn grow_prefetch(&mut self) -> Result<()> {
+        let wanted = prefetch_for(self.held, self.opts.window, self.summary.depth_at_start);
+        if wanted > self.prefetch {
+            bounded(
+                OPERATION_TIMEOUT,
+                self.channel.basic_qos(wanted, BasicQosOptions::default()),
+            )
+            .await
+            .map_err(|e| operation_error("raising the prefetch", &e))?;
+            self.prefetch = wanted;
+        }
+        Ok(())
+    }
+
+    /// One event of the loop; `outstanding` is the number of unconfirmed copies before it.
+    async fn handle(
+        &mut self,
+        event: Event,
+        outstanding: usize,
+        progress: &ProgressBar,
+    ) -> Result<()> {
+        match event {
+            Event::Interrupted => self.stop = Some(Stop::Interrupted),
+            Event::Outcome((id, outcome)) => self.outcome(id, outcome).await?,
+            Event::ConfirmTimeout => {
+                self.summary.error = Some(format!(
+                    "no publisher confirm within {:?}",
+                    self.opts.confirm_timeout
+                ));
+                self.stop = Some(Stop::ConfirmTimeout);
+            }
+            Event::Idle => {
+                if outstanding == 0 {
+                    self.stop = Some(Stop::Drained);
+                }
+            }
+            Event::Cancelled => self.stop = Some(Stop::Cancelled),
+            Event::Lost(reason) => {
+                self.summary.error = Some(format!("connection lost: {reason}"));
+                self.stop = Some(Stop::ConnectionLost);
+            }
+            Event::Delivery(d) => {
+                self.unacked.insert(d.delivery_tag);
+                progress.inc(1);
+                self.delivery(&d).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Wait for outstanding confirms (unless the connection is gone) and settle; put back
+    /// every message still unacked, close, and complete the summary.
+    async fn finish(mut self, consumer: Consumer, started: Instant) -> Result<Summary> {
+        let lost = self.stop == Some(Stop::ConnectionLost);
+        let wait = if lost {
+            Duration::from_secs(2)
+        } else {
+            self.opts.confirm_timeout
+        };
+        let deadline = tokio::time::Instant::now() + wait;
+        while let Some(p) = self.publisher.as_mut() {
+            if p.outstanding() == 0 {
+                break;
+            }
+            match tokio::time::timeout_at(deadline, p.next_outcome()).await {
+                // Parking publishes more; the loop waits for those too.
+                Ok(Some((id, o))) => self.outcome(id, o).await?,
+                _ => break,
+            }
+        }
+        self.settle().await?;
+        // Whatever never got an outcome: the original stays in the DLQ.
+        for (_, f) in self.in_flight.drain() {
+            self.summary.unknown += 1;
+            let reason = self
+                .summary
+                .error
+                .clone()
+                .unwrap_or_else(|| "no confirm".into());
+            self.summary
+                .failure(f.message_id, f.origin_queue, reason, "unknown");
+        }
+        let channel = &self.channel;
+        shut(channel.basic_cancel(consumer.tag(), BasicCancelOptions::default())).await;
+        // One nack puts back every message still unacked (held, failed, unknown): a classic
+        // queue returns them to their original places. It names the highest tag still
+        // unacked, never an acked one, which the broker would answer with 406
+        // PRECONDITION_FAILED "unknown delivery tag" and a closed channel. Prefetched
+        // messages never examined go back when the channel closes.
+        if let Some(&tag) = self.unacked.last()
+            && !lost
+        {
+            shut(channel.basic_nack(
+                tag,
+                BasicNackOptions {
+                    multiple: true,
+                    requeue: true,
+                },
+            ))
+            .await;
+        }
+        if let Some(p) = self.publisher.take() {
+            p.close().await;
+        }
+        close_channel(channel).await;
+        let mut summary = self.summary;
+        let depth = summary.depth_at_start;
+        summary.stopped_by = self.stop.unwrap_or_default();
+        summary.left_in_dlq = if self.opts.dry_run {
+            depth
+        } else {
+            depth.saturating_sub(summary.replayed + summary.parked)
+        };
+        summary.elapsed_seconds = started.elapsed().as_secs_f64();
+        summary.rate_per_second =
+            crate::output::per_second(summary.replayed, summary.elapsed_seconds);
+        Ok(summary)
+    }
+
     /// Keep a message unacked until the end of the run (it stays in the DLQ).
     fn hold(&mut self, tag: u64) {
         self.held += 1;
         self.min_held = Some(self.min_held.map_or(tag, |m| m.min(tag)));
-    }
-
-    fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
-        *map.entry(key.to_string()).or_default() += 1;
-    }
-
-    fn failure(
-        &mut self,
-        message_id: Option<String>,
-        origin_queue: Option<String>,
-        reason: String,
-        fate: &str,
-    ) {
-        if self.summary.failures.len() < FAILURE_SAMPLE {
-            self.summary.failures.push(Failure {
-                message_id,
-                origin_queue,
-                reason,
-                fate: fate.into(),
-            });
-        }
-    }
-
-    /// The route for messages from `origin`, decided once per distinct origin and reported.
-    async fn route(&mut self, origin: Option<&Origin>) -> Result<usize> {
-        let key = (
-            origin.and_then(|o| o.queue.clone()),
-            origin.and_then(|o| o.exchange.clone()),
-            origin.and_then(|o| o.routing_key.clone()),
-        );
-        if let Some(i) = self.routes.get(&key) {
-            return Ok(*i);
-        }
-        let decided = self.decide(origin).await?;
-        let (route, why) = match decided {
-            Some((r, w)) => (Some(r), w),
-            None => (
-                None,
-                "the message has no x-death or x-original-* headers: its origin is unknown".into(),
-            ),
-        };
-        let from = key
-            .0
-            .clone()
-            .map_or("(unknown origin)".into(), |q| format!("`{q}`"));
-        match &route {
-            Some(r) => crate::note!("warren: messages from {from} go to {}: {why}", r.describe()),
-            None => crate::note!("warren: messages from {from} stay in the DLQ: {why}"),
-        }
-        self.summary.routes.push(RouteReport {
-            origin_queue: key.0.clone(),
-            route,
-            why,
-            messages: 0,
-        });
-        let i = self.summary.routes.len() - 1;
-        self.routes.insert(key, i);
-        Ok(i)
-    }
-
-    async fn decide(&self, origin: Option<&Origin>) -> Result<Option<(Route, String)>> {
-        let queue = origin.and_then(|o| o.queue.as_deref());
-        if let Some(q) = queue
-            && let Some((_, new)) = self.opts.redirects.iter().find(|(old, _)| old == q)
-        {
-            return Ok(Some((
-                Route::to_queue(new),
-                format!("--redirect {q}={new}"),
-            )));
-        }
-        match &self.opts.target {
-            Target::Queue(q) => Ok(Some((Route::to_queue(q), "--target queue".into()))),
-            Target::Exchange { name, key } => {
-                let key = key
-                    .clone()
-                    .or_else(|| origin.and_then(|o| o.routing_key.clone()));
-                Ok(key.map(|k| {
-                    (
-                        Route {
-                            exchange: name.clone(),
-                            routing_key: k,
-                        },
-                        "--target exchange".into(),
-                    )
-                }))
-            }
-            Target::Original => {
-                let Some(origin) = origin else {
-                    return Ok(None);
-                };
-                let exchange = match origin.exchange.as_deref() {
-                    Some(e) if !e.is_empty() && origin.queue.is_some() => {
-                        let info: Option<ExchangeInfo> = self
-                            .api
-                            .get_opt(&api_path(&["exchanges", &self.opts.vhost, e]))
-                            .await?;
-                        match info {
-                            Some(info) if !info.internal => {
-                                let bindings: Vec<Binding> = self
-                                    .api
-                                    .get_opt(&format!(
-                                        "{}/bindings/source",
-                                        api_path(&["exchanges", &self.opts.vhost, e])
-                                    ))
-                                    .await?
-                                    .unwrap_or_default();
-                                Some((info.kind, bindings))
-                            }
-                            Some(info) => Some((format!("internal {}", info.kind), Vec::new())),
-                            None => None,
-                        }
-                    }
-                    _ => None,
-                };
-                Ok(origin::original_route(
-                    origin,
-                    exchange.as_ref().map(|(k, b)| (k.as_str(), b.as_slice())),
-                ))
-            }
-        }
     }
 
     async fn delivery(&mut self, d: &lapin::message::Delivery) -> Result<()> {
@@ -671,24 +451,27 @@ impl Replay<'_> {
         self.matched += 1;
         let origin_queue = origin.as_ref().and_then(|o| o.queue.clone());
         let message_id = env.properties.message_id.clone();
-        Self::bump(
+        bump(
             &mut self.summary.by_reason,
             origin
                 .as_ref()
                 .and_then(|o| o.reason.as_deref())
                 .unwrap_or("(none)"),
         );
-        Self::bump(
+        bump(
             &mut self.summary.by_origin,
             origin_queue.as_deref().unwrap_or("(unknown)"),
         );
-        let i = self.route(origin.as_ref()).await?;
+        let i = self
+            .router
+            .route(origin.as_ref(), &mut self.summary.routes)
+            .await?;
         self.summary.routes[i].messages += 1;
         let route = self.summary.routes[i].route.clone();
         let target = route
             .as_ref()
             .map_or("(stays in the DLQ)".into(), Route::describe);
-        Self::bump(&mut self.summary.by_target, &target);
+        bump(&mut self.summary.by_target, &target);
         let copy = Envelope {
             exchange: route.as_ref().map(|r| r.exchange.clone()),
             routing_key: route.as_ref().map(|r| r.routing_key.clone()),
@@ -786,7 +569,8 @@ impl Replay<'_> {
             }
             Outcome::Unknown { reason } => {
                 self.summary.unknown += 1;
-                self.failure(f.message_id, f.origin_queue, reason.clone(), "unknown");
+                self.summary
+                    .failure(f.message_id, f.origin_queue, reason.clone(), "unknown");
                 if self.summary.error.is_none() {
                     self.summary.error = Some(reason);
                 }
@@ -812,7 +596,7 @@ impl Replay<'_> {
         if f.park {
             self.hold(tag);
             self.summary.failed += 1;
-            self.failure(
+            self.summary.failure(
                 f.message_id,
                 f.origin_queue,
                 format!("parking failed: {why}"),
@@ -836,13 +620,15 @@ impl Replay<'_> {
                         serde_json::Value::String(why.clone()),
                     );
                 }
-                self.failure(f.message_id.clone(), f.origin_queue.clone(), why, "parked");
+                self.summary
+                    .failure(f.message_id.clone(), f.origin_queue.clone(), why, "parked");
                 Box::pin(self.publish(tag, f)).await
             }
             other => {
                 self.hold(tag);
                 self.summary.failed += 1;
-                self.failure(f.message_id, f.origin_queue, why, "left_in_dlq");
+                self.summary
+                    .failure(f.message_id, f.origin_queue, why, "left_in_dlq");
                 if *other == OnFailure::Abort {
                     self.stop = Some(Stop::Aborted);
                 }
