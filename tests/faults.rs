@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
 
@@ -58,11 +58,35 @@ fn lines(path: &PathBuf) -> usize {
         .unwrap_or(0)
 }
 
+/// After a restart the management API answers before the vhost takes AMQP connections:
+/// wait (at most 60 s) until `warren status` reaches the vhost over both, so the next
+/// command meets a serving broker, not a booting one.
+fn serving_again(vhost: &TestVhost, dir: &TestDir) {
+    let ok = wait_for(Duration::from_secs(60), || {
+        let up = vhost
+            .warren(dir)
+            .arg("status")
+            .output()
+            .output
+            .status
+            .success();
+        (up, up)
+    });
+    assert!(ok, "the restarted node never served the vhost again");
+}
+
 /// Wait until `check` holds, at most 60 s, while `child` runs.
-fn while_running(child: &mut Child, what: &str, mut check: impl FnMut() -> bool) {
+fn while_running(child: &mut Child, what: &str, out: &Path, mut check: impl FnMut() -> bool) {
     let ok = wait_for(Duration::from_secs(60), || {
         let running = child.try_wait().expect("try_wait").is_none();
-        assert!(running, "{what}: warren ended before the fault");
+        if !running {
+            let mut err = out.as_os_str().to_owned();
+            err.push(".stderr");
+            panic!(
+                "{what}: warren ended before the fault; its stderr:\n{}",
+                std::fs::read_to_string(err).unwrap_or_default()
+            );
+        }
         let ok = check();
         (ok, ok)
     });
@@ -96,7 +120,7 @@ fn a_broker_that_dies_or_freezes_ends_every_command_in_time() {
         &dir,
         "publish.json",
     );
-    while_running(&mut child, "publish", || {
+    while_running(&mut child, "publish", &out, || {
         vhost.ready("q").unwrap_or(0) >= 500
     });
     node.script("kill");
@@ -107,6 +131,7 @@ fn a_broker_that_dies_or_freezes_ends_every_command_in_time() {
     let confirmed = summary["confirmed"].as_u64().expect("confirmed");
     assert!(summary["unknown"].as_u64() > Some(0), "{summary}");
     node.script("restart");
+    serving_again(&vhost, &dir);
     let kept = vhost.ready("q").unwrap_or(0);
     assert!(kept >= confirmed, "{confirmed} confirmed, {kept} kept");
 
@@ -129,11 +154,12 @@ fn a_broker_that_dies_or_freezes_ends_every_command_in_time() {
         &dir,
         "consumed.jsonl",
     );
-    while_running(&mut child, "consume", || lines(&out) >= 500);
+    while_running(&mut child, "consume", &out, || lines(&out) >= 500);
     node.script("kill");
     let status = wait_exit(&mut child, EXIT_WITHIN);
     assert_code(status, Code::Unreachable, "consume, node killed");
     node.script("restart");
+    serving_again(&vhost, &dir);
     let written = lines(&out) as u64;
     let left = vhost.ready("c").unwrap_or(0);
     assert!(
@@ -142,16 +168,17 @@ fn a_broker_that_dies_or_freezes_ends_every_command_in_time() {
     );
 
     // tap, killed: exit 6.
-    let (mut child, _) = spawn(
+    let (mut child, out) = spawn(
         vhost.warren(&dir).args(["tap", "events"]),
         &dir,
         "tap.jsonl",
     );
-    while_running(&mut child, "tap", || vhost.tap_bound("events"));
+    while_running(&mut child, "tap", &out, || vhost.tap_bound("events"));
     node.script("kill");
     let status = wait_exit(&mut child, EXIT_WITHIN);
     assert_code(status, Code::Unreachable, "tap, node killed");
     node.script("restart");
+    serving_again(&vhost, &dir);
 
     // publish, frozen: no confirm comes; --confirm-timeout and the bounded close end it.
     let (mut child, _) = spawn(
@@ -172,7 +199,7 @@ fn a_broker_that_dies_or_freezes_ends_every_command_in_time() {
         "frozen-publish.txt",
     );
     let before = vhost.ready("q").unwrap_or(0);
-    while_running(&mut child, "publish", || {
+    while_running(&mut child, "publish", &out, || {
         vhost.ready("q").unwrap_or(0) >= before + 500
     });
     let frozen = Frozen::new(&node);
@@ -189,7 +216,7 @@ fn a_broker_that_dies_or_freezes_ends_every_command_in_time() {
         "frozen-consume.jsonl",
     );
     let left = vhost.ready("c").unwrap_or(0) as usize;
-    while_running(&mut child, "consume", || lines(&out) >= left);
+    while_running(&mut child, "consume", &out, || lines(&out) >= left);
     let frozen = Frozen::new(&node);
     let status = wait_exit(&mut child, EXIT_WITHIN);
     drop(frozen);
@@ -201,12 +228,12 @@ fn a_broker_that_dies_or_freezes_ends_every_command_in_time() {
 
     // consume, waiting with no idle timeout when the node freezes: the heartbeat (10 s)
     // notices within two beats.
-    let (mut child, _) = spawn(
+    let (mut child, idle) = spawn(
         vhost.warren(&dir).args(["consume", "c"]),
         &dir,
         "idle.jsonl",
     );
-    while_running(&mut child, "consume", || {
+    while_running(&mut child, "consume", &idle, || {
         vhost.count("c", "consumers").unwrap_or(0) >= 1
     });
     let frozen = Frozen::new(&node);

@@ -587,9 +587,13 @@ impl TestCommand {
     /// tests that act while it runs (kill the node, send a signal).
     pub fn spawn_to(&mut self, path: &Path) -> std::process::Child {
         let file = std::fs::File::create(path).expect("output file");
+        // stderr beside it (`<path>.stderr`), so a failed test can say why.
+        let mut err_path = path.as_os_str().to_owned();
+        err_path.push(".stderr");
+        let err = std::fs::File::create(&err_path).expect("stderr file");
         self.cmd
             .stdout(file)
-            .stderr(Stdio::null())
+            .stderr(err)
             .spawn()
             .expect("spawning warren")
     }
