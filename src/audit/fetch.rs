@@ -45,6 +45,9 @@ async fn list_or_absent<T: DeserializeOwned>(
 ) -> Source<Vec<T>> {
     match api.get_opt::<serde_json::Value>(path).await {
         Ok(None) => Err(NotChecked(format!("{path} {absent}"))),
+        // The answer is the list already (these endpoints don't page): no second request.
+        Ok(Some(v @ serde_json::Value::Array(_))) => serde_json::from_value(v)
+            .map_err(|e| NotChecked(format!("{path}: unexpected response: {e}"))),
         Ok(Some(_)) => list(api, path).await,
         Err(e) => source(path, api.user(), Err(e)),
     }

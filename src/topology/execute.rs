@@ -13,7 +13,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use super::defs::{BindingDef, Definitions, ExchangeDef, QueueDef, import_body};
+use super::defs::{
+    BindingDef, Definitions, ExchangeDef, QueueDef, TopicPermissionDef, import_body,
+};
 use super::diff::{Action, Change, Kind, Object, Plan};
 use super::preflight::{Origins, policy_body, same_binding};
 use crate::broker::amqp::{self, Session};
@@ -176,12 +178,7 @@ impl<'a> Executor<'a> {
                 .iter()
                 .filter(|p| p.vhost == vhost && p.user == user)
             {
-                self.api
-                    .put(
-                        &api_path(&["topic-permissions", &p.vhost, &p.user]),
-                        &json!({"exchange": p.exchange, "write": p.write, "read": p.read}),
-                    )
-                    .await?;
+                self.grant_topic(p).await?;
             }
         }
         Ok(())
@@ -259,13 +256,7 @@ impl<'a> Executor<'a> {
                 )
                 .await?;
             }
-            Some(Object::TopicPermission(p)) => {
-                api.put(
-                    &api_path(&["topic-permissions", &p.vhost, &p.user]),
-                    &json!({"exchange": p.exchange, "write": p.write, "read": p.read}),
-                )
-                .await?;
-            }
+            Some(Object::TopicPermission(p)) => self.grant_topic(p).await?,
             Some(Object::Exchange(e)) => self.declare_exchange(e).await?,
             Some(Object::Queue(q)) => self.declare_queue(q).await?,
             Some(Object::Binding(b)) => self.bind(b).await?,
@@ -288,6 +279,17 @@ impl<'a> Executor<'a> {
         }
         // convert hook: user limits, shovels, federation upstreams, global parameters.
         super::params::write(api, c).await
+    }
+
+    /// Grant one topic permission (the API keys them by vhost and user, the body names the
+    /// exchange).
+    async fn grant_topic(&self, p: &TopicPermissionDef) -> Result<()> {
+        self.api
+            .put(
+                &api_path(&["topic-permissions", &p.vhost, &p.user]),
+                &json!({"exchange": p.exchange, "write": p.write, "read": p.read}),
+            )
+            .await
     }
 
     async fn bulk_import(&self, defs: &Definitions) -> Result<()> {
