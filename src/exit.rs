@@ -104,36 +104,121 @@ impl Code {
     }
 }
 
-/// An error that knows its exit code. Attach it with [`fail`] or [`WithCode::code`];
-/// `main` finds it anywhere in an `anyhow` chain.
-#[derive(Debug)]
-pub struct Failure {
-    pub code: Code,
-    pub message: String,
+/// What failed, why, and what to do about it. The variant decides the exit code, so no code
+/// needs to read an error's text to know what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    Usage(Detail),
+    InvalidInput(Detail),
+    Unreachable(Detail),
+    AuthRefused(Detail),
+    Tls(Detail),
+    VhostUnavailable(Detail),
+    BrokerRefused(Detail),
+    PartialFailure(Detail),
+    FindingsOrDrift(Detail),
+    Interrupted(Detail),
+    BrokenPipe(Detail),
+    Internal(Detail),
 }
 
-impl fmt::Display for Failure {
+/// The parts of an [`Error`]: rendered as `object: reason; hint`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Detail {
+    /// What the error is about: a file and line, a field, a queue, a node. `None` when the
+    /// reason names it already.
+    pub object: Option<String>,
+    /// What went wrong.
+    pub reason: String,
+    /// What the operator can do about it.
+    pub hint: Option<String>,
+}
+
+macro_rules! constructors {
+    ($($name:ident => $variant:ident),* $(,)?) => {
+        impl Error {
+            $(
+                #[doc = concat!("An [`Error::", stringify!($variant), "`] with this reason.")]
+                pub fn $name(reason: impl Into<String>) -> Self {
+                    Error::$variant(Detail { reason: reason.into(), ..Detail::default() })
+                }
+            )*
+
+            /// The exit code this error ends the run with.
+            pub fn code(&self) -> Code {
+                match self {
+                    $(Error::$variant(_) => Code::$variant,)*
+                }
+            }
+
+            pub fn detail(&self) -> &Detail {
+                match self {
+                    $(Error::$variant(d) => d,)*
+                }
+            }
+
+            fn detail_mut(&mut self) -> &mut Detail {
+                match self {
+                    $(Error::$variant(d) => d,)*
+                }
+            }
+        }
+    };
+}
+
+constructors! {
+    usage => Usage,
+    invalid_input => InvalidInput,
+    unreachable => Unreachable,
+    auth_refused => AuthRefused,
+    tls => Tls,
+    vhost_unavailable => VhostUnavailable,
+    broker_refused => BrokerRefused,
+    partial_failure => PartialFailure,
+    findings_or_drift => FindingsOrDrift,
+    interrupted => Interrupted,
+    broken_pipe => BrokenPipe,
+    internal => Internal,
+}
+
+impl Error {
+    /// Name what the error is about (rendered before the reason).
+    pub fn about(mut self, object: impl Into<String>) -> Self {
+        self.detail_mut().object = Some(object.into());
+        self
+    }
+
+    /// Say what the operator can do about it (rendered after the reason).
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.detail_mut().hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        let d = self.detail();
+        if let Some(object) = &d.object {
+            write!(f, "{object}: ")?;
+        }
+        f.write_str(&d.reason)?;
+        if let Some(hint) = &d.hint {
+            write!(f, "; {hint}")?;
+        }
+        Ok(())
     }
 }
 
-impl std::error::Error for Failure {}
+impl std::error::Error for Error {}
 
-/// Build an `anyhow::Error` that carries `code`.
-pub fn fail(code: Code, message: impl Into<String>) -> anyhow::Error {
-    Failure {
-        code,
-        message: message.into(),
-    }
-    .into()
+/// The typed error in an `anyhow` chain, if any: the outermost one.
+pub fn error_of(err: &anyhow::Error) -> Option<&Error> {
+    err.chain().find_map(|e| e.downcast_ref::<Error>())
 }
 
-/// The exit code for an error chain: the outermost [`Failure`] wins; otherwise `Internal`.
+/// The exit code for an error chain: the outermost [`Error`] decides; otherwise `Internal`.
 pub fn code_of(err: &anyhow::Error) -> Code {
-    err.chain()
-        .find_map(|e| e.downcast_ref::<Failure>().map(|f| f.code))
-        .unwrap_or(Code::Internal)
+    error_of(err).map_or(Code::Internal, Error::code)
 }
 
 /// A markdown table of every code, for the README (checked by a test).
@@ -159,8 +244,44 @@ mod tests {
 
     #[test]
     fn outermost_failure_decides_the_code() {
-        let err = fail(Code::Tls, "handshake").context("connecting to node 1");
+        let err = anyhow::Error::from(Error::tls("handshake")).context("connecting to node 1");
         assert_eq!(code_of(&err), Code::Tls);
         assert_eq!(code_of(&anyhow::anyhow!("plain")), Code::Internal);
+    }
+
+    #[test]
+    fn every_variant_has_its_own_code() {
+        let all = [
+            Error::usage(""),
+            Error::invalid_input(""),
+            Error::unreachable(""),
+            Error::auth_refused(""),
+            Error::tls(""),
+            Error::vhost_unavailable(""),
+            Error::broker_refused(""),
+            Error::partial_failure(""),
+            Error::findings_or_drift(""),
+            Error::interrupted(""),
+            Error::broken_pipe(""),
+            Error::internal(""),
+        ];
+        let mut codes: Vec<i32> = all.iter().map(|e| e.code().as_i32()).collect();
+        codes.sort();
+        codes.dedup();
+        // Every code but Success is reachable from exactly one variant.
+        assert_eq!(codes.len(), Code::ALL.len() - 1);
+    }
+
+    #[test]
+    fn display_renders_object_reason_and_hint() {
+        let e = Error::invalid_input("unknown field `colour`")
+            .about("bad.jsonl:3")
+            .hint("see `warren publish --help`");
+        assert_eq!(
+            e.to_string(),
+            "bad.jsonl:3: unknown field `colour`; see `warren publish --help`"
+        );
+        assert_eq!(e.code(), Code::InvalidInput);
+        assert_eq!(Error::usage("plain").to_string(), "plain");
     }
 }

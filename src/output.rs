@@ -6,7 +6,7 @@ use anyhow::Result;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 
 /// The `--output` choice. Every command takes table, json and yaml (`cli::common_formats`);
 /// sarif is `warren audit`'s own value, so clap refuses it elsewhere before anything runs.
@@ -64,12 +64,11 @@ fn write_line(out: &mut dyn Write, text: &str) -> Result<()> {
 /// quietly; anything else is unexpected.
 pub fn io_error(err: std::io::Error, what: &str) -> anyhow::Error {
     if err.kind() == std::io::ErrorKind::BrokenPipe {
-        fail(
-            Code::BrokenPipe,
-            format!("{what}: the reader closed the pipe"),
-        )
+        Error::broken_pipe("the reader closed the pipe")
+            .about(what)
+            .into()
     } else {
-        fail(Code::Internal, format!("{what}: {err}"))
+        Error::internal(err.to_string()).about(what).into()
     }
 }
 
@@ -102,15 +101,14 @@ pub fn render<R: Render>(format: Format, value: &R) -> Result<String> {
         Format::Table => value.human(),
         Format::Json => serde_json::to_string_pretty(value)?,
         Format::Yaml => serde_yaml::to_string(value)?,
-        Format::Sarif => match value.sarif() {
-            Some(log) => serde_json::to_string_pretty(&log)?,
-            None => {
-                return Err(crate::exit::fail(
-                    crate::exit::Code::Usage,
-                    "--output sarif is only supported by `warren audit`; use table, json or yaml",
-                ));
+        Format::Sarif => {
+            match value.sarif() {
+                Some(log) => serde_json::to_string_pretty(&log)?,
+                None => {
+                    return Err(Error::usage("--output sarif is only supported by `warren audit`; use table, json or yaml").into());
+                }
             }
-        },
+        }
     })
 }
 

@@ -12,7 +12,7 @@ use lapin::{AsyncTcpStream, Connection, ConnectionProperties, ErrorKind};
 
 use super::settings::{AmqpEndpoint, Settings};
 use super::tls;
-use crate::exit::{Code, code_of, fail};
+use crate::exit::{Code, Error, code_of};
 
 /// An open AMQP connection and the node it reached.
 pub struct Session {
@@ -53,20 +53,16 @@ pub async fn shut(step: impl Future<Output = lapin::Result<()>>) {
 /// A failed channel operation, the one classifier of lapin's channel errors: the broker
 /// refused it (a protocol error; 403 is a permission, 404 a missing object), or the broker is
 /// gone (anything else: I/O, a timeout, a closed connection). Connection errors: [`classify`].
-pub fn operation_error(what: &str, err: &lapin::Error) -> anyhow::Error {
+pub fn operation_error(what: &str, err: &lapin::Error) -> Error {
     match err.kind() {
-        ErrorKind::ProtocolError(e) if e.get_id() == 403 => fail(
-            Code::AuthRefused,
-            format!("{what}: access refused ({})", e.get_message()),
-        ),
-        ErrorKind::ProtocolError(e) if e.get_id() == 404 => fail(
-            Code::BrokerRefused,
-            format!("{what} not found ({})", e.get_message()),
-        ),
-        ErrorKind::ProtocolError(_) => {
-            fail(Code::BrokerRefused, format!("{what}: {}", describe(err)))
+        ErrorKind::ProtocolError(e) if e.get_id() == 403 => {
+            Error::auth_refused(format!("access refused ({})", e.get_message())).about(what)
         }
-        _ => fail(Code::Unreachable, format!("{what}: {}", describe(err))),
+        ErrorKind::ProtocolError(e) if e.get_id() == 404 => {
+            Error::broker_refused(format!("{what} not found ({})", e.get_message()))
+        }
+        ErrorKind::ProtocolError(_) => Error::broker_refused(describe(err)).about(what),
+        _ => Error::unreachable(describe(err)).about(what),
     }
 }
 
@@ -83,7 +79,7 @@ pub fn describe(err: &lapin::Error) -> String {
 pub async fn open_channel(connection: &Connection) -> Result<lapin::Channel> {
     bounded(OPERATION_TIMEOUT, connection.create_channel())
         .await
-        .map_err(|e| operation_error("opening a channel", &e))
+        .map_err(|e| operation_error("opening a channel", &e).into())
 }
 
 /// Close a channel, bounded.
@@ -134,7 +130,7 @@ pub async fn connect(settings: &Settings) -> Result<Session> {
             }
         }
     }
-    Err(last_err.unwrap_or_else(|| fail(Code::Usage, "no AMQP URI configured")))
+    Err(last_err.unwrap_or_else(|| Error::usage("no AMQP URI configured").into()))
 }
 
 /// The heartbeat warren asks for unless the URI sets one (`?heartbeat=N`): a broker that
@@ -146,7 +142,7 @@ fn lapin_uri(settings: &Settings, endpoint: &AmqpEndpoint) -> Result<AMQPUri> {
         Some(q) => {
             format!("amqp://localhost/?{q}")
                 .parse::<AMQPUri>()
-                .map_err(|e| fail(Code::Usage, format!("URI query `{q}`: {e}")))?
+                .map_err(|e| Error::usage(format!("URI query `{q}`: {e}")))?
                 .query
         }
         None => AMQPQueryString::default(),
@@ -178,7 +174,7 @@ async fn connect_one(
 ) -> Result<Connection> {
     let uri = lapin_uri(settings, endpoint)?;
     let runtime = lapin::runtime::default_runtime()
-        .map_err(|e| fail(Code::Internal, format!("AMQP runtime: {e}")))?;
+        .map_err(|e| Error::internal(format!("AMQP runtime: {e}")))?;
     let server_name = settings
         .tls
         .server_name
@@ -204,50 +200,38 @@ async fn connect_one(
     );
     match tokio::time::timeout(settings.timeout, attempt).await {
         Ok(Ok(connection)) => Ok(connection),
-        Ok(Err(err)) => Err(classify(&err, settings, endpoint)),
-        Err(_) => Err(fail(
-            Code::Unreachable,
-            format!(
-                "AMQP: no answer from {}:{} within {}s",
-                endpoint.host,
-                endpoint.port,
-                settings.timeout.as_secs()
-            ),
-        )),
+        Ok(Err(err)) => Err(classify(&err, settings, endpoint).into()),
+        Err(_) => Err(Error::unreachable(format!(
+            "AMQP: no answer from {}:{} within {}s",
+            endpoint.host,
+            endpoint.port,
+            settings.timeout.as_secs()
+        ))
+        .into()),
     }
 }
 
 /// Turn a lapin error into a coded error with a message that names the node, never the password.
-pub fn classify(err: &lapin::Error, settings: &Settings, endpoint: &AmqpEndpoint) -> anyhow::Error {
+pub fn classify(err: &lapin::Error, settings: &Settings, endpoint: &AmqpEndpoint) -> Error {
     let node = format!("{}:{}", endpoint.host, endpoint.port);
     if let Some(rustls_err) = tls::find_rustls_error(err) {
-        return fail(
-            Code::Tls,
-            format!("AMQP {}", tls::explain(rustls_err, &endpoint.host)),
-        );
+        return Error::tls(format!("AMQP {}", tls::explain(rustls_err, &endpoint.host)));
     }
     match err.kind() {
         ErrorKind::ProtocolError(amqp) => {
             let text = amqp.get_message().as_str();
             match amqp.get_id() {
-                403 => fail(
-                    Code::AuthRefused,
-                    format!(
-                        "AMQP: {node} refused the login of user `{}` (403 ACCESS_REFUSED)",
-                        settings.user
-                    ),
-                ),
-                530 => fail(
-                    Code::VhostUnavailable,
-                    format!(
-                        "AMQP: vhost `{}` does not exist or user `{}` has no access to it (530: {text})",
-                        settings.vhost, settings.user
-                    ),
-                ),
-                id => fail(
-                    Code::BrokerRefused,
-                    format!("AMQP: {node} closed the connection ({id}: {text})"),
-                ),
+                403 => Error::auth_refused(format!(
+                    "AMQP: {node} refused the login of user `{}` (403 ACCESS_REFUSED)",
+                    settings.user
+                )),
+                530 => Error::vhost_unavailable(format!(
+                    "AMQP: vhost `{}` does not exist or user `{}` has no access to it (530: {text})",
+                    settings.vhost, settings.user
+                )),
+                id => Error::broker_refused(format!(
+                    "AMQP: {node} closed the connection ({id}: {text})"
+                )),
             }
         }
         ErrorKind::IOError(io) => {
@@ -265,33 +249,25 @@ pub fn classify(err: &lapin::Error, settings: &Settings, endpoint: &AmqpEndpoint
                 } else {
                     "it may require a client certificate (--client-cert and --client-key)"
                 };
-                return fail(
-                    Code::Tls,
-                    format!(
-                        "AMQP TLS: {node} closed the connection right after the TLS handshake ({io}); {why}"
-                    ),
-                );
+                return Error::tls(format!(
+                    "AMQP TLS: {node} closed the connection right after the TLS handshake ({io})"
+                ))
+                .hint(why);
             }
-            fail(
-                Code::Unreachable,
-                format!("AMQP: cannot reach {node}: {io}"),
-            )
+            Error::unreachable(format!("AMQP: cannot reach {node}: {io}"))
         }
-        ErrorKind::ParsingError(_) | ErrorKind::InvalidProtocolVersion(_) => fail(
-            Code::Unreachable,
-            format!(
+        ErrorKind::ParsingError(_) | ErrorKind::InvalidProtocolVersion(_) => {
+            Error::unreachable(format!(
                 "AMQP: {node} answered, but not as an AMQP 0-9-1 broker: is this the right \
                  port (5672, or 5671 for amqps; 15672 is the management API)?"
-            ),
-        ),
-        ErrorKind::MissingHeartbeatError => fail(
-            Code::Unreachable,
-            format!("AMQP: {node} stopped answering (no heartbeat)"),
-        ),
-        ErrorKind::InvalidConnectionState(state) => fail(
-            Code::Unreachable,
-            format!("AMQP: connection to {node} ended during the handshake ({state:?})"),
-        ),
-        other => fail(Code::Internal, format!("AMQP: {node}: {other:?}")),
+            ))
+        }
+        ErrorKind::MissingHeartbeatError => {
+            Error::unreachable(format!("AMQP: {node} stopped answering (no heartbeat)"))
+        }
+        ErrorKind::InvalidConnectionState(state) => Error::unreachable(format!(
+            "AMQP: connection to {node} ended during the handshake ({state:?})"
+        )),
+        other => Error::internal(format!("AMQP: {node}: {other:?}")),
     }
 }

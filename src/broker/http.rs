@@ -14,7 +14,7 @@ use url::Url;
 
 use super::settings::{Secret, Settings};
 use super::tls;
-use crate::exit::{Code, fail};
+use crate::exit::{Code, Error};
 
 /// Characters escaped in one path segment of the management API (`/` in a vhost is `%2F`).
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -71,7 +71,7 @@ impl ManagementApi {
         }
         let client = builder
             .build()
-            .map_err(|e| fail(Code::Internal, format!("building the HTTP client: {e}")))?;
+            .map_err(|e| Error::internal(format!("building the HTTP client: {e}")))?;
         Ok(ManagementApi {
             client,
             bases: settings.api.clone(),
@@ -95,10 +95,11 @@ impl ManagementApi {
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         match self.get_opt(path).await? {
             Some(v) => Ok(v),
-            None => Err(fail(
-                Code::BrokerRefused,
-                format!("management API: {path} not found (404) at {}", self.base()),
-            )),
+            None => Err(Error::broker_refused(format!(
+                "management API: {path} not found (404) at {}",
+                self.base()
+            ))
+            .into()),
         }
     }
 
@@ -108,10 +109,10 @@ impl ManagementApi {
         match body {
             None => Ok(None),
             Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
-                fail(
-                    Code::Internal,
-                    format!("management API: unexpected response to GET {path}: {e}"),
-                )
+                Error::internal(format!(
+                    "management API: unexpected response to GET {path}: {e}"
+                ))
+                .into()
             }),
         }
     }
@@ -159,10 +160,11 @@ impl ManagementApi {
         self.send(Method::GET, path, None::<&()>)
             .await?
             .ok_or_else(|| {
-                fail(
-                    Code::BrokerRefused,
-                    format!("management API: {path} not found (404) at {}", self.base()),
-                )
+                Error::broker_refused(format!(
+                    "management API: {path} not found (404) at {}",
+                    self.base()
+                ))
+                .into()
             })
     }
 
@@ -182,7 +184,7 @@ impl ManagementApi {
         } else {
             base.join(target.trim_start_matches('/'))
         }
-        .map_err(|e| fail(Code::Internal, format!("building URL for {target}: {e}")))?;
+        .map_err(|e| Error::internal(format!("building URL for {target}: {e}")))?;
         let mut request = self.client.request(method, url);
         request = match auth {
             Auth::Configured => request.basic_auth(&self.user, Some(self.password.expose())),
@@ -233,10 +235,10 @@ impl ManagementApi {
             .await?
         {
             Some(_) => Ok(()),
-            None => Err(fail(
-                Code::BrokerRefused,
-                format!("management API: POST {path}: not found (404)"),
-            )),
+            None => Err(Error::broker_refused(format!(
+                "management API: POST {path}: not found (404)"
+            ))
+            .into()),
         }
     }
 
@@ -252,10 +254,10 @@ impl ManagementApi {
     ) -> Result<()> {
         match self.send(method.clone(), path, body).await? {
             Some(_) => Ok(()),
-            None => Err(fail(
-                Code::BrokerRefused,
-                format!("management API: {method} {path}: not found (404)"),
-            )),
+            None => Err(Error::broker_refused(format!(
+                "management API: {method} {path}: not found (404)"
+            ))
+            .into()),
         }
     }
 
@@ -284,7 +286,7 @@ impl ManagementApi {
             let base = &self.bases[index];
             let url = base
                 .join(path.trim_start_matches('/'))
-                .map_err(|e| fail(Code::Internal, format!("building URL for {path}: {e}")))?;
+                .map_err(|e| Error::internal(format!("building URL for {path}: {e}")))?;
             let mut request = self
                 .client
                 .request(method.clone(), url)
@@ -310,7 +312,7 @@ impl ManagementApi {
                 }
             }
         }
-        Err(last_err.unwrap_or_else(|| fail(Code::Usage, "no management API URL configured")))
+        Err(last_err.unwrap_or_else(|| Error::usage("no management API URL configured").into()))
     }
 
     async fn read(
@@ -334,30 +336,24 @@ impl ManagementApi {
         match status {
             s if s.is_success() => Ok(Some(text)),
             StatusCode::NOT_FOUND => Ok(None),
-            StatusCode::UNAUTHORIZED => Err(fail(
-                Code::AuthRefused,
-                format!(
-                    "management API at {} refused the credentials of user `{}` (401: {})",
-                    self.base(),
-                    self.user,
-                    detail()
-                ),
-            )),
-            StatusCode::FORBIDDEN => Err(fail(
-                Code::AuthRefused,
-                format!(
-                    "management API: user `{}` may not {method} {path} (403: {})",
-                    self.user,
-                    detail()
-                ),
-            )),
-            s => Err(fail(
-                Code::BrokerRefused,
-                format!(
-                    "management API: {method} {path} failed with {s}: {}",
-                    detail()
-                ),
-            )),
+            StatusCode::UNAUTHORIZED => Err(Error::auth_refused(format!(
+                "management API at {} refused the credentials of user `{}` (401: {})",
+                self.base(),
+                self.user,
+                detail()
+            ))
+            .into()),
+            StatusCode::FORBIDDEN => Err(Error::auth_refused(format!(
+                "management API: user `{}` may not {method} {path} (403: {})",
+                self.user,
+                detail()
+            ))
+            .into()),
+            s => Err(Error::broker_refused(format!(
+                "management API: {method} {path} failed with {s}: {}",
+                detail()
+            ))
+            .into()),
         }
     }
 }
@@ -435,10 +431,10 @@ impl RawResponse {
 
 fn decode<T: DeserializeOwned>(path: &str, text: &str) -> Result<T> {
     serde_json::from_str(text).map_err(|e| {
-        fail(
-            Code::Internal,
-            format!("management API: unexpected response to GET {path}: {e}"),
-        )
+        Error::internal(format!(
+            "management API: unexpected response to GET {path}: {e}"
+        ))
+        .into()
     })
 }
 
@@ -453,23 +449,18 @@ async fn answer(
 ) -> Result<reqwest::Response> {
     match tokio::time::timeout(within, request.send()).await {
         Ok(result) => result.map_err(|e| transport_error(&e, base)),
-        Err(_) => Err(fail(
-            Code::Unreachable,
-            format!(
-                "the management API at {base} did not answer within {}s",
-                within.as_secs_f64()
-            ),
-        )),
+        Err(_) => Err(Error::unreachable(format!(
+            "the management API at {base} did not answer within {}s",
+            within.as_secs_f64()
+        ))
+        .into()),
     }
 }
 
 fn transport_error(err: &reqwest::Error, base: &Url) -> anyhow::Error {
     if let Some(rustls_err) = tls::find_rustls_error(err) {
         let host = base.host_str().unwrap_or("the server");
-        return fail(
-            Code::Tls,
-            format!("{} ({base})", tls::explain(rustls_err, host)),
-        );
+        return Error::tls(format!("{} ({base})", tls::explain(rustls_err, host))).into();
     }
     let mut cause = String::new();
     let mut source = std::error::Error::source(err);
@@ -483,15 +474,13 @@ fn transport_error(err: &reqwest::Error, base: &Url) -> anyhow::Error {
         } else {
             cause
         };
-        return fail(
-            Code::Unreachable,
-            format!("cannot reach the management API at {base}: {why}"),
-        );
+        return Error::unreachable(format!("cannot reach the management API at {base}: {why}"))
+            .into();
     }
-    fail(
-        Code::Unreachable,
-        format!("management API request to {base} failed: {err}; {cause}"),
-    )
+    Error::unreachable(format!(
+        "management API request to {base} failed: {err}; {cause}"
+    ))
+    .into()
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use anyhow::Result;
 use serde::Deserialize;
 
 use super::http::{ManagementApi, api_path};
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 
 /// The parts of `GET /api/queues/{vhost}/{name}` warren uses.
 #[derive(Deserialize, Default, Debug)]
@@ -48,18 +48,13 @@ pub async fn get(api: &ManagementApi, vhost: &str, queue: &str) -> Result<QueueI
         .await?
         .is_some();
     Err(if vhost_exists {
-        fail(
-            Code::BrokerRefused,
-            format!("queue `{queue}` not found in vhost `{vhost}`"),
-        )
+        Error::broker_refused(format!("queue `{queue}` not found in vhost `{vhost}`")).into()
     } else {
-        fail(
-            Code::VhostUnavailable,
-            format!(
-                "vhost `{vhost}` does not exist or user `{}` has no access to it",
-                api.user()
-            ),
-        )
+        Error::vhost_unavailable(format!(
+            "vhost `{vhost}` does not exist or user `{}` has no access to it",
+            api.user()
+        ))
+        .into()
     })
 }
 
@@ -99,14 +94,12 @@ pub async fn guard_requeue(
     let info = get(api, vhost, queue).await?;
     let limit = delivery_limit(&info, broker_major(api).await?);
     if let (Some(limit), Some((action, flag)), false) = (limit, requeues, force) {
-        return Err(fail(
-            Code::Usage,
-            format!(
-                "`{queue}` is a quorum queue with a delivery limit of {limit}: {action} counts as a \
+        return Err(Error::usage(format!(
+            "`{queue}` is a quorum queue with a delivery limit of {limit}: {action} counts as a \
                  delivery, and messages past the limit are dropped or dead-lettered. Use --force \
                  to {flag} anyway"
-            ),
-        ));
+        ))
+        .into());
     }
     Ok((info, limit))
 }

@@ -13,7 +13,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_perc
 use serde::Deserialize;
 use url::Url;
 
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 
 pub const DEFAULT_URI: &str = "amqp://localhost:5672/%2f";
 pub const DEFAULT_API_URL: &str = "http://localhost:15672";
@@ -214,24 +214,23 @@ pub fn config_path() -> Option<PathBuf> {
 pub fn read_config(path: &Path) -> Result<ConfigFile> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading {}", path.display()))
-        .map_err(|e| fail(Code::InvalidInput, format!("{e:#}")))?;
-    serde_yaml::from_str(&text)
-        .map_err(|e| fail(Code::InvalidInput, format!("{}: {e}", path.display())))
+        .map_err(|e| Error::invalid_input(format!("{e:#}")))?;
+    serde_yaml::from_str(&text).map_err(|e| {
+        Error::invalid_input(e.to_string())
+            .about(path.display().to_string())
+            .into()
+    })
 }
 
 fn read_password_file(path: &Path) -> Result<Secret> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        fail(
-            Code::InvalidInput,
-            format!("reading password file {}: {e}", path.display()),
-        )
+        Error::invalid_input(format!("reading password file {}: {e}", path.display()))
     })?;
     let first = text.lines().next().unwrap_or("");
     if first.is_empty() {
-        return Err(fail(
-            Code::InvalidInput,
-            format!("password file {} is empty", path.display()),
-        ));
+        return Err(
+            Error::invalid_input(format!("password file {} is empty", path.display())).into(),
+        );
     }
     Ok(Secret::new(first))
 }
@@ -276,17 +275,15 @@ pub fn resolve(
                     let path = config_path()
                         .map(|p| p.display().to_string())
                         .unwrap_or_else(|| "the config file".into());
-                    return Err(fail(
-                        Code::InvalidInput,
-                        format!(
-                            "profile `{name}` is not defined in {path} (defined: {})",
-                            if available.is_empty() {
-                                "none".to_string()
-                            } else {
-                                available.join(", ")
-                            }
-                        ),
-                    ));
+                    return Err(Error::invalid_input(format!(
+                        "profile `{name}` is not defined in {path} (defined: {})",
+                        if available.is_empty() {
+                            "none".to_string()
+                        } else {
+                            available.join(", ")
+                        }
+                    ))
+                    .into());
                 }
             }
         }
@@ -343,10 +340,9 @@ pub fn resolve(
         Some(read_password(path)?)
     } else if let Some(var) = &profile.password_env {
         Some(Secret::new(env(var).ok_or_else(|| {
-            fail(
-                Code::InvalidInput,
-                format!("profile names password_env `{var}`, but that variable is not set"),
-            )
+            Error::invalid_input(format!(
+                "profile names password_env `{var}`, but that variable is not set"
+            ))
         })?))
     } else {
         first.password.clone()
@@ -358,26 +354,24 @@ pub fn resolve(
         (Some(u), Some(p)) => (u, p),
         (None, None) if all_loopback => ("guest".to_string(), Secret::new("guest")),
         (None, None) => {
-            return Err(fail(
-                Code::AuthRefused,
+            return Err(Error::auth_refused(
                 "no credentials given: use --user with --password-file, or WARREN_USER and \
                  WARREN_PASSWORD, or a profile (guest/guest is used only against localhost)",
-            ));
+            )
+            .into());
         }
         (Some(u), None) => {
-            return Err(fail(
-                Code::AuthRefused,
-                format!(
-                    "no password for user `{u}`: use --password-file, WARREN_PASSWORD or a \
+            return Err(Error::auth_refused(format!(
+                "no password for user `{u}`: use --password-file, WARREN_PASSWORD or a \
                      profile's password_file/password_env"
-                ),
-            ));
+            ))
+            .into());
         }
         (None, Some(_)) => {
-            return Err(fail(
-                Code::Usage,
+            return Err(Error::usage(
                 "a password was given but no user: use --user, WARREN_USER or user@ in the URI",
-            ));
+            )
+            .into());
         }
     };
 
@@ -399,10 +393,9 @@ pub fn resolve(
             .or(profile.tls_server_name.clone()),
     };
     if tls.client_cert.is_some() != tls.client_key.is_some() {
-        return Err(fail(
-            Code::Usage,
-            "a client certificate needs both --client-cert and --client-key",
-        ));
+        return Err(
+            Error::usage("a client certificate needs both --client-cert and --client-key").into(),
+        );
     }
 
     Ok(Settings {
@@ -441,15 +434,15 @@ fn decode_component(value: &str, what: &str, uri: &str) -> Result<String> {
         .decode_utf8()
         .map(|s| s.into_owned())
         .map_err(|_| {
-            fail(
-                Code::Usage,
-                format!("{what} in `{uri}` is not valid UTF-8 after percent-decoding"),
-            )
+            Error::usage(format!(
+                "{what} in `{uri}` is not valid UTF-8 after percent-decoding"
+            ))
+            .into()
         })
 }
 
 fn usage(msg: String) -> anyhow::Error {
-    fail(Code::Usage, msg)
+    Error::usage(msg).into()
 }
 
 /// Parse `amqp[s]://[user[:password]@]host[:port][/vhost][?query]` following RabbitMQ's URI
@@ -629,15 +622,19 @@ mod tests {
     fn a_uri_list_with_no_uri_and_a_password_without_user_are_usage_errors() {
         for list in [",", " ", " , "] {
             let err = run(args(), &[(env::URI, list)], None).unwrap_err();
-            assert_eq!(crate::exit::code_of(&err), Code::Usage, "{list:?}");
+            assert_eq!(
+                crate::exit::code_of(&err),
+                crate::exit::Code::Usage,
+                "{list:?}"
+            );
         }
         let err = run(args(), &[(env::PASSWORD, "pw")], None).unwrap_err();
-        assert_eq!(crate::exit::code_of(&err), Code::Usage);
+        assert_eq!(crate::exit::code_of(&err), crate::exit::Code::Usage);
         let mut a = args();
         a.vhost = Some("v".repeat(256));
         assert_eq!(
             crate::exit::code_of(&run(a, &[], None).unwrap_err()),
-            Code::Usage
+            crate::exit::Code::Usage
         );
     }
 
@@ -646,7 +643,7 @@ mod tests {
         let mut a = args();
         a.uris = vec!["amqp://rabbit.example:5672/%2f".into()];
         let err = run(a, &[], None).unwrap_err();
-        assert_eq!(crate::exit::code_of(&err), Code::AuthRefused);
+        assert_eq!(crate::exit::code_of(&err), crate::exit::Code::AuthRefused);
         assert!(
             err.to_string()
                 .contains("guest/guest is used only against localhost")
@@ -713,7 +710,7 @@ mod tests {
         let text = format!("{err:#}");
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains("amqp://u:***@h/%2f"), "{text}");
-        assert_eq!(crate::exit::code_of(&err), Code::Usage);
+        assert_eq!(crate::exit::code_of(&err), crate::exit::Code::Usage);
     }
 
     #[test]
@@ -740,7 +737,7 @@ mod tests {
         a.profile = Some("prd".into());
         let err = run(a, &[], Some(&cfg)).unwrap_err();
         assert!(err.to_string().contains("defined: dev"));
-        assert_eq!(crate::exit::code_of(&err), Code::InvalidInput);
+        assert_eq!(crate::exit::code_of(&err), crate::exit::Code::InvalidInput);
     }
 
     #[test]

@@ -14,17 +14,14 @@ use rustls::{
 };
 
 use super::settings::TlsFiles;
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
 fn tls_input_error(what: &str, path: &Path, err: impl std::fmt::Display) -> anyhow::Error {
-    fail(
-        Code::Tls,
-        format!("reading {what} {}: {err}", path.display()),
-    )
+    Error::tls(format!("reading {what} {}: {err}", path.display())).into()
 }
 
 /// Build the client configuration: `--ca-cert` replaces the system trust store, a client
@@ -32,7 +29,7 @@ fn tls_input_error(what: &str, path: &Path, err: impl std::fmt::Display) -> anyh
 pub fn client_config(files: &TlsFiles) -> Result<ClientConfig> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| fail(Code::Tls, format!("TLS setup: {e}")))?;
+        .map_err(|e| Error::tls(format!("TLS setup: {e}")))?;
 
     let verifier: Arc<dyn ServerCertVerifier> = match &files.ca_cert {
         Some(path) => {
@@ -58,14 +55,14 @@ pub fn client_config(files: &TlsFiles) -> Result<ClientConfig> {
         }
         None => Arc::new(
             rustls_platform_verifier::Verifier::new(provider())
-                .map_err(|e| fail(Code::Tls, format!("loading the system trust store: {e}")))?,
+                .map_err(|e| Error::tls(format!("loading the system trust store: {e}")))?,
         ),
     };
     let verifier: Arc<dyn ServerCertVerifier> = match &files.server_name {
         Some(name) => Arc::new(NameOverride {
             inner: verifier,
             name: ServerName::try_from(name.clone())
-                .map_err(|e| fail(Code::Usage, format!("--tls-server-name `{name}`: {e}")))?,
+                .map_err(|e| Error::usage(format!("--tls-server-name `{name}`: {e}")))?,
         }),
         None => verifier,
     };
@@ -227,7 +224,7 @@ mod tests {
             ..Default::default()
         };
         let err = client_config(&files).unwrap_err();
-        assert_eq!(crate::exit::code_of(&err), Code::Tls);
+        assert_eq!(crate::exit::code_of(&err), crate::exit::Code::Tls);
         assert!(err.to_string().contains("/nonexistent/ca.pem"));
     }
 }

@@ -9,7 +9,7 @@ use crate::audit::{self, Selection, Severity, fetch};
 use crate::broker::http::ManagementApi;
 use crate::broker::settings;
 use crate::cli::Global;
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 use crate::output::{self, Format};
 
 const EXAMPLES: &str = "Examples:
@@ -110,7 +110,7 @@ async fn audit_broker(global: &Global, args: &RunArgs) -> Result<()> {
         only: args.rules.clone(),
         skip: args.skip.clone(),
     };
-    selection.validate().map_err(|e| fail(Code::Usage, e))?;
+    selection.validate().map_err(Error::usage)?;
     let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
     let options = fetch::Options {
@@ -135,9 +135,9 @@ async fn audit_broker(global: &Global, args: &RunArgs) -> Result<()> {
     let threshold = args.fail_on.severity();
     match report.count_at_or_above(threshold) {
         0 => Ok(()),
-        n => Err(fail(
-            Code::FindingsOrDrift,
-            format!("{n} finding(s) at or above {threshold} (--fail-on)"),
-        )),
+        n => Err(Error::findings_or_drift(format!(
+            "{n} finding(s) at or above {threshold} (--fail-on)"
+        ))
+        .into()),
     }
 }

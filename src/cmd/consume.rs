@@ -6,7 +6,7 @@ use anyhow::Result;
 use super::ReadArgs;
 use crate::broker::settings;
 use crate::cli::Global;
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 use crate::message::consume::{self, AckMode, Stop};
 use crate::message::read::{self, Source};
 use crate::message::sink::Format;
@@ -75,10 +75,9 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     )
     .await?;
     if summary.stopped_by == Stop::Interrupted && args.read.count.is_some() {
-        return Err(fail(
-            Code::Interrupted,
-            format!("interrupted after {} messages", summary.received),
-        ));
+        return Err(
+            Error::interrupted(format!("interrupted after {} messages", summary.received)).into(),
+        );
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::broker::{amqp, settings};
 use crate::cli::Global;
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 use crate::message::Properties;
 use crate::message::publish::{self, Defaults, Options, Summary};
 use crate::message::source::{self, Source};
@@ -123,11 +123,11 @@ impl Args {
             Source::Lines
         } else if let Some(file) = &self.file {
             if file.as_os_str() != "-" {
-                source::validate_envelope_file(file).map_err(|e| fail(Code::InvalidInput, e))?;
+                source::validate_envelope_file(file).map_err(Error::invalid_input)?;
             }
             Source::EnvelopeFile(file.clone())
         } else if let Some(dir) = &self.dir {
-            source::validate_envelope_dir(dir).map_err(|e| fail(Code::InvalidInput, e))?;
+            source::validate_envelope_dir(dir).map_err(Error::invalid_input)?;
             Source::Dir(dir.clone())
         } else if let Some(count) = self.count {
             Source::Generate {
@@ -135,10 +135,7 @@ impl Args {
                 size: usize::try_from(self.size).unwrap_or(usize::MAX),
             }
         } else if std::io::stdin().is_terminal() {
-            return Err(fail(
-                Code::Usage,
-                "nothing to publish: give --body, --lines, --file, --dir or --count, or pipe a body into stdin",
-            ));
+            return Err(Error::usage("nothing to publish: give --body, --lines, --file, --dir or --count, or pipe a body into stdin").into());
         } else {
             Source::Stdin
         })
@@ -147,8 +144,7 @@ impl Args {
     fn defaults(&self) -> Result<Defaults> {
         let mut headers = serde_json::Map::new();
         for spec in &self.headers {
-            let (k, v) =
-                crate::message::headers::parse_flag(spec).map_err(|e| fail(Code::Usage, e))?;
+            let (k, v) = crate::message::headers::parse_flag(spec).map_err(Error::usage)?;
             headers.insert(k, v);
         }
         let timestamp = match self.timestamp.as_deref() {
@@ -159,12 +155,10 @@ impl Args {
                     .map(|d| d.as_secs())
                     .unwrap_or(0),
             ),
-            Some(s) => Some(s.parse().map_err(|_| {
-                fail(
-                    Code::Usage,
-                    format!("--timestamp {s}: not a number or `now`"),
-                )
-            })?),
+            Some(s) => Some(
+                s.parse()
+                    .map_err(|_| Error::usage(format!("--timestamp {s}: not a number or `now`")))?,
+            ),
         };
         Ok(Defaults {
             exchange: self.exchange.clone().unwrap_or_default(),
@@ -273,38 +267,31 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     output::print(global.output, &report)?;
 
     if let Some(e) = &summary.input_error {
-        return Err(fail(
-            Code::InvalidInput,
-            format!("{e}; messages before it were published (see the summary)"),
-        ));
+        return Err(Error::invalid_input(format!(
+            "{e}; messages before it were published (see the summary)"
+        ))
+        .into());
     }
     if let Some(e) = &summary.channel_error {
-        return Err(fail(
-            Code::BrokerRefused,
-            format!("the broker closed the channel: {e}"),
-        ));
+        return Err(Error::broker_refused(format!("the broker closed the channel: {e}")).into());
     }
     if !summary.all_confirmed() {
-        return Err(fail(
-            Code::PartialFailure,
-            format!(
-                "{} of {} messages not confirmed ({} returned as unroutable, {} nacked, {} unknown)",
-                summary.not_confirmed.len(),
-                summary.published,
-                summary.returned,
-                summary.nacked,
-                summary.unknown
-            ),
-        ));
+        return Err(Error::partial_failure(format!(
+            "{} of {} messages not confirmed ({} returned as unroutable, {} nacked, {} unknown)",
+            summary.not_confirmed.len(),
+            summary.published,
+            summary.returned,
+            summary.nacked,
+            summary.unknown
+        ))
+        .into());
     }
     if summary.interrupted {
-        return Err(fail(
-            Code::Interrupted,
-            format!(
-                "interrupted after {} messages, all confirmed",
-                summary.published
-            ),
-        ));
+        return Err(Error::interrupted(format!(
+            "interrupted after {} messages, all confirmed",
+            summary.published
+        ))
+        .into());
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use crate::broker::http::ManagementApi;
 use crate::broker::queue_info;
 use crate::broker::{amqp, settings};
 use crate::cli::Global;
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 use crate::output::{self, Render};
 use crate::replay::filter::{self, Filter};
 use crate::replay::run::{self, OnFailure, Stop, Summary, Target};
@@ -273,7 +273,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             .as_deref()
             .map(regex_lite::Regex::new)
             .transpose()
-            .map_err(|e| fail(Code::Usage, format!("--body-regex: {e}")))?,
+            .map_err(|e| Error::usage(format!("--body-regex: {e}")))?,
         older_than: args.older_than,
         newer_than: args.newer_than,
         min_deaths: args.min_deaths,
@@ -322,10 +322,11 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         Target::Exchange { name, .. } if !name.is_empty() => {
             let path = crate::broker::http::api_path(&["exchanges", &settings.vhost, name]);
             if api.get_opt::<serde_json::Value>(&path).await?.is_none() {
-                return Err(fail(
-                    Code::BrokerRefused,
-                    format!("exchange `{name}` not found in vhost `{}`", settings.vhost),
-                ));
+                return Err(Error::broker_refused(format!(
+                    "exchange `{name}` not found in vhost `{}`",
+                    settings.vhost
+                ))
+                .into());
             }
         }
         _ => {}
@@ -344,13 +345,10 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         );
     } else if !args.yes {
         if !std::io::stdin().is_terminal() {
-            return Err(fail(
-                Code::Usage,
-                format!(
+            return Err(Error::usage(format!(
                     "replay moves messages out of `{}`: pass --yes to go ahead (or look first with --dry-run)",
                     args.dlq
-                ),
-            ));
+                )).into());
         }
         let prompt = format!(
             "Replay up to {} messages from `{}`{}?",
@@ -363,7 +361,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             }
         );
         if !confirm(&prompt)? {
-            return Err(fail(Code::Usage, "replay cancelled"));
+            return Err(Error::usage("replay cancelled").into());
         }
     }
     let options = run::Options {
@@ -399,26 +397,23 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         );
     }
     if summary.stopped_by == Stop::Interrupted {
-        return Err(fail(
-            Code::Interrupted,
-            format!("interrupted after {} replayed", summary.replayed),
-        ));
+        return Err(
+            Error::interrupted(format!("interrupted after {} replayed", summary.replayed)).into(),
+        );
     }
     if !summary.all_done() {
-        return Err(fail(
-            Code::PartialFailure,
-            format!(
-                "{} parked, {} failed (left in the DLQ), {} with an unknown outcome{}",
-                summary.parked,
-                summary.failed,
-                summary.unknown,
-                summary
-                    .error
-                    .as_deref()
-                    .map(|e| format!(" ({e})"))
-                    .unwrap_or_default()
-            ),
-        ));
+        return Err(Error::partial_failure(format!(
+            "{} parked, {} failed (left in the DLQ), {} with an unknown outcome{}",
+            summary.parked,
+            summary.failed,
+            summary.unknown,
+            summary
+                .error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        ))
+        .into());
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use crate::broker::api::Overview;
 use crate::broker::http::{ManagementApi, api_path};
 use crate::broker::{amqp, settings};
 use crate::cli::Global;
-use crate::exit::{Code, code_of, fail};
+use crate::exit::{Code, Error, code_of};
 use crate::output::{self, Render, yes_no};
 
 #[derive(clap::Args, Debug)]
@@ -71,6 +71,8 @@ pub async fn run(global: &Global, _args: &Args) -> Result<()> {
     let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
     let mut report = Report::default();
+    // The AMQP failure decides the exit code when both failed: it is the path messages take.
+    let mut first_failure = None;
 
     let (amqp_result, http_result) =
         tokio::join!(amqp::connect(&settings), fetch_http(&api, &settings.vhost));
@@ -90,6 +92,7 @@ pub async fn run(global: &Global, _args: &Args) -> Result<()> {
         Err(e) => {
             report.amqp.code = Some(code_of(&e));
             report.amqp.error = Some(format!("{e:#}"));
+            first_failure = Some(e);
         }
     }
 
@@ -124,18 +127,13 @@ pub async fn run(global: &Global, _args: &Args) -> Result<()> {
         Err(e) => {
             report.http.code = Some(code_of(&e));
             report.http.error = Some(format!("{e:#}"));
+            first_failure = first_failure.or(Some(e));
         }
     }
     report.http.endpoint = api.base().to_string();
 
     output::print(global.output, &report)?;
-    // The AMQP failure decides the exit code when both failed: it is the path messages take.
-    for path in [&report.amqp, &report.http] {
-        if let (Some(code), Some(error)) = (path.code, &path.error) {
-            return Err(fail(code, error.clone()));
-        }
-    }
-    Ok(())
+    first_failure.map_or(Ok(()), Err)
 }
 
 async fn fetch_http(api: &ManagementApi, vhost: &str) -> Result<(Overview, Vec<Node>)> {
@@ -147,13 +145,11 @@ async fn fetch_http(api: &ManagementApi, vhost: &str) -> Result<(Overview, Vec<N
     };
     let found: Option<serde_json::Value> = api.get_opt(&api_path(&["vhosts", vhost])).await?;
     if found.is_none() {
-        return Err(fail(
-            Code::VhostUnavailable,
-            format!(
-                "management API: vhost `{vhost}` does not exist or user `{}` cannot see it",
-                api.user()
-            ),
-        ));
+        return Err(Error::vhost_unavailable(format!(
+            "management API: vhost `{vhost}` does not exist or user `{}` cannot see it",
+            api.user()
+        ))
+        .into());
     }
     Ok((overview, nodes))
 }

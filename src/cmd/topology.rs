@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::broker::http::ManagementApi;
 use crate::broker::settings;
 use crate::cli::Global;
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 use crate::output::{self, Format, Render};
 use crate::topology::diff::Plan;
 use crate::topology::model::Topology;
@@ -205,16 +205,14 @@ fn run_lint(global: &Global, args: &LintArgs) -> Result<()> {
     let report = lint::lint(&topology);
     output::print(global.output, &report)?;
     if report.errors > 0 {
-        return Err(fail(
-            Code::InvalidInput,
-            format!("lint found {} error(s)", report.errors),
-        ));
+        return Err(Error::invalid_input(format!("lint found {} error(s)", report.errors)).into());
     }
     if args.strict && report.warnings > 0 {
-        return Err(fail(
-            Code::FindingsOrDrift,
-            format!("lint found {} warning(s) (--strict)", report.warnings),
-        ));
+        return Err(Error::findings_or_drift(format!(
+            "lint found {} warning(s) (--strict)",
+            report.warnings
+        ))
+        .into());
     }
     Ok(())
 }
@@ -225,10 +223,9 @@ async fn run_plan(global: &Global, args: &PlanArgs) -> Result<()> {
         .plan;
     output::print(global.output, &plan)?;
     if args.detailed_exitcode && !plan.is_empty() {
-        return Err(fail(
-            Code::FindingsOrDrift,
-            format!("{} change(s) to apply", plan.changes.len()),
-        ));
+        return Err(
+            Error::findings_or_drift(format!("{} change(s) to apply", plan.changes.len())).into(),
+        );
     }
     Ok(())
 }
@@ -255,10 +252,7 @@ impl Render for Applied {
 
 async fn run_apply(global: &Global, args: &ApplyArgs) -> Result<()> {
     if args.prune && !args.yes {
-        return Err(fail(
-            Code::Usage,
-            "--prune deletes undeclared objects: add --yes to confirm (run `warren topology plan --prune` to see them)",
-        ));
+        return Err(Error::usage("--prune deletes undeclared objects: add --yes to confirm (run `warren topology plan --prune` to see them)").into());
     }
     let p = plan::from_files(settings_of(global)?, &args.files.files, &env, args.prune).await?;
     apply::check_message_loss(&p.plan, args.allow_message_loss)?;
@@ -313,10 +307,10 @@ async fn run_restore(global: &Global, args: &RestoreArgs) -> Result<()> {
     }
     if !args.yes {
         output::print(global.output, &p.plan)?;
-        return Err(fail(
-            Code::Usage,
-            format!("restore would make the changes above: add --yes to make them ({file})"),
-        ));
+        return Err(Error::usage(format!(
+            "restore would make the changes above: add --yes to make them ({file})"
+        ))
+        .into());
     }
     apply::check_message_loss(&p.plan, false)?;
     execute_plan(global, &p, &Default::default(), false, false, &args.backup).await
@@ -346,7 +340,7 @@ async fn run_export(global: &Global, args: &ExportArgs) -> Result<()> {
 fn run_convert(global: &Global, args: &ConvertArgs) -> Result<()> {
     let file = args.file.display().to_string();
     let text = std::fs::read_to_string(&args.file)
-        .map_err(|e| fail(Code::InvalidInput, format!("reading {file}: {e}")))?;
+        .map_err(|e| Error::invalid_input(format!("reading {file}: {e}")))?;
     let vhost = global
         .connection
         .vhost
@@ -362,13 +356,11 @@ fn run_convert(global: &Global, args: &ConvertArgs) -> Result<()> {
         ),
     )?;
     if args.strict && !converted.not_carried.is_empty() {
-        return Err(fail(
-            Code::FindingsOrDrift,
-            format!(
-                "{} object(s) not carried (--strict)",
-                converted.not_carried.len()
-            ),
-        ));
+        return Err(Error::findings_or_drift(format!(
+            "{} object(s) not carried (--strict)",
+            converted.not_carried.len()
+        ))
+        .into());
     }
     Ok(())
 }

@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::envelope::Envelope;
 use super::sink::Sink;
 use crate::broker::amqp::{OPERATION_TIMEOUT, bounded, shut};
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 
 /// What happens to a message once it is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -72,15 +72,14 @@ pub fn effective_prefetch(options: &Options) -> Result<u16> {
     let prefetch = options.prefetch.max(1);
     match (options.mode, options.count) {
         (AckMode::Requeue, Some(n)) => u16::try_from(n).map_err(|_| {
-            fail(
-                Code::Usage,
-                format!("--count {n}: looking at more than 65535 messages at once is not possible"),
-            )
+            Error::usage(format!(
+                "--count {n}: looking at more than 65535 messages at once is not possible"
+            ))
+            .into()
         }),
-        (AckMode::Requeue, None) => Err(fail(
-            Code::Usage,
-            "putting messages back needs --count (at most 65535)",
-        )),
+        (AckMode::Requeue, None) => {
+            Err(Error::usage("putting messages back needs --count (at most 65535)").into())
+        }
         (_, Some(n)) => Ok(prefetch.min(u16::try_from(n).unwrap_or(u16::MAX)).max(1)),
         (_, None) => Ok(prefetch),
     }
@@ -91,7 +90,7 @@ fn batch_size(prefetch: u16) -> u64 {
     u64::from(prefetch / 2).max(1)
 }
 
-fn broker_error(queue: &str, err: &lapin::Error) -> anyhow::Error {
+fn broker_error(queue: &str, err: &lapin::Error) -> Error {
     crate::broker::amqp::operation_error(&format!("queue `{queue}`"), err)
 }
 
@@ -185,7 +184,7 @@ pub async fn run(
                 summary.stopped_by = Stop::Cancelled;
                 break;
             }
-            Some(Err(e)) => return Err(broker_error(queue, &e)),
+            Some(Err(e)) => return Err(broker_error(queue, &e).into()),
             Some(Ok(d)) => d,
         };
         let envelope = Envelope::from_delivery(
@@ -286,17 +285,14 @@ async fn settle(
     result.map_err(|e| {
         // A lost connection is the broker being unreachable, as anywhere else in the run;
         // a channel error on the ack itself is a partial failure.
-        let code = if matches!(e.kind(), ErrorKind::ProtocolError(_)) {
-            Code::PartialFailure
+        let reason = format!(
+            "settling {unsettled} messages failed ({e}); they stay in the queue and will be delivered again"
+        );
+        if matches!(e.kind(), ErrorKind::ProtocolError(_)) {
+            Error::partial_failure(reason)
         } else {
-            Code::Unreachable
-        };
-        fail(
-            code,
-            format!(
-                "settling {unsettled} messages failed ({e}); they stay in the queue and will be delivered again"
-            ),
-        )
+            Error::unreachable(reason)
+        }
     })?;
     match mode {
         AckMode::Ack => summary.acked += *unsettled,

@@ -31,7 +31,7 @@ use super::summary::{SAMPLE, Sample, bump};
 use crate::broker::amqp::{OPERATION_TIMEOUT, bounded, close_channel, operation_error, shut};
 use crate::broker::http::ManagementApi;
 use crate::broker::publisher::{Outcome, Publisher, describe};
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 use crate::message::Envelope;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -530,12 +530,11 @@ impl<'a> Replay<'a> {
             tokio::time::sleep_until(self.next_send).await;
             self.next_send = self.next_send.max(tokio::time::Instant::now() - step) + step;
         }
-        let props = f.copy.properties.to_amqp().map_err(|e| {
-            fail(
-                Code::Internal,
-                format!("building the copy's properties: {e}"),
-            )
-        })?;
+        let props = f
+            .copy
+            .properties
+            .to_amqp()
+            .map_err(|e| Error::internal(format!("building the copy's properties: {e}")))?;
         let exchange = f.copy.exchange.clone().unwrap_or_default();
         let key = f.copy.routing_key.clone().unwrap_or_default();
         let body = f.body.clone();

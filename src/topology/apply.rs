@@ -16,7 +16,7 @@ use super::preflight::{self, Origins};
 use crate::broker::amqp;
 use crate::broker::http::{ManagementApi, Pages, api_path};
 use crate::broker::settings::Settings;
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 
 /// Live state of the given vhosts (those that exist), plus every user, permission and topic
 /// permission (filtered by the caller). One definitions request per vhost.
@@ -212,13 +212,10 @@ pub fn check_message_loss(plan: &Plan, allow: bool) -> Result<()> {
     if at_risk.is_empty() {
         return Ok(());
     }
-    Err(fail(
-        Code::Usage,
-        format!(
+    Err(Error::usage(format!(
             "refusing to lose messages; nothing was changed:\n  {}\nDrain the queue(s) first (e.g. shovel them elsewhere), or pass --allow-message-loss",
             at_risk.join("\n  ")
-        ),
-    ))
+        )).into())
 }
 
 /// Passwords of users to create, read from their `password_env` variables before anything
@@ -233,13 +230,10 @@ pub fn resolve_passwords(
             && let Some(var) = &u.password_env
         {
             let value = env(var).filter(|v| !v.is_empty()).ok_or_else(|| {
-                fail(
-                    Code::InvalidInput,
-                    format!(
-                        "user `{}`: environment variable `{var}` (password_env) is not set",
-                        u.name
-                    ),
-                )
+                Error::invalid_input(format!(
+                    "user `{}`: environment variable `{var}` (password_env) is not set",
+                    u.name
+                ))
             })?;
             out.insert(u.name.clone(), value);
         }
@@ -303,27 +297,21 @@ pub async fn apply(
     executor.close().await;
     if let Err(e) = result {
         crate::note!("warren: apply failed; rolling back what this run changed");
-        return Err(
+        return Err(anyhow::Error::from(
             match execute::rollback(api, settings, live, managed, &executor.touched).await {
-                Ok(undone) => fail(
-                    Code::PartialFailure,
-                    format!(
-                        "apply failed: {e:#}\nRolled back; the broker is as it was before this run:\n  {}\nBackup: {restore_hint}",
-                        if undone.is_empty() {
-                            "(nothing had changed)".to_string()
-                        } else {
-                            undone.join("\n  ")
-                        }
-                    ),
-                ),
-                Err(r) => fail(
-                    Code::PartialFailure,
-                    format!(
-                        "apply failed: {e:#}\nThe rollback failed too: {r:#}\nRestore with: {restore_hint}"
-                    ),
-                ),
+                Ok(undone) => Error::partial_failure(format!(
+                    "apply failed: {e:#}\nRolled back; the broker is as it was before this run:\n  {}\nBackup: {restore_hint}",
+                    if undone.is_empty() {
+                        "(nothing had changed)".to_string()
+                    } else {
+                        undone.join("\n  ")
+                    }
+                )),
+                Err(r) => Error::partial_failure(format!(
+                    "apply failed: {e:#}\nThe rollback failed too: {r:#}\nRestore with: {restore_hint}"
+                )),
             },
-        );
+        ));
     }
     verify(api, desired, managed, options.prune).await?;
     Ok(Applied { backup })
@@ -342,11 +330,9 @@ pub async fn verify(
     if left.is_empty() {
         return Ok(());
     }
-    Err(fail(
-        Code::PartialFailure,
-        format!(
-            "applied, but the broker still differs from the files (it ignored or refused these):\n{}",
-            diff::table(&left.changes)
-        ),
+    Err(Error::partial_failure(format!(
+        "applied, but the broker still differs from the files (it ignored or refused these):\n{}",
+        diff::table(&left.changes)
     ))
+    .into())
 }

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use crate::broker::http::{ManagementApi, Pages, api_path};
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 
 /// Where and whether to write the backup.
 #[derive(Clone, Debug)]
@@ -30,10 +30,7 @@ pub fn default_dir() -> Result<PathBuf> {
         Some(dir) => PathBuf::from(dir),
         None => {
             let home = std::env::var_os("HOME").filter(|v| !v.is_empty()).ok_or_else(|| {
-                fail(
-                    Code::Usage,
-                    "neither XDG_STATE_HOME nor HOME is set: give --backup PATH (or --no-backup)",
-                )
+                Error::usage("neither XDG_STATE_HOME nor HOME is set: give --backup PATH (or --no-backup)")
             })?;
             PathBuf::from(home).join(".local/state")
         }
@@ -156,7 +153,7 @@ fn vhost_entry(v: &Value) -> Value {
 fn save(path: &Path, doc: &Value) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
-            .map_err(|e| fail(Code::Usage, format!("creating {}: {e}", dir.display())))?;
+            .map_err(|e| Error::usage(format!("creating {}: {e}", dir.display())))?;
     }
     let text = serde_json::to_string_pretty(doc)?;
     let mut options = std::fs::OpenOptions::new();
@@ -166,20 +163,12 @@ fn save(path: &Path, doc: &Value) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path).map_err(|e| {
-        fail(
-            Code::Usage,
-            format!("writing backup {}: {e}", path.display()),
-        )
-    })?;
+    let mut file = options
+        .open(path)
+        .map_err(|e| Error::usage(format!("writing backup {}: {e}", path.display())))?;
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|e| {
-            fail(
-                Code::Usage,
-                format!("writing backup {}: {e}", path.display()),
-            )
-        })?;
+        .map_err(|e| Error::usage(format!("writing backup {}: {e}", path.display())))?;
     Ok(())
 }
 
@@ -207,16 +196,13 @@ fn prune_old(dir: &Path, keep: usize) {
 pub fn load(path: &Path) -> Result<(String, Value)> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path)
-        .map_err(|e| fail(Code::InvalidInput, format!("reading {file}: {e}")))?;
+        .map_err(|e| Error::invalid_input(format!("reading {file}: {e}")))?;
     let doc: Value = serde_json::from_str(&text).map_err(|e| {
-        fail(
-            Code::InvalidInput,
-            format!(
-                "{file}:{}:{}: not a definitions file: {e}",
-                e.line(),
-                e.column()
-            ),
-        )
+        Error::invalid_input(format!(
+            "{file}:{}:{}: not a definitions file: {e}",
+            e.line(),
+            e.column()
+        ))
     })?;
     Ok((file, doc))
 }

@@ -21,7 +21,7 @@ use super::preflight::{Origins, policy_body, same_binding};
 use crate::broker::amqp::{self, Session};
 use crate::broker::http::{ManagementApi, api_path};
 use crate::broker::settings::Settings;
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 
 const BULK_IMPORT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(900);
 /// Above this many exchanges, queues, bindings and policies to create or update, phase 1 is
@@ -463,12 +463,9 @@ impl<'a> Executor<'a> {
                 }
                 self.api.delete(&path).await
             }
-            Ok(Some(what)) => Err(fail(
-                Code::PartialFailure,
-                format!(
+            Ok(Some(what)) => Err(Error::partial_failure(format!(
                     "queue `{name}` in vhost `{vhost}` {what}; it was not deleted and keeps its bindings"
-                ),
-            )),
+                )).into()),
             Err(e) => Err(e),
         };
         if let Err(e) = deleted {
@@ -522,7 +519,7 @@ impl<'a> Executor<'a> {
             self.sessions.insert(vhost.to_string(), session);
         }
         let Some(session) = self.sessions.get(vhost) else {
-            return Err(fail(Code::Internal, "AMQP session vanished"));
+            return Err(Error::internal("AMQP session vanished").into());
         };
         crate::broker::queue_info::depth(&session.connection, name).await
     }
@@ -572,10 +569,10 @@ fn check_bindings(before: &[BindingDef], now: &[BindingDef]) -> Result<()> {
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(fail(
-            Code::BrokerRefused,
-            format!("binding(s) not re-created: {}", missing.join(", ")),
-        ))
+        Err(
+            Error::broker_refused(format!("binding(s) not re-created: {}", missing.join(", ")))
+                .into(),
+        )
     }
 }
 

@@ -11,7 +11,7 @@ use super::defs::{self, Definitions, RawDefinitions};
 use super::model::Topology;
 use super::params;
 use crate::broker::http::{ManagementApi, Pages};
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 
 /// A topology written from live state or a definitions file, and what to tell the user.
 #[derive(Debug)]
@@ -50,13 +50,11 @@ pub async fn export(api: &ManagementApi, vhosts: Option<BTreeSet<String>>) -> Re
     let live = fetch_live(api, &scope).await?;
     for v in &scope {
         if !live.vhosts.iter().any(|l| &l.name == v) {
-            return Err(fail(
-                Code::VhostUnavailable,
-                format!(
-                    "vhost `{v}` does not exist or user `{}` cannot see it",
-                    api.user()
-                ),
-            ));
+            return Err(Error::vhost_unavailable(format!(
+                "vhost `{v}` does not exist or user `{}` cannot see it",
+                api.user()
+            ))
+            .into());
         }
     }
     Ok(Converted::from_defs(scoped(live, &scope, all_vhosts)))
@@ -89,14 +87,11 @@ fn scoped(mut d: Definitions, scope: &BTreeSet<String>, all_vhosts: bool) -> Def
 /// vhost with a default queue type get that type, as RabbitMQ 4.0's import does.
 pub fn convert(file: &str, text: &str, default_vhost: &str) -> Result<Converted> {
     let raw: RawDefinitions = serde_json::from_str(text).map_err(|e| {
-        fail(
-            Code::InvalidInput,
-            format!(
-                "{file}:{}:{}: not a RabbitMQ definitions file: {e}",
-                e.line(),
-                e.column()
-            ),
-        )
+        Error::invalid_input(format!(
+            "{file}:{}:{}: not a RabbitMQ definitions file: {e}",
+            e.line(),
+            e.column()
+        ))
     })?;
     let mut d = raw.normalize(default_vhost);
     defs::apply_declared_queue_types(&mut d);

@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 
 use super::model::{Origin, Topology};
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 
 /// Load and merge the given files and directories (a directory contributes its `*.yaml` and
 /// `*.yml` files, sorted by name). `env` resolves `${VAR}`.
 pub fn load(paths: &[PathBuf], env: &dyn Fn(&str) -> Option<String>) -> Result<Topology> {
     if paths.is_empty() {
-        return Err(fail(Code::Usage, "no topology file given (use -f FILE)"));
+        return Err(Error::usage("no topology file given (use -f FILE)").into());
     }
     let mut files = Vec::new();
     for p in paths {
@@ -26,13 +26,11 @@ pub fn load(paths: &[PathBuf], env: &dyn Fn(&str) -> Option<String>) -> Result<T
                 .collect();
             found.sort();
             if found.is_empty() {
-                return Err(fail(
-                    Code::InvalidInput,
-                    format!(
-                        "{}: no *.yaml or *.yml files in this directory",
-                        p.display()
-                    ),
-                ));
+                return Err(Error::invalid_input(format!(
+                    "{}: no *.yaml or *.yml files in this directory",
+                    p.display()
+                ))
+                .into());
             }
             files.extend(found);
         } else {
@@ -42,10 +40,7 @@ pub fn load(paths: &[PathBuf], env: &dyn Fn(&str) -> Option<String>) -> Result<T
     let mut parts = Vec::new();
     for f in &files {
         let text = std::fs::read_to_string(f).map_err(|e| {
-            fail(
-                Code::InvalidInput,
-                format!("reading topology file {}: {e}", f.display()),
-            )
+            Error::invalid_input(format!("reading topology file {}: {e}", f.display()))
         })?;
         parts.push(parse(&display(f), &text, env)?);
     }
@@ -73,7 +68,7 @@ pub fn parse(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Re
         Err(e) => {
             return Err(match serde_yaml::from_str::<Topology>(&scan.located) {
                 Err(located) => yaml_error(file, &located),
-                Ok(_) => fail(Code::InvalidInput, format!("{file}: {e}")),
+                Ok(_) => Error::invalid_input(e.to_string()).about(file).into(),
             });
         }
     };
@@ -89,7 +84,9 @@ fn is_blank(text: &str) -> bool {
 }
 
 fn invalid(origin: &Origin, message: impl std::fmt::Display) -> anyhow::Error {
-    fail(Code::InvalidInput, format!("{origin}: {message}"))
+    Error::invalid_input(message.to_string())
+        .about(origin.to_string())
+        .into()
 }
 
 /// Turn a serde_yaml error into `file:line:column: message`, with a suggestion for a typo'd key.
@@ -521,7 +518,7 @@ pub fn merge(parts: Vec<Topology>) -> Result<Topology> {
     if errors.is_empty() {
         Ok(all)
     } else {
-        Err(fail(Code::InvalidInput, errors.join("\n")))
+        Err(Error::invalid_input(errors.join("\n")).into())
     }
 }
 

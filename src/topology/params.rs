@@ -13,7 +13,7 @@ use super::defs::{
 use super::diff::{Change, Object};
 use super::model::Topology;
 use crate::broker::http::{ManagementApi, Pages, api_path};
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 
 pub const SHOVEL: &str = "shovel";
 pub const FEDERATION_UPSTREAM: &str = "federation-upstream";
@@ -125,13 +125,11 @@ pub fn resolve_uri_env(d: &mut Definitions, env: &dyn Fn(&str) -> Option<String>
             for (key, var) in std::mem::take(&mut p.uri_env) {
                 let read = |var: &str| {
                     env(var).filter(|v| !v.is_empty()).ok_or_else(|| {
-                        fail(
-                            Code::InvalidInput,
-                            format!(
+                        Error::invalid_input(format!(
                                 "{what} `{}` in vhost `{}`: environment variable `{var}` (uri_env `{key}`) is not set",
                                 p.name, p.vhost
-                            ),
-                        )
+                            ))
+                        .into()
                     })
                 };
                 let value = match &var {
@@ -407,7 +405,7 @@ mod tests {
             "shovels:\n  - name: ok\n    value: {src-uri: \"amqp://\"}\n  - name: mv\n    vhost: v\n    value:\n      src-uri: amqp://u:hunter2@h/v\n",
         )
         .unwrap_err();
-        assert_eq!(crate::exit::code_of(&e), Code::InvalidInput);
+        assert_eq!(crate::exit::code_of(&e), crate::exit::Code::InvalidInput);
         let e = format!("{e:#}");
         assert!(
             e.starts_with("t.yaml:4:5: shovel `mv`: `src-uri` holds a password"),
@@ -527,7 +525,7 @@ mod tests {
             ..Default::default()
         };
         let e = resolve_uri_env(&mut d, &|_| None).unwrap_err();
-        assert_eq!(crate::exit::code_of(&e), Code::InvalidInput);
+        assert_eq!(crate::exit::code_of(&e), crate::exit::Code::InvalidInput);
         assert!(format!("{e:#}").contains("`NOPE`"), "{e:#}");
     }
 

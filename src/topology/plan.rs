@@ -13,7 +13,7 @@ use super::preflight::Origins;
 use super::{backup, lint, load, params};
 use crate::broker::http::ManagementApi;
 use crate::broker::settings::Settings;
-use crate::exit::{Code, fail};
+use crate::exit::Error;
 
 /// The files loaded, the broker read, and the diff.
 pub struct Prepared {
@@ -36,7 +36,7 @@ pub async fn from_files(
     let topology = load::load(files, env)?;
     let invalid = lint::invalid_for_apply(&topology);
     if !invalid.is_empty() {
-        return Err(fail(Code::InvalidInput, invalid.join("\n")));
+        return Err(Error::invalid_input(invalid.join("\n")).into());
     }
     let mut desired = topology.to_defs();
     // Shovel and federation URIs from their uri_env variables.
@@ -49,12 +49,8 @@ pub async fn from_files(
 /// and nothing it lacks is deleted. Returns the file's name for messages.
 pub async fn from_backup(settings: Settings, path: &Path) -> Result<(String, Prepared)> {
     let (file, doc) = backup::load(path)?;
-    let raw: RawDefinitions = serde_json::from_value(doc.clone()).map_err(|e| {
-        fail(
-            Code::InvalidInput,
-            format!("{file}: not a definitions file: {e}"),
-        )
-    })?;
+    let raw: RawDefinitions = serde_json::from_value(doc.clone())
+        .map_err(|e| Error::invalid_input(format!("not a definitions file: {e}")).about(&file))?;
     let desired = raw.normalize("/");
     let mut managed: BTreeSet<String> = doc["warren_backup"]["vhosts"]
         .as_array()
@@ -83,13 +79,11 @@ pub async fn against(
     defs::resolve_queue_types(&mut desired, &live);
     let missing = apply::missing_vhosts(&desired, &live, &managed);
     if !missing.is_empty() {
-        return Err(fail(
-            Code::VhostUnavailable,
-            format!(
-                "vhost(s) {} do not exist on the broker and are not declared under `vhosts:`",
-                missing.join(", ")
-            ),
-        ));
+        return Err(Error::vhost_unavailable(format!(
+            "vhost(s) {} do not exist on the broker and are not declared under `vhosts:`",
+            missing.join(", ")
+        ))
+        .into());
     }
     let mut plan = diff::diff(&desired, &live, &managed, prune);
     apply::count_messages(&api, &settings, &mut plan).await?;

@@ -12,7 +12,7 @@ use super::defs::{BindingDef, Definitions, PolicyDef};
 use super::diff::{self, Action, Change, Kind, Object, Plan};
 use super::model::{Origin, Topology};
 use crate::broker::http::{ManagementApi, api_path};
-use crate::exit::{Code, code_of, fail};
+use crate::exit::{Code, Error, code_of};
 
 /// Where each declared object was written, keyed by kind, vhost and name (as in a plan).
 #[derive(Default)]
@@ -135,13 +135,11 @@ pub async fn check(
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(fail(
-            Code::InvalidInput,
-            format!(
-                "preflight: the broker would refuse this; nothing was changed:\n  {}",
-                errors.join("\n  ")
-            ),
+        Err(Error::invalid_input(format!(
+            "preflight: the broker would refuse this; nothing was changed:\n  {}",
+            errors.join("\n  ")
         ))
+        .into())
     }
 }
 

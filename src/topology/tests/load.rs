@@ -1,7 +1,7 @@
 //! Unit tests of `topology::load` (kept apart so the module reads in one go).
 
 use super::*;
-use crate::exit::code_of;
+use crate::exit::{Code, code_of};
 
 fn no_env(_: &str) -> Option<String> {
     None
