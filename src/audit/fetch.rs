@@ -213,7 +213,7 @@ fn reason_of(body: &str) -> String {
 /// `/api/auth/attempts/{node}` for every node, tagged with the node's name.
 async fn auth_attempts(
     api: &ManagementApi,
-    nodes: &Source<Vec<super::snapshot::NodeInfo>>,
+    nodes: &Source<Vec<super::snapshot::Node>>,
 ) -> Source<Vec<super::snapshot::AuthAttempts>> {
     let nodes = nodes.as_ref().map_err(Clone::clone)?;
     let per_node = nodes.iter().map(|n| async move {

@@ -25,7 +25,7 @@ pub struct Snapshot {
     pub target: Target,
     pub whoami: Source<WhoAmI>,
     pub overview: Source<Overview>,
-    pub nodes: Source<Vec<NodeInfo>>,
+    pub nodes: Source<Vec<Node>>,
     pub users: Source<Vec<User>>,
     pub permissions: Source<Vec<Permission>>,
     pub topic_permissions: Source<Vec<Value>>,
@@ -160,34 +160,7 @@ impl WhoAmI {
     }
 }
 
-pub use crate::broker::api::{Listener, Overview};
-
-#[derive(Deserialize, Debug, Default)]
-#[serde(default)]
-pub struct NodeInfo {
-    pub name: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub running: bool,
-    pub partitions: Vec<Value>,
-    pub mem_alarm: bool,
-    pub disk_free_alarm: bool,
-    pub mem_limit: u64,
-    pub mem_used: u64,
-    pub disk_free_limit: u64,
-    pub fd_total: u64,
-    pub fd_used: u64,
-    pub auth_mechanisms: Vec<AuthMechanism>,
-    /// Not reported by the management API on 3.x or 4.x; kept so a future version is read.
-    pub cluster_partition_handling: Option<String>,
-}
-
-#[derive(Deserialize, Debug, Default)]
-#[serde(default)]
-pub struct AuthMechanism {
-    pub name: String,
-    pub enabled: bool,
-}
+pub use crate::broker::api::{Listener, Node, Overview};
 
 #[derive(Deserialize, Debug, Default, Clone)]
 #[serde(default)]

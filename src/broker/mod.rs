@@ -5,6 +5,6 @@ pub mod amqp;
 pub mod api;
 pub mod http;
 pub mod publisher;
-pub mod queue_info;
+pub mod queue;
 pub mod settings;
 pub mod tls;

@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use super::ReadArgs;
 use crate::broker::http::ManagementApi;
-use crate::broker::{queue_info, settings};
+use crate::broker::{queue, settings};
 use crate::cli::Global;
 use crate::message::consume::AckMode;
 use crate::message::read::{self, Source};
@@ -41,7 +41,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     }
     let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
-    let (queue, limit) = queue_info::guard_requeue(
+    let (queue, limit) = queue::guard_requeue(
         &api,
         &settings.vhost,
         &args.queue,

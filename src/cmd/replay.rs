@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::broker::http::ManagementApi;
-use crate::broker::queue_info;
+use crate::broker::queue;
 use crate::broker::{amqp, settings};
 use crate::cli::Global;
 use crate::exit::Error;
@@ -282,7 +282,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     };
     let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
-    let (info, limit) = queue_info::guard_requeue(
+    let (info, limit) = queue::guard_requeue(
         &api,
         &settings.vhost,
         &args.dlq,
@@ -299,25 +299,23 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             args.dlq
         );
     }
-    if info.consumers > 0 {
+    if let Some(consumers) = info.consumers.filter(|n| *n > 0) {
         crate::note!(
-            "warren: warning: `{}` has {} other consumer(s): they take messages too, and the order of what stays can change",
+            "warren: warning: `{}` has {consumers} other consumer(s): they take messages too, and the order of what stays can change",
             args.dlq,
-            info.consumers
         );
     }
-    if info.messages_unacknowledged > 0 {
+    if let Some(unacked) = info.messages_unacknowledged.filter(|n| *n > 0) {
         crate::note!(
-            "warren: note: {} messages of `{}` are delivered to another consumer (or to a connection the \
+            "warren: note: {unacked} messages of `{}` are delivered to another consumer (or to a connection the \
              broker has not yet seen die) and unacknowledged: they are not part of this run",
-            info.messages_unacknowledged,
             args.dlq
         );
     }
     // Targets must exist before anything moves: a missing exchange would close the channel.
     match &args.target {
         Target::Queue(q) => {
-            queue_info::get(&api, &settings.vhost, q).await?;
+            queue::get(&api, &settings.vhost, q).await?;
         }
         Target::Exchange { name, .. } if !name.is_empty() => {
             let path = crate::broker::http::api_path(&["exchanges", &settings.vhost, name]);
@@ -332,7 +330,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         _ => {}
     }
     if let OnFailure::Park(q) = &args.on_failure {
-        queue_info::get(&api, &settings.vhost, q).await?;
+        queue::get(&api, &settings.vhost, q).await?;
     }
     if args.dry_run {
         crate::note!(
@@ -351,8 +349,9 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
                 )).into());
         }
         let prompt = format!(
-            "Replay up to {} messages from `{}`{}?",
-            info.messages_ready,
+            "Replay {} messages from `{}`{}?",
+            info.messages_ready
+                .map_or_else(|| "the".to_string(), |n| format!("up to {n}")),
             args.dlq,
             if filter.is_empty() {
                 ""
@@ -384,7 +383,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         idle: Duration::from_secs(5),
     };
     let session = amqp::connect(&settings).await?;
-    let progress = output::progress(Some(info.messages_ready), "replaying");
+    let progress = output::progress(info.messages_ready, "replaying");
     let result = run::run(&session.connection, &api, &options, &progress).await;
     progress.finish_and_clear();
     session.close().await;

@@ -1,9 +1,9 @@
 //! `warren status` (alias `ping`): reach the broker over AMQP and over HTTP, and say what is there.
 
 use anyhow::Result;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::broker::api::Overview;
+use crate::broker::api::{self, Overview};
 use crate::broker::http::{ManagementApi, api_path};
 use crate::broker::{amqp, settings};
 use crate::cli::Global;
@@ -47,14 +47,12 @@ pub struct BrokerInfo {
     pub nodes: Vec<Node>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// A node as `status` shows it; `None` where the broker didn't say.
+#[derive(Serialize)]
 pub struct Node {
-    #[serde(default)]
     pub name: String,
-    #[serde(default, rename(deserialize = "type"))]
-    pub kind: String,
-    #[serde(default)]
-    pub running: bool,
+    pub kind: Option<String>,
+    pub running: Option<bool>,
 }
 
 #[derive(Serialize)]
@@ -138,11 +136,17 @@ pub async fn run(global: &Global, _args: &Args) -> Result<()> {
 
 async fn fetch_http(api: &ManagementApi, vhost: &str) -> Result<(Overview, Vec<Node>)> {
     let overview = Overview::read(api).await?;
-    let nodes: Vec<Node> = match api.get_opt("/api/nodes").await {
-        Ok(Some(n)) => n,
-        // A user without the monitoring tag can't list nodes; the overview still names one.
-        _ => Vec::new(),
-    };
+    // A user without the monitoring tag can't list nodes; the overview still names one.
+    let nodes = api::Node::list(api)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|n| Node {
+            name: n.name,
+            kind: n.kind,
+            running: n.running,
+        })
+        .collect();
     let found: Option<serde_json::Value> = api.get_opt(&api_path(&["vhosts", vhost])).await?;
     if found.is_none() {
         return Err(Error::vhost_unavailable(format!(
@@ -165,7 +169,11 @@ impl Render for Report {
             if !b.nodes.is_empty() {
                 let mut t = output::table(["node", "type", "running"]);
                 for n in &b.nodes {
-                    t.add_row([n.name.as_str(), n.kind.as_str(), yes_no(n.running)]);
+                    t.add_row([
+                        n.name.as_str(),
+                        n.kind.as_deref().unwrap_or("?"),
+                        n.running.map_or("?", yes_no),
+                    ]);
                 }
                 out.push_str(&format!("{t}\n"));
             }

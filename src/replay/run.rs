@@ -136,7 +136,7 @@ pub async fn run(
     progress: &ProgressBar,
 ) -> Result<Summary> {
     let started = Instant::now();
-    let (depth, _) = crate::broker::queue_info::depth(connection, &opts.dlq).await?;
+    let (depth, _) = crate::broker::queue::depth(connection, &opts.dlq).await?;
     let summary = Summary {
         run_id: new_run_id(),
         dlq: opts.dlq.clone(),

@@ -173,7 +173,7 @@ pub async fn count_messages(
         for i in indexes {
             let name = plan.changes[i].name.clone();
             // A queue that doesn't answer keeps the API's count (or stays unknown).
-            if let Ok((n, _)) = crate::broker::queue_info::depth(&session.connection, &name).await {
+            if let Ok((n, _)) = crate::broker::queue::depth(&session.connection, &name).await {
                 let known = plan.changes[i].messages.unwrap_or(0);
                 plan.changes[i].messages = Some(known.max(n));
             }

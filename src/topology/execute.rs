@@ -521,7 +521,7 @@ impl<'a> Executor<'a> {
         let Some(session) = self.sessions.get(vhost) else {
             return Err(Error::internal("AMQP session vanished").into());
         };
-        crate::broker::queue_info::depth(&session.connection, name).await
+        crate::broker::queue::depth(&session.connection, name).await
     }
 
     async fn delete(&mut self, c: &Change) -> Result<()> {

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::password::{self, Verdict};
-use super::snapshot::{Listener, NotChecked, Snapshot, Source};
+use super::snapshot::{Listener, Node, NotChecked, Snapshot, Source};
 use super::{Finding, Kind, Object, Outcome, Rule, Scope, Severity};
 
 /// Rules in catalogue order (security, network, resources, queues).
@@ -98,7 +98,7 @@ pub(crate) mod testing {
         s
     }
 
-    pub fn node(name: &str, running: bool) -> super::super::snapshot::NodeInfo {
+    pub fn node(name: &str, running: bool) -> super::super::snapshot::Node {
         serde_json::from_value(
             serde_json::json!({"name": name, "running": running, "type": "disc"}),
         )

@@ -125,7 +125,7 @@ const Q004: Rule = Rule {
 };
 
 fn q004_quorum_replicas(rule: &Rule, s: &Snapshot) -> Outcome {
-    let running = read(&s.nodes)?.iter().filter(|n| n.running).count();
+    let running = read(&s.nodes)?.iter().filter(|n| n.is_running()).count();
     // A single-node broker can't hold more replicas than it has nodes.
     let wanted = running.clamp(1, 3);
     let mut findings = Vec::new();
@@ -332,7 +332,10 @@ fn q011_upgrade_blockers(rule: &Rule, s: &Snapshot) -> Outcome {
             ));
         }
     }
-    for n in read(&s.nodes)?.iter().filter(|n| n.kind == "ram") {
+    for n in read(&s.nodes)?
+        .iter()
+        .filter(|n| n.kind.as_deref() == Some("ram"))
+    {
         findings.push(rule.finding(Object::new(Kind::Node, &n.name), "RAM node"));
     }
     if let Ok(channels) = &s.channels {

@@ -19,18 +19,51 @@ const RES001: Rule = Rule {
 };
 
 fn res001_alarms(rule: &Rule, s: &Snapshot) -> Outcome {
+    per_node(
+        s,
+        "the memory and disk alarms",
+        |n| Some((n.mem_alarm?, n.disk_free_alarm?)),
+        |n, (memory, disk)| {
+            [(memory, "memory"), (disk, "disk")]
+                .into_iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, what)| {
+                    node_finding(rule, n, format!("{what} alarm: publishers are blocked"))
+                })
+                .collect()
+        },
+    )
+}
+
+/// Findings over the nodes that reported the figures `read` needs. A node that left one out
+/// (the metrics collector is off, or the node is down) can't be judged: when no node gave a
+/// finding and some node couldn't be judged, the rule is not checked. A missing figure never
+/// passes.
+fn per_node<T>(
+    s: &Snapshot,
+    what: &str,
+    read_figures: impl Fn(&Node) -> Option<T>,
+    mut check: impl FnMut(&Node, T) -> Vec<Finding>,
+) -> Outcome {
     let mut findings = Vec::new();
+    let mut unknown = Vec::new();
     for n in read(&s.nodes)? {
-        for (on, what) in [(n.mem_alarm, "memory"), (n.disk_free_alarm, "disk")] {
-            if on {
-                findings.push(rule.finding(
-                    Object::new(Kind::Node, &n.name),
-                    format!("{what} alarm: publishers are blocked"),
-                ));
-            }
+        match read_figures(n) {
+            Some(figures) => findings.extend(check(n, figures)),
+            None => unknown.push(n.name.as_str()),
         }
     }
+    if findings.is_empty() && !unknown.is_empty() {
+        return Err(not_checked(format!(
+            "{} did not report {what}",
+            unknown.join(", ")
+        )));
+    }
     Ok(findings)
+}
+
+fn node_finding(rule: &Rule, n: &Node, message: impl Into<String>) -> Finding {
+    rule.finding(Object::new(Kind::Node, &n.name), message)
 }
 
 const RES002: Rule = Rule {
@@ -44,20 +77,26 @@ const RES002: Rule = Rule {
 };
 
 fn res002_disk_limit(rule: &Rule, s: &Snapshot) -> Outcome {
-    Ok(read(&s.nodes)?
-        .iter()
-        .filter(|n| n.mem_limit > 0 && n.disk_free_limit < n.mem_limit)
-        .map(|n| {
-            rule.finding(
-                Object::new(Kind::Node, &n.name),
-                format!(
-                    "disk_free_limit {} MB is below the memory limit {} MB",
-                    n.disk_free_limit / 1_000_000,
-                    n.mem_limit / 1_000_000
-                ),
-            )
-        })
-        .collect())
+    per_node(
+        s,
+        "mem_limit and disk_free_limit",
+        |n| Some((n.mem_limit?, n.disk_free_limit?)),
+        |n, (mem_limit, disk_free_limit)| {
+            if mem_limit > 0 && disk_free_limit < mem_limit {
+                vec![node_finding(
+                    rule,
+                    n,
+                    format!(
+                        "disk_free_limit {} MB is below the memory limit {} MB",
+                        disk_free_limit / 1_000_000,
+                        mem_limit / 1_000_000
+                    ),
+                )]
+            } else {
+                vec![]
+            }
+        },
+    )
 }
 
 const RES003: Rule = Rule {
@@ -71,20 +110,26 @@ const RES003: Rule = Rule {
 };
 
 fn res003_memory(rule: &Rule, s: &Snapshot) -> Outcome {
-    Ok(read(&s.nodes)?
-        .iter()
-        .filter(|n| n.mem_limit > 0 && n.mem_used * 10 > n.mem_limit * 8)
-        .map(|n| {
-            rule.finding(
-                Object::new(Kind::Node, &n.name),
-                format!(
-                    "memory use {} MB is {}% of the limit",
-                    n.mem_used / 1_000_000,
-                    n.mem_used * 100 / n.mem_limit
-                ),
-            )
-        })
-        .collect())
+    per_node(
+        s,
+        "mem_used and mem_limit",
+        |n| Some((n.mem_used?, n.mem_limit?)),
+        |n, (used, limit)| {
+            if limit > 0 && used * 10 > limit * 8 {
+                vec![node_finding(
+                    rule,
+                    n,
+                    format!(
+                        "memory use {} MB is {}% of the limit",
+                        used / 1_000_000,
+                        used * 100 / limit
+                    ),
+                )]
+            } else {
+                vec![]
+            }
+        },
+    )
 }
 
 const MIN_FILE_DESCRIPTORS: u64 = 50_000;
@@ -100,27 +145,29 @@ const RES004: Rule = Rule {
 };
 
 fn res004_file_descriptors(rule: &Rule, s: &Snapshot) -> Outcome {
-    let mut findings = Vec::new();
-    for n in read(&s.nodes)? {
-        if n.fd_total == 0 {
-            continue;
-        }
-        if n.fd_total < MIN_FILE_DESCRIPTORS {
-            findings.push(rule.finding(
-                Object::new(Kind::Node, &n.name),
-                format!(
-                    "file descriptor limit {} is below {MIN_FILE_DESCRIPTORS}",
-                    n.fd_total
-                ),
-            ));
-        } else if n.fd_used * 10 > n.fd_total * 8 {
-            findings.push(rule.finding(
-                Object::new(Kind::Node, &n.name),
-                format!("{} of {} file descriptors in use", n.fd_used, n.fd_total),
-            ));
-        }
-    }
-    Ok(findings)
+    per_node(
+        s,
+        "fd_total and fd_used",
+        // 0 is what a node reports when it can't count its descriptors: unknown too.
+        |n| Some((n.fd_total.filter(|t| *t > 0)?, n.fd_used?)),
+        |n, (total, used)| {
+            if total < MIN_FILE_DESCRIPTORS {
+                vec![node_finding(
+                    rule,
+                    n,
+                    format!("file descriptor limit {total} is below {MIN_FILE_DESCRIPTORS}"),
+                )]
+            } else if used * 10 > total * 8 {
+                vec![node_finding(
+                    rule,
+                    n,
+                    format!("{used} of {total} file descriptors in use"),
+                )]
+            } else {
+                vec![]
+            }
+        },
+    )
 }
 
 const RES005: Rule = Rule {
@@ -136,15 +183,23 @@ const RES005: Rule = Rule {
 fn res005_partitions(rule: &Rule, s: &Snapshot) -> Outcome {
     let nodes = read(&s.nodes)?;
     let mut findings = Vec::new();
+    let mut unknown = Vec::new();
     for n in nodes {
-        if !n.partitions.is_empty() {
-            findings.push(rule.finding(
-                Object::new(Kind::Node, &n.name),
-                format!("partitioned from {} node(s)", n.partitions.len()),
+        if let Some(peers) = n.partitions.as_ref().filter(|p| !p.is_empty()) {
+            findings.push(node_finding(
+                rule,
+                n,
+                format!(
+                    "partitioned from {} node(s): {}",
+                    peers.len(),
+                    peers.join(", ")
+                ),
             ));
         }
-        if !n.running {
-            findings.push(rule.finding(Object::new(Kind::Node, &n.name), "node is not running"));
+        match n.running {
+            Some(false) => findings.push(node_finding(rule, n, "node is not running")),
+            None => unknown.push(n.name.as_str()),
+            Some(true) => {}
         }
     }
     if nodes.len() >= 2 && nodes.len() % 2 == 0 {
@@ -155,6 +210,12 @@ fn res005_partitions(rule: &Rule, s: &Snapshot) -> Outcome {
                 nodes.len()
             ),
         ));
+    }
+    if findings.is_empty() && !unknown.is_empty() {
+        return Err(not_checked(format!(
+            "{} did not report whether it runs",
+            unknown.join(", ")
+        )));
     }
     if !findings.is_empty() || nodes.len() < 2 {
         return Ok(findings);
@@ -352,5 +413,36 @@ mod tests {
         assert_eq!(run("RES005", &s).unwrap().len(), 1);
         // One node: nothing to partition.
         assert!(run("RES005", &planted()).unwrap().is_empty());
+    }
+
+    /// A node as the broker reports it with the metrics collector off: no figures at all.
+    fn bare(name: &str) -> crate::audit::snapshot::Node {
+        serde_json::from_value(serde_json::json!({"name": name, "running": true})).unwrap()
+    }
+
+    #[test]
+    fn missing_node_figures_are_not_checked_never_passed() {
+        let mut s = planted();
+        s.nodes = Ok(vec![bare("a")]);
+        for id in ["RES001", "RES002", "RES003", "RES004"] {
+            let why = run(id, &s).expect_err(id);
+            assert!(why.0.starts_with("a did not report"), "{id}: {}", why.0);
+        }
+        // A node that did report still gives its finding beside one that didn't.
+        let mut alarmed = node("b", true);
+        alarmed.mem_alarm = Some(true);
+        alarmed.disk_free_alarm = Some(false);
+        s.nodes = Ok(vec![bare("a"), alarmed]);
+        assert_eq!(names("RES001", &s), ["node b"]);
+        // A state the broker left out is not a running node.
+        let mut unknown = bare("b");
+        unknown.running = None;
+        s.nodes = Ok(vec![node("a", true), unknown, node("c", true)]);
+        let why = run("RES005", &s).unwrap_err();
+        assert!(
+            why.0.contains("b did not report whether it runs"),
+            "{}",
+            why.0
+        );
     }
 }

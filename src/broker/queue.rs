@@ -1,5 +1,6 @@
-//! What the management API says about a queue that decides whether reading it is safe:
-//! its type, arguments and policy (a quorum queue's delivery limit), and the broker version.
+//! Queue facts, in one place: what the management API says about a queue (its type,
+//! arguments, policy and statistics), the delivery limit that follows (with the broker
+//! version), the requeue guard built on it, and the exact depth by passive declare.
 
 use anyhow::Result;
 use serde::Deserialize;
@@ -7,7 +8,9 @@ use serde::Deserialize;
 use super::http::{ManagementApi, api_path};
 use crate::exit::Error;
 
-/// The parts of `GET /api/queues/{vhost}/{name}` warren uses.
+/// The parts of `GET /api/queues/{vhost}/{name}` warren uses. The statistics are `None`
+/// when the broker leaves them out (`management.disable_stats`, or a queue that has not
+/// reported yet): unknown, never zero.
 #[derive(Deserialize, Default, Debug)]
 #[serde(default)]
 pub struct QueueInfo {
@@ -15,9 +18,9 @@ pub struct QueueInfo {
     pub kind: String,
     pub arguments: serde_json::Value,
     pub effective_policy_definition: serde_json::Value,
-    pub consumers: u64,
-    pub messages_ready: u64,
-    pub messages_unacknowledged: u64,
+    pub consumers: Option<u64>,
+    pub messages_ready: Option<u64>,
+    pub messages_unacknowledged: Option<u64>,
 }
 
 /// The delivery limit that applies to a queue, if any: the argument, the policy's, or the
