@@ -34,6 +34,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parse the process's arguments; a usage error prints clap's message and exits 2.
+    pub fn from_args() -> Cli {
+        Cli::parse()
+    }
+}
+
 /// Options every command takes.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Global {

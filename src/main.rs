@@ -1,9 +1,7 @@
 //! Parse, run, and map the error to a documented exit code; nothing else.
 
-use clap::Parser;
-
 fn main() {
-    let cli = warren::cli::Cli::parse();
+    let cli = warren::cli::Cli::from_args();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -131,8 +131,7 @@ pub async fn run(
     };
     let started = Instant::now();
     let batch = batch_size(prefetch);
-    let mut unsettled: u64 = 0;
-    let mut last_tag: Option<u64> = None;
+    let mut pending = Pending::default();
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
 
@@ -146,16 +145,10 @@ pub async fn run(
         let next = match ready {
             Some(item) => item,
             None => {
-                if unsettled > 0 && options.mode != AckMode::Requeue {
-                    settle(
-                        channel,
-                        options.mode,
-                        sink,
-                        last_tag,
-                        &mut unsettled,
-                        &mut summary,
-                    )
-                    .await?;
+                if pending.count > 0 && options.mode != AckMode::Requeue {
+                    pending
+                        .settle(channel, options.mode, sink, &mut summary)
+                        .await?;
                 }
                 let wait = async {
                     match options.idle_timeout {
@@ -202,32 +195,19 @@ pub async fn run(
             summary.auto_acked += 1;
             continue;
         }
-        last_tag = Some(delivery.delivery_tag);
-        unsettled += 1;
-        if unsettled >= batch && options.mode != AckMode::Requeue {
-            settle(
-                channel,
-                options.mode,
-                sink,
-                last_tag,
-                &mut unsettled,
-                &mut summary,
-            )
-            .await?;
+        pending.add(delivery.delivery_tag);
+        if pending.count >= batch && options.mode != AckMode::Requeue {
+            pending
+                .settle(channel, options.mode, sink, &mut summary)
+                .await?;
         }
     }
 
     // Whatever was written is committed and settled; prefetched messages that were never
     // written go back to the queue when the consumer is cancelled and the channel closes.
-    settle(
-        channel,
-        options.mode,
-        sink,
-        last_tag,
-        &mut unsettled,
-        &mut summary,
-    )
-    .await?;
+    pending
+        .settle(channel, options.mode, sink, &mut summary)
+        .await?;
     sink.commit()?;
     shut(channel.basic_cancel(consumer.tag(), BasicCancelOptions::default())).await;
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
@@ -235,54 +215,69 @@ pub async fn run(
     Ok(summary)
 }
 
-/// Commit the sink, then ack, reject or requeue every delivery up to `last_tag` at once.
-async fn settle(
-    channel: &Channel,
-    mode: AckMode,
-    sink: &mut dyn Sink,
+/// Deliveries written to the sink but not yet settled with the broker.
+#[derive(Default)]
+struct Pending {
     last_tag: Option<u64>,
-    unsettled: &mut u64,
-    summary: &mut Summary,
-) -> Result<()> {
-    let Some(tag) = last_tag else { return Ok(()) };
-    if *unsettled == 0 {
-        return Ok(());
+    count: u64,
+}
+
+impl Pending {
+    fn add(&mut self, tag: u64) {
+        self.last_tag = Some(tag);
+        self.count += 1;
     }
-    sink.commit()?;
-    let result = bounded(OPERATION_TIMEOUT, async {
-        match mode {
-            AckMode::Ack => {
-                channel
-                    .basic_ack(tag, BasicAckOptions { multiple: true })
-                    .await
-            }
-            AckMode::Requeue => {
-                channel
-                    .basic_nack(
-                        tag,
-                        BasicNackOptions {
-                            multiple: true,
-                            requeue: true,
-                        },
-                    )
-                    .await
-            }
-            AckMode::Reject => {
-                channel
-                    .basic_nack(
-                        tag,
-                        BasicNackOptions {
-                            multiple: true,
-                            requeue: false,
-                        },
-                    )
-                    .await
-            }
-            AckMode::NoAck => Ok(()),
+
+    /// Commit the sink, then ack, reject or requeue every pending delivery at once.
+    async fn settle(
+        &mut self,
+        channel: &Channel,
+        mode: AckMode,
+        sink: &mut dyn Sink,
+        summary: &mut Summary,
+    ) -> Result<()> {
+        let Some(tag) = self.last_tag else {
+            return Ok(());
+        };
+        let unsettled = self.count;
+        if unsettled == 0 {
+            return Ok(());
         }
-    })
-    .await;
-    result.map_err(|e| {
+        sink.commit()?;
+        let result = bounded(OPERATION_TIMEOUT, async {
+            match mode {
+                AckMode::Ack => {
+                    channel
+                        .basic_ack(tag, BasicAckOptions { multiple: true })
+                        .await
+                }
+                AckMode::Requeue => {
+                    channel
+                        .basic_nack(
+                            tag,
+                            BasicNackOptions {
+                                multiple: true,
+                                requeue: true,
+                            },
+                        )
+                        .await
+                }
+                AckMode::Reject => {
+                    channel
+                        .basic_nack(
+                            tag,
+                            BasicNackOptions {
+                                multiple: true,
+                                requeue: false,
+                            },
+                        )
+                        .await
+                }
+                AckMode::NoAck => Ok(()),
+            }
+        })
+        .await;
+        result.map_err(|e| {
         // A lost connection is the broker being unreachable, as anywhere else in the run;
         // a channel error on the ack itself is a partial failure.
         let reason = format!(
@@ -294,14 +289,15 @@ async fn settle(
             Error::unreachable(reason)
         }
     })?;
-    match mode {
-        AckMode::Ack => summary.acked += *unsettled,
-        AckMode::Requeue => summary.requeued += *unsettled,
-        AckMode::Reject => summary.rejected += *unsettled,
-        AckMode::NoAck => {}
+        match mode {
+            AckMode::Ack => summary.acked += unsettled,
+            AckMode::Requeue => summary.requeued += unsettled,
+            AckMode::Reject => summary.rejected += unsettled,
+            AckMode::NoAck => {}
+        }
+        self.count = 0;
+        Ok(())
     }
-    *unsettled = 0;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -10,3 +10,4 @@ pub mod publish;
 pub mod read;
 pub mod sink;
 pub mod source;
+pub mod tap;

@@ -1,13 +1,10 @@
 //! Reading a queue into a sink and reporting: the run shared by consume, peek and tap
-//! (connect, open a channel, consume, print the summary, close), and the tap's private
-//! queue bound to an exchange.
+//! (connect, open a channel, consume, print the summary, close).
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Result;
-use lapin::options::{QueueBindOptions, QueueDeclareOptions};
-use lapin::types::{AMQPValue, FieldTable};
 
 use super::consume::{self, AckMode, Summary};
 use super::sink::{self, Format};
@@ -45,9 +42,6 @@ pub enum Source<'a> {
     },
 }
 
-/// The tap queue is bounded so a forgotten tap can't fill the broker's memory.
-pub const TAP_MAX_LENGTH: i64 = 100_000;
-
 /// Connect, read `source` into the sink `target` names (its format defaults to
 /// `default_format`), print the summary (to stderr when messages own stdout), and close.
 pub async fn read(
@@ -66,7 +60,7 @@ pub async fn read(
             Source::Tap {
                 exchange,
                 binding_key,
-            } => tap_queue(&channel, exchange, binding_key).await?,
+            } => super::tap::declare(&channel, exchange, binding_key).await?,
         };
         let mut sink = sink::open(
             target.format.unwrap_or(default_format),
@@ -87,44 +81,6 @@ pub async fn read(
     amqp::close_channel(&channel).await;
     session.close().await;
     result
-}
-
-/// Declare the tap's private queue and bind it; returns its server-given name.
-async fn tap_queue(channel: &lapin::Channel, exchange: &str, binding_key: &str) -> Result<String> {
-    let mut arguments = FieldTable::default();
-    arguments.insert(
-        "x-max-length".into(),
-        AMQPValue::LongLongInt(TAP_MAX_LENGTH),
-    );
-    let queue = amqp::bounded(
-        amqp::OPERATION_TIMEOUT,
-        channel.queue_declare(
-            "".into(),
-            QueueDeclareOptions {
-                exclusive: true,
-                auto_delete: true,
-                durable: false,
-                ..Default::default()
-            },
-            arguments,
-        ),
-    )
-    .await
-    .map_err(|e| amqp::operation_error("declaring the tap queue", &e))?;
-    amqp::bounded(
-        amqp::OPERATION_TIMEOUT,
-        channel.queue_bind(
-            queue.name().clone(),
-            exchange.into(),
-            binding_key.into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        ),
-    )
-    .await
-    .map_err(|e| amqp::operation_error(&format!("binding to exchange `{exchange}`"), &e))?;
-    crate::note!("warren: tapping exchange `{exchange}` with binding key `{binding_key}`");
-    Ok(queue.name().to_string())
 }
 
 impl Render for Summary {

@@ -429,53 +429,43 @@ pub fn merge(parts: Vec<Topology>) -> Result<Topology> {
         all.federation_upstreams.extend(p.federation_upstreams);
         all.global_parameters.extend(p.global_parameters);
     }
-    let mut errors = Vec::new();
-    let mut seen: HashMap<String, Origin> = HashMap::new();
-    let mut check = |what: String, origin: &Origin| {
-        if let Some(first) = seen.get(&what) {
-            errors.push(format!(
-                "{origin}: duplicate {what}: first declared at {first}"
-            ));
-        } else {
-            seen.insert(what, origin.clone());
-        }
-    };
-    for o in &all.vhosts {
-        check(format!("vhost `{}`", o.name), &o.origin);
-    }
-    for o in &all.users {
-        check(format!("user `{}`", o.name), &o.origin);
-    }
-    for o in &all.permissions {
-        check(
-            format!("permission of user `{}` in vhost `{}`", o.user, o.vhost),
-            &o.origin,
-        );
-    }
-    for o in &all.topic_permissions {
-        check(
-            format!(
+    // Every declaration's identity: two declarations of one object are an error.
+    let in_vhost =
+        |kind: &str, name: &str, vhost: &str| format!("{kind} `{name}` in vhost `{vhost}`");
+    let parameters = [
+        ("shovel", &all.shovels),
+        ("federation upstream", &all.federation_upstreams),
+    ];
+    let identities = (all.vhosts.iter())
+        .map(|o| (format!("vhost `{}`", o.name), &o.origin))
+        .chain(
+            all.users
+                .iter()
+                .map(|o| (format!("user `{}`", o.name), &o.origin)),
+        )
+        .chain(all.permissions.iter().map(|o| {
+            let what = format!("permission of user `{}` in vhost `{}`", o.user, o.vhost);
+            (what, &o.origin)
+        }))
+        .chain(all.topic_permissions.iter().map(|o| {
+            let what = format!(
                 "topic permission of user `{}` on exchange `{}` in vhost `{}`",
                 o.user, o.exchange, o.vhost
-            ),
-            &o.origin,
-        );
-    }
-    for o in &all.exchanges {
-        check(
-            format!("exchange `{}` in vhost `{}`", o.name, o.vhost),
-            &o.origin,
-        );
-    }
-    for o in &all.queues {
-        check(
-            format!("queue `{}` in vhost `{}`", o.name, o.vhost),
-            &o.origin,
-        );
-    }
-    for o in &all.bindings {
-        check(
-            format!(
+            );
+            (what, &o.origin)
+        }))
+        .chain(
+            all.exchanges
+                .iter()
+                .map(|o| (in_vhost("exchange", &o.name, &o.vhost), &o.origin)),
+        )
+        .chain(
+            all.queues
+                .iter()
+                .map(|o| (in_vhost("queue", &o.name, &o.vhost), &o.origin)),
+        )
+        .chain(all.bindings.iter().map(|o| {
+            let what = format!(
                 "binding `{}` -> {} `{}` (routing key `{}`, arguments {}) in vhost `{}`",
                 o.source,
                 o.destination_type.as_str(),
@@ -483,35 +473,38 @@ pub fn merge(parts: Vec<Topology>) -> Result<Topology> {
                 o.routing_key,
                 serde_json::to_string(&o.arguments).unwrap_or_default(),
                 o.vhost
-            ),
-            &o.origin,
-        );
-    }
-    for o in &all.policies {
-        check(
-            format!("policy `{}` in vhost `{}`", o.name, o.vhost),
-            &o.origin,
-        );
-    }
-    for o in &all.operator_policies {
-        check(
-            format!("operator policy `{}` in vhost `{}`", o.name, o.vhost),
-            &o.origin,
-        );
-    }
-    for (what, list) in [
-        ("shovel", &all.shovels),
-        ("federation upstream", &all.federation_upstreams),
-    ] {
-        for o in list {
-            check(
-                format!("{what} `{}` in vhost `{}`", o.name, o.vhost),
-                &o.origin,
             );
+            (what, &o.origin)
+        }))
+        .chain(
+            all.policies
+                .iter()
+                .map(|o| (in_vhost("policy", &o.name, &o.vhost), &o.origin)),
+        )
+        .chain(
+            all.operator_policies
+                .iter()
+                .map(|o| (in_vhost("operator policy", &o.name, &o.vhost), &o.origin)),
+        )
+        .chain(parameters.into_iter().flat_map(|(kind, list)| {
+            list.iter()
+                .map(move |o| (in_vhost(kind, &o.name, &o.vhost), &o.origin))
+        }))
+        .chain(
+            all.global_parameters
+                .iter()
+                .map(|o| (format!("global parameter `{}`", o.name), &o.origin)),
+        );
+    let mut errors = Vec::new();
+    let mut seen: HashMap<String, &Origin> = HashMap::new();
+    for (what, origin) in identities {
+        if let Some(first) = seen.get(&what) {
+            errors.push(format!(
+                "{origin}: duplicate {what}: first declared at {first}"
+            ));
+        } else {
+            seen.insert(what, origin);
         }
-    }
-    for o in &all.global_parameters {
-        check(format!("global parameter `{}`", o.name), &o.origin);
     }
     errors.extend(validate(&all));
     errors.extend(super::params::validate(&all));
