@@ -19,7 +19,7 @@ use super::defs::{
 use super::diff::{Action, Change, Kind, Object, Plan};
 use super::preflight::{Origins, policy_body, same_binding};
 use crate::broker::amqp::{self, Session};
-use crate::broker::http::{ManagementApi, api_path};
+use crate::broker::http::{ManagementApi, Pages, api_path};
 use crate::broker::settings::Settings;
 use crate::exit::Error;
 
@@ -383,8 +383,8 @@ impl<'a> Executor<'a> {
         let (source_path, destination_path) =
             (format!("{base}/source"), format!("{base}/destination"));
         let (source, destination) = tokio::try_join!(
-            self.api.get::<Vec<BindingDef>>(&source_path),
-            self.api.get::<Vec<BindingDef>>(&destination_path),
+            self.api.list::<BindingDef>(&source_path, Pages::Whole),
+            self.api.list::<BindingDef>(&destination_path, Pages::Whole),
         )?;
         let mut all = source;
         for b in destination {
