@@ -160,18 +160,13 @@ pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot>
     s.feature_flags = flags;
     s.deprecated_used = deprecated;
     s.auth_settings = auth.and_then(|r| json_body("/api/auth", &r));
-    s.cert_expiry = cert.and_then(|r| match r.status {
-        200 => Ok(HealthCheck {
-            healthy: true,
-            reason: String::new(),
-        }),
-        503 => Ok(HealthCheck {
-            healthy: false,
-            reason: reason_of(&r.body),
-        }),
-        status => Err(NotChecked(format!(
-            "certificate-expiration health check answered {status}"
-        ))),
+    s.cert_expiry = cert.and_then(|r| {
+        HealthCheck::judge(&r).ok_or_else(|| {
+            NotChecked(format!(
+                "certificate-expiration health check answered {}",
+                r.status
+            ))
+        })
     });
     s.ui_headers = ui.map(|r| r.headers);
     let count = s.queues.as_ref().map(Vec::len).unwrap_or(0);
@@ -201,13 +196,6 @@ fn json_body(path: &str, r: &RawResponse) -> Source<serde_json::Value> {
     }
     serde_json::from_str(&r.body)
         .map_err(|e| NotChecked(format!("{path}: unexpected response: {e}")))
-}
-
-fn reason_of(body: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_string))
-        .unwrap_or_else(|| body.chars().take(200).collect())
 }
 
 /// `/api/auth/attempts/{node}` for every node, tagged with the node's name.

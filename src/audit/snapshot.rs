@@ -39,7 +39,7 @@ pub struct Snapshot {
     pub queues: Source<Vec<Queue>>,
     /// Per-queue statistics (messages, consumers, basic.get counts); read only for brokers
     /// with few queues or with `--queue-stats`, since every page costs the broker a full list.
-    pub queue_stats: Source<Vec<QueueStats>>,
+    pub queue_stats: Source<Vec<Queue>>,
     pub connections: Source<Vec<Connection>>,
     pub channels: Source<Vec<Channel>>,
     pub consumers: Source<Vec<Consumer>>,
@@ -160,7 +160,9 @@ impl WhoAmI {
     }
 }
 
-pub use crate::broker::api::{Listener, Node, Overview};
+pub use crate::broker::api::{
+    DeprecatedFeature, FeatureFlag, HealthCheck, Listener, Node, Overview, Queue,
+};
 
 #[derive(Deserialize, Debug, Default, Clone)]
 #[serde(default)]
@@ -220,40 +222,6 @@ pub struct Policy {
     pub priority: i64,
 }
 
-#[derive(Deserialize, Debug, Default)]
-#[serde(default)]
-pub struct Queue {
-    pub name: String,
-    pub vhost: String,
-    pub durable: bool,
-    pub exclusive: bool,
-    pub auto_delete: bool,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub arguments: BTreeMap<String, Value>,
-    pub policy: Option<String>,
-    pub operator_policy: Option<String>,
-    /// `{}` with values, or `[]` / `""` when none applies (3.10); absent from lists read with
-    /// `disable_stats=true`, where [`apply_policies`] fills it in from the policy names.
-    pub effective_policy_definition: Value,
-    pub members: Option<Vec<String>>,
-    pub online: Option<Vec<String>>,
-    pub leader: Option<String>,
-}
-
-/// The statistics of one queue, from `/api/queues` with stats.
-#[derive(Deserialize, Debug, Default)]
-#[serde(default)]
-pub struct QueueStats {
-    pub name: String,
-    pub vhost: String,
-    pub durable: bool,
-    pub exclusive: bool,
-    pub messages: Option<u64>,
-    pub consumers: Option<u64>,
-    pub message_stats: Value,
-}
-
 /// Fill in each queue's effective policy definition from the names of the policy and the
 /// operator policy the broker applied to it (`policy`, `operator_policy`), where the list
 /// did not carry it. Keys of both are kept: the rules only ask whether a setting is present.
@@ -280,18 +248,6 @@ pub fn apply_policies(queues: &mut [Queue], policies: &[Policy], operator_polici
             merged.extend(definition);
         }
         q.effective_policy_definition = Value::Object(merged);
-    }
-}
-
-impl Queue {
-    /// A setting from the queue's arguments (`x-<key>`) or its effective policy (`<key>`),
-    /// which on 3.x already merges the operator policy.
-    pub fn setting(&self, key: &str) -> Option<&Value> {
-        self.arguments.get(&format!("x-{key}")).or_else(|| {
-            self.effective_policy_definition
-                .as_object()
-                .and_then(|o| o.get(key))
-        })
     }
 }
 
@@ -357,34 +313,12 @@ pub struct Parameter {
 
 #[derive(Deserialize, Debug, Default)]
 #[serde(default)]
-pub struct FeatureFlag {
-    pub name: String,
-    pub state: String,
-    pub stability: String,
-}
-
-#[derive(Deserialize, Debug, Default)]
-#[serde(default)]
 pub struct AuthAttempts {
     /// Filled in by the fetcher: the endpoint is per node.
     pub node: String,
     pub protocol: String,
     pub auth_attempts: u64,
     pub auth_attempts_failed: u64,
-}
-
-#[derive(Deserialize, Debug, Default)]
-#[serde(default)]
-pub struct DeprecatedFeature {
-    pub name: String,
-    pub deprecation_phase: String,
-}
-
-/// A health-check endpoint's verdict: 200 is healthy, 503 is not.
-#[derive(Debug, Clone, Default)]
-pub struct HealthCheck {
-    pub healthy: bool,
-    pub reason: String,
 }
 
 /// Results of the active probes (`--probe`); each may be missing with its reason.

@@ -2,10 +2,12 @@
 //! overview and its listeners, and the cluster's nodes. Decoding is tolerant (fields differ between 3.x and 4.x) and a
 //! missing value is unknown (`None`), never zero.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::http::{ManagementApi, Pages};
+use super::http::{ManagementApi, Pages, RawResponse};
 use super::settings::is_loopback;
 use anyhow::Result;
 
@@ -144,6 +146,104 @@ impl Node {
 
     pub fn is_running(&self) -> bool {
         self.running == Some(true)
+    }
+}
+
+/// One queue of `GET /api/queues[/{vhost}[/{name}]]`. Lists read with `disable_stats=true`
+/// (or a broker with `management.disable_stats`) leave the statistics and the effective
+/// policy out: those are `None` / null, unknown rather than zero.
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(default)]
+pub struct Queue {
+    pub name: String,
+    pub vhost: String,
+    pub durable: bool,
+    pub exclusive: bool,
+    pub auto_delete: bool,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub arguments: BTreeMap<String, Value>,
+    pub policy: Option<String>,
+    pub operator_policy: Option<String>,
+    /// `{}` with values, or `[]` / `""` when none applies (3.10); absent from lists read with
+    /// `disable_stats=true` (the audit fills it in from the policy names).
+    pub effective_policy_definition: Value,
+    /// Quorum and stream queues: every member node, the online ones, and the leader.
+    pub members: Option<Vec<String>>,
+    pub online: Option<Vec<String>>,
+    pub leader: Option<String>,
+    pub consumers: Option<u64>,
+    pub messages: Option<u64>,
+    pub messages_ready: Option<u64>,
+    pub messages_unacknowledged: Option<u64>,
+    pub message_stats: Value,
+}
+
+impl Queue {
+    /// A setting from the queue's arguments (`x-<key>`) or its effective policy (`<key>`),
+    /// which on 3.x already merges the operator policy.
+    pub fn setting(&self, key: &str) -> Option<&Value> {
+        self.arguments.get(&format!("x-{key}")).or_else(|| {
+            self.effective_policy_definition
+                .as_object()
+                .and_then(|o| o.get(key))
+        })
+    }
+}
+
+/// One feature flag of `GET /api/feature-flags`.
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(default)]
+pub struct FeatureFlag {
+    pub name: String,
+    pub state: String,
+    pub stability: String,
+}
+
+/// One entry of `GET /api/deprecated-features/used` (3.13 and later; 404 before).
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(default)]
+pub struct DeprecatedFeature {
+    pub name: String,
+    pub deprecation_phase: String,
+}
+
+/// A verdict of `GET /api/health/checks/...`: 200 is healthy, 503 is not, and the reason
+/// is the broker's. The body is kept for the details some checks add (the alarms in
+/// effect, the critical queues).
+#[derive(Debug, Clone, Default)]
+pub struct HealthCheck {
+    pub healthy: bool,
+    pub reason: String,
+    pub body: Value,
+}
+
+impl HealthCheck {
+    /// Judge an answer read with [`ManagementApi::raw`]; `None` for any status that is not a
+    /// verdict (404 from a broker without this check, 401/403, 5xx other than 503).
+    pub fn judge(answer: &RawResponse) -> Option<HealthCheck> {
+        let healthy = match answer.status {
+            200 => true,
+            503 => false,
+            _ => return None,
+        };
+        let body: Value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
+        let reason = body
+            .get("reason")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                if healthy {
+                    String::new()
+                } else {
+                    answer.body.chars().take(200).collect()
+                }
+            });
+        Some(HealthCheck {
+            healthy,
+            reason,
+            body,
+        })
     }
 }
 

@@ -3,35 +3,20 @@
 //! version), the requeue guard built on it, and the exact depth by passive declare.
 
 use anyhow::Result;
-use serde::Deserialize;
 
+use super::api::Queue;
 use super::http::{ManagementApi, api_path};
 use crate::exit::Error;
 
-/// The parts of `GET /api/queues/{vhost}/{name}` warren uses. The statistics are `None`
-/// when the broker leaves them out (`management.disable_stats`, or a queue that has not
-/// reported yet): unknown, never zero.
-#[derive(Deserialize, Default, Debug)]
-#[serde(default)]
-pub struct QueueInfo {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub arguments: serde_json::Value,
-    pub effective_policy_definition: serde_json::Value,
-    pub consumers: Option<u64>,
-    pub messages_ready: Option<u64>,
-    pub messages_unacknowledged: Option<u64>,
-}
-
 /// The delivery limit that applies to a queue, if any: the argument, the policy's, or the
 /// 4.x default of 20 for quorum queues.
-pub fn delivery_limit(queue: &QueueInfo, broker_major: u32) -> Option<i64> {
+pub fn delivery_limit(queue: &Queue, broker_major: u32) -> Option<i64> {
     if queue.kind != "quorum" {
         return None;
     }
-    let from = |v: &serde_json::Value, key: &str| v.get(key).and_then(serde_json::Value::as_i64);
-    from(&queue.arguments, "x-delivery-limit")
-        .or_else(|| from(&queue.effective_policy_definition, "delivery-limit"))
+    queue
+        .setting("delivery-limit")
+        .and_then(serde_json::Value::as_i64)
         .or((broker_major >= 4).then_some(20))
         .filter(|limit| *limit >= 0)
 }
@@ -42,7 +27,7 @@ pub async fn broker_major(api: &ManagementApi) -> Result<u32> {
 }
 
 /// The queue's info; a missing queue is an error naming it, a missing vhost exit 9.
-pub async fn get(api: &ManagementApi, vhost: &str, queue: &str) -> Result<QueueInfo> {
+pub async fn get(api: &ManagementApi, vhost: &str, queue: &str) -> Result<Queue> {
     if let Some(info) = api.get_opt(&api_path(&["queues", vhost, queue])).await? {
         return Ok(info);
     }
@@ -93,7 +78,7 @@ pub async fn guard_requeue(
     queue: &str,
     requeues: Option<(&str, &str)>,
     force: bool,
-) -> Result<(QueueInfo, Option<i64>)> {
+) -> Result<(Queue, Option<i64>)> {
     let info = get(api, vhost, queue).await?;
     let limit = delivery_limit(&info, broker_major(api).await?);
     if let (Some(limit), Some((action, flag)), false) = (limit, requeues, force) {
@@ -111,10 +96,10 @@ pub async fn guard_requeue(
 mod tests {
     use super::*;
 
-    fn q(kind: &str, args: serde_json::Value, policy: serde_json::Value) -> QueueInfo {
-        QueueInfo {
+    fn q(kind: &str, args: serde_json::Value, policy: serde_json::Value) -> Queue {
+        Queue {
             kind: kind.into(),
-            arguments: args,
+            arguments: serde_json::from_value(args).unwrap(),
             effective_policy_definition: policy,
             ..Default::default()
         }
