@@ -47,6 +47,7 @@ complete -c warren -n "__fish_warren_needs_command" -f -a "consume" -d 'Consume 
 complete -c warren -n "__fish_warren_needs_command" -f -a "peek" -d 'Show messages on a queue and put them back'
 complete -c warren -n "__fish_warren_needs_command" -f -a "tap" -d 'Watch messages flowing through an exchange, through a private bound queue'
 complete -c warren -n "__fish_warren_needs_command" -f -a "audit" -d 'Audit a live broker for security and reliability problems (exit 3 on findings)'
+complete -c warren -n "__fish_warren_needs_command" -f -a "health" -d 'Fast health checks of a cluster: nodes, alarms, listeners, quorum, certificates (exit 3 when unhealthy)'
 complete -c warren -n "__fish_warren_needs_command" -f -a "topology" -d 'Topology as code: lint, plan, apply, export and convert YAML topology files'
 complete -c warren -n "__fish_warren_needs_command" -f -a "replay" -d 'Move dead-lettered messages back where they came from, filtered, without losing one'
 complete -c warren -n "__fish_warren_needs_command" -f -a "completions" -d 'Print a shell completion script'
@@ -268,6 +269,23 @@ complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_sub
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run the audit (the default when no subcommand is given)'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "rules" -d 'List the rule catalogue: id, severity, title, fix and documentation link'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warren -n "__fish_warren_using_subcommand health" -l within -d '`certificates` fails for a certificate that expires within this span (e.g. 30d, 2w)' -r
+complete -c warren -n "__fish_warren_using_subcommand health" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
+json\t'One JSON document'
+yaml\t'One YAML document'"
+complete -c warren -n "__fish_warren_using_subcommand health" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand health" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand health" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand health" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand health" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand health" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand health" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand health" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand health" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand health" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand health" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand health" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -467,16 +485,17 @@ complete -c warren -n "__fish_warren_using_subcommand completions" -l tls-server
 complete -c warren -n "__fish_warren_using_subcommand completions" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "publish" -d 'Publish messages with confirms and `mandatory`: a body, stdin, lines, envelope files, a generator'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "consume" -d 'Consume messages from a queue into JSON Lines or files, acking only what is written'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "peek" -d 'Show messages on a queue and put them back'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "tap" -d 'Watch messages flowing through an exchange, through a private bound queue'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "audit" -d 'Audit a live broker for security and reliability problems (exit 3 on findings)'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "topology" -d 'Topology as code: lint, plan, apply, export and convert YAML topology files'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "replay" -d 'Move dead-lettered messages back where they came from, filtered, without losing one'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit topology replay completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay completions help" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay completions help" -f -a "publish" -d 'Publish messages with confirms and `mandatory`: a body, stdin, lines, envelope files, a generator'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay completions help" -f -a "consume" -d 'Consume messages from a queue into JSON Lines or files, acking only what is written'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay completions help" -f -a "peek" -d 'Show messages on a queue and put them back'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay completions help" -f -a "tap" -d 'Watch messages flowing through an exchange, through a private bound queue'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay completions help" -f -a "audit" -d 'Audit a live broker for security and reliability problems (exit 3 on findings)'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay completions help" -f -a "health" -d 'Fast health checks of a cluster: nodes, alarms, listeners, quorum, certificates (exit 3 when unhealthy)'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay completions help" -f -a "topology" -d 'Topology as code: lint, plan, apply, export and convert YAML topology files'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay completions help" -f -a "replay" -d 'Move dead-lettered messages back where they came from, filtered, without losing one'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "run" -d 'Run the audit (the default when no subcommand is given)'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "rules" -d 'List the rule catalogue: id, severity, title, fix and documentation link'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from topology" -f -a "lint" -d 'Check topology files offline: broken references, invalid combinations, advice'

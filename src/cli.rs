@@ -148,6 +148,9 @@ pub enum Command {
     /// Audit a live broker for security and reliability problems (exit 3 on findings).
     Audit(cmd::audit::Args),
 
+    /// Fast health checks of a cluster: nodes, alarms, listeners, quorum, certificates (exit 3 when unhealthy).
+    Health(cmd::health::Args),
+
     /// Topology as code: lint, plan, apply, export and convert YAML topology files.
     Topology(cmd::topology::Args),
 

@@ -13,7 +13,8 @@ pub enum Code {
     Internal,
     /// The command line was wrong (clap uses 2 too).
     Usage,
-    /// Findings at or above the threshold (`audit`), or drift (`topology plan --detailed-exitcode`).
+    /// Findings at or above the threshold (`audit`), drift (`topology plan --detailed-exitcode`),
+    /// or a failed check (`health`).
     FindingsOrDrift,
     /// An input file (topology YAML, envelopes, profile config) is invalid.
     InvalidInput,
@@ -77,7 +78,7 @@ impl Code {
             Code::Internal => "unexpected error",
             Code::Usage => "usage error (bad flags or arguments)",
             Code::FindingsOrDrift => {
-                "findings at or above --fail-on (audit), or changes present (plan --detailed-exitcode)"
+                "findings at or above --fail-on (audit), changes present (plan --detailed-exitcode), or unhealthy (health)"
             }
             Code::InvalidInput => {
                 "invalid input file (topology YAML, message envelopes, profile config)"

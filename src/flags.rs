@@ -24,6 +24,18 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(value))
 }
 
+/// A span of time in humantime's form (`30d`, `12h`, `1w 2d`): above zero, at most ten years.
+pub fn span(text: &str) -> Result<Duration, String> {
+    let value = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("`{text}`: {e} (expected e.g. 30d, 12h or 2w)"))?;
+    if value.is_zero() || value.as_secs_f64() > 10.0 * MAX_SECONDS {
+        return Err(format!(
+            "`{text}`: expected a span above 0 and at most ten years"
+        ));
+    }
+    Ok(value)
+}
+
 /// Messages per second: finite, at least one per 1000 s, at most a billion.
 pub fn rate(text: &str) -> Result<f64, String> {
     let value: f64 = text

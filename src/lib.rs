@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cmd;
 pub mod exit;
 pub mod flags;
+pub mod health;
 pub mod message;
 pub mod output;
 pub mod replay;

@@ -15,6 +15,8 @@ use anyhow::Result;
 #[derive(Deserialize, Debug, Default, Clone)]
 #[serde(default)]
 pub struct Overview {
+    /// The node that serves this API.
+    pub node: Option<String>,
     pub product_name: Option<String>,
     pub product_version: String,
     pub rabbitmq_version: String,

@@ -27,10 +27,12 @@ fn tls_input_error(what: &str, path: &Path, err: impl std::fmt::Display) -> anyh
 /// Build the client configuration: `--ca-cert` replaces the system trust store, a client
 /// certificate is presented when given, and `--tls-server-name` replaces the name checked.
 pub fn client_config(files: &TlsFiles) -> Result<ClientConfig> {
-    let builder = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::tls(format!("TLS setup: {e}")))?;
+    with_verifier(files, verifier(files)?)
+}
 
+/// The server certificate check the settings ask for: the CA file or the system's store,
+/// and the name override.
+fn verifier(files: &TlsFiles) -> Result<Arc<Checked>> {
     let verifier: Arc<dyn ServerCertVerifier> = match &files.ca_cert {
         Some(path) => {
             let mut roots = RootCertStore::empty();
@@ -58,15 +60,25 @@ pub fn client_config(files: &TlsFiles) -> Result<ClientConfig> {
                 .map_err(|e| Error::tls(format!("loading the system trust store: {e}")))?,
         ),
     };
-    let verifier: Arc<dyn ServerCertVerifier> = match &files.server_name {
-        Some(name) => Arc::new(NameOverride {
-            inner: verifier,
-            name: ServerName::try_from(name.clone())
+    let name = match &files.server_name {
+        Some(name) => Some(
+            ServerName::try_from(name.clone())
                 .map_err(|e| Error::usage(format!("--tls-server-name `{name}`: {e}")))?,
-        }),
-        None => verifier,
+        ),
+        None => None,
     };
-    let builder = builder
+    Ok(Arc::new(Checked {
+        inner: verifier,
+        name,
+        seen: std::sync::Mutex::new(None),
+    }))
+}
+
+/// A client configuration with `verifier`, presenting the client certificate if one is set.
+fn with_verifier(files: &TlsFiles, verifier: Arc<dyn ServerCertVerifier>) -> Result<ClientConfig> {
+    let builder = ClientConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::tls(format!("TLS setup: {e}")))?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
 
@@ -86,24 +98,32 @@ pub fn client_config(files: &TlsFiles) -> Result<ClientConfig> {
     }
 }
 
-/// Checks the certificate against a configured name instead of the one dialled.
+/// The server certificate check: the CA file's or the system's verifier, against the
+/// configured name (`--tls-server-name`) instead of the one dialled when one is set. It
+/// keeps the last end-entity certificate it was asked about, so `presented_certificate` can
+/// read a certificate's expiry even when the check refuses it.
 #[derive(Debug)]
-struct NameOverride {
+struct Checked {
     inner: Arc<dyn ServerCertVerifier>,
-    name: ServerName<'static>,
+    name: Option<ServerName<'static>>,
+    seen: std::sync::Mutex<Option<CertificateDer<'static>>>,
 }
 
-impl ServerCertVerifier for NameOverride {
+impl ServerCertVerifier for Checked {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
-        _dialled: &ServerName<'_>,
+        dialled: &ServerName<'_>,
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(mut seen) = self.seen.lock() {
+            *seen = Some(end_entity.clone().into_owned());
+        }
+        let name = self.name.as_ref().unwrap_or(dialled);
         self.inner
-            .verify_server_cert(end_entity, intermediates, &self.name, ocsp_response, now)
+            .verify_server_cert(end_entity, intermediates, name, ocsp_response, now)
     }
 
     fn verify_tls12_signature(
@@ -127,6 +147,72 @@ impl ServerCertVerifier for NameOverride {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
     }
+}
+
+/// The certificate a TLS listener presents, read with a real handshake that verifies as
+/// every other connection does; nothing is sent over it. A certificate that fails the check
+/// (expired, or from an unknown issuer) is still returned, with the reason it failed.
+pub struct Presented {
+    pub certificate: CertificateDer<'static>,
+    /// Why the handshake failed after the certificate arrived, if it did.
+    pub refused: Option<String>,
+}
+
+/// Connect to `host:port` and read the certificate its listener presents. Blocking: call it
+/// from `spawn_blocking`. Every step is bounded by `timeout`.
+pub fn presented_certificate(
+    files: &TlsFiles,
+    host: &str,
+    port: u16,
+    timeout: std::time::Duration,
+) -> Result<Presented> {
+    use std::net::{TcpStream, ToSocketAddrs};
+    let unreachable = |e: &dyn std::fmt::Display| Error::unreachable(format!("{host}:{port}: {e}"));
+    let checked = verifier(files)?;
+    let config = with_verifier(files, checked.clone())?;
+    let name = ServerName::try_from(host.to_string())
+        .map_err(|e| Error::usage(format!("TLS server name `{host}`: {e}")))?;
+    let address = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| unreachable(&e))?
+        .next()
+        .ok_or_else(|| unreachable(&"no address"))?;
+    let mut socket = TcpStream::connect_timeout(&address, timeout).map_err(|e| unreachable(&e))?;
+    socket
+        .set_read_timeout(Some(timeout))
+        .and_then(|()| socket.set_write_timeout(Some(timeout)))
+        .map_err(|e| unreachable(&e))?;
+    let mut connection = rustls::ClientConnection::new(Arc::new(config), name)
+        .map_err(|e| Error::tls(format!("TLS setup: {e}")))?;
+    let mut refused = None;
+    while connection.is_handshaking() {
+        if let Err(e) = connection.complete_io(&mut socket) {
+            refused = Some(match find_rustls_error(&e) {
+                Some(r) => explain(r, host),
+                None => e.to_string(),
+            });
+            break;
+        }
+    }
+    let seen = checked.seen.lock().map(|s| s.clone()).unwrap_or(None);
+    match seen {
+        Some(certificate) => Ok(Presented {
+            certificate,
+            refused,
+        }),
+        None => Err(Error::tls(format!(
+            "{host}:{port} presented no certificate{}",
+            refused.map(|r| format!(" ({r})")).unwrap_or_default()
+        ))
+        .into()),
+    }
+}
+
+/// When a certificate stops being valid, in seconds since the Unix epoch.
+pub fn not_after(certificate: &CertificateDer<'_>) -> Result<i64> {
+    let (_, parsed) = x509_parser::parse_x509_certificate(certificate.as_ref())
+        .map_err(|e| Error::tls(format!("reading the presented certificate: {e}")))?;
+    Ok(parsed.validity().not_after.timestamp())
 }
 
 /// Find a rustls error anywhere in an error chain. `io::Error::source` skips the error it

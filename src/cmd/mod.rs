@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod completions;
 pub mod consume;
+pub mod health;
 pub mod peek;
 pub mod publish;
 pub mod replay;
@@ -27,6 +28,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Peek(args) => peek::run(&cli.global, args).await,
         Command::Tap(args) => tap::run(&cli.global, args).await,
         Command::Audit(args) => audit::run(&cli.global, args).await,
+        Command::Health(args) => health::run(&cli.global, args).await,
         Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::Completions(args) => completions::run(args),
         Command::Topology(args) => topology::run(&cli.global, args).await,
