@@ -131,6 +131,15 @@ pub struct Node {
     pub auth_mechanisms: Vec<AuthMechanism>,
     /// Not reported by the management API on 3.x or 4.x; kept so a future version is read.
     pub cluster_partition_handling: Option<String>,
+    /// The node's running OTP applications; `rabbit`'s version is the node's.
+    pub applications: Option<Vec<Application>>,
+}
+
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(default)]
+pub struct Application {
+    pub name: String,
+    pub version: String,
 }
 
 #[derive(Deserialize, Debug, Default, Clone)]
@@ -148,6 +157,16 @@ impl Node {
 
     pub fn is_running(&self) -> bool {
         self.running == Some(true)
+    }
+
+    /// The RabbitMQ version the node runs, when it says.
+    pub fn rabbitmq_version(&self) -> Option<&str> {
+        self.applications
+            .as_ref()?
+            .iter()
+            .find(|a| a.name == "rabbit")
+            .map(|a| a.version.as_str())
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -317,5 +336,6 @@ mod tests {
             (None, None, None)
         );
         assert_eq!(bare.partitions, None);
+        assert_eq!(bare.rabbitmq_version(), None);
     }
 }

@@ -3,6 +3,8 @@
 //! small pure check over the snapshot, and the helpers they share. Each check's comments
 //! name the API fields it reads and how they differ between broker versions.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::password::{self, Verdict};

@@ -5,7 +5,7 @@ use super::*;
 
 /// This file's rules, in catalogue order.
 pub const RULES: &[Rule] = &[
-    Q001, Q002, Q003, Q004, Q005, Q006, Q007, Q008, Q009, Q010, Q011,
+    Q001, Q002, Q003, Q004, Q005, Q006, Q007, Q008, Q009, Q010, Q011, Q012,
 ];
 
 const Q001: Rule = Rule {
@@ -352,6 +352,47 @@ fn q011_upgrade_blockers(rule: &Rule, s: &Snapshot) -> Outcome {
     Ok(findings)
 }
 
+const Q012: Rule = Rule {
+    id: "Q012",
+    severity: Severity::Low,
+    title: "quorum queue leaders are piled on one node",
+    fix: "rabbitmq-queues rebalance quorum (or the queue-leader-locator policy key)",
+    doc: "https://www.rabbitmq.com/docs/quorum-queues#replica-rebalancing",
+    scope: Scope::Broker,
+    check: q012_leaders_piled,
+};
+
+/// Leaders do the work of a quorum queue: one node leading more than twice its share (more
+/// than three quarters with two nodes; at least two leaders per running node to judge by)
+/// carries the cluster. After a
+/// node restarts, its leaders have moved to the others until a rebalance.
+fn q012_leaders_piled(rule: &Rule, s: &Snapshot) -> Outcome {
+    let running = read(&s.nodes)?.iter().filter(|n| n.is_running()).count();
+    let mut leaders: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut total = 0;
+    for q in read(&s.queues)?.iter().filter(|q| q.kind == "quorum") {
+        if let Some(leader) = q.leader.as_deref().filter(|l| !l.is_empty()) {
+            *leaders.entry(leader).or_default() += 1;
+            total += 1;
+        }
+    }
+    if running < 2 || total < 2 * running {
+        return Ok(vec![]);
+    }
+    // More than twice a fair share; with two nodes, more than three quarters.
+    let limit = (2.0 / running as f64).min(0.75);
+    Ok(leaders
+        .into_iter()
+        .filter(|(_, count)| *count as f64 / total as f64 > limit)
+        .map(|(node, count)| {
+            rule.finding(
+                Object::new(Kind::Node, node),
+                format!("leads {count} of {total} quorum queues on {running} running nodes"),
+            )
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use crate::audit::rules::testing::*;
@@ -370,5 +411,35 @@ mod tests {
         assert!(run("Q004", &s).unwrap().is_empty(), "one node, one replica");
         s.nodes = Ok(vec![node("a", true), node("b", true), node("c", true)]);
         assert_eq!(run("Q004", &s).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn piled_leaders_are_found_and_a_balanced_cluster_is_silent() {
+        let quorum = |name: &str, leader: &str| {
+            serde_json::from_value::<crate::audit::snapshot::Queue>(serde_json::json!({
+                "name": name, "vhost": "/", "type": "quorum", "leader": leader,
+                "members": ["a", "b", "c"], "online": ["a", "b", "c"]
+            }))
+            .unwrap()
+        };
+        let mut s = planted();
+        s.nodes = Ok(vec![node("a", true), node("b", true), node("c", true)]);
+        let spread = ["a", "b", "c", "a", "b", "c"];
+        s.queues = Ok(spread
+            .iter()
+            .enumerate()
+            .map(|(i, l)| quorum(&format!("q{i}"), l))
+            .collect());
+        assert!(run("Q012", &s).unwrap().is_empty());
+        let piled = ["a", "a", "a", "a", "a", "b"];
+        s.queues = Ok(piled
+            .iter()
+            .enumerate()
+            .map(|(i, l)| quorum(&format!("q{i}"), l))
+            .collect());
+        assert_eq!(names("Q012", &s), ["node a"]);
+        // Too few queues to judge.
+        s.queues = Ok(vec![quorum("q", "a"), quorum("r", "a")]);
+        assert!(run("Q012", &s).unwrap().is_empty());
     }
 }

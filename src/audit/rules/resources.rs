@@ -5,7 +5,7 @@ use super::*;
 
 /// This file's rules, in catalogue order.
 pub const RULES: &[Rule] = &[
-    RES001, RES002, RES003, RES004, RES005, RES006, RES007, RES008, RES009, RES010,
+    RES001, RES002, RES003, RES004, RES005, RES006, RES007, RES008, RES009, RES010, RES011,
 ];
 
 const RES001: Rule = Rule {
@@ -397,6 +397,48 @@ fn res010_waste(rule: &Rule, s: &Snapshot) -> Outcome {
     Ok(findings)
 }
 
+const RES011: Rule = Rule {
+    id: "RES011",
+    severity: Severity::Medium,
+    title: "cluster nodes run different RabbitMQ versions",
+    fix: "finish the rolling upgrade: every node on one version, then enable the new feature flags",
+    doc: "https://www.rabbitmq.com/docs/upgrade#rolling-upgrade",
+    scope: Scope::Broker,
+    check: res011_mixed_versions,
+};
+
+/// A mixed-version cluster is normal for the minutes of a rolling upgrade, never longer.
+/// The version is `rabbit`'s in each node's `applications` (3.x and 4.x); a stopped node
+/// reports none and is left to RES005.
+fn res011_mixed_versions(rule: &Rule, s: &Snapshot) -> Outcome {
+    let nodes = read(&s.nodes)?;
+    let mut versions: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut unknown = Vec::new();
+    for n in nodes.iter().filter(|n| n.is_running()) {
+        match n.rabbitmq_version() {
+            Some(v) => versions.entry(v).or_default().push(n.name.as_str()),
+            None => unknown.push(n.name.as_str()),
+        }
+    }
+    if versions.len() > 1 {
+        let listed: Vec<String> = versions
+            .iter()
+            .map(|(v, names)| format!("{v} on {}", names.join(", ")))
+            .collect();
+        return Ok(vec![rule.finding(
+            Object::new(Kind::Cluster, "nodes"),
+            format!("mixed versions: {}", listed.join("; ")),
+        )]);
+    }
+    if !unknown.is_empty() && nodes.len() > 1 {
+        return Err(not_checked(format!(
+            "{} did not report its version",
+            unknown.join(", ")
+        )));
+    }
+    Ok(vec![])
+}
+
 #[cfg(test)]
 mod tests {
     use crate::audit::rules::testing::*;
@@ -418,6 +460,40 @@ mod tests {
     /// A node as the broker reports it with the metrics collector off: no figures at all.
     fn bare(name: &str) -> crate::audit::snapshot::Node {
         serde_json::from_value(serde_json::json!({"name": name, "running": true})).unwrap()
+    }
+
+    fn versioned(name: &str, version: &str) -> crate::audit::snapshot::Node {
+        serde_json::from_value(serde_json::json!({
+            "name": name, "running": true,
+            "applications": [{"name": "rabbit", "version": version}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn mixed_versions_are_found_and_one_version_is_silent() {
+        let mut s = planted();
+        s.nodes = Ok(vec![versioned("a", "4.0.5"), versioned("b", "4.0.5")]);
+        assert!(run("RES011", &s).unwrap().is_empty());
+        s.nodes = Ok(vec![
+            versioned("a", "3.13.7"),
+            versioned("b", "4.0.5"),
+            versioned("c", "4.0.5"),
+        ]);
+        let found = run("RES011", &s).unwrap();
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].message.contains("3.13.7 on a; 4.0.5 on b, c"),
+            "{}",
+            found[0].message
+        );
+        s.nodes = Ok(vec![versioned("a", "4.0.5"), bare("b")]);
+        assert!(
+            run("RES011", &s)
+                .unwrap_err()
+                .0
+                .contains("b did not report")
+        );
     }
 
     #[test]
