@@ -50,6 +50,9 @@ pub enum Stop {
     Interrupted,
     /// The broker cancelled the consumer, e.g. the queue was deleted.
     Cancelled,
+    /// The connection to the node was lost (the node died, or the network did): what was
+    /// written and acked is done; what was written and not yet acked is delivered again.
+    NodeLost,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -62,8 +65,33 @@ pub struct Summary {
     /// Received with --no-ack: already gone from the queue when they arrived.
     pub auto_acked: u64,
     pub stopped_by: Stop,
+    /// Times the run lost its node and went on on another (`--uri` of each node).
+    pub reconnects: u64,
+    /// Messages written but not acked when a node was lost: the broker delivers them
+    /// again, so they may be written twice (never lost).
+    pub unacked_at_loss: u64,
+    /// Why the last node was lost, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost: Option<String>,
     pub elapsed_seconds: f64,
     pub rate_per_second: f64,
+}
+
+impl Summary {
+    /// Add one round of a run (before and after a node was lost) to the total.
+    pub fn absorb(&mut self, round: Summary) {
+        if self.queue.is_empty() {
+            self.queue = round.queue;
+        }
+        self.received += round.received;
+        self.acked += round.acked;
+        self.requeued += round.requeued;
+        self.rejected += round.rejected;
+        self.auto_acked += round.auto_acked;
+        self.unacked_at_loss += round.unacked_at_loss;
+        self.stopped_by = round.stopped_by;
+        self.lost = round.lost;
+    }
 }
 
 /// The prefetch to ask for: `--requeue` holds every message until the end, so it needs room
@@ -146,9 +174,11 @@ pub async fn run(
             Some(item) => item,
             None => {
                 if pending.count > 0 && options.mode != AckMode::Requeue {
-                    pending
-                        .settle(channel, options.mode, sink, &mut summary)
-                        .await?;
+                    let settled = pending.settle(channel, options.mode, sink, &mut summary);
+                    if let Some(lost) = node_lost(settled.await)? {
+                        summary.lost = Some(lost);
+                        break;
+                    }
                 }
                 let wait = async {
                     match options.idle_timeout {
@@ -177,7 +207,15 @@ pub async fn run(
                 summary.stopped_by = Stop::Cancelled;
                 break;
             }
-            Some(Err(e)) => return Err(broker_error(queue, &e).into()),
+            // A protocol error is the broker refusing something; anything else is the
+            // connection gone.
+            Some(Err(e)) if matches!(e.kind(), ErrorKind::ProtocolError(_)) => {
+                return Err(broker_error(queue, &e).into());
+            }
+            Some(Err(e)) => {
+                summary.lost = Some(broker_error(queue, &e).to_string());
+                break;
+            }
             Some(Ok(d)) => d,
         };
         let envelope = Envelope::from_delivery(
@@ -197,10 +235,24 @@ pub async fn run(
         }
         pending.add(delivery.delivery_tag);
         if pending.count >= batch && options.mode != AckMode::Requeue {
-            pending
-                .settle(channel, options.mode, sink, &mut summary)
-                .await?;
+            let settled = pending.settle(channel, options.mode, sink, &mut summary);
+            if let Some(lost) = node_lost(settled.await)? {
+                summary.lost = Some(lost);
+                break;
+            }
         }
+    }
+
+    if summary.lost.is_some() {
+        // Nothing more can be settled on a dead connection: keep what was written, and
+        // count what the broker will deliver again.
+        sink.commit()?;
+        summary.stopped_by = Stop::NodeLost;
+        summary.unacked_at_loss = pending.count;
+        summary.elapsed_seconds = started.elapsed().as_secs_f64();
+        summary.rate_per_second =
+            crate::output::per_second(summary.received, summary.elapsed_seconds);
+        return Ok(summary);
     }
 
     // Whatever was written is committed and settled; prefetched messages that were never
@@ -213,6 +265,18 @@ pub async fn run(
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     summary.rate_per_second = crate::output::per_second(summary.received, summary.elapsed_seconds);
     Ok(summary)
+}
+
+/// A settle that failed because the node is gone is the node lost (its reason); any other
+/// failure stays an error.
+fn node_lost(settled: Result<()>) -> Result<Option<String>> {
+    match settled {
+        Ok(()) => Ok(None),
+        Err(e) if crate::exit::code_of(&e) == crate::exit::Code::Unreachable => {
+            Ok(Some(format!("{e:#}")))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Deliveries written to the sink but not yet settled with the broker.

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::consume::{self, AckMode, Summary};
+use super::consume::{self, AckMode, Stop, Summary};
 use super::sink::{self, Format};
 use crate::broker::amqp;
 use crate::broker::settings::Settings;
+use crate::exit::Error;
 use crate::output::{self, Render};
 
 /// How much to read and where to write it (filled in from the command line).
@@ -42,8 +43,18 @@ pub enum Source<'a> {
     },
 }
 
+/// How many times one run may lose its node and go on on another.
+pub const MAX_RECONNECTS: u64 = 10;
+
 /// Connect, read `source` into the sink `target` names (its format defaults to
 /// `default_format`), print the summary (to stderr when messages own stdout), and close.
+///
+/// With the `--uri` of several nodes, a queue read that takes messages (ack, reject or
+/// no-ack) survives the loss of its node: it reconnects to the next node that answers and
+/// goes on into the same sink. What was written and acked is done; what was written but
+/// not yet acked is delivered again by the broker, so it may be written twice, never lost
+/// (the summary counts it). A look (`--requeue`, peek) or a tap ends with the error instead:
+/// a second pass would show the same messages again, and a tap's queue dies with its node.
 pub async fn read(
     settings: &Settings,
     source: Source<'_>,
@@ -52,35 +63,78 @@ pub async fn read(
     default_format: Format,
     summary_format: output::Format,
 ) -> Result<Summary> {
-    let session = amqp::connect(settings).await?;
-    let channel = session.channel().await?;
-    let result = async {
-        let queue = match source {
-            Source::Queue(name) => name.to_string(),
-            Source::Tap {
-                exchange,
-                binding_key,
-            } => super::tap::declare(&channel, exchange, binding_key).await?,
+    let resumable = matches!(source, Source::Queue(_))
+        && options.mode != AckMode::Requeue
+        && settings.amqp.len() > 1;
+    let started = std::time::Instant::now();
+    let progress = output::progress(options.count, "consuming");
+    let mut sink = None;
+    let mut total: Option<Summary> = None;
+    let mut round = options.clone();
+    loop {
+        let session = amqp::connect(settings).await?;
+        let channel = match session.channel().await {
+            Ok(c) => c,
+            Err(e) => {
+                session.close().await;
+                return Err(e);
+            }
         };
-        let mut sink = sink::open(
-            target.format.unwrap_or(default_format),
-            target.output_dir.clone(),
-        )?;
-        let progress = output::progress(options.count, "consuming");
-        let summary = consume::run(&channel, &queue, options, sink.as_mut(), &progress).await?;
-        progress.finish_and_clear();
-        drop(sink);
-        if target.output_dir.is_some() {
-            output::print(summary_format, &summary)?;
-        } else {
-            output::eprint(summary_format, &summary)?;
+        let result = async {
+            let queue = match source {
+                Source::Queue(name) => name.to_string(),
+                Source::Tap {
+                    exchange,
+                    binding_key,
+                } => super::tap::declare(&channel, exchange, binding_key).await?,
+            };
+            if sink.is_none() {
+                sink = Some(sink::open(
+                    target.format.unwrap_or(default_format),
+                    target.output_dir.clone(),
+                )?);
+            }
+            let sink = sink
+                .as_mut()
+                .ok_or_else(|| Error::internal("the message sink was not opened"))?;
+            consume::run(&channel, &queue, &round, sink.as_mut(), &progress).await
         }
-        Ok(summary)
+        .await;
+        amqp::close_channel(&channel).await;
+        session.close().await;
+        let summary = result?;
+        let this_round = summary.received;
+        let total = total.get_or_insert_with(Summary::default);
+        total.absorb(summary);
+        if total.stopped_by != Stop::NodeLost {
+            break;
+        }
+        let reason = total.lost.clone().unwrap_or_default();
+        if !resumable || total.reconnects >= MAX_RECONNECTS {
+            progress.finish_and_clear();
+            return Err(Error::unreachable(reason).into());
+        }
+        total.reconnects += 1;
+        crate::note!(
+            "warren: lost {} ({reason}); {} message(s) written but not acknowledged will be \
+             delivered again; going on with the next node",
+            session.endpoint,
+            total.unacked_at_loss
+        );
+        round.count = round.count.map(|n| n.saturating_sub(this_round));
     }
-    .await;
-    amqp::close_channel(&channel).await;
-    session.close().await;
-    result
+    progress.finish_and_clear();
+    drop(sink);
+    let mut summary = total.unwrap_or_default();
+    summary.lost = None;
+    summary.elapsed_seconds = started.elapsed().as_secs_f64();
+    summary.rate_per_second = output::per_second(summary.received, summary.elapsed_seconds);
+    if target.output_dir.is_some() {
+        output::print(summary_format, &summary)?;
+    } else {
+        output::eprint(summary_format, &summary)?;
+    }
+    Ok(summary)
 }
 
 impl Render for Summary {
@@ -105,6 +159,14 @@ impl Render for Summary {
             format!("{:?}", self.stopped_by).to_lowercase(),
             format!("{:.0}", self.rate_per_second),
         ]);
-        t.to_string()
+        let mut out = t.to_string();
+        if self.reconnects > 0 {
+            out.push_str(&format!(
+                "\nreconnected {} time(s) after losing a node; {} message(s) written but not \
+                 acknowledged then were delivered again and may appear twice",
+                self.reconnects, self.unacked_at_loss
+            ));
+        }
+        out
     }
 }
