@@ -158,6 +158,21 @@ pub struct Presented {
     pub refused: Option<String>,
 }
 
+/// A blocking TCP connection to the first address of `host:port`, within `timeout`: one
+/// way to dial a listener directly (health's port check, the certificate read).
+pub fn dial(
+    host: &str,
+    port: u16,
+    timeout: std::time::Duration,
+) -> std::io::Result<std::net::TcpStream> {
+    use std::net::ToSocketAddrs;
+    let address = (host, port)
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| std::io::Error::other("no address"))?;
+    std::net::TcpStream::connect_timeout(&address, timeout)
+}
+
 /// Connect to `host:port` and read the certificate its listener presents. Blocking: call it
 /// from `spawn_blocking`. Every step is bounded by `timeout`.
 pub fn presented_certificate(
@@ -166,21 +181,17 @@ pub fn presented_certificate(
     port: u16,
     timeout: std::time::Duration,
 ) -> Result<Presented> {
-    use std::net::{TcpStream, ToSocketAddrs};
     let unreachable = |e: &dyn std::fmt::Display| Error::unreachable(format!("{host}:{port}: {e}"));
     let checked = verifier(files)?;
     let config = with_verifier(files, checked.clone())?;
     let name = ServerName::try_from(host.to_string())
         .map_err(|e| Error::usage(format!("TLS server name `{host}`: {e}")))?;
-    let address = (host, port)
-        .to_socket_addrs()
-        .map_err(|e| unreachable(&e))?
-        .next()
-        .ok_or_else(|| unreachable(&"no address"))?;
-    let mut socket = TcpStream::connect_timeout(&address, timeout).map_err(|e| unreachable(&e))?;
-    socket
-        .set_read_timeout(Some(timeout))
-        .and_then(|()| socket.set_write_timeout(Some(timeout)))
+    let mut socket = dial(host, port, timeout)
+        .and_then(|socket| {
+            socket.set_read_timeout(Some(timeout))?;
+            socket.set_write_timeout(Some(timeout))?;
+            Ok(socket)
+        })
         .map_err(|e| unreachable(&e))?;
     let mut connection = rustls::ClientConnection::new(Arc::new(config), name)
         .map_err(|e| Error::tls(format!("TLS setup: {e}")))?;

@@ -424,15 +424,8 @@ async fn listeners(overview: &Overview, timeout: Duration) -> Verdict {
             return Some(format!("{}: the broker did not say its port", l.label()));
         };
         let host = listener_host(l);
-        let connect = tokio::task::spawn_blocking(move || {
-            use std::net::ToSocketAddrs;
-            let address = (host.as_str(), port)
-                .to_socket_addrs()?
-                .next()
-                .ok_or_else(|| std::io::Error::other("no address"))?;
-            std::net::TcpStream::connect_timeout(&address, timeout).map(drop)
-        })
-        .await;
+        let connect =
+            tokio::task::spawn_blocking(move || tls::dial(&host, port, timeout).map(drop)).await;
         match connect {
             Ok(Ok(())) => None,
             Ok(Err(e)) => Some(format!("{} on {}: {e}", l.label(), l.node)),
