@@ -77,12 +77,31 @@ fn plant() -> Planted {
         &format!(r#"{{"password":"{APP_ADMIN_PASSWORD}","tags":"administrator"}}"#),
     );
     put(&node, &format!("/api/permissions/{v}/app-admin"), full);
-    // Classic mirroring.
-    put(
-        &node,
+    // Classic mirroring, for Q001. RabbitMQ 4.x removed it and refuses `ha-*` policy
+    // keys; there Q001 reads the deprecated features in use instead, and a transient
+    // non-exclusive queue is one (`transient_nonexcl_queues`, deprecated in 4.0).
+    let (status, body) = node.api(
+        "PUT",
         &format!("/api/policies/{v}/ha-all"),
-        r#"{"pattern":"^ha\\.","definition":{"ha-mode":"all"},"apply-to":"queues"}"#,
+        Some(r#"{"pattern":"^ha\\.","definition":{"ha-mode":"all"},"apply-to":"queues"}"#),
     );
+    if node.is_4x() {
+        assert!(
+            status == 400 && body.contains("not recognised policy settings"),
+            "RabbitMQ {} took a classic mirroring policy: {status} {body}",
+            node.version()
+        );
+        put(
+            &node,
+            &format!("/api/queues/{v}/transient-q"),
+            r#"{"durable":false,"auto_delete":false}"#,
+        );
+    } else {
+        assert!(
+            (200..300).contains(&status),
+            "PUT ha-all -> {status}: {body}"
+        );
+    }
     // A lazy queue, a queue without DLX or bound, and the consumers' queue.
     put(
         &node,
@@ -271,7 +290,17 @@ fn planted_node_yields_each_expected_finding() {
             .any(|(_, _, n, _)| n == planted.node.admin_user() || n == "app-admin"),
         "administrators flagged for wildcard permissions"
     );
-    assert_finding(&report, "Q001", "policy", "ha-all");
+    // The Q001 plant differs by version (see plant).
+    let (q001_kind, q001_name, q001_line) = if planted.node.is_4x() {
+        (
+            "cluster",
+            "transient_nonexcl_queues",
+            "cluster transient_nonexcl_queues",
+        )
+    } else {
+        ("policy", "ha-all", "policy planted/ha-all")
+    };
+    assert_finding(&report, "Q001", q001_kind, q001_name);
     assert_finding(&report, "Q003", "queue", "lazy-q");
     assert_finding(&report, "Q005", "queue", "plain-q");
     assert_finding(&report, "Q006", "queue", "plain-q");
@@ -306,7 +335,7 @@ fn planted_node_yields_each_expected_finding() {
         .says("HIGH (")
         .says("MEDIUM (")
         .says("user weakling")
-        .says("policy planted/ha-all")
+        .says(q001_line)
         .says("NOT CHECKED")
         .never_says(BOB_PASSWORD)
         .never_says(SHOVEL_PASSWORD);

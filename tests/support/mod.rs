@@ -51,45 +51,80 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The RabbitMQ version the integration tests run against: `WARREN_TEST_BROKER` (`3.10`,
+/// the default, or `4.0`); `scripts/test` runs the suite once per version.
+pub fn test_broker() -> String {
+    let version = std::env::var("WARREN_TEST_BROKER").unwrap_or_else(|_| "3.10".into());
+    assert!(
+        ["3.10", "4.0"].contains(&version.as_str()),
+        "WARREN_TEST_BROKER={version:?}: use 3.10 or 4.0"
+    );
+    version
+}
+
+/// `scripts/broker ARGS...`; must succeed. Returns the KEY=value lines it printed.
+fn broker(args: &[&str]) -> HashMap<String, String> {
+    let out = Command::new(repo().join("scripts/broker"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running scripts/broker");
+    assert!(
+        out.status.success(),
+        "scripts/broker {args:?} failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| {
+            (
+                k.trim().to_string(),
+                v.trim().trim_matches('"').trim_matches('\'').to_string(),
+            )
+        })
+        .collect()
+}
+
 /// A broker node started (or found running) by `scripts/broker start`.
 #[derive(Debug, Clone)]
 pub struct Node {
+    /// The name `scripts/broker` knows the node by (`NAME`; `test-v40` for a 4.0 `test`).
     pub name: String,
     pub env: HashMap<String, String>,
 }
 
 impl Node {
-    /// Start the node `name` with extra `scripts/broker start` options, or reuse it when it
-    /// already runs. The script holds a lock, so parallel test binaries share one start.
+    /// Start the node `name` of the version under test (`test_broker()`) with extra
+    /// `scripts/broker start` options, or reuse it when it already runs. The script holds a
+    /// lock, so parallel test binaries share one start. 3.10 and 4.0 nodes of one name are
+    /// distinct nodes (the script names the 4.0 one `NAME-v40`).
     pub fn start(name: &str, options: &[&str]) -> Node {
-        let out = Command::new(repo().join("scripts/broker"))
-            .arg("start")
-            .arg(name)
-            .args(options)
-            .stdin(Stdio::null())
-            .output()
-            .expect("running scripts/broker");
-        assert!(
-            out.status.success(),
-            "scripts/broker start {name} {options:?} failed ({}):\nstdout:\n{}\nstderr:\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let env = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| {
-                (
-                    k.trim().to_string(),
-                    v.trim().trim_matches('"').trim_matches('\'').to_string(),
-                )
-            })
-            .collect();
-        Node {
-            name: name.to_string(),
-            env,
-        }
+        let version = test_broker();
+        let mut args = vec!["start", name, "--version", &version];
+        args.extend_from_slice(options);
+        Node::from_env(broker(&args))
+    }
+
+    fn from_env(env: HashMap<String, String>) -> Node {
+        let name = env
+            .get("NAME")
+            .unwrap_or_else(|| panic!("scripts/broker env without NAME: {env:?}"))
+            .clone();
+        Node { name, env }
+    }
+
+    /// The broker's version as `scripts/broker` started it: "3.10" or "4.0". Tests branch
+    /// on it only where 3.x and 4.x legitimately differ, naming the difference.
+    pub fn version(&self) -> &str {
+        self.var("VERSION")
+    }
+
+    /// RabbitMQ 4.x?
+    pub fn is_4x(&self) -> bool {
+        self.version().starts_with("4.")
     }
 
     pub fn var(&self, key: &str) -> &str {
@@ -171,18 +206,10 @@ impl Node {
         text
     }
 
-    /// `scripts/broker ACTION NAME` for this node (kill, restart, stop); must succeed.
+    /// `scripts/broker ACTION NAME` for this node (kill, restart, stop, partition, heal);
+    /// must succeed.
     pub fn script(&self, action: &str) {
-        let out = Command::new(repo().join("scripts/broker"))
-            .args([action, &self.name])
-            .output()
-            .expect("running scripts/broker");
-        assert!(
-            out.status.success(),
-            "scripts/broker {action} {}: {}",
-            self.name,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        broker(&[action, &self.name]);
     }
 
     pub fn ctl(&self, args: &[&str]) -> Output {
@@ -192,6 +219,97 @@ impl Node {
             .args(args)
             .output()
             .expect("scripts/broker ctl")
+    }
+}
+
+/// A cluster started by `scripts/broker start NAME --cluster N`, of the version under test.
+/// Members are numbered from 1, as the script numbers them.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    /// The name `scripts/broker` knows the cluster by (`NAME-v40` for 4.0).
+    pub name: String,
+    pub env: HashMap<String, String>,
+    members: Vec<Node>,
+}
+
+impl Cluster {
+    /// Start (or reuse) the cluster `name` of `size` members joined into one cluster, with
+    /// extra `scripts/broker start` options for every member.
+    pub fn start(name: &str, size: usize, options: &[&str]) -> Cluster {
+        let version = test_broker();
+        let size_arg = size.to_string();
+        let mut args = vec!["start", name, "--cluster", &size_arg, "--version", &version];
+        args.extend_from_slice(options);
+        let env = broker(&args);
+        let members = (1..=size)
+            .map(|i| {
+                let prefix = format!("NODE{i}_");
+                Node::from_env(
+                    env.iter()
+                        .filter_map(|(k, v)| {
+                            Some((k.strip_prefix(&prefix)?.to_string(), v.clone()))
+                        })
+                        .collect(),
+                )
+            })
+            .collect();
+        Cluster {
+            name: env["CLUSTER"].clone(),
+            env,
+            members,
+        }
+    }
+
+    /// Member `i` (1-based).
+    pub fn member(&self, i: usize) -> &Node {
+        assert!(
+            (1..=self.members.len()).contains(&i),
+            "cluster {} has members 1..={}",
+            self.name,
+            self.members.len()
+        );
+        &self.members[i - 1]
+    }
+
+    pub fn members(&self) -> &[Node] {
+        &self.members
+    }
+
+    pub fn version(&self) -> &str {
+        &self.env["VERSION"]
+    }
+
+    /// SIGKILL member `i`'s beam.smp.
+    pub fn kill(&self, i: usize) {
+        self.member(i).script("kill");
+    }
+
+    /// Start member `i` again (after `kill`), with its data; it rejoins the cluster.
+    pub fn restart(&self, i: usize) {
+        self.member(i).script("restart");
+    }
+
+    /// Cut member `i`'s Erlang distribution off from the other members; returns when both
+    /// sides see each other down.
+    pub fn partition(&self, i: usize) {
+        self.member(i).script("partition");
+    }
+
+    /// Reconnect member `i` and return once RabbitMQ reports the partition (partition
+    /// handling `ignore` keeps the cluster partitioned until `heal`).
+    pub fn heal_network(&self, i: usize) {
+        broker(&["heal", &self.member(i).name, "--network-only"]);
+    }
+
+    /// Reconnect member `i` and end the partition (restarts the member's app); returns
+    /// once every member runs and none reports a partition.
+    pub fn heal(&self, i: usize) {
+        self.member(i).script("heal");
+    }
+
+    /// Stop every member.
+    pub fn stop(&self) {
+        broker(&["stop", &self.name]);
     }
 }
 
