@@ -19,6 +19,8 @@ pub struct Session {
     pub connection: Connection,
     /// The node reached, redacted: `amqp[s]://user@host:port/vhost`.
     pub endpoint: String,
+    /// Its place in the settings' list of AMQP endpoints.
+    pub index: usize,
 }
 
 /// How long one AMQP operation (declare, bind, qos, consume, ack) may wait for the broker.
@@ -100,13 +102,22 @@ impl Session {
 /// Connect to the first node that answers. Unreachable nodes and TLS failures move on to the
 /// next; a refused login or vhost stops at once, since every node shares the same users.
 pub async fn connect(settings: &Settings) -> Result<Session> {
+    connect_from(settings, 0).await
+}
+
+/// [`connect`], trying the endpoints in order from `first` and wrapping around: after losing
+/// a node, the next one is tried first, and the lost one last.
+pub async fn connect_from(settings: &Settings, first: usize) -> Result<Session> {
     let tls_config = if settings.amqp.iter().any(|e| e.tls) {
         Some(Arc::new(tls::client_config(&settings.tls)?))
     } else {
         None
     };
     let mut last_err = None;
-    for (i, endpoint) in settings.amqp.iter().enumerate() {
+    let count = settings.amqp.len();
+    for i in 0..count {
+        let index = (first + i) % count;
+        let endpoint = &settings.amqp[index];
         let shown = endpoint.redacted(&settings.user, &settings.vhost);
         match connect_one(settings, endpoint, tls_config.clone()).await {
             Ok(connection) => {
@@ -116,11 +127,12 @@ pub async fn connect(settings: &Settings) -> Result<Session> {
                 return Ok(Session {
                     connection,
                     endpoint: shown,
+                    index,
                 });
             }
             Err(err) => {
                 let code = code_of(&err);
-                let more = i + 1 < settings.amqp.len();
+                let more = i + 1 < count;
                 if more && matches!(code, Code::Unreachable | Code::Tls) {
                     crate::note!("warren: {err:#}; trying the next node");
                     last_err = Some(err);

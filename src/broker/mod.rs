@@ -3,6 +3,7 @@
 
 pub mod amqp;
 pub mod api;
+pub mod failover;
 pub mod http;
 pub mod publisher;
 pub mod queue;

@@ -189,19 +189,12 @@ impl Publisher {
         self.refused.as_deref()
     }
 
-    /// Publish one message identified by `id`. Waits while the window is full; returns the
-    /// outcomes that completed meanwhile.
-    pub async fn publish(
-        &mut self,
-        id: u64,
-        exchange: &str,
-        routing_key: &str,
-        properties: BasicProperties,
-        body: Vec<u8>,
-        mandatory: bool,
-    ) -> Vec<(u64, Outcome)> {
+    /// Wait while the window is full; returns the outcomes that completed meanwhile. After
+    /// it, [`closed_reason`](Self::closed_reason) tells whether the next message can go out:
+    /// a caller that can send it elsewhere checks before publishing.
+    pub async fn make_room(&mut self) -> Vec<(u64, Outcome)> {
         let mut done: Vec<(u64, Outcome)> = self.ready.drain(..).collect();
-        while self.pending.len() >= self.window {
+        while self.closed.is_none() && self.pending.len() >= self.window {
             match tokio::time::timeout(self.confirm_timeout, self.pending.next()).await {
                 Ok(Some(first)) => done.extend(self.batch(first)),
                 Ok(None) => break,
@@ -214,6 +207,21 @@ impl Publisher {
                 }
             }
         }
+        done
+    }
+
+    /// Publish one message identified by `id`. Waits while the window is full; returns the
+    /// outcomes that completed meanwhile.
+    pub async fn publish(
+        &mut self,
+        id: u64,
+        exchange: &str,
+        routing_key: &str,
+        properties: BasicProperties,
+        body: Vec<u8>,
+        mandatory: bool,
+    ) -> Vec<(u64, Outcome)> {
+        let mut done = self.make_room().await;
         if let Some(reason) = &self.closed {
             done.push((
                 id,

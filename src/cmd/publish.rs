@@ -7,7 +7,8 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::broker::{amqp, settings};
+use crate::broker::failover::Failover;
+use crate::broker::settings;
 use crate::cli::Global;
 use crate::exit::Error;
 use crate::message::Properties;
@@ -233,6 +234,11 @@ impl Render for Report<'_> {
         if s.interrupted {
             out.push_str("\ninterrupted: input reading stopped at Ctrl-C");
         }
+        if let Some(lost) = s.failovers.human() {
+            out.push_str(&format!(
+                "\n{lost}; the messages in flight then count as unknown"
+            ));
+        }
         out
     }
 }
@@ -245,7 +251,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         _ => None,
     };
     let settings = settings::load(&global.connection.flags())?;
-    let session = amqp::connect(&settings).await?;
+    let mut failover = Failover::new(&settings, true);
     let window = usize::try_from(args.window).unwrap_or(usize::MAX);
     let input = source::spawn(source, window.clamp(64, 65_536));
     let progress = output::progress(total, "publishing");
@@ -255,9 +261,9 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         confirm_timeout: args.confirm_timeout,
         mandatory: true,
     };
-    let summary = publish::run(&session.connection, input, &defaults, &options, &progress).await?;
+    let summary = publish::run(&mut failover, input, &defaults, &options, &progress).await;
     progress.finish_and_clear();
-    session.close().await;
+    let summary = summary?;
 
     let report = Report {
         unconfirmed_lines: (args.file.is_some() && !summary.not_confirmed.is_empty())
@@ -269,6 +275,15 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     if let Some(e) = &summary.input_error {
         return Err(Error::invalid_input(format!(
             "{e}; messages before it were published (see the summary)"
+        ))
+        .into());
+    }
+    if let Some(e) = &summary.lost {
+        // Partial, as any run with messages not confirmed: the summary lists them.
+        return Err(Error::partial_failure(format!(
+            "{e}; {} messages were published before (see the summary), the rest of the input \
+             was not",
+            summary.published
         ))
         .into());
     }

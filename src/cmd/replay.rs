@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use anyhow::Result;
 
+use crate::broker::failover::Failover;
 use crate::broker::http::ManagementApi;
 use crate::broker::queue;
-use crate::broker::{amqp, settings};
+use crate::broker::settings;
 use crate::cli::Global;
 use crate::exit::Error;
 use crate::output::{self, Render};
@@ -251,8 +252,54 @@ impl Render for Summary {
         if let Some(e) = &self.error {
             out.push_str(&format!("error: {e}\n"));
         }
+        if let Some(lost) = self.failovers.human() {
+            out.push_str(&format!(
+                "{lost}; the copies in flight then count as unknown (possible duplicates)\n"
+            ));
+        }
         out
     }
+}
+
+/// Replay; with the `--uri` of several nodes, a part that loses its node goes on on the next
+/// one: what it left unacked in the DLQ is delivered again there, and its copies in flight
+/// count as unknown (they may have arrived too).
+async fn replay_across_nodes(
+    settings: &settings::Settings,
+    api: &ManagementApi,
+    options: &mut run::Options,
+    progress: &indicatif::ProgressBar,
+) -> Result<Summary> {
+    let started = std::time::Instant::now();
+    let mut failover = Failover::new(settings, !options.dry_run);
+    let limit = options.limit;
+    let mut done: Option<Summary> = None;
+    let summary = loop {
+        let session = failover.connect().await?;
+        let result = run::run(&session.connection, api, options, progress).await;
+        session.close().await;
+        let part = result?;
+        let total = match done.take() {
+            Some(before) => before.then(part),
+            None => part,
+        };
+        if total.stopped_by != Stop::ConnectionLost {
+            break total;
+        }
+        let reason = total.error.clone().unwrap_or_default();
+        let consequence = "what was not yet acked in the DLQ will be delivered again; copies in \
+             flight count as unknown";
+        if failover.lost(&session, &reason, consequence).is_err() {
+            break total;
+        }
+        options.limit = limit.map(|l| l.saturating_sub(total.replayed + total.parked));
+        done = Some(total);
+    };
+    let mut summary = summary;
+    summary.failovers = failover.record;
+    summary.elapsed_seconds = started.elapsed().as_secs_f64();
+    summary.rate_per_second = output::per_second(summary.replayed, summary.elapsed_seconds);
+    Ok(summary)
 }
 
 fn confirm(prompt: &str) -> Result<bool> {
@@ -363,7 +410,8 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             return Err(Error::usage("replay cancelled").into());
         }
     }
-    let options = run::Options {
+    let mut options = run::Options {
+        run_id: run::new_run_id(),
         dlq: args.dlq.clone(),
         vhost: settings.vhost.clone(),
         login_user: settings.user.clone(),
@@ -382,11 +430,9 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         export: args.export.clone(),
         idle: Duration::from_secs(5),
     };
-    let session = amqp::connect(&settings).await?;
     let progress = output::progress(info.messages_ready, "replaying");
-    let result = run::run(&session.connection, &api, &options, &progress).await;
+    let result = replay_across_nodes(&settings, &api, &mut options, &progress).await;
     progress.finish_and_clear();
-    session.close().await;
     let summary = result?;
     output::print(global.output, &summary)?;
     if summary.stopped_by == Stop::PrefetchFull {

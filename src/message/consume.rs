@@ -65,8 +65,9 @@ pub struct Summary {
     /// Received with --no-ack: already gone from the queue when they arrived.
     pub auto_acked: u64,
     pub stopped_by: Stop,
-    /// Times the run lost its node and went on on another (`--uri` of each node).
-    pub reconnects: u64,
+    /// The nodes the run lost and went on after (`--uri` of each node).
+    #[serde(flatten)]
+    pub failovers: crate::broker::failover::Failovers,
     /// Messages written but not acked when a node was lost: the broker delivers them
     /// again, so they may be written twice (never lost).
     pub unacked_at_loss: u64,

@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use indicatif::ProgressBar;
-use lapin::Connection;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::envelope::{Envelope, Properties};
 use super::source::{Item, Origin, SourceError};
+use crate::broker::failover::{Failover, Failovers};
 use crate::broker::publisher::{Outcome, Publisher};
 
 /// Values from the command line; an envelope's own values win over them.
@@ -56,6 +56,13 @@ pub struct Summary {
     pub input_error: Option<String>,
     /// The broker's reason when the channel closed (e.g. a missing exchange).
     pub channel_error: Option<String>,
+    /// Why the run ended early: its node was lost and there was no other to go on with. The
+    /// rest of the input was not published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost: Option<String>,
+    /// The nodes the run lost and went on after (`--uri` of each node).
+    #[serde(flatten)]
+    pub failovers: Failovers,
 }
 
 impl Summary {
@@ -146,17 +153,19 @@ pub fn apply_defaults(env: Envelope, defaults: &Defaults, is_envelope: bool) -> 
 }
 
 /// Publish everything `input` yields. Returns when the input ends, fails, or Ctrl-C comes.
+///
+/// With the `--uri` of several nodes, the loss of the node (or a confirm that never comes)
+/// doesn't end the run: the messages in flight count as unknown (the broker may or may not
+/// have taken them; they are listed, never guessed), and the rest of the input goes to the
+/// next node that answers. A message not yet sent when the loss was noticed goes there too.
 pub async fn run(
-    connection: &Connection,
+    failover: &mut Failover<'_>,
     mut input: mpsc::Receiver<Result<Item, SourceError>>,
     defaults: &Defaults,
     options: &Options,
     progress: &ProgressBar,
 ) -> Result<Summary> {
-    let mut publisher =
-        Publisher::open(connection, options.window, options.confirm_timeout).await?;
     let mut summary = Summary::default();
-    let mut in_flight: BTreeMap<u64, Origin> = BTreeMap::new();
     let mut not_confirmed: BTreeMap<u64, NotConfirmed> = BTreeMap::new();
     let started = Instant::now();
     let interval = options
@@ -167,6 +176,8 @@ pub async fn run(
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut seq: u64 = 0;
+    // A message read but not sent when the node was lost: the first for the next node.
+    let mut unsent: Option<Item> = None;
 
     let mut record = |id: u64,
                       outcome: Outcome,
@@ -187,82 +198,154 @@ pub async fn run(
         progress.inc(1);
     };
 
-    loop {
-        let item = tokio::select! {
-            biased;
-            _ = &mut ctrl_c => {
-                summary.interrupted = true;
+    'nodes: loop {
+        let session = failover.connect().await?;
+        let mut publisher =
+            match Publisher::open(&session.connection, options.window, options.confirm_timeout)
+                .await
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    session.close().await;
+                    return Err(e);
+                }
+            };
+        let mut in_flight: BTreeMap<u64, Origin> = BTreeMap::new();
+        loop {
+            let item = match unsent.take() {
+                Some(item) => item,
+                None => {
+                    let item = tokio::select! {
+                        biased;
+                        _ = &mut ctrl_c => {
+                            summary.interrupted = true;
+                            break;
+                        }
+                        item = input.recv() => item,
+                    };
+                    match item {
+                        None => break,
+                        Some(Err(e)) => {
+                            summary.input_error = Some(e);
+                            break;
+                        }
+                        Some(Ok(item)) => item,
+                    }
+                }
+            };
+            for (id, outcome) in publisher.make_room().await {
+                record(id, outcome, &mut summary, &mut in_flight);
+            }
+            if publisher.closed_reason().is_some() {
+                unsent = Some(item);
                 break;
             }
-            item = input.recv() => item,
-        };
-        let item = match item {
-            None => break,
-            Some(Err(e)) => {
-                summary.input_error = Some(e);
+            if let Some(step) = interval {
+                tokio::time::sleep_until(next_send).await;
+                next_send = next_send.max(tokio::time::Instant::now() - step) + step;
+            }
+            let env = apply_defaults(item.envelope, defaults, item.is_envelope);
+            let (props, body) = match env.encode() {
+                Ok(x) => x,
+                Err(e) => {
+                    summary.input_error = Some(format!("{}: {e}", item.origin));
+                    break;
+                }
+            };
+            seq += 1;
+            in_flight.insert(seq, item.origin);
+            summary.published += 1;
+            let done = publisher
+                .publish(
+                    seq,
+                    env.exchange.as_deref().unwrap_or(""),
+                    env.routing_key.as_deref().unwrap_or(""),
+                    props,
+                    body,
+                    options.mandatory,
+                )
+                .await;
+            for (id, outcome) in done {
+                record(id, outcome, &mut summary, &mut in_flight);
+            }
+            if publisher.closed_reason().is_some() {
                 break;
             }
-            Some(Ok(item)) => item,
-        };
-        if let Some(step) = interval {
-            tokio::time::sleep_until(next_send).await;
-            next_send = next_send.max(tokio::time::Instant::now() - step) + step;
         }
-        let env = apply_defaults(item.envelope, defaults, item.is_envelope);
-        let (props, body) = match env.encode() {
-            Ok(x) => x,
-            Err(e) => {
-                summary.input_error = Some(format!("{}: {e}", item.origin));
-                break;
-            }
+
+        // The node is gone (not the broker refusing something): what is in flight will not be
+        // answered, so there is no point waiting the whole confirm timeout for it.
+        let lost = publisher.closed_reason().is_some() && publisher.refusal().is_none();
+        let wait = if lost {
+            options.confirm_timeout.min(LOST_WAIT)
+        } else {
+            options.confirm_timeout
         };
-        seq += 1;
-        in_flight.insert(seq, item.origin);
-        summary.published += 1;
-        let done = publisher
-            .publish(
-                seq,
-                env.exchange.as_deref().unwrap_or(""),
-                env.routing_key.as_deref().unwrap_or(""),
-                props,
-                body,
-                options.mandatory,
-            )
-            .await;
-        for (id, outcome) in done {
+        for (id, outcome) in publisher.drain(wait).await {
             record(id, outcome, &mut summary, &mut in_flight);
         }
-        if publisher.closed_reason().is_some() {
-            break;
+        // Whatever is still in flight got no answer in time.
+        let reason = match publisher.closed_reason() {
+            Some(r) => format!("the node was lost ({r}): no confirm"),
+            None => format!(
+                "no confirm within {}s",
+                options.confirm_timeout.as_secs_f64()
+            ),
+        };
+        let unanswered = in_flight.len();
+        for id in in_flight.keys().copied().collect::<Vec<_>>() {
+            record(
+                id,
+                Outcome::Unknown {
+                    reason: reason.clone(),
+                },
+                &mut summary,
+                &mut in_flight,
+            );
+        }
+        summary.channel_error = publisher.refusal().map(str::to_string);
+        let closed = publisher.closed_reason().map(str::to_string);
+        publisher.close().await;
+        session.close().await;
+        match closed {
+            Some(why) if lost && !summary.interrupted && summary.input_error.is_none() => {
+                let consequence = format!(
+                    "{unanswered} message(s) in flight count as unknown (they may or may not \
+                     have arrived)"
+                );
+                if let Err(e) = failover.lost(&session, &why, &consequence) {
+                    summary.lost = Some(format!("{e:#}"));
+                    break 'nodes;
+                }
+            }
+            _ => break 'nodes,
         }
     }
-
-    for (id, outcome) in publisher.drain(options.confirm_timeout).await {
-        record(id, outcome, &mut summary, &mut in_flight);
-    }
-    // Whatever is still in flight got no answer in time.
-    let reason = format!(
-        "no confirm within {}s",
-        options.confirm_timeout.as_secs_f64()
-    );
-    for id in in_flight.keys().copied().collect::<Vec<_>>() {
+    // A message read but never sent (the run ended on the loss): not sent, so not at the
+    // broker; listed with the rest.
+    if let Some(item) = unsent {
+        seq += 1;
+        let mut pending = BTreeMap::from([(seq, item.origin)]);
         record(
-            id,
+            seq,
             Outcome::Unknown {
-                reason: reason.clone(),
+                reason: "not sent: the node was lost".into(),
             },
             &mut summary,
-            &mut in_flight,
+            &mut pending,
         );
+        summary.published += 1;
     }
-    summary.channel_error = publisher.refusal().map(str::to_string);
-    publisher.close().await;
 
+    summary.failovers = failover.record.clone();
     summary.not_confirmed = not_confirmed.into_values().collect();
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     summary.rate_per_second = crate::output::per_second(summary.confirmed, summary.elapsed_seconds);
     Ok(summary)
 }
+
+/// How long the confirms in flight may take to fail once the node is known to be gone.
+const LOST_WAIT: Duration = Duration::from_secs(5);
 
 #[cfg(test)]
 mod tests {

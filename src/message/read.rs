@@ -9,6 +9,7 @@ use anyhow::Result;
 use super::consume::{self, AckMode, Stop, Summary};
 use super::sink::{self, Format};
 use crate::broker::amqp;
+use crate::broker::failover::Failover;
 use crate::broker::settings::Settings;
 use crate::exit::Error;
 use crate::output::{self, Render};
@@ -43,9 +44,6 @@ pub enum Source<'a> {
     },
 }
 
-/// How many times one run may lose its node and go on on another.
-pub const MAX_RECONNECTS: u64 = 10;
-
 /// Connect, read `source` into the sink `target` names (its format defaults to
 /// `default_format`), print the summary (to stderr when messages own stdout), and close.
 ///
@@ -63,16 +61,17 @@ pub async fn read(
     default_format: Format,
     summary_format: output::Format,
 ) -> Result<Summary> {
-    let resumable = matches!(source, Source::Queue(_))
-        && options.mode != AckMode::Requeue
-        && settings.amqp.len() > 1;
+    let mut failover = Failover::new(
+        settings,
+        matches!(source, Source::Queue(_)) && options.mode != AckMode::Requeue,
+    );
     let started = std::time::Instant::now();
     let progress = output::progress(options.count, "consuming");
     let mut sink = None;
     let mut total: Option<Summary> = None;
     let mut round = options.clone();
     loop {
-        let session = amqp::connect(settings).await?;
+        let session = failover.connect().await?;
         let channel = match session.channel().await {
             Ok(c) => c,
             Err(e) => {
@@ -110,23 +109,21 @@ pub async fn read(
             break;
         }
         let reason = total.lost.clone().unwrap_or_default();
-        if !resumable || total.reconnects >= MAX_RECONNECTS {
-            progress.finish_and_clear();
-            return Err(Error::unreachable(reason).into());
-        }
-        total.reconnects += 1;
-        crate::note!(
-            "warren: lost {} ({reason}); {} message(s) written but not acknowledged will be \
-             delivered again; going on with the next node",
-            session.endpoint,
+        let consequence = format!(
+            "{} message(s) written but not acknowledged will be delivered again",
             total.unacked_at_loss
         );
+        if let Err(e) = failover.lost(&session, &reason, &consequence) {
+            progress.finish_and_clear();
+            return Err(e);
+        }
         round.count = round.count.map(|n| n.saturating_sub(this_round));
     }
     progress.finish_and_clear();
     drop(sink);
     let mut summary = total.unwrap_or_default();
     summary.lost = None;
+    summary.failovers = failover.record;
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     summary.rate_per_second = output::per_second(summary.received, summary.elapsed_seconds);
     if target.output_dir.is_some() {
@@ -160,11 +157,11 @@ impl Render for Summary {
             format!("{:.0}", self.rate_per_second),
         ]);
         let mut out = t.to_string();
-        if self.reconnects > 0 {
+        if let Some(lost) = self.failovers.human() {
             out.push_str(&format!(
-                "\nreconnected {} time(s) after losing a node; {} message(s) written but not \
-                 acknowledged then were delivered again and may appear twice",
-                self.reconnects, self.unacked_at_loss
+                "\n{lost}; {} message(s) written but not acknowledged then were delivered \
+                 again and may appear twice",
+                self.unacked_at_loss
             ));
         }
         out

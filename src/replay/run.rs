@@ -46,6 +46,9 @@ pub enum OnFailure {
 
 #[derive(Debug)]
 pub struct Options {
+    /// Marks every copy (see `mark`): the same across the parts of a run that lost a node,
+    /// so a copy made before the loss is still recognised as this run's own.
+    pub run_id: String,
     pub dlq: String,
     pub vhost: String,
     pub login_user: String,
@@ -138,7 +141,7 @@ pub async fn run(
     let started = Instant::now();
     let (depth, _) = crate::broker::queue::depth(connection, &opts.dlq).await?;
     let summary = Summary {
-        run_id: new_run_id(),
+        run_id: opts.run_id.clone(),
         dlq: opts.dlq.clone(),
         dry_run: opts.dry_run,
         depth_at_start: depth,

@@ -89,6 +89,9 @@ pub struct Summary {
     pub by_target: BTreeMap<String, u64>,
     pub failures: Vec<Failure>,
     pub sample: Vec<Sample>,
+    /// The nodes the run lost and went on after (`--uri` of each node).
+    #[serde(flatten)]
+    pub failovers: crate::broker::failover::Failovers,
     pub elapsed_seconds: f64,
     pub rate_per_second: f64,
 }
@@ -117,6 +120,51 @@ impl Summary {
     }
 }
 
+impl Summary {
+    /// The whole run from `self`, a part that ended when its node was lost, and `next`, the
+    /// part that went on on another node. The broker put back everything the lost part left
+    /// unacked (skipped by a filter, failed, in flight), and `next` examined it again, so
+    /// only the lost part's final outcomes carry over: replayed, parked, and unknown (the
+    /// copy may have arrived before the original was replayed again: a possible duplicate).
+    pub fn then(self, next: Summary) -> Summary {
+        let mut total = next;
+        total.run_id = self.run_id;
+        total.depth_at_start = self.depth_at_start;
+        total.examined += self.replayed + self.parked + self.unknown;
+        total.replayed += self.replayed;
+        total.parked += self.parked;
+        total.unknown += self.unknown;
+        let mut failures: Vec<Failure> = self
+            .failures
+            .into_iter()
+            .filter(|f| f.fate != "left_in_dlq")
+            .collect();
+        failures.append(&mut total.failures);
+        failures.truncate(FAILURE_SAMPLE);
+        total.failures = failures;
+        for route in self.routes {
+            match total
+                .routes
+                .iter_mut()
+                .find(|r| r.origin_queue == route.origin_queue && r.route == route.route)
+            {
+                Some(r) => r.messages += route.messages,
+                None => total.routes.push(route),
+            }
+        }
+        for (mine, theirs) in [
+            (self.by_reason, &mut total.by_reason),
+            (self.by_origin, &mut total.by_origin),
+            (self.by_target, &mut total.by_target),
+        ] {
+            for (k, v) in mine {
+                *theirs.entry(k).or_default() += v;
+            }
+        }
+        total
+    }
+}
+
 /// Count one more message under `key`.
 pub(super) fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
     *map.entry(key.to_string()).or_default() += 1;
@@ -125,6 +173,43 @@ pub(super) fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_part_lost_with_its_node_keeps_only_its_final_outcomes() {
+        let mut lost = Summary {
+            run_id: "r".into(),
+            depth_at_start: 100,
+            examined: 60,
+            replayed: 40,
+            skipped_by_filter: 5,
+            failed: 3,
+            unknown: 12,
+            ..Default::default()
+        };
+        lost.failure(None, None, "nacked".into(), "left_in_dlq");
+        lost.failure(Some("m".into()), None, "lost".into(), "unknown");
+        let next = Summary {
+            run_id: "r".into(),
+            depth_at_start: 60,
+            examined: 60,
+            replayed: 52,
+            skipped_by_filter: 5,
+            failed: 3,
+            left_in_dlq: 8,
+            ..Default::default()
+        };
+        let total = lost.then(next);
+        assert_eq!(total.depth_at_start, 100);
+        assert_eq!(total.replayed, 92);
+        assert_eq!(total.unknown, 12);
+        // Skipped and failed messages went back and were counted again by the next part.
+        assert_eq!((total.skipped_by_filter, total.failed), (5, 3));
+        assert_eq!(total.examined, 60 + 40 + 12);
+        assert_eq!(total.left_in_dlq, 8);
+        assert_eq!(total.failures.len(), 1);
+        assert_eq!(total.failures[0].fate, "unknown");
+        assert!(!total.all_done());
+    }
 
     #[test]
     fn failures_are_listed_up_to_the_sample_size() {
