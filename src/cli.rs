@@ -157,6 +157,9 @@ pub enum Command {
     /// Move dead-lettered messages back where they came from, filtered, without losing one.
     Replay(cmd::replay::Args),
 
+    /// List queues, exchanges, connections, ...: filtered (--where), sorted, chosen columns.
+    List(cmd::list::Args),
+
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
 }
@@ -166,14 +169,21 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
-/// The value parser of the global `--output`: every format but sarif.
+/// The value parser of the global `--output`: table, json and yaml.
 pub fn common_formats() -> impl clap::builder::TypedValueParser<Value = Format> {
+    formats(&[])
+}
+
+/// An `--output` value parser taking table, json, yaml and a command's own `extra` formats.
+pub fn formats(extra: &'static [Format]) -> impl clap::builder::TypedValueParser<Value = Format> {
     use clap::ValueEnum;
     use clap::builder::TypedValueParser;
     clap::builder::PossibleValuesParser::new(
         Format::value_variants()
             .iter()
-            .filter(|f| **f != Format::Sarif)
+            .filter(|f| {
+                matches!(f, Format::Table | Format::Json | Format::Yaml) || extra.contains(f)
+            })
             .filter_map(ValueEnum::to_possible_value),
     )
     .map(|name: String| Format::from_str(&name, false).unwrap_or_default())
@@ -182,7 +192,14 @@ pub fn common_formats() -> impl clap::builder::TypedValueParser<Value = Format> 
 /// `--output` values; the help of each is what `--help` lists.
 impl clap::ValueEnum for Format {
     fn value_variants<'a>() -> &'a [Self] {
-        &[Format::Table, Format::Json, Format::Yaml, Format::Sarif]
+        &[
+            Format::Table,
+            Format::Json,
+            Format::Yaml,
+            Format::Sarif,
+            Format::Csv,
+            Format::Tsv,
+        ]
     }
 
     fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
@@ -193,6 +210,10 @@ impl clap::ValueEnum for Format {
             Format::Yaml => PossibleValue::new("yaml").help("One YAML document"),
             Format::Sarif => PossibleValue::new("sarif")
                 .help("SARIF 2.1.0, for code-scanning tools (`warren audit` only)"),
+            Format::Csv => PossibleValue::new("csv")
+                .help("Comma-separated values with a header line (`warren list` only)"),
+            Format::Tsv => PossibleValue::new("tsv")
+                .help("Tab-separated values with a header line (`warren list` only)"),
         })
     }
 }

@@ -9,7 +9,8 @@ use serde::Serialize;
 use crate::exit::Error;
 
 /// The `--output` choice. Every command takes table, json and yaml (`cli::common_formats`);
-/// sarif is `warren audit`'s own value, so clap refuses it elsewhere before anything runs.
+/// sarif is `warren audit`'s own value, csv and tsv `warren list`'s, so clap refuses them
+/// elsewhere before anything runs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
     /// Human-readable tables.
@@ -21,6 +22,10 @@ pub enum Format {
     Yaml,
     /// SARIF 2.1.0, for code-scanning tools (`warren audit` only).
     Sarif,
+    /// Comma-separated values with a header line (`warren list` only).
+    Csv,
+    /// Tab-separated values with a header line (`warren list` only).
+    Tsv,
 }
 
 /// A result that can be shown as text as well as serialized.
@@ -108,6 +113,12 @@ pub fn render<R: Render>(format: Format, value: &R) -> Result<String> {
                     return Err(Error::usage("--output sarif is only supported by `warren audit`; use table, json or yaml").into());
                 }
             }
+        }
+        Format::Csv | Format::Tsv => {
+            return Err(Error::usage(
+                "--output csv and tsv are only supported by `warren list`; use table, json or yaml",
+            )
+            .into());
         }
     })
 }

@@ -35,7 +35,8 @@ pub struct Args {
     /// Output format: sarif (SARIF 2.1.0, for code scanning) besides table, json and yaml.
     /// Same id as the global --output, which it replaces under `audit`; its value reaches
     /// `Global::output`.
-    #[arg(long, short = 'o', value_enum, global = true, default_value = "table")]
+    #[arg(long, short = 'o', global = true, default_value = "table",
+          value_parser = crate::cli::formats(&[Format::Sarif]))]
     pub output: Format,
 }
 

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod completions;
 pub mod consume;
 pub mod health;
+pub mod list;
 pub mod peek;
 pub mod publish;
 pub mod replay;
@@ -30,6 +31,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Audit(args) => audit::run(&cli.global, args).await,
         Command::Health(args) => health::run(&cli.global, args).await,
         Command::Replay(args) => replay::run(&cli.global, args).await,
+        Command::List(args) => list::run(&cli.global, args).await,
         Command::Completions(args) => completions::run(args),
         Command::Topology(args) => topology::run(&cli.global, args).await,
     }
