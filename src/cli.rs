@@ -160,6 +160,9 @@ pub enum Command {
     /// List queues, exchanges, connections, ...: filtered (--where), sorted, chosen columns.
     List(cmd::list::Args),
 
+    /// Remove every ready message of a queue (--export: into a file first, loss-free).
+    Purge(cmd::purge::Args),
+
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
 }

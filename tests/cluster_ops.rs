@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{Cluster, Node, TestCommand, TestDir, wait_for};
+use support::{Cluster, Node, TestCommand, TestDir, jsonl_bodies, wait_for};
 use warren::exit::Code;
 
 /// The consume, publish and replay tests share the cluster `loss` and each kills its member
@@ -234,19 +234,6 @@ fn health_and_audit_see_a_degraded_and_a_partitioned_cluster() {
     assert_eq!(report["healthy"], true, "{report:#}");
 }
 
-/// Every message body in a consume output file, with how often each was written.
-fn bodies(path: &std::path::Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| {
-            let v: Value =
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}"));
-            v["body"].as_str().unwrap_or_default().to_string()
-        })
-        .collect()
-}
-
 #[test]
 fn consume_goes_on_when_its_node_is_killed() {
     const MESSAGES: usize = 50_000;
@@ -283,7 +270,7 @@ fn consume_goes_on_when_its_node_is_killed() {
         .args(["consume", &queue, "--idle-timeout", "5", "-o", "json"]);
     let mut child = cmd.spawn_to(&out);
     wait_for(Duration::from_secs(120), || {
-        (bodies(&out).len() >= MESSAGES / 5, ())
+        (jsonl_bodies(&out).len() >= MESSAGES / 5, ())
     });
     cluster.kill(1);
     let status = support::wait_exit(&mut child, Duration::from_secs(300));
@@ -297,7 +284,7 @@ fn consume_goes_on_when_its_node_is_killed() {
         (d == Some(0), d)
     });
     assert_eq!(left, Some(0), "messages left in the queue");
-    let written = bodies(&out);
+    let written = jsonl_bodies(&out);
     let unique: BTreeSet<&String> = written.iter().collect();
     assert_eq!(unique.len(), MESSAGES, "every message is in the file");
     let duplicates = written.len() - unique.len();
@@ -307,28 +294,6 @@ fn consume_goes_on_when_its_node_is_killed() {
     );
     cluster.restart(1);
     let _ = first;
-}
-
-/// Take every message out of `queue` through `reader`'s management API (not warren): their
-/// bodies, in queue order.
-fn drain_bodies(reader: &Node, queue: &str) -> Vec<String> {
-    let mut all = Vec::new();
-    loop {
-        let answer = reader.api_ok(
-            "POST",
-            &format!("/api/queues/%2F/{queue}/get"),
-            Some(r#"{"count":5000,"ackmode":"ack_requeue_false","encoding":"auto"}"#),
-        );
-        let got: Vec<Value> = serde_json::from_str(&answer)
-            .unwrap_or_else(|e| panic!("GET of {queue}: {e}: {answer}"));
-        if got.is_empty() {
-            return all;
-        }
-        all.extend(
-            got.iter()
-                .map(|m| m["payload"].as_str().unwrap_or_default().to_string()),
-        );
-    }
 }
 
 /// `queue`'s message count as `reader`'s API reports it (refreshed every 5 s).
@@ -442,7 +407,7 @@ fn publish_goes_on_when_its_node_is_killed() {
     assert_eq!(unconfirmed.len() as u64, unknown, "{report:#}");
 
     // Independent: every confirmed message is in the queue.
-    let in_queue = drain_bodies(second, &queue);
+    let in_queue = second.take_all("/", &queue);
     let present: BTreeSet<&String> = in_queue.iter().collect();
     let missing: Vec<String> = (1..=MESSAGES)
         .map(|i| format!("p-{i:06}"))
@@ -516,10 +481,10 @@ fn replay_goes_on_when_its_node_is_killed() {
     // Independent: the DLQ is empty and every message is at the target, at most a window's
     // worth twice.
     assert!(
-        drain_bodies(second, &dlq).is_empty(),
+        second.take_all("/", &dlq).is_empty(),
         "messages left in the DLQ"
     );
-    let at_target = drain_bodies(second, &target);
+    let at_target = second.take_all("/", &target);
     let unique: BTreeSet<&String> = at_target.iter().collect();
     let lost: Vec<String> = (1..=MESSAGES)
         .map(|i| format!("r-{i:06}"))

@@ -7,6 +7,7 @@ pub mod health;
 pub mod list;
 pub mod peek;
 pub mod publish;
+pub mod purge;
 pub mod replay;
 pub mod status;
 pub mod tap;
@@ -32,8 +33,31 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Health(args) => health::run(&cli.global, args).await,
         Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::List(args) => list::run(&cli.global, args).await,
+        Command::Purge(args) => purge::run(&cli.global, args).await,
         Command::Completions(args) => completions::run(args),
         Command::Topology(args) => topology::run(&cli.global, args).await,
+    }
+}
+
+/// The gate of a destructive command: `--yes` goes ahead; otherwise a terminal is asked
+/// `prompt` (y/N) and anything else is refused with `refusal` (exit 2): a script without
+/// `--yes` never changes anything.
+pub fn confirm_destructive(yes: bool, refusal: &str, prompt: &str, cancelled: &str) -> Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(crate::exit::Error::usage(refusal.to_string()).into());
+    }
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{prompt} [y/N] ").and_then(|()| stderr.flush());
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    if matches!(line.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(crate::exit::Error::usage(cancelled.to_string()).into())
     }
 }
 
@@ -64,6 +88,7 @@ impl ReadArgs {
             idle_timeout: self.idle_timeout,
             format: self.format,
             output_dir: self.output_dir.clone(),
+            output_file: None,
         }
     }
 }

@@ -21,6 +21,8 @@ pub struct Target {
     pub idle_timeout: Option<Duration>,
     pub format: Option<Format>,
     pub output_dir: Option<PathBuf>,
+    /// A file to append to, fsynced before every ack (`purge --export`).
+    pub output_file: Option<PathBuf>,
 }
 
 impl Target {
@@ -61,6 +63,23 @@ pub async fn read(
     default_format: Format,
     summary_format: output::Format,
 ) -> Result<Summary> {
+    let summary = read_quietly(settings, source, target, options, default_format).await?;
+    if target.output_dir.is_some() || target.output_file.is_some() {
+        output::print(summary_format, &summary)?;
+    } else {
+        output::eprint(summary_format, &summary)?;
+    }
+    Ok(summary)
+}
+
+/// [`read`] without printing the summary, for commands that report in their own terms.
+pub async fn read_quietly(
+    settings: &Settings,
+    source: Source<'_>,
+    target: &Target,
+    options: &consume::Options,
+    default_format: Format,
+) -> Result<Summary> {
     let mut failover = Failover::new(
         settings,
         matches!(source, Source::Queue(_)) && options.mode != AckMode::Requeue,
@@ -91,6 +110,7 @@ pub async fn read(
                 sink = Some(sink::open(
                     target.format.unwrap_or(default_format),
                     target.output_dir.clone(),
+                    target.output_file.clone(),
                 )?);
             }
             let sink = sink
@@ -126,11 +146,6 @@ pub async fn read(
     summary.failovers = failover.record;
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     summary.rate_per_second = output::per_second(summary.received, summary.elapsed_seconds);
-    if target.output_dir.is_some() {
-        output::print(summary_format, &summary)?;
-    } else {
-        output::eprint(summary_format, &summary)?;
-    }
     Ok(summary)
 }
 

@@ -29,12 +29,54 @@ pub trait Sink {
     fn commit(&mut self) -> Result<()>;
 }
 
-/// The sink for `--format` and `--output-dir`: a directory of envelope files, or stdout.
-pub fn open(format: Format, output_dir: Option<PathBuf>) -> Result<Box<dyn Sink>> {
-    Ok(match output_dir {
-        Some(dir) => Box::new(DirSink::new(dir)?),
-        None => Box::new(StreamSink::new(format, std::io::stdout().lock())),
+/// The sink for `--format`, `--output-dir` and a file: a directory of envelope files, a file
+/// (appended to, fsynced at every commit), or stdout.
+pub fn open(
+    format: Format,
+    output_dir: Option<PathBuf>,
+    output_file: Option<PathBuf>,
+) -> Result<Box<dyn Sink>> {
+    Ok(match (output_dir, output_file) {
+        (Some(dir), _) => Box::new(DirSink::new(dir)?),
+        (None, Some(path)) => Box::new(FileSink::append(format, &path)?),
+        (None, None) => Box::new(StreamSink::new(format, std::io::stdout().lock())),
     })
+}
+
+/// A file appended to, whose every commit reaches the disk (fsync) before the ack that
+/// removes its messages from the queue: `purge --export`. An existing file is never
+/// truncated.
+pub struct FileSink {
+    stream: StreamSink<File>,
+}
+
+impl FileSink {
+    pub fn append(format: Format, path: &std::path::Path) -> Result<FileSink> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("opening {} to append to", path.display()))
+            .map_err(|e| crate::exit::Error::invalid_input(format!("{e:#}")))?;
+        Ok(FileSink {
+            stream: StreamSink::new(format, file),
+        })
+    }
+}
+
+impl Sink for FileSink {
+    fn write(&mut self, envelope: &Envelope, body: &[u8]) -> Result<()> {
+        self.stream.write(envelope, body)
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        self.stream.commit()?;
+        self.stream
+            .out
+            .get_ref()
+            .sync_data()
+            .map_err(|e| crate::output::io_error(e, "syncing the export file"))
+    }
 }
 
 /// A byte stream: stdout or a file.

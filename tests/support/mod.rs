@@ -313,6 +313,46 @@ impl Cluster {
     }
 }
 
+/// The message bodies of a JSON Lines file of envelopes (`consume`, `purge --export`), in
+/// file order; an absent file has none.
+pub fn jsonl_bodies(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}"));
+            v["body"].as_str().unwrap_or_default().to_string()
+        })
+        .collect()
+}
+
+impl Node {
+    /// Take every message out of `queue` in `vhost` through the management API (not
+    /// warren): their bodies, in queue order.
+    pub fn take_all(&self, vhost: &str, queue: &str) -> Vec<String> {
+        let path = format!("/api/queues/{}/{}/get", encode(vhost), encode(queue));
+        let mut all = Vec::new();
+        loop {
+            let answer = self.api_ok(
+                "POST",
+                &path,
+                Some(r#"{"count":5000,"ackmode":"ack_requeue_false","encoding":"auto"}"#),
+            );
+            let got: Vec<serde_json::Value> = serde_json::from_str(&answer)
+                .unwrap_or_else(|e| panic!("GET of {queue}: {e}: {answer}"));
+            if got.is_empty() {
+                return all;
+            }
+            all.extend(
+                got.iter()
+                    .map(|m| m["payload"].as_str().unwrap_or_default().to_string()),
+            );
+        }
+    }
+}
+
 /// The node most tests share.
 pub fn shared_node() -> &'static Node {
     static NODE: OnceLock<Node> = OnceLock::new();
