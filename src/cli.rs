@@ -163,6 +163,9 @@ pub enum Command {
     /// Remove every ready message of a queue (--export: into a file first, loss-free).
     Purge(cmd::purge::Args),
 
+    /// Show one queue, exchange, connection, user or vhost in depth (policy, bindings, ...).
+    Show(cmd::show::Args),
+
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
 }

@@ -12,4 +12,5 @@ pub mod list;
 pub mod message;
 pub mod output;
 pub mod replay;
+pub mod show;
 pub mod topology;

@@ -9,6 +9,7 @@ pub mod peek;
 pub mod publish;
 pub mod purge;
 pub mod replay;
+pub mod show;
 pub mod status;
 pub mod tap;
 pub mod topology;
@@ -34,6 +35,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::List(args) => list::run(&cli.global, args).await,
         Command::Purge(args) => purge::run(&cli.global, args).await,
+        Command::Show(args) => show::run(&cli.global, args).await,
         Command::Completions(args) => completions::run(args),
         Command::Topology(args) => topology::run(&cli.global, args).await,
     }

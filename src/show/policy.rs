@@ -1,0 +1,200 @@
+//! Which policies match a queue or an exchange, and which one applies: RabbitMQ applies the
+//! matching policy of the highest priority, and separately the matching operator policy of
+//! the highest priority; where both set a numeric limit (max-length, message-ttl, ...), the
+//! lower value wins. Pure: the broker's own answer (`policy`, `operator_policy`,
+//! `effective_policy_definition`) is shown beside it, and a disagreement is reported.
+
+use regex_lite::Regex;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One policy or operator policy as `/api/policies/{vhost}` lists it.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct Policy {
+    pub name: String,
+    #[serde(default)]
+    pub pattern: String,
+    #[serde(rename = "apply-to", default)]
+    pub apply_to: String,
+    #[serde(default)]
+    pub priority: i64,
+    #[serde(default)]
+    pub definition: Map<String, Value>,
+}
+
+/// What a policy is matched against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<'a> {
+    /// A queue of this type (`classic`, `quorum`, `stream`).
+    Queue(&'a str),
+    Exchange,
+}
+
+impl Policy {
+    /// Whether this policy applies to objects like `target` (its `apply-to`).
+    fn applies_to(&self, target: Target<'_>) -> bool {
+        match (self.apply_to.as_str(), target) {
+            ("all", _) => true,
+            ("exchanges", Target::Exchange) => true,
+            ("queues", Target::Queue(_)) => true,
+            ("classic_queues", Target::Queue(t)) => t == "classic",
+            ("quorum_queues", Target::Queue(t)) => t == "quorum",
+            ("streams", Target::Queue(t)) => t == "stream",
+            _ => false,
+        }
+    }
+
+    /// Whether it matches `name`; a pattern that is not a regular expression warren can read
+    /// is `None` (unknown).
+    fn matches(&self, name: &str, target: Target<'_>) -> Option<bool> {
+        if !self.applies_to(target) {
+            return Some(false);
+        }
+        Regex::new(&self.pattern).ok().map(|re| re.is_match(name))
+    }
+}
+
+/// The policies of `all` that match `name`, highest priority first (stable for equal ones),
+/// and the names whose pattern warren could not read.
+pub fn matching<'a>(
+    all: &'a [Policy],
+    name: &str,
+    target: Target<'_>,
+) -> (Vec<&'a Policy>, Vec<String>) {
+    let mut unreadable = Vec::new();
+    let mut found: Vec<&Policy> = all
+        .iter()
+        .filter(|p| match p.matches(name, target) {
+            Some(m) => m,
+            None => {
+                unreadable.push(p.name.clone());
+                false
+            }
+        })
+        .collect();
+    found.sort_by_key(|p| std::cmp::Reverse(p.priority));
+    (found, unreadable)
+}
+
+/// Keys where an operator policy and a policy combine by taking the lower value.
+const LOWER_WINS: &[&str] = &[
+    "max-length",
+    "max-length-bytes",
+    "message-ttl",
+    "expires",
+    "delivery-limit",
+    "max-in-memory-length",
+    "max-in-memory-bytes",
+];
+
+/// The definition in effect: the policy's, with the operator policy's keys added, and for
+/// numeric limits both set, the lower value.
+pub fn effective(policy: Option<&Policy>, operator: Option<&Policy>) -> Map<String, Value> {
+    let mut out = policy.map(|p| p.definition.clone()).unwrap_or_default();
+    if let Some(op) = operator {
+        for (key, value) in &op.definition {
+            let lower = match (out.get(key).and_then(Value::as_f64), value.as_f64()) {
+                (Some(mine), Some(theirs)) if LOWER_WINS.contains(&key.as_str()) => {
+                    if theirs < mine {
+                        value.clone()
+                    } else {
+                        out[key].clone()
+                    }
+                }
+                _ => value.clone(),
+            };
+            out.insert(key.clone(), lower);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn policy(name: &str, pattern: &str, apply_to: &str, priority: i64, def: Value) -> Policy {
+        Policy {
+            name: name.into(),
+            pattern: pattern.into(),
+            apply_to: apply_to.into(),
+            priority,
+            definition: def.as_object().cloned().unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_highest_priority_match_applies() {
+        let all = vec![
+            policy("low", "^orders", "queues", 1, json!({"max-length": 10})),
+            policy(
+                "high",
+                "^orders\\.",
+                "all",
+                5,
+                json!({"message-ttl": 60000}),
+            ),
+            policy(
+                "ex-only",
+                ".*",
+                "exchanges",
+                9,
+                json!({"alternate-exchange": "ae"}),
+            ),
+            policy("streams", ".*", "streams", 9, json!({})),
+            policy("other", "^billing", "queues", 7, json!({})),
+        ];
+        let (found, unreadable) = matching(&all, "orders.new", Target::Queue("classic"));
+        let names: Vec<&str> = found.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["high", "low"]);
+        assert!(unreadable.is_empty());
+        let (found, _) = matching(&all, "orders.new", Target::Exchange);
+        let names: Vec<&str> = found.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["ex-only", "high"]);
+        let (found, _) = matching(&all, "x", Target::Queue("stream"));
+        assert_eq!(found[0].name, "streams");
+        let quorum_only = vec![policy("q", ".*", "quorum_queues", 0, json!({}))];
+        assert!(
+            matching(&quorum_only, "a", Target::Queue("classic"))
+                .0
+                .is_empty()
+        );
+        assert_eq!(
+            matching(&quorum_only, "a", Target::Queue("quorum")).0.len(),
+            1
+        );
+    }
+
+    #[test]
+    fn an_operator_policy_lowers_limits_and_adds_keys() {
+        let p = policy(
+            "p",
+            ".*",
+            "queues",
+            0,
+            json!({"max-length": 1000, "message-ttl": 5000, "dead-letter-exchange": "dlx"}),
+        );
+        let op = policy(
+            "op",
+            ".*",
+            "queues",
+            0,
+            json!({"max-length": 100, "message-ttl": 9000, "expires": 60000}),
+        );
+        let e = effective(Some(&p), Some(&op));
+        assert_eq!(e["max-length"], 100);
+        assert_eq!(e["message-ttl"], 5000);
+        assert_eq!(e["expires"], 60000);
+        assert_eq!(e["dead-letter-exchange"], "dlx");
+        assert!(effective(None, None).is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_pattern_is_reported_not_guessed() {
+        let all = vec![policy("odd", "(?<=x)a", "queues", 0, json!({}))];
+        let (found, unreadable) = matching(&all, "xa", Target::Queue("classic"));
+        assert!(found.is_empty());
+        assert_eq!(unreadable, ["odd"]);
+    }
+}
