@@ -160,6 +160,12 @@ pub enum Command {
     /// List queues, exchanges, connections, ...: filtered (--where), sorted, chosen columns.
     List(cmd::list::Args),
 
+    /// Delete queues, exchanges, bindings, vhosts, users, policies or shovels, safely.
+    Delete(cmd::delete::Args),
+
+    /// Close client connections chosen by user, vhost, name, protocol or idle time.
+    Close(cmd::close::Args),
+
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
 }

@@ -1,8 +1,10 @@
 //! One module per subcommand: its arguments and a thin `run` over the library modules.
 
 pub mod audit;
+pub mod close;
 pub mod completions;
 pub mod consume;
+pub mod delete;
 pub mod health;
 pub mod list;
 pub mod peek;
@@ -12,12 +14,14 @@ pub mod status;
 pub mod tap;
 pub mod topology;
 
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Result;
 
 use crate::cli::{Cli, Command};
+use crate::exit::Error;
 use crate::message::read::Target;
 use crate::message::sink::Format;
 
@@ -32,6 +36,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Health(args) => health::run(&cli.global, args).await,
         Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::List(args) => list::run(&cli.global, args).await,
+        Command::Delete(args) => delete::run(&cli.global, args).await,
+        Command::Close(args) => close::run(&cli.global, args).await,
         Command::Completions(args) => completions::run(args),
         Command::Topology(args) => topology::run(&cli.global, args).await,
     }
@@ -65,5 +71,30 @@ impl ReadArgs {
             format: self.format,
             output_dir: self.output_dir.clone(),
         }
+    }
+}
+
+/// Go ahead with a change that can't be undone: with `yes`, at once; at a terminal, when the
+/// operator answers `y` to `prompt()` (shown on stderr); otherwise (a script without --yes)
+/// a usage error (exit 2) saying `refusal()`.
+pub fn go_ahead(
+    yes: bool,
+    refusal: impl FnOnce() -> String,
+    prompt: impl FnOnce() -> String,
+) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::usage(refusal()).into());
+    }
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{} [y/N] ", prompt()).and_then(|()| stderr.flush());
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    if matches!(line.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(Error::usage("cancelled: nothing was changed").into())
     }
 }

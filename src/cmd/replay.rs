@@ -1,6 +1,5 @@
 //! `warren replay DLQ`: move dead-lettered messages back, filtered, without losing one.
 
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -302,14 +301,6 @@ async fn replay_across_nodes(
     Ok(summary)
 }
 
-fn confirm(prompt: &str) -> Result<bool> {
-    let mut stderr = std::io::stderr();
-    let _ = write!(stderr, "{prompt} [y/N] ").and_then(|()| stderr.flush());
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
-}
-
 pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let filter = Filter {
         reasons: args.reason.clone(),
@@ -388,27 +379,29 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
                 ""
             }
         );
-    } else if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(Error::usage(format!(
+    } else {
+        super::go_ahead(
+            args.yes,
+            || {
+                format!(
                     "replay moves messages out of `{}`: pass --yes to go ahead (or look first with --dry-run)",
                     args.dlq
-                )).into());
-        }
-        let prompt = format!(
-            "Replay {} messages from `{}`{}?",
-            info.messages_ready
-                .map_or_else(|| "the".to_string(), |n| format!("up to {n}")),
-            args.dlq,
-            if filter.is_empty() {
-                ""
-            } else {
-                " that match the filters"
-            }
-        );
-        if !confirm(&prompt)? {
-            return Err(Error::usage("replay cancelled").into());
-        }
+                )
+            },
+            || {
+                format!(
+                    "Replay {} messages from `{}`{}?",
+                    info.messages_ready
+                        .map_or_else(|| "the".to_string(), |n| format!("up to {n}")),
+                    args.dlq,
+                    if filter.is_empty() {
+                        ""
+                    } else {
+                        " that match the filters"
+                    }
+                )
+            },
+        )?;
     }
     let mut options = run::Options {
         run_id: run::new_run_id(),
