@@ -53,6 +53,8 @@ complete -c warren -n "__fish_warren_needs_command" -f -a "replay" -d 'Move dead
 complete -c warren -n "__fish_warren_needs_command" -f -a "list" -d 'List queues, exchanges, connections, ...: filtered (--where), sorted, chosen columns'
 complete -c warren -n "__fish_warren_needs_command" -f -a "purge" -d 'Remove every ready message of a queue (--export: into a file first, loss-free)'
 complete -c warren -n "__fish_warren_needs_command" -f -a "show" -d 'Show one queue, exchange, connection, user or vhost in depth (policy, bindings, ...)'
+complete -c warren -n "__fish_warren_needs_command" -f -a "delete" -d 'Delete queues, exchanges, bindings, vhosts, users, policies or shovels, safely'
+complete -c warren -n "__fish_warren_needs_command" -f -a "close" -d 'Close client connections chosen by user, vhost, name, protocol or idle time'
 complete -c warren -n "__fish_warren_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c warren -n "__fish_warren_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand status" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
@@ -529,6 +531,79 @@ complete -c warren -n "__fish_warren_using_subcommand show" -l tls-server-name -
 complete -c warren -n "__fish_warren_using_subcommand show" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand show" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand delete" -l name-pattern -d 'Every object of the kind whose name matches this regular expression, instead of names (never the default exchange or an amq.* one)' -r
+complete -c warren -n "__fish_warren_using_subcommand delete" -l source -d 'Bindings: the source exchange' -r
+complete -c warren -n "__fish_warren_using_subcommand delete" -l destination -d 'Bindings: the destination queue (or exchange, see --destination-type)' -r
+complete -c warren -n "__fish_warren_using_subcommand delete" -l destination-type -d 'Bindings: what the destination is' -r -f -a "queue\t''
+exchange\t''"
+complete -c warren -n "__fish_warren_using_subcommand delete" -l routing-key -d 'Bindings: only the binding with this routing key' -r
+complete -c warren -n "__fish_warren_using_subcommand delete" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
+json\t'One JSON document'
+yaml\t'One YAML document'"
+complete -c warren -n "__fish_warren_using_subcommand delete" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand delete" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand delete" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand delete" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand delete" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand delete" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand delete" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand delete" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand delete" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand delete" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand delete" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand delete" -l if-empty -d 'Queues: only if they hold no message'
+complete -c warren -n "__fish_warren_using_subcommand delete" -l if-unused -d 'Queues: only if they have no consumer. Exchanges: only if they are no binding\'s source'
+complete -c warren -n "__fish_warren_using_subcommand delete" -l allow-message-loss -d 'Delete queues (and vhosts) that hold messages, or whose count is unknown; the messages are lost'
+complete -c warren -n "__fish_warren_using_subcommand delete" -l dry-run -d 'Show what would be deleted, with message counts; change nothing'
+complete -c warren -n "__fish_warren_using_subcommand delete" -s y -l yes -d 'Don\'t ask for confirmation'
+complete -c warren -n "__fish_warren_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand delete" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
+json\t'One JSON document'
+yaml\t'One YAML document'"
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -f -a "connections" -d 'Close the client connections every given selector matches (at least one is needed)'
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l by-user -d 'Only connections of this user' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l in-vhost -d 'Only connections to this vhost (default: every vhost)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l client-name -d 'Only connections whose client-given name (client_properties.connection_name) matches this regular expression' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l name -d 'Only the connection of this exact name (repeatable), as `warren list connections` shows it' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l idle-longer-than -d 'Only connections idle for longer than this (30m, 1h, 2d)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l protocol -d 'Only connections of this protocol, e.g. "AMQP 0-9-1", "MQTT 3.1.1" (any case)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l reason -d 'The reason the clients are given (sent as X-Reason; printable ASCII)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l delay-ms -d 'Pause this many milliseconds between two closes (0 to 600000)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
+json\t'One JSON document'
+yaml\t'One YAML document'"
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l dry-run -d 'List the connections that would be closed; close nothing'
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -s y -l yes -d 'Don\'t ask for confirmation'
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from help" -f -a "connections" -d 'Close the client connections every given selector matches (at least one is needed)'
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand completions" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -545,20 +620,22 @@ complete -c warren -n "__fish_warren_using_subcommand completions" -l tls-server
 complete -c warren -n "__fish_warren_using_subcommand completions" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show completions help" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show completions help" -f -a "publish" -d 'Publish messages with confirms and `mandatory`: a body, stdin, lines, envelope files, a generator'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show completions help" -f -a "consume" -d 'Consume messages from a queue into JSON Lines or files, acking only what is written'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show completions help" -f -a "peek" -d 'Show messages on a queue and put them back'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show completions help" -f -a "tap" -d 'Watch messages flowing through an exchange, through a private bound queue'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show completions help" -f -a "audit" -d 'Audit a live broker for security and reliability problems (exit 3 on findings)'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show completions help" -f -a "health" -d 'Fast health checks of a cluster: nodes, alarms, listeners, quorum, certificates (exit 3 when unhealthy)'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show completions help" -f -a "topology" -d 'Topology as code: lint, plan, apply, export and convert YAML topology files'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show completions help" -f -a "replay" -d 'Move dead-lettered messages back where they came from, filtered, without losing one'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show completions help" -f -a "list" -d 'List queues, exchanges, connections, ...: filtered (--where), sorted, chosen columns'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show completions help" -f -a "purge" -d 'Remove every ready message of a queue (--export: into a file first, loss-free)'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show completions help" -f -a "show" -d 'Show one queue, exchange, connection, user or vhost in depth (policy, bindings, ...)'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "publish" -d 'Publish messages with confirms and `mandatory`: a body, stdin, lines, envelope files, a generator'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "consume" -d 'Consume messages from a queue into JSON Lines or files, acking only what is written'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "peek" -d 'Show messages on a queue and put them back'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "tap" -d 'Watch messages flowing through an exchange, through a private bound queue'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "audit" -d 'Audit a live broker for security and reliability problems (exit 3 on findings)'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "health" -d 'Fast health checks of a cluster: nodes, alarms, listeners, quorum, certificates (exit 3 when unhealthy)'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "topology" -d 'Topology as code: lint, plan, apply, export and convert YAML topology files'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "replay" -d 'Move dead-lettered messages back where they came from, filtered, without losing one'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "list" -d 'List queues, exchanges, connections, ...: filtered (--where), sorted, chosen columns'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "purge" -d 'Remove every ready message of a queue (--export: into a file first, loss-free)'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "show" -d 'Show one queue, exchange, connection, user or vhost in depth (policy, bindings, ...)'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "delete" -d 'Delete queues, exchanges, bindings, vhosts, users, policies or shovels, safely'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "close" -d 'Close client connections chosen by user, vhost, name, protocol or idle time'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay list purge show delete close completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "run" -d 'Run the audit (the default when no subcommand is given)'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "rules" -d 'List the rule catalogue: id, severity, title, fix and documentation link'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from topology" -f -a "lint" -d 'Check topology files offline: broken references, invalid combinations, advice'
@@ -567,3 +644,4 @@ complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subc
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from topology" -f -a "export" -d 'Write live state as topology YAML (the vhost of the connection, or every vhost)'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from topology" -f -a "convert" -d 'Turn a RabbitMQ definitions export (JSON) into topology YAML'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from topology" -f -a "restore" -d 'Put back a backup written by `apply` (or any definitions file): shown, then applied'
+complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from close" -f -a "connections" -d 'Close the client connections every given selector matches (at least one is needed)'

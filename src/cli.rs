@@ -166,6 +166,12 @@ pub enum Command {
     /// Show one queue, exchange, connection, user or vhost in depth (policy, bindings, ...).
     Show(cmd::show::Args),
 
+    /// Delete queues, exchanges, bindings, vhosts, users, policies or shovels, safely.
+    Delete(cmd::delete::Args),
+
+    /// Close client connections chosen by user, vhost, name, protocol or idle time.
+    Close(cmd::close::Args),
+
     /// Print a shell completion script.
     Completions(cmd::completions::Args),
 }

@@ -10,6 +10,7 @@ pub mod flags;
 pub mod health;
 pub mod list;
 pub mod message;
+pub mod ops;
 pub mod output;
 pub mod replay;
 pub mod show;

@@ -11,23 +11,6 @@ use serde_json::Value;
 use support::{TestDir, TestVhost, encode, shared_node, wait_for};
 use warren::exit::Code;
 
-/// Publish `count` messages to `queue` through the management API (not warren).
-fn put_messages(vhost: &TestVhost, queue: &str, count: usize) {
-    for i in 0..count {
-        vhost.node.api_ok(
-            "POST",
-            &format!("/api/exchanges/{}/amq.default/publish", encode(&vhost.name)),
-            Some(
-                &serde_json::json!({
-                    "properties": {}, "routing_key": queue,
-                    "payload": format!("m{i}"), "payload_encoding": "string"
-                })
-                .to_string(),
-            ),
-        );
-    }
-}
-
 /// The vhost's queues as the management API lists them, once every queue reports its
 /// message count as `expected` says (the statistics lag a few seconds).
 fn api_queues(vhost: &TestVhost, expected: &[(&str, u64)]) -> Vec<Value> {
@@ -56,9 +39,9 @@ fn fixture(test: &str) -> (TestVhost, Vec<Value>) {
         "replicated",
         r#"{"durable":true,"arguments":{"x-queue-type":"quorum"}}"#,
     );
-    put_messages(&vhost, "backlog", 5);
-    put_messages(&vhost, "trickle", 1);
-    put_messages(&vhost, "replicated", 3);
+    vhost.put_messages("backlog", 5);
+    vhost.put_messages("trickle", 1);
+    vhost.put_messages("replicated", 3);
     let api = api_queues(
         &vhost,
         &[

@@ -1,8 +1,10 @@
 //! One module per subcommand: its arguments and a thin `run` over the library modules.
 
 pub mod audit;
+pub mod close;
 pub mod completions;
 pub mod consume;
+pub mod delete;
 pub mod health;
 pub mod list;
 pub mod peek;
@@ -14,12 +16,14 @@ pub mod status;
 pub mod tap;
 pub mod topology;
 
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Result;
 
 use crate::cli::{Cli, Command};
+use crate::exit::Error;
 use crate::message::read::Target;
 use crate::message::sink::Format;
 
@@ -36,30 +40,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::List(args) => list::run(&cli.global, args).await,
         Command::Purge(args) => purge::run(&cli.global, args).await,
         Command::Show(args) => show::run(&cli.global, args).await,
+        Command::Delete(args) => delete::run(&cli.global, args).await,
+        Command::Close(args) => close::run(&cli.global, args).await,
         Command::Completions(args) => completions::run(args),
         Command::Topology(args) => topology::run(&cli.global, args).await,
-    }
-}
-
-/// The gate of a destructive command: `--yes` goes ahead; otherwise a terminal is asked
-/// `prompt` (y/N) and anything else is refused with `refusal` (exit 2): a script without
-/// `--yes` never changes anything.
-pub fn confirm_destructive(yes: bool, refusal: &str, prompt: &str, cancelled: &str) -> Result<()> {
-    use std::io::{BufRead, IsTerminal, Write};
-    if yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(crate::exit::Error::usage(refusal.to_string()).into());
-    }
-    let mut stderr = std::io::stderr();
-    let _ = write!(stderr, "{prompt} [y/N] ").and_then(|()| stderr.flush());
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    if matches!(line.trim(), "y" | "Y" | "yes") {
-        Ok(())
-    } else {
-        Err(crate::exit::Error::usage(cancelled.to_string()).into())
     }
 }
 
@@ -92,5 +76,30 @@ impl ReadArgs {
             output_dir: self.output_dir.clone(),
             output_file: None,
         }
+    }
+}
+
+/// Go ahead with a change that can't be undone: with `yes`, at once; at a terminal, when the
+/// operator answers `y` to `prompt()` (shown on stderr); otherwise (a script without --yes)
+/// a usage error (exit 2) saying `refusal()`.
+pub fn go_ahead(
+    yes: bool,
+    refusal: impl FnOnce() -> String,
+    prompt: impl FnOnce() -> String,
+) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::usage(refusal()).into());
+    }
+    let mut stderr = std::io::stderr();
+    let _ = write!(stderr, "{} [y/N] ", prompt()).and_then(|()| stderr.flush());
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    if matches!(line.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(Error::usage("cancelled: nothing was changed").into())
     }
 }

@@ -84,21 +84,24 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let count = info
         .messages_ready
         .map_or_else(|| "an unknown number of".to_string(), |n| n.to_string());
-    super::confirm_destructive(
+    super::go_ahead(
         args.yes,
-        &format!(
-            "purge removes every ready message of `{}` ({count}): pass --yes to go ahead",
-            args.queue
-        ),
-        &format!(
-            "Remove {count} message(s) from `{}`{}?",
-            args.queue,
-            args.export
-                .as_ref()
-                .map(|f| format!(", writing each to {} first", f.display()))
-                .unwrap_or_default()
-        ),
-        "purge cancelled",
+        || {
+            format!(
+                "purge removes every ready message of `{}` ({count}): pass --yes to go ahead",
+                args.queue
+            )
+        },
+        || {
+            format!(
+                "Remove {count} message(s) from `{}`{}?",
+                args.queue,
+                args.export
+                    .as_ref()
+                    .map(|f| format!(", writing each to {} first", f.display()))
+                    .unwrap_or_default()
+            )
+        },
     )?;
     let removed = match &args.export {
         Some(file) => export(&settings, &args.queue, file).await?,

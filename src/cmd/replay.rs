@@ -380,25 +380,27 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             }
         );
     } else {
-        let prompt = format!(
-            "Replay {} messages from `{}`{}?",
-            info.messages_ready
-                .map_or_else(|| "the".to_string(), |n| format!("up to {n}")),
-            args.dlq,
-            if filter.is_empty() {
-                ""
-            } else {
-                " that match the filters"
-            }
-        );
-        super::confirm_destructive(
+        super::go_ahead(
             args.yes,
-            &format!(
-                "replay moves messages out of `{}`: pass --yes to go ahead (or look first with --dry-run)",
-                args.dlq
-            ),
-            &prompt,
-            "replay cancelled",
+            || {
+                format!(
+                    "replay moves messages out of `{}`: pass --yes to go ahead (or look first with --dry-run)",
+                    args.dlq
+                )
+            },
+            || {
+                format!(
+                    "Replay {} messages from `{}`{}?",
+                    info.messages_ready
+                        .map_or_else(|| "the".to_string(), |n| format!("up to {n}")),
+                    args.dlq,
+                    if filter.is_empty() {
+                        ""
+                    } else {
+                        " that match the filters"
+                    }
+                )
+            },
         )?;
     }
     let mut options = run::Options {

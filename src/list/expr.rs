@@ -457,6 +457,17 @@ pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, c)| c)
 }
 
+/// The error for a `what` (kind, ...) named `name` that is none of `candidates`: the closest
+/// one suggested, and the list.
+pub fn unknown(what: &str, name: &str, candidates: &[&str]) -> String {
+    let mut message = format!("unknown {what} `{name}`");
+    if let Some(close) = closest(name, candidates) {
+        message.push_str(&format!(" (did you mean `{close}`?)"));
+    }
+    message.push_str(&format!("; {what}s: {}", candidates.join(", ")));
+    message
+}
+
 /// Parse `input` against the known `columns` (empty: any column).
 pub fn parse(input: &str, columns: &[&str]) -> Result<Expr, ExprError> {
     let tokens = tokenize(input)?;
@@ -492,8 +503,9 @@ impl Row for serde_json::Map<String, Value> {
 }
 
 /// Seconds since `text` (an RFC 3339 or `YYYY-MM-DD HH:MM:SS` UTC timestamp), if it is one.
-fn age_seconds(text: &str, now: std::time::SystemTime) -> Option<f64> {
-    let at = humantime::parse_rfc3339_weak(text.trim_end_matches('Z')).ok()?;
+pub fn age_seconds(text: &str, now: std::time::SystemTime) -> Option<f64> {
+    let utc = text.trim_end_matches('Z');
+    let at = humantime::parse_rfc3339_weak(utc.strip_suffix("+00:00").unwrap_or(utc)).ok()?;
     Some(now.duration_since(at).map_or(0.0, |d| d.as_secs_f64()))
 }
 

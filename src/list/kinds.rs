@@ -423,12 +423,7 @@ pub fn find(name: &str) -> Result<&'static Kind, String> {
         return Ok(kind);
     }
     let names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
-    let mut message = format!("unknown kind `{name}`");
-    if let Some(close) = super::expr::closest(name, &names) {
-        message.push_str(&format!(" (did you mean `{close}`?)"));
-    }
-    message.push_str(&format!("; kinds: {}", names.join(", ")));
-    Err(message)
+    Err(super::expr::unknown("kind", name, &names))
 }
 
 #[cfg(test)]

@@ -439,6 +439,24 @@ impl TestVhost {
         );
     }
 
+    /// Publish `count` messages (`m0`, `m1`, ...) to `queue` through the management API
+    /// (not warren).
+    pub fn put_messages(&self, queue: &str, count: usize) {
+        for i in 0..count {
+            self.node.api_ok(
+                "POST",
+                &format!("/api/exchanges/{}/amq.default/publish", encode(&self.name)),
+                Some(
+                    &serde_json::json!({
+                        "properties": {}, "routing_key": queue,
+                        "payload": format!("m{i}"), "payload_encoding": "string"
+                    })
+                    .to_string(),
+                ),
+            );
+        }
+    }
+
     /// Take every message off `queue` with `warren consume`; returns the envelopes.
     pub fn drain(&self, dir: &TestDir, queue: &str) -> Vec<serde_json::Value> {
         let run = self
