@@ -120,12 +120,21 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let settings = settings::load(&global.connection.flags())?;
     let query = query(args, &settings.vhost)?;
     let api = ManagementApi::new(&settings)?;
-    let items: Vec<serde_json::Value> = match api.get_opt(&query.path()).await? {
+    let path = query.path();
+    // The consumer counts of a totals-form queue list are asked for at the same time.
+    let consumers_path = query.consumers_path();
+    let consumers = async {
+        match &consumers_path {
+            Some(p) => api.get_opt::<Vec<serde_json::Value>>(p).await,
+            None => Ok(None),
+        }
+    };
+    let (listed, consumers) = tokio::join!(api.get_opt(&path), consumers);
+    let items: Vec<serde_json::Value> = match listed? {
         Some(serde_json::Value::Array(items)) => items,
         Some(_) => {
             return Err(Error::internal(format!(
-                "management API: {} did not answer with a list",
-                query.path()
+                "management API: {path} did not answer with a list"
             ))
             .into());
         }
@@ -143,9 +152,11 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             .into());
         }
     };
+    // Not found (the vhost went away meanwhile): the counts are unknown, not 0.
+    let counts = consumers?.map(|c| list::count_consumers(&c));
     let mut rows = Vec::new();
     for item in &items {
-        let row = query.row(item);
+        let row = query.row(item, counts.as_ref());
         if query.keep(&row).map_err(|e| Error::usage(e.to_string()))? {
             rows.push(row);
         }

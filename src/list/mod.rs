@@ -2,12 +2,15 @@
 //! sorted and cut to the columns asked for. The request asks the broker only for the fields
 //! the command needs (`columns=`), and for no statistics when none of them is one
 //! (`disable_stats=true`): both make large lists much cheaper for the broker to build.
+//! Queues whose only statistics are message counts, state and consumers are read in the
+//! broker's "queue totals" form instead (see [`QUEUE_TOTALS`]).
 
 pub mod expr;
 pub mod kinds;
 pub mod render;
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use regex_lite::Regex;
 use serde_json::{Map, Value};
@@ -37,6 +40,50 @@ pub struct Query {
 
 /// A listed object: its columns by name (the shown ones and those the filter and sort use).
 pub type Row = Map<String, Value>;
+
+/// The queue statistics the broker gives without its statistics database: with
+/// `disable_stats=true&enable_queue_totals=true` it asks every queue for its state and
+/// message totals. On 3.10 with 10,000 queues that answers in about a third of the time of
+/// the statistics form (which computes every queue's rates and samples), and its figures
+/// are the queues' own, not the last statistics emission. `consumers`, which that form lacks,
+/// is counted from `/api/consumers` (one entry per consumer), asked at the same time.
+pub const QUEUE_TOTALS: &[&str] = &[
+    "state",
+    "messages",
+    "messages_ready",
+    "messages_unacknowledged",
+    "consumers",
+];
+
+/// The columns whose values the totals form gives as the statistics form does (`node` and
+/// `exclusive` differ for quorum queues there, so they keep the statistics form).
+const TOTALS_BASIC: &[&str] = &[
+    "name",
+    "vhost",
+    "type",
+    "durable",
+    "auto_delete",
+    "arguments",
+];
+
+/// Consumers per queue, by (vhost, queue name), from `/api/consumers`.
+pub type ConsumerCounts = HashMap<(String, String), u64>;
+
+/// Count the consumers of each queue in a `/api/consumers?columns=queue` answer.
+pub fn count_consumers(consumers: &[Value]) -> ConsumerCounts {
+    let mut counts = ConsumerCounts::new();
+    for c in consumers {
+        if let (Some(vhost), Some(name)) = (
+            field(c, "queue.vhost").as_str(),
+            field(c, "queue.name").as_str(),
+        ) {
+            *counts
+                .entry((vhost.to_string(), name.to_string()))
+                .or_default() += 1;
+        }
+    }
+    counts
+}
 
 /// `--columns a,b,c` against `kind` (`None`: its defaults).
 pub fn parse_columns(
@@ -139,8 +186,25 @@ impl Query {
         needed
     }
 
+    /// Whether the queues are read in the totals form: some statistic is needed, and every
+    /// needed column is one that form gives (see [`QUEUE_TOTALS`]).
+    fn totals_form(&self) -> bool {
+        let needed = self.needed();
+        self.kind.name == "queues"
+            && needed.iter().any(|c| c.stats)
+            && needed
+                .iter()
+                .all(|c| QUEUE_TOTALS.contains(&c.name) || TOTALS_BASIC.contains(&c.name))
+    }
+
+    /// Whether `consumers` is counted from `/api/consumers` (see [`Query::consumers_path`]).
+    fn counts_consumers(&self) -> bool {
+        self.totals_form() && self.needed().iter().any(|c| c.name == "consumers")
+    }
+
     /// The request: the endpoint for the vhost (or all), with `columns=` naming just the
-    /// fields needed, and `disable_stats=true` when none is a statistic.
+    /// fields needed, and `disable_stats=true` when none is a statistic (or, for queues, the
+    /// totals form when those are enough).
     pub fn path(&self) -> String {
         let k = self.kind;
         let mut path = match (&self.vhost, k.scope) {
@@ -149,20 +213,65 @@ impl Query {
             _ => api_path(&[k.path]),
         };
         let needed = self.needed();
-        let fields: Vec<&str> = needed.iter().map(|c| c.field).collect();
+        let mut fields: Vec<&str> = needed.iter().map(|c| c.field).collect();
+        let totals = self.totals_form();
+        if self.counts_consumers() {
+            // The consumer count is matched by vhost and name; the broker has no such field.
+            fields.retain(|f| *f != "consumers");
+            for key in ["vhost", "name"] {
+                if !fields.contains(&key) {
+                    fields.push(key);
+                }
+            }
+        }
         path.push_str("?columns=");
         path.push_str(&fields.join(","));
-        if !needed.iter().any(|c| c.stats) {
+        if totals {
+            path.push_str("&disable_stats=true&enable_queue_totals=true");
+        } else if !needed.iter().any(|c| c.stats) {
             path.push_str("&disable_stats=true");
         }
         path
     }
 
+    /// The consumers request asked alongside a totals-form queue list that needs
+    /// `consumers`: `/api/consumers` of the vhost (or all), just each one's queue.
+    pub fn consumers_path(&self) -> Option<String> {
+        if !self.counts_consumers() {
+            return None;
+        }
+        let mut path = match &self.vhost {
+            Some(v) => api_path(&["consumers", v]),
+            None => api_path(&["consumers"]),
+        };
+        path.push_str("?columns=queue");
+        Some(path)
+    }
+
     /// The row of one API object: every needed column (`Null` when the broker left it out).
-    pub fn row(&self, item: &Value) -> Row {
+    /// `consumers`, when counted from `/api/consumers`, is taken from `counts` (`None`: the
+    /// count could not be read, so it is unknown).
+    pub fn row(&self, item: &Value, counts: Option<&ConsumerCounts>) -> Row {
+        let counted = self.counts_consumers();
         self.needed()
             .into_iter()
-            .map(|c| (c.name.to_string(), field(item, c.field).clone()))
+            .map(|c| {
+                let value = match counts {
+                    Some(counts) if counted && c.name == "consumers" => {
+                        match (field(item, "vhost").as_str(), field(item, "name").as_str()) {
+                            (Some(v), Some(n)) => Value::from(
+                                counts
+                                    .get(&(v.to_string(), n.to_string()))
+                                    .copied()
+                                    .unwrap_or(0),
+                            ),
+                            _ => Value::Null,
+                        }
+                    }
+                    _ => field(item, c.field).clone(),
+                };
+                (c.name.to_string(), value)
+            })
             .collect()
     }
 
@@ -254,8 +363,8 @@ mod tests {
             q.path(),
             "/api/queues/%2F?columns=name,durable&disable_stats=true"
         );
-        let q = query("queues", None, Some("name"), Some("messages > 0"));
-        assert_eq!(q.path(), "/api/queues?columns=name,messages");
+        let q = query("queues", None, Some("name"), Some("memory > 0"));
+        assert_eq!(q.path(), "/api/queues?columns=name,memory");
         let q = query("connections", Some("v"), Some("name,client_name"), None);
         assert_eq!(
             q.path(),
@@ -269,9 +378,53 @@ mod tests {
     }
 
     #[test]
+    fn queues_needing_only_totals_use_the_totals_form() {
+        let q = query("queues", None, Some("name"), Some("messages > 0"));
+        assert_eq!(
+            q.path(),
+            "/api/queues?columns=name,messages&disable_stats=true&enable_queue_totals=true"
+        );
+        assert_eq!(q.consumers_path(), None);
+        // The default columns: consumers are counted from /api/consumers.
+        let q = query("queues", Some("v/1"), None, None);
+        assert_eq!(
+            q.path(),
+            "/api/queues/v%2F1?columns=vhost,name,type,state,messages&disable_stats=true&enable_queue_totals=true"
+        );
+        assert_eq!(
+            q.consumers_path().as_deref(),
+            Some("/api/consumers/v%2F1?columns=queue")
+        );
+        let counts = count_consumers(&[
+            json!({"queue": {"name": "a", "vhost": "v/1"}}),
+            json!({"queue": {"name": "a", "vhost": "v/1"}}),
+            json!({"queue": {"name": "a", "vhost": "other"}}),
+        ]);
+        let row = q.row(
+            &json!({"vhost": "v/1", "name": "a", "messages": 2}),
+            Some(&counts),
+        );
+        assert_eq!(row["consumers"], 2);
+        let row = q.row(&json!({"vhost": "v/1", "name": "b"}), Some(&counts));
+        assert_eq!(row["consumers"], 0);
+        assert_eq!(row["messages"], Value::Null);
+        let row = q.row(&json!({"vhost": "v/1", "name": "a"}), None);
+        assert_eq!(row["consumers"], Value::Null);
+        // A statistic the totals form lacks keeps the statistics form.
+        let q = query("queues", None, Some("name,consumers,memory"), None);
+        assert_eq!(q.path(), "/api/queues?columns=name,consumers,memory");
+        assert_eq!(q.consumers_path(), None);
+        let q = query("queues", None, Some("name,node,messages"), None);
+        assert_eq!(q.path(), "/api/queues?columns=name,node,messages");
+    }
+
+    #[test]
     fn rows_are_flat_and_missing_values_unknown() {
         let q = query("queues", None, Some("name,publish_rate,messages"), None);
-        let row = q.row(&json!({"name": "a", "message_stats": {"publish_details": {"rate": 2.5}}}));
+        let row = q.row(
+            &json!({"name": "a", "message_stats": {"publish_details": {"rate": 2.5}}}),
+            None,
+        );
         assert_eq!(row["name"], "a");
         assert_eq!(row["publish_rate"], 2.5);
         assert_eq!(row["messages"], Value::Null);
@@ -288,7 +441,7 @@ mod tests {
             ("d", json!(9)),
         ]
         .into_iter()
-        .map(|(n, m)| q.row(&json!({"name": n, "messages": m})))
+        .map(|(n, m)| q.row(&json!({"name": n, "messages": m}), None))
         .collect();
         q.sort(&mut rows);
         let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
