@@ -166,6 +166,9 @@ pub enum Command {
     /// Show one queue, exchange, connection, user or vhost in depth (policy, bindings, ...).
     Show(cmd::show::Args),
 
+    /// Explain which queues a message would reach, and why; --verify checks with the broker.
+    Route(cmd::route::Args),
+
     /// Delete queues, exchanges, bindings, vhosts, users, policies or shovels, safely.
     Delete(cmd::delete::Args),
 

@@ -13,5 +13,6 @@ pub mod message;
 pub mod ops;
 pub mod output;
 pub mod replay;
+pub mod route;
 pub mod show;
 pub mod topology;

@@ -11,6 +11,7 @@ pub mod peek;
 pub mod publish;
 pub mod purge;
 pub mod replay;
+pub mod route;
 pub mod show;
 pub mod status;
 pub mod tap;
@@ -40,6 +41,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::List(args) => list::run(&cli.global, args).await,
         Command::Purge(args) => purge::run(&cli.global, args).await,
         Command::Show(args) => show::run(&cli.global, args).await,
+        Command::Route(args) => route::run(&cli.global, args).await,
         Command::Delete(args) => delete::run(&cli.global, args).await,
         Command::Close(args) => close::run(&cli.global, args).await,
         Command::Completions(args) => completions::run(args),

@@ -1,0 +1,573 @@
+//! The routing evaluator: which queues a message published to an exchange reaches, and by
+//! which hops, from the exchanges and bindings alone (pure). It follows RabbitMQ's own
+//! routing (`rabbit_exchange:route/2` and the exchange type modules):
+//!
+//! - the routing keys are the message's key plus its `CC` and `BCC` headers (lists of
+//!   strings); direct and topic bindings match any of them, fanout and headers ignore them;
+//! - direct: the binding key equals a routing key; fanout: every binding;
+//! - topic: keys are words split at `.`; `*` is exactly one word, `#` zero or more; the empty
+//!   key has no words;
+//! - headers: `x-match` `all` (the default), `any`, `all-with-x`, `any-with-x`; a binding
+//!   argument matches a header of the same name and equal value; `all`/`any` ignore
+//!   arguments whose names start with `x-`; `all` of no arguments matches everything;
+//! - the default exchange (`""`) delivers to the queue named by each routing key;
+//! - an exchange whose own bindings give no destination at all hands the message to its
+//!   alternate exchange (its `alternate-exchange` argument, else its policy's);
+//! - exchange-to-exchange bindings are followed; an exchange is visited once per message,
+//!   so cycles end; a queue is delivered to once however many paths reach it;
+//! - an internal exchange can't be published to directly (only through a binding).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    Direct,
+    Fanout,
+    Topic,
+    Headers,
+    /// A plugin's type (consistent hash, x-random, ...): its routing is not modelled.
+    Other(String),
+}
+
+impl Kind {
+    pub fn parse(name: &str) -> Kind {
+        match name {
+            "direct" => Kind::Direct,
+            "fanout" => Kind::Fanout,
+            "topic" => Kind::Topic,
+            "headers" => Kind::Headers,
+            other => Kind::Other(other.to_string()),
+        }
+    }
+
+    fn name(&self) -> &str {
+        match self {
+            Kind::Direct => "direct",
+            Kind::Fanout => "fanout",
+            Kind::Topic => "topic",
+            Kind::Headers => "headers",
+            Kind::Other(n) => n,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub name: String,
+    pub kind: Kind,
+    pub internal: bool,
+    /// The alternate exchange in effect (argument, else policy).
+    pub alternate: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DestinationType {
+    Queue,
+    Exchange,
+}
+
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub source: String,
+    pub destination: String,
+    pub destination_type: DestinationType,
+    pub routing_key: String,
+    pub arguments: Map<String, Value>,
+}
+
+/// The live topology of one vhost.
+#[derive(Debug, Clone, Default)]
+pub struct Topology {
+    pub exchanges: BTreeMap<String, Exchange>,
+    pub queues: BTreeSet<String>,
+    pub bindings: Vec<Binding>,
+}
+
+/// What is routed: a routing key and headers (`CC` and `BCC` among them, if any).
+#[derive(Debug, Clone, Default)]
+pub struct Message {
+    pub routing_key: String,
+    pub headers: Map<String, Value>,
+}
+
+impl Message {
+    /// The key and every `CC` and `BCC` entry.
+    pub fn routing_keys(&self) -> Vec<String> {
+        let mut keys = vec![self.routing_key.clone()];
+        for h in ["CC", "BCC"] {
+            if let Some(Value::Array(list)) = self.headers.get(h) {
+                keys.extend(list.iter().filter_map(|v| v.as_str().map(String::from)));
+            }
+        }
+        keys
+    }
+}
+
+/// One step of the route: where the message went from an exchange, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "to", rename_all = "snake_case")]
+pub enum Step {
+    Queue {
+        name: String,
+        /// Why: the binding that matched (its key or arguments).
+        via: String,
+        /// Reached before along another path: delivered once.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        already: bool,
+    },
+    Exchange {
+        #[serde(flatten)]
+        hop: Hop,
+        via: String,
+    },
+    /// Nothing matched, so the exchange's alternate exchange took it.
+    Alternate {
+        #[serde(flatten)]
+        hop: Hop,
+    },
+}
+
+/// An exchange the message passed through, and where it went from there.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hop {
+    pub exchange: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub steps: Vec<Step>,
+    /// Why it went no further, when it didn't (missing exchange, seen before, a type not
+    /// modelled, nothing matched and no alternate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop: Option<String>,
+}
+
+/// The route of a message: the tree of hops and the queues reached.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Route {
+    pub root: Hop,
+    pub queues: BTreeSet<String>,
+    /// Every exchange whose routing warren can't model (plugin types): the answer may miss
+    /// queues behind them.
+    pub unmodelled: Vec<String>,
+}
+
+/// Why a message can't be routed at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteError {
+    NoExchange(String),
+    /// Publishing to an internal exchange is refused (403).
+    Internal(String),
+}
+
+impl std::fmt::Display for RouteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RouteError::NoExchange(x) => write!(f, "exchange `{x}` does not exist"),
+            RouteError::Internal(x) => write!(
+                f,
+                "exchange `{x}` is internal: the broker refuses publishing to it (403); it takes messages only through bindings"
+            ),
+        }
+    }
+}
+
+/// Topic matching: `binding` against `key`, word by word (`*` one word, `#` zero or more).
+pub fn topic_matches(binding: &str, key: &str) -> bool {
+    fn words(s: &str) -> Vec<&str> {
+        if s.is_empty() {
+            Vec::new()
+        } else {
+            s.split('.').collect()
+        }
+    }
+    fn go(b: &[&str], k: &[&str]) -> bool {
+        match (b.first(), k.first()) {
+            (None, None) => true,
+            (Some(&"#"), _) => go(&b[1..], k) || (!k.is_empty() && go(b, &k[1..])),
+            (Some(&"*"), Some(_)) => go(&b[1..], &k[1..]),
+            (Some(w), Some(kw)) => w == kw && go(&b[1..], &k[1..]),
+            _ => false,
+        }
+    }
+    go(&words(binding), &words(key))
+}
+
+/// Header values are equal as the broker compares them: numbers by value, others exactly.
+fn same_value(a: &Value, b: &Value) -> bool {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Headers matching of one binding's arguments against the message's headers.
+pub fn headers_match(arguments: &Map<String, Value>, headers: &Map<String, Value>) -> bool {
+    let mode = arguments
+        .get("x-match")
+        .and_then(Value::as_str)
+        .unwrap_or("all");
+    let with_x = mode.ends_with("-with-x");
+    let mut considered = arguments
+        .iter()
+        .filter(|(k, _)| *k != "x-match" && (with_x || !k.starts_with("x-")));
+    let one = |(k, v): (&String, &Value)| headers.get(k).is_some_and(|h| same_value(h, v));
+    if mode.starts_with("any") {
+        considered.any(one)
+    } else {
+        considered.all(one)
+    }
+}
+
+fn describe(b: &Binding, kind: &Kind) -> String {
+    match kind {
+        Kind::Fanout => "fanout binding".into(),
+        Kind::Headers => format!("headers binding {}", Value::Object(b.arguments.clone())),
+        _ => format!("binding key `{}`", b.routing_key),
+    }
+}
+
+struct Walk<'a> {
+    topology: &'a Topology,
+    message: &'a Message,
+    keys: Vec<String>,
+    seen: BTreeSet<String>,
+    queues: BTreeSet<String>,
+    unmodelled: Vec<String>,
+}
+
+impl Walk<'_> {
+    fn matches(&self, kind: &Kind, b: &Binding) -> bool {
+        match kind {
+            Kind::Direct => self.keys.contains(&b.routing_key),
+            Kind::Fanout => true,
+            Kind::Topic => self.keys.iter().any(|k| topic_matches(&b.routing_key, k)),
+            Kind::Headers => headers_match(&b.arguments, &self.message.headers),
+            Kind::Other(_) => false,
+        }
+    }
+
+    fn hop(&mut self, name: &str) -> Hop {
+        let Some(x) = self.topology.exchanges.get(name).cloned() else {
+            return Hop {
+                exchange: name.to_string(),
+                kind: "?".into(),
+                steps: Vec::new(),
+                stop: Some("the exchange does not exist".into()),
+            };
+        };
+        let mut hop = Hop {
+            exchange: name.to_string(),
+            kind: if name.is_empty() {
+                "direct (default)".into()
+            } else {
+                x.kind.name().to_string()
+            },
+            steps: Vec::new(),
+            stop: None,
+        };
+        if !self.seen.insert(name.to_string()) {
+            hop.stop = Some("already visited by this message: not routed twice".into());
+            return hop;
+        }
+        if let Kind::Other(t) = &x.kind {
+            self.unmodelled.push(name.to_string());
+            hop.stop = Some(format!(
+                "type `{t}` is a plugin's: its routing is not modelled"
+            ));
+            return hop;
+        }
+        let mut any = false;
+        if name.is_empty() {
+            for key in self.keys.clone() {
+                if self.topology.queues.contains(&key) {
+                    any = true;
+                    let already = !self.queues.insert(key.clone());
+                    hop.steps.push(Step::Queue {
+                        name: key.clone(),
+                        via: format!("the default exchange: routing key `{key}` names the queue"),
+                        already,
+                    });
+                }
+            }
+        } else {
+            let bindings: Vec<Binding> = self
+                .topology
+                .bindings
+                .iter()
+                .filter(|b| b.source == name && self.matches(&x.kind, b))
+                .cloned()
+                .collect();
+            for b in bindings {
+                any = true;
+                let via = describe(&b, &x.kind);
+                match b.destination_type {
+                    DestinationType::Queue => {
+                        let already = !self.queues.insert(b.destination.clone());
+                        hop.steps.push(Step::Queue {
+                            name: b.destination.clone(),
+                            via,
+                            already,
+                        });
+                    }
+                    DestinationType::Exchange => {
+                        let next = self.hop(&b.destination);
+                        hop.steps.push(Step::Exchange { hop: next, via });
+                    }
+                }
+            }
+        }
+        if !any {
+            match &x.alternate {
+                Some(ae) => {
+                    let next = self.hop(ae);
+                    hop.steps.push(Step::Alternate { hop: next });
+                }
+                None => {
+                    hop.stop = Some("no binding matched and there is no alternate exchange".into())
+                }
+            }
+        }
+        hop
+    }
+}
+
+/// Route `message` published to `exchange`.
+pub fn route(topology: &Topology, exchange: &str, message: &Message) -> Result<Route, RouteError> {
+    let Some(x) = topology.exchanges.get(exchange) else {
+        return Err(RouteError::NoExchange(exchange.to_string()));
+    };
+    if x.internal {
+        return Err(RouteError::Internal(exchange.to_string()));
+    }
+    let mut walk = Walk {
+        topology,
+        message,
+        keys: message.routing_keys(),
+        seen: BTreeSet::new(),
+        queues: BTreeSet::new(),
+        unmodelled: Vec::new(),
+    };
+    let root = walk.hop(exchange);
+    Ok(Route {
+        root,
+        queues: walk.queues,
+        unmodelled: walk.unmodelled,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn topic_words_stars_and_hashes() {
+        let cases = [
+            ("a.b.c", "a.b.c", true),
+            ("a.*.c", "a.b.c", true),
+            ("a.*.c", "a.c", false),
+            ("a.*.c", "a.b.b.c", false),
+            ("a.#.c", "a.c", true),
+            ("a.#.c", "a.b.b.c", true),
+            ("a.#", "a", true),
+            ("a.#", "a.b", true),
+            ("#", "", true),
+            ("#", "a.b.c", true),
+            ("*", "", false),
+            ("*", "a", true),
+            ("*", "a.b", false),
+            ("", "", true),
+            ("", "a", false),
+            ("#.#", "", true),
+            ("#.#", "a", true),
+            ("*.#", "", false),
+            ("*.#", "a", true),
+            ("#.*", "a.b", true),
+            ("#.a.#", "b.a.c", true),
+            ("#.a.#", "b.c", false),
+            ("a.*", "a.", true),
+            ("a..b", "a..b", true),
+            ("a.*.b", "a..b", true),
+            ("*.*", "a.b", true),
+            ("*.*", "a", false),
+            ("A", "a", false),
+            ("#.b.#.d", "a.b.c.d", true),
+            ("#.b.#.d", "b.d", true),
+            ("#.b.#.d", "a.b.c", false),
+        ];
+        for (binding, key, expected) in cases {
+            assert_eq!(
+                topic_matches(binding, key),
+                expected,
+                "{binding:?} vs {key:?}"
+            );
+        }
+    }
+
+    fn args(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn headers_all_any_and_the_x_variants() {
+        let h = args(json!({"a": 1, "b": "x", "x-trace": "t"}));
+        assert!(headers_match(&args(json!({"a": 1, "b": "x"})), &h));
+        assert!(headers_match(
+            &args(json!({"x-match": "all", "a": 1.0})),
+            &h
+        ));
+        assert!(!headers_match(&args(json!({"a": 1, "c": 2})), &h));
+        assert!(headers_match(
+            &args(json!({"x-match": "any", "a": 2, "b": "x"})),
+            &h
+        ));
+        assert!(!headers_match(&args(json!({"x-match": "any", "a": 2})), &h));
+        // all/any ignore x- arguments; the -with-x variants use them.
+        assert!(headers_match(
+            &args(json!({"a": 1, "x-trace": "other"})),
+            &h
+        ));
+        assert!(!headers_match(
+            &args(json!({"x-match": "all-with-x", "a": 1, "x-trace": "other"})),
+            &h
+        ));
+        assert!(headers_match(
+            &args(json!({"x-match": "all-with-x", "x-trace": "t"})),
+            &h
+        ));
+        assert!(headers_match(
+            &args(json!({"x-match": "any-with-x", "x-trace": "t", "z": 0})),
+            &h
+        ));
+        assert!(!headers_match(
+            &args(json!({"x-match": "any", "x-trace": "t"})),
+            &h
+        ));
+        // all of nothing matches everything; any of nothing, nothing.
+        assert!(headers_match(&args(json!({})), &h));
+        assert!(!headers_match(&args(json!({"x-match": "any"})), &h));
+        assert!(!headers_match(&args(json!({"b": "X"})), &h));
+    }
+
+    fn topology() -> Topology {
+        let x = |name: &str, kind: &str, internal: bool, ae: Option<&str>| {
+            (
+                name.to_string(),
+                Exchange {
+                    name: name.into(),
+                    kind: Kind::parse(kind),
+                    internal,
+                    alternate: ae.map(String::from),
+                },
+            )
+        };
+        let b = |s: &str, d: &str, t: DestinationType, k: &str, a: Value| Binding {
+            source: s.into(),
+            destination: d.into(),
+            destination_type: t,
+            routing_key: k.into(),
+            arguments: args(a),
+        };
+        use DestinationType::{Exchange as E, Queue as Q};
+        Topology {
+            exchanges: [
+                x("", "direct", false, None),
+                x("events", "topic", false, Some("unrouted")),
+                x("unrouted", "fanout", false, None),
+                x("archive", "fanout", true, None),
+                x("by-tenant", "headers", false, None),
+                x("loop-a", "fanout", false, None),
+                x("loop-b", "fanout", false, None),
+                x("hash", "x-consistent-hash", false, None),
+            ]
+            .into_iter()
+            .collect(),
+            queues: ["orders", "audit", "lost", "archive-q", "acme", "looped"]
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            bindings: vec![
+                b("events", "orders", Q, "order.*", json!({})),
+                b("events", "archive", E, "order.#", json!({})),
+                b("archive", "archive-q", Q, "", json!({})),
+                b("archive", "by-tenant", E, "", json!({})),
+                b("by-tenant", "acme", Q, "", json!({"tenant": "acme"})),
+                b("unrouted", "lost", Q, "", json!({})),
+                b("events", "audit", Q, "order.created", json!({})),
+                b("loop-a", "loop-b", E, "", json!({})),
+                b("loop-b", "loop-a", E, "", json!({})),
+                b("loop-b", "looped", Q, "", json!({})),
+            ],
+        }
+    }
+
+    fn queues(t: &Topology, exchange: &str, key: &str, headers: Value) -> Vec<String> {
+        let m = Message {
+            routing_key: key.into(),
+            headers: args(headers),
+        };
+        route(t, exchange, &m).unwrap().queues.into_iter().collect()
+    }
+
+    #[test]
+    fn chains_alternates_defaults_and_cc() {
+        let t = topology();
+        assert_eq!(
+            queues(&t, "events", "order.created", json!({"tenant": "acme"})),
+            ["acme", "archive-q", "audit", "orders"]
+        );
+        assert_eq!(queues(&t, "events", "order.x.y", json!({})), ["archive-q"]);
+        // Nothing matched in `events`: its alternate takes it.
+        assert_eq!(queues(&t, "events", "invoice.paid", json!({})), ["lost"]);
+        // A match through an e2e binding that then goes nowhere is still a match: no AE.
+        // (archive is fanout, so it always routes.)
+        assert_eq!(queues(&t, "", "orders", json!({})), ["orders"]);
+        assert_eq!(queues(&t, "", "nope", json!({})), Vec::<String>::new());
+        // CC and BCC add routing keys.
+        assert_eq!(
+            queues(
+                &t,
+                "",
+                "orders",
+                json!({"CC": ["audit"], "BCC": ["lost", "missing"]})
+            ),
+            ["audit", "lost", "orders"]
+        );
+        assert_eq!(
+            queues(
+                &t,
+                "events",
+                "invoice.paid",
+                json!({"CC": ["order.created"]})
+            ),
+            ["archive-q", "audit", "orders"]
+        );
+        // A cycle ends; the queue is delivered to once.
+        assert_eq!(queues(&t, "loop-a", "", json!({})), ["looped"]);
+    }
+
+    #[test]
+    fn refusals_and_what_is_not_modelled() {
+        let t = topology();
+        let m = Message::default();
+        assert_eq!(
+            route(&t, "archive", &m).unwrap_err(),
+            RouteError::Internal("archive".into())
+        );
+        assert_eq!(
+            route(&t, "nope", &m).unwrap_err(),
+            RouteError::NoExchange("nope".into())
+        );
+        let r = route(&t, "hash", &m).unwrap();
+        assert!(r.queues.is_empty());
+        assert_eq!(r.unmodelled, ["hash"]);
+        let r = route(&t, "loop-a", &m).unwrap();
+        let Step::Exchange { hop, .. } = &r.root.steps[0] else {
+            panic!("{r:?}")
+        };
+        assert!(hop.steps.iter().any(|s| matches!(s, Step::Exchange { hop, .. } if hop.stop.as_deref().is_some_and(|s| s.contains("already visited")))));
+    }
+}

@@ -1,0 +1,242 @@
+//! `warren route`: which queues a message would reach, and why, from the live bindings
+//! (`eval`, pure), and with `--verify` what the broker really does with a marked message.
+
+pub mod eval;
+pub mod verify;
+
+use std::collections::BTreeSet;
+
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::broker::http::{ManagementApi, Pages, api_path};
+use crate::output::Render;
+use crate::show::policy::{self, Policy};
+use eval::{Binding, DestinationType, Exchange, Hop, Kind, Route, Step, Topology};
+
+/// An exchange of `/api/exchanges/{vhost}`.
+#[derive(serde::Deserialize)]
+struct ApiExchange {
+    name: String,
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    internal: bool,
+    #[serde(default)]
+    arguments: Map<String, Value>,
+}
+
+/// A binding of `/api/bindings/{vhost}`.
+#[derive(serde::Deserialize)]
+struct ApiBinding {
+    source: String,
+    destination: String,
+    destination_type: String,
+    #[serde(default)]
+    routing_key: String,
+    #[serde(default)]
+    arguments: Map<String, Value>,
+}
+
+#[derive(serde::Deserialize)]
+struct ApiQueue {
+    name: String,
+}
+
+/// The topology of `vhost` as the evaluator takes it: exchanges with their alternate
+/// exchange in effect (argument, else the applying policy's), queue names, and bindings.
+pub async fn fetch(api: &ManagementApi, vhost: &str) -> Result<Topology> {
+    let xs_path = format!(
+        "{}?columns=name,type,internal,arguments&disable_stats=true",
+        api_path(&["exchanges", vhost])
+    );
+    let qs_path = format!(
+        "{}?columns=name&disable_stats=true",
+        api_path(&["queues", vhost])
+    );
+    let (bs_path, ps_path) = (
+        api_path(&["bindings", vhost]),
+        api_path(&["policies", vhost]),
+    );
+    let (exchanges, queues, bindings, policies) = tokio::try_join!(
+        api.list::<ApiExchange>(&xs_path, Pages::Whole),
+        api.list::<ApiQueue>(&qs_path, Pages::Whole),
+        api.list::<ApiBinding>(&bs_path, Pages::Whole),
+        api.list::<Policy>(&ps_path, Pages::Whole),
+    )?;
+    let alternate = |x: &ApiExchange| -> Option<String> {
+        if let Some(Value::String(ae)) = x.arguments.get("alternate-exchange") {
+            return Some(ae.clone());
+        }
+        let (matched, _) = policy::matching(&policies, &x.name, policy::Target::Exchange);
+        matched
+            .first()
+            .and_then(|p| p.definition.get("alternate-exchange"))
+            .and_then(Value::as_str)
+            .map(String::from)
+    };
+    Ok(Topology {
+        exchanges: exchanges
+            .iter()
+            .map(|x| {
+                (
+                    x.name.clone(),
+                    Exchange {
+                        name: x.name.clone(),
+                        kind: Kind::parse(&x.kind),
+                        internal: x.internal,
+                        alternate: alternate(x),
+                    },
+                )
+            })
+            .collect(),
+        queues: queues.into_iter().map(|q| q.name).collect(),
+        bindings: bindings
+            .into_iter()
+            // The default exchange's implicit bindings: routed by name, not listed.
+            .filter(|b| !b.source.is_empty())
+            .map(|b| Binding {
+                source: b.source,
+                destination: b.destination,
+                destination_type: if b.destination_type == "exchange" {
+                    DestinationType::Exchange
+                } else {
+                    DestinationType::Queue
+                },
+                routing_key: b.routing_key,
+                arguments: b.arguments,
+            })
+            .collect(),
+    })
+}
+
+/// A header value as the broker compares it: a typed value of the envelope's mapping
+/// (`{"$i32": 3}`) is its plain value.
+pub fn plain(value: &Value) -> Value {
+    match value {
+        Value::Object(map) if map.len() == 1 => match map.iter().next() {
+            Some((k, v)) if k.starts_with('$') && k != "$table" => v.clone(),
+            _ => value.clone(),
+        },
+        other => other.clone(),
+    }
+}
+
+/// What `warren route` reports.
+#[derive(Serialize)]
+pub struct Report {
+    pub exchange: String,
+    pub routing_key: String,
+    pub headers: Map<String, Value>,
+    #[serde(flatten)]
+    pub route: Route,
+    /// With --verify: what the broker did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<verify::Observed>,
+}
+
+impl Report {
+    /// Whether a verification disagrees with the prediction.
+    pub fn disagrees(&self) -> bool {
+        self.verified
+            .as_ref()
+            .is_some_and(|v| v.observed != self.route.queues)
+    }
+}
+
+fn tree(hop: &Hop, prefix: &str, out: &mut String) {
+    let n = hop.steps.len();
+    for (i, step) in hop.steps.iter().enumerate() {
+        let last = i + 1 == n && hop.stop.is_none();
+        let (branch, next) = if last {
+            ("└── ", "    ")
+        } else {
+            ("├── ", "│   ")
+        };
+        match step {
+            Step::Queue { name, via, already } => out.push_str(&format!(
+                "{prefix}{branch}queue `{name}`  ({via}){}\n",
+                if *already {
+                    ", reached before: delivered once"
+                } else {
+                    ""
+                }
+            )),
+            Step::Exchange { hop: h, via } => {
+                out.push_str(&format!(
+                    "{prefix}{branch}exchange `{}` ({})  ({via})\n",
+                    h.exchange, h.kind
+                ));
+                tree(h, &format!("{prefix}{next}"), out);
+            }
+            Step::Alternate { hop: h } => {
+                out.push_str(&format!(
+                    "{prefix}{branch}alternate exchange `{}` ({})  (no binding matched)\n",
+                    h.exchange, h.kind
+                ));
+                tree(h, &format!("{prefix}{next}"), out);
+            }
+        }
+    }
+    if let Some(stop) = &hop.stop {
+        out.push_str(&format!("{prefix}└── {stop}\n"));
+    }
+}
+
+impl Render for Report {
+    fn human(&self) -> String {
+        let shown = if self.exchange.is_empty() {
+            "(default)"
+        } else {
+            &self.exchange
+        };
+        let mut out = format!(
+            "exchange `{shown}` ({}), routing key `{}`{}\n",
+            self.route.root.kind,
+            self.routing_key,
+            if self.headers.is_empty() {
+                String::new()
+            } else {
+                format!(", headers {}", Value::Object(self.headers.clone()))
+            }
+        );
+        tree(&self.route.root, "", &mut out);
+        let names = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(", ");
+        if self.route.queues.is_empty() {
+            out.push_str(
+                "reaches no queue: published with mandatory it is returned (312 NO_ROUTE)\n",
+            );
+        } else {
+            out.push_str(&format!(
+                "reaches {} queue(s): {}\n",
+                self.route.queues.len(),
+                names(&self.route.queues)
+            ));
+        }
+        for x in &self.route.unmodelled {
+            out.push_str(&format!(
+                "note: exchange `{x}` is of a plugin's type: queues behind it are not predicted (use --verify)\n"
+            ));
+        }
+        if let Some(v) = &self.verified {
+            if v.observed == self.route.queues {
+                out.push_str(&format!(
+                    "verified: the broker delivered to exactly these ({})\n",
+                    v.how
+                ));
+            } else {
+                out.push_str(&format!(
+                    "DISAGREEMENT: the broker delivered to: {} ({})\n",
+                    if v.observed.is_empty() {
+                        "no queue".into()
+                    } else {
+                        names(&v.observed)
+                    },
+                    v.how
+                ));
+            }
+        }
+        out
+    }
+}
