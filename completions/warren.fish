@@ -90,8 +90,8 @@ complete -c warren -n "__fish_warren_using_subcommand ping" -l tls-server-name -
 complete -c warren -n "__fish_warren_using_subcommand ping" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand ping" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand ping" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand publish" -s e -l exchange -d 'Exchange (default: the default exchange ""). An envelope\'s own exchange wins' -r
-complete -c warren -n "__fish_warren_using_subcommand publish" -s k -l routing-key -d 'Routing key. An envelope\'s own routing key wins' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -s e -l exchange -d 'Exchange (default: the default exchange ""). Given, it replaces an envelope\'s own' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -s k -l routing-key -d 'Routing key. Given, it replaces an envelope\'s own' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l body -d 'The body of one message (or of --count copies)' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l file -d 'Envelopes, one JSON object per line (`-` for stdin), as `warren consume` writes them' -r -F
 complete -c warren -n "__fish_warren_using_subcommand publish" -l dir -d 'One message per file, in name order; `*.envelope.json` files are envelopes' -r -F

@@ -325,3 +325,57 @@ fn ctrl_c_reports_exactly_what_was_confirmed() {
         "queue {in_queue}, {summary}"
     );
 }
+
+#[test]
+fn explicit_exchange_and_routing_key_flags_override_the_envelopes() {
+    let node = shared_node();
+    let vhost = TestVhost::new(node, "retarget");
+    let dir = TestDir::new("retarget");
+    vhost.queue("old", r#"{"durable":true}"#);
+    vhost.queue("new", r#"{"durable":true}"#);
+    vhost.exchange("ex", "direct");
+    vhost.bind("ex", "new", "via-ex");
+    let text: String = (0..3)
+        .map(|i| {
+            format!(
+                "{}\n",
+                serde_json::json!({"exchange": "", "routing_key": "old", "properties": {"content_type": "text/plain"}, "body": format!("m{i}")})
+            )
+        })
+        .collect();
+    let file = dir.write("dump.jsonl", &text);
+    // --routing-key alone: the envelopes' exchange stays, their key is replaced.
+    vhost
+        .warren(&dir)
+        .args(["publish", "--routing-key", "new", "--file"])
+        .arg(&file)
+        .succeeds();
+    assert_eq!(vhost.ready("old"), Some(0));
+    assert_eq!(vhost.ready("new"), Some(3));
+    // Both, through a directory too: the flags win; the properties stay the envelopes'.
+    let saved = dir.path.join("saved");
+    std::fs::create_dir_all(&saved).expect("dir");
+    std::fs::write(
+        saved.join("0000000001.envelope.json"),
+        serde_json::json!({"exchange": "", "routing_key": "old", "properties": {"content_type": "text/plain"}, "body": "d"}).to_string(),
+    )
+    .expect("envelope file");
+    vhost
+        .warren(&dir)
+        .args(["publish", "-e", "ex", "-k", "via-ex", "--dir"])
+        .arg(&saved)
+        .succeeds();
+    assert_eq!(vhost.ready("old"), Some(0));
+    let got = vhost.drain(&dir, "new");
+    assert_eq!(got.len(), 4);
+    assert_eq!(got[3]["exchange"], "ex");
+    assert_eq!(got[3]["routing_key"], "via-ex");
+    assert_eq!(got[3]["properties"]["content_type"], "text/plain");
+    // Without the flags, the envelopes' own values are used, as before.
+    vhost
+        .warren(&dir)
+        .args(["publish", "--file"])
+        .arg(&file)
+        .succeeds();
+    assert_eq!(vhost.ready("old"), Some(3));
+}

@@ -25,6 +25,7 @@ const MAX_BODY: u64 = 128 << 20;
   echo hello | warren publish -e events -k greeting.en
   warren publish -k orders --lines < bodies.txt
   warren publish --file saved.jsonl            # envelopes from `warren consume`
+  warren publish --file saved.jsonl -k orders.retry   # the flag replaces their routing key
   warren publish -k load-test --count 100000 --size 1024 --window 1000
   warren publish -k orders --body x -H retry:i32=3 -H source=batch -H trace:json='{\"a\":[1,2]}'
 
@@ -32,11 +33,11 @@ Messages are persistent, published with confirms and `mandatory`. Unroutable or 
 messages are counted and reported, and the exit code is 5 when any message was not
 confirmed. With --file, the line numbers of unconfirmed messages are reported.")]
 pub struct Args {
-    /// Exchange (default: the default exchange ""). An envelope's own exchange wins.
+    /// Exchange (default: the default exchange ""). Given, it replaces an envelope's own.
     #[arg(short, long, value_name = "NAME", value_parser = crate::flags::short_string)]
     pub exchange: Option<String>,
 
-    /// Routing key. An envelope's own routing key wins.
+    /// Routing key. Given, it replaces an envelope's own.
     #[arg(short = 'k', long, value_name = "KEY", value_parser = crate::flags::short_string)]
     pub routing_key: Option<String>,
 
@@ -162,8 +163,8 @@ impl Args {
             ),
         };
         Ok(Defaults {
-            exchange: self.exchange.clone().unwrap_or_default(),
-            routing_key: self.routing_key.clone().unwrap_or_default(),
+            exchange: self.exchange.clone(),
+            routing_key: self.routing_key.clone(),
             properties: Properties {
                 content_type: self.content_type.clone(),
                 content_encoding: self.content_encoding.clone(),

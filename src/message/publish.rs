@@ -14,11 +14,14 @@ use super::source::{Item, Origin, SourceError};
 use crate::broker::failover::{Failover, Failovers};
 use crate::broker::publisher::{Outcome, Publisher};
 
-/// Values from the command line; an envelope's own values win over them.
+/// Values from the command line. An explicit exchange or routing key wins over an
+/// envelope's own (re-targeting a dump needs no editing, as flags win over files everywhere
+/// in warren); for the properties, an envelope's own values win, so that a republished
+/// message is unchanged.
 #[derive(Debug, Clone, Default)]
 pub struct Defaults {
-    pub exchange: String,
-    pub routing_key: String,
+    pub exchange: Option<String>,
+    pub routing_key: Option<String>,
     pub properties: Properties,
 }
 
@@ -105,16 +108,22 @@ pub fn ranges(sorted: &[usize]) -> String {
     out.join(",")
 }
 
-/// Merge command-line defaults under an envelope's own values; headers merge key by key.
-/// A raw body (not an envelope) is persistent unless a delivery mode was given.
+/// Merge the command line with an envelope: an explicit exchange and routing key replace the
+/// envelope's; its properties win over the flags', and headers merge key by key. A raw body
+/// (not an envelope) is persistent unless a delivery mode was given.
 pub fn apply_defaults(env: Envelope, defaults: &Defaults, is_envelope: bool) -> Envelope {
     let mut merged = env;
-    merged
-        .exchange
-        .get_or_insert_with(|| defaults.exchange.clone());
-    merged
-        .routing_key
-        .get_or_insert_with(|| defaults.routing_key.clone());
+    for (flag, own) in [
+        (&defaults.exchange, &mut merged.exchange),
+        (&defaults.routing_key, &mut merged.routing_key),
+    ] {
+        match flag {
+            Some(given) => *own = Some(given.clone()),
+            None => {
+                own.get_or_insert_with(String::new);
+            }
+        }
+    }
     let d = &defaults.properties;
     let p = &mut merged.properties;
     macro_rules! default_field {
@@ -352,10 +361,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn envelope_values_win_and_headers_merge() {
+    fn flags_replace_the_route_and_envelope_properties_win() {
         let defaults = Defaults {
-            exchange: "ex".into(),
-            routing_key: "rk".into(),
+            exchange: Some("ex".into()),
+            routing_key: Some("rk".into()),
             properties: Properties {
                 delivery_mode: Some(2),
                 content_type: Some("text/plain".into()),
@@ -367,9 +376,18 @@ mod tests {
             r#"{"routing_key":"own","properties":{"content_type":"application/json","headers":{"b":3}}}"#,
         )
         .unwrap();
-        let merged = apply_defaults(env, &defaults, true);
+        let merged = apply_defaults(env.clone(), &defaults, true);
         assert_eq!(merged.exchange.as_deref(), Some("ex"));
-        assert_eq!(merged.routing_key.as_deref(), Some("own"));
+        // An explicit routing key replaces the envelope's own.
+        assert_eq!(merged.routing_key.as_deref(), Some("rk"));
+        // Without the flags, the envelope's own route stands; a missing one is "".
+        let unflagged = Defaults {
+            properties: defaults.properties.clone(),
+            ..Default::default()
+        };
+        let own = apply_defaults(env.clone(), &unflagged, true);
+        assert_eq!(own.routing_key.as_deref(), Some("own"));
+        assert_eq!(own.exchange.as_deref(), Some(""));
         assert_eq!(
             merged.properties.content_type.as_deref(),
             Some("application/json")
