@@ -136,6 +136,7 @@ complete -c warren -n "__fish_warren_using_subcommand consume" -l format -d 'How
 raw\t'The bodies only, each followed by a newline'
 pretty\t'A readable block per message'"
 complete -c warren -n "__fish_warren_using_subcommand consume" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
+complete -c warren -n "__fish_warren_using_subcommand consume" -l offset -d 'Where to start reading a stream: first, last, next, an offset N, a time (2026-12-03T10:00:00Z) or an age (30m) [default for a stream: first]' -r
 complete -c warren -n "__fish_warren_using_subcommand consume" -l prefetch -d 'Messages in flight at most (basic.qos); never unlimited' -r
 complete -c warren -n "__fish_warren_using_subcommand consume" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
@@ -162,6 +163,7 @@ complete -c warren -n "__fish_warren_using_subcommand peek" -l format -d 'How me
 raw\t'The bodies only, each followed by a newline'
 pretty\t'A readable block per message'"
 complete -c warren -n "__fish_warren_using_subcommand peek" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
+complete -c warren -n "__fish_warren_using_subcommand peek" -l offset -d 'Where to start reading a stream: first, last, next, an offset N, a time (2026-12-03T10:00:00Z) or an age (30m) [default for a stream: first]' -r
 complete -c warren -n "__fish_warren_using_subcommand peek" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -186,6 +188,7 @@ complete -c warren -n "__fish_warren_using_subcommand tap" -l format -d 'How mes
 raw\t'The bodies only, each followed by a newline'
 pretty\t'A readable block per message'"
 complete -c warren -n "__fish_warren_using_subcommand tap" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
+complete -c warren -n "__fish_warren_using_subcommand tap" -l offset -d 'Where to start reading a stream: first, last, next, an offset N, a time (2026-12-03T10:00:00Z) or an age (30m) [default for a stream: first]' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"

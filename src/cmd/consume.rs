@@ -18,10 +18,14 @@ use crate::message::sink::Format;
   warren consume orders --count 10 --format pretty --requeue     # look, then put back
   warren consume orders.dlq --count 1 --reject                  # dead-letter one message
   warren consume orders --format raw --no-ack                    # fast, but may lose messages
+  warren consume events.stream --offset 500 --count 100          # a stream, from offset 500
+  warren consume events.stream --offset 30m --idle-timeout 2     # the last half hour of a stream
 
 Messages go to stdout (or --output-dir); the summary goes to stderr. A message is acked only
 after it has been written and flushed (fsynced with --output-dir): if warren is killed, every
-acked message is already in the output, and the rest stay in the queue.")]
+acked message is already in the output, and the rest stay in the queue. A stream is read
+from --offset (first by default) and keeps its messages; each envelope's `x-stream-offset`
+header is the message's offset.")]
 pub struct Args {
     /// The queue to consume from.
     #[arg(value_parser = crate::flags::short_string)]
@@ -61,10 +65,12 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     } else {
         AckMode::Ack
     };
-    let target = args.read.target();
-    let options = target.options(args.prefetch, mode);
-    consume::effective_prefetch(&options)?;
+    let mut target = args.read.target();
+    consume::effective_prefetch(&target.options(args.prefetch, mode))?;
     let settings = settings::load(&global.connection.flags())?;
+    let kind = super::queue_kind(&settings, &args.queue).await;
+    let mode = super::stream_mode(kind.as_deref(), &args.queue, &mut target, mode)?;
+    let options = target.options(args.prefetch, mode);
     let summary = read::read(
         &settings,
         Source::Queue(&args.queue),

@@ -25,8 +25,10 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Error;
+use crate::message::consume::AckMode;
 use crate::message::read::Target;
 use crate::message::sink::Format;
+use crate::message::stream::StreamOffset;
 
 pub async fn run(cli: Cli) -> Result<()> {
     match &cli.command {
@@ -49,6 +51,56 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// The type of `queue` (classic, quorum, stream) from the management API, asked for at most
+/// 3 s; `None` when it can't be read (the AMQP read that follows reports a missing queue or
+/// an unreachable broker itself).
+pub async fn queue_kind(
+    settings: &crate::broker::settings::Settings,
+    queue: &str,
+) -> Option<String> {
+    let api = crate::broker::http::ManagementApi::new(settings).ok()?;
+    let info = crate::broker::queue::get(&api, &settings.vhost, queue);
+    tokio::time::timeout(Duration::from_secs(3), info)
+        .await
+        .ok()?
+        .ok()
+        .map(|q| q.kind)
+        .filter(|k| !k.is_empty())
+}
+
+/// How a read of `queue`, of type `kind` (`None`: unknown), treats a stream: a stream is read
+/// from `--offset` (first by default), its messages stay (acks only pace it), and it takes
+/// no --no-ack; `--offset` on another kind of queue is a mistake. Returns the ack mode to use.
+pub fn stream_mode(
+    kind: Option<&str>,
+    queue: &str,
+    target: &mut Target,
+    mode: AckMode,
+) -> Result<AckMode> {
+    match kind {
+        Some("stream") => {
+            if mode == AckMode::NoAck {
+                return Err(Error::usage(format!(
+                    "`{queue}` is a stream: it needs acks to pace delivery, so --no-ack is refused"
+                ))
+                .into());
+            }
+            if target.offset.is_none() {
+                crate::note!(
+                    "warren: `{queue}` is a stream: reading from its first message (--offset to choose)"
+                );
+                target.offset = Some(StreamOffset::First);
+            }
+            Ok(AckMode::Ack)
+        }
+        Some(other) if target.offset.is_some() => Err(Error::usage(format!(
+            "--offset reads a stream; `{queue}` is a {other} queue"
+        ))
+        .into()),
+        _ => Ok(mode),
+    }
+}
+
 /// How much to read and where to write it; shared by consume, peek and tap.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ReadArgs {
@@ -67,6 +119,11 @@ pub struct ReadArgs {
     /// Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+
+    /// Where to start reading a stream: first, last, next, an offset N, a time
+    /// (2026-12-03T10:00:00Z) or an age (30m) [default for a stream: first].
+    #[arg(long, value_name = "OFFSET", value_parser = crate::message::stream::parse)]
+    pub offset: Option<StreamOffset>,
 }
 
 impl ReadArgs {
@@ -77,6 +134,7 @@ impl ReadArgs {
             format: self.format,
             output_dir: self.output_dir.clone(),
             output_file: None,
+            offset: self.offset.clone(),
         }
     }
 }

@@ -16,6 +16,7 @@ use crate::message::sink::Format;
   warren peek orders                       # the first 10 messages, readable
   warren peek orders -n 100 --format jsonl > sample.jsonl
   warren peek orders.quorum --force        # a quorum queue with a delivery limit
+  warren peek events.stream --offset last  # a stream: its messages stay anyway
 
 A peek consumes and then requeues: the messages come back marked redelivered, and a quorum
 queue counts the delivery. On a quorum queue with a delivery limit, repeated peeks can make
@@ -55,16 +56,24 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             args.queue
         );
     }
-    crate::note!(
-        "warren: note: peeked messages are requeued: they come back marked redelivered{}",
-        if queue.kind == "quorum" {
-            ", and the quorum queue counts the delivery (x-delivery-count)"
-        } else {
-            ""
-        }
-    );
-    let target = read.target();
-    let options = target.options(100, AckMode::Requeue);
+    let mut target = read.target();
+    let mode = super::stream_mode(
+        Some(&queue.kind),
+        &args.queue,
+        &mut target,
+        AckMode::Requeue,
+    )?;
+    if mode == AckMode::Requeue {
+        crate::note!(
+            "warren: note: peeked messages are requeued: they come back marked redelivered{}",
+            if queue.kind == "quorum" {
+                ", and the quorum queue counts the delivery (x-delivery-count)"
+            } else {
+                ""
+            }
+        );
+    }
+    let options = target.options(100, mode);
     // A peek must not wait forever on a queue with fewer messages than asked for.
     let options = crate::message::consume::Options {
         idle_timeout: options

@@ -142,6 +142,7 @@ async fn export(settings: &settings::Settings, queue: &str, file: &std::path::Pa
         format: Some(Format::Jsonl),
         output_dir: None,
         output_file: Some(file.to_path_buf()),
+        offset: None,
     };
     let options = target.options(1000, AckMode::Ack);
     let summary = read::read_quietly(

@@ -33,6 +33,12 @@ pub struct Args {
 }
 
 pub async fn run(global: &Global, args: &Args) -> Result<()> {
+    if args.read.offset.is_some() {
+        return Err(crate::exit::Error::usage(
+            "tap reads a temporary queue of its own: --offset reads a stream (consume, peek)",
+        )
+        .into());
+    }
     let settings = settings::load(&global.connection.flags())?;
     let target = args.read.target();
     read::read(

@@ -39,6 +39,8 @@ pub struct Options {
     pub idle_timeout: Option<Duration>,
     pub prefetch: u16,
     pub mode: AckMode,
+    /// Where to start reading a stream (`x-stream-offset`); `None` for other queues.
+    pub stream_offset: Option<super::stream::StreamOffset>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -123,6 +125,15 @@ fn broker_error(queue: &str, err: &lapin::Error) -> Error {
     crate::broker::amqp::operation_error(&format!("queue `{queue}`"), err)
 }
 
+/// The consumer's arguments: a stream's starting offset.
+fn consumer_arguments(options: &Options) -> FieldTable {
+    let mut args = FieldTable::default();
+    if let Some(offset) = &options.stream_offset {
+        args.insert("x-stream-offset".into(), offset.to_amqp());
+    }
+    args
+}
+
 /// Consume `queue` into `sink` until the count, the idle timeout, Ctrl-C, or cancellation.
 pub async fn run(
     channel: &Channel,
@@ -148,7 +159,7 @@ pub async fn run(
                 no_ack,
                 ..Default::default()
             },
-            FieldTable::default(),
+            consumer_arguments(options),
         ),
     )
     .await
@@ -375,6 +386,7 @@ mod tests {
             idle_timeout: None,
             prefetch,
             mode,
+            stream_offset: None,
         }
     }
 

@@ -10,4 +10,5 @@ pub mod publish;
 pub mod read;
 pub mod sink;
 pub mod source;
+pub mod stream;
 pub mod tap;

@@ -23,6 +23,8 @@ pub struct Target {
     pub output_dir: Option<PathBuf>,
     /// A file to append to, fsynced before every ack (`purge --export`).
     pub output_file: Option<PathBuf>,
+    /// Where to start in a stream (`--offset`).
+    pub offset: Option<super::stream::StreamOffset>,
 }
 
 impl Target {
@@ -32,6 +34,7 @@ impl Target {
             idle_timeout: self.idle_timeout,
             prefetch,
             mode,
+            stream_offset: self.offset.clone(),
         }
     }
 }
@@ -80,9 +83,12 @@ pub async fn read_quietly(
     options: &consume::Options,
     default_format: Format,
 ) -> Result<Summary> {
+    // A stream read would start over at its offset on another node: not resumed.
     let mut failover = Failover::new(
         settings,
-        matches!(source, Source::Queue(_)) && options.mode != AckMode::Requeue,
+        matches!(source, Source::Queue(_))
+            && options.mode != AckMode::Requeue
+            && options.stream_offset.is_none(),
     );
     let started = std::time::Instant::now();
     let progress = output::progress(options.count, "consuming");
