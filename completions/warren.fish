@@ -137,6 +137,11 @@ raw\t'The bodies only, each followed by a newline'
 pretty\t'A readable block per message'"
 complete -c warren -n "__fish_warren_using_subcommand consume" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
 complete -c warren -n "__fish_warren_using_subcommand consume" -l offset -d 'Where to start reading a stream: first, last, next, an offset N, a time (2026-12-03T10:00:00Z) or an age (30m) [default for a stream: first]' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l header -d 'Only messages with this header value (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l body-regex -d 'Only messages whose body matches this regular expression' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l message-id -d 'Only messages with one of these message ids (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand consume" -l prefetch -d 'Messages in flight at most (basic.qos); never unlimited' -r
 complete -c warren -n "__fish_warren_using_subcommand consume" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
@@ -164,6 +169,11 @@ raw\t'The bodies only, each followed by a newline'
 pretty\t'A readable block per message'"
 complete -c warren -n "__fish_warren_using_subcommand peek" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
 complete -c warren -n "__fish_warren_using_subcommand peek" -l offset -d 'Where to start reading a stream: first, last, next, an offset N, a time (2026-12-03T10:00:00Z) or an age (30m) [default for a stream: first]' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l header -d 'Only messages with this header value (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l body-regex -d 'Only messages whose body matches this regular expression' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l message-id -d 'Only messages with one of these message ids (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand peek" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -189,6 +199,11 @@ raw\t'The bodies only, each followed by a newline'
 pretty\t'A readable block per message'"
 complete -c warren -n "__fish_warren_using_subcommand tap" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
 complete -c warren -n "__fish_warren_using_subcommand tap" -l offset -d 'Where to start reading a stream: first, last, next, an offset N, a time (2026-12-03T10:00:00Z) or an age (30m) [default for a stream: first]' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l header -d 'Only messages with this header value (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l body-regex -d 'Only messages whose body matches this regular expression' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l message-id -d 'Only messages with one of these message ids (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -502,6 +517,11 @@ complete -c warren -n "__fish_warren_using_subcommand list" -l all-vhosts -d 'Ev
 complete -c warren -n "__fish_warren_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand list" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand purge" -l export -d 'Append every message to this JSON Lines file (fsynced) before removing it' -r -F
+complete -c warren -n "__fish_warren_using_subcommand purge" -l match-header -d 'Remove only messages with this header value (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand purge" -l match-body-regex -d 'Remove only messages whose body matches this regular expression' -r
+complete -c warren -n "__fish_warren_using_subcommand purge" -l match-message-id -d 'Remove only messages with one of these message ids (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand purge" -l match-routing-key -d 'Remove only messages published with one of these routing keys (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand purge" -l match-jsonpath -d 'Remove only JSON bodies with this value at this path (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand purge" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"

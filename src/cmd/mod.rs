@@ -124,6 +124,50 @@ pub struct ReadArgs {
     /// (2026-12-03T10:00:00Z) or an age (30m) [default for a stream: first].
     #[arg(long, value_name = "OFFSET", value_parser = crate::message::stream::parse)]
     pub offset: Option<StreamOffset>,
+
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+/// Which messages a read takes; the others stay in the queue, in their order (held unacked
+/// and put back once at the end). Every filter given must match.
+#[derive(clap::Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Filters")]
+pub struct FilterArgs {
+    /// Only messages with this header value (repeatable).
+    #[arg(long = "header", value_name = "KEY=VALUE", value_parser = crate::replay::filter::parse_header)]
+    pub headers: Vec<(String, String)>,
+
+    /// Only messages whose body matches this regular expression.
+    #[arg(long, value_name = "REGEX", value_parser = regex_lite::Regex::new)]
+    pub body_regex: Option<regex_lite::Regex>,
+
+    /// Only messages published with one of these routing keys (repeatable).
+    #[arg(long = "routing-key", value_name = "KEY")]
+    pub routing_keys: Vec<String>,
+
+    /// Only messages with one of these message ids (repeatable).
+    #[arg(long = "message-id", value_name = "ID")]
+    pub message_ids: Vec<String>,
+
+    /// Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable).
+    #[arg(long = "jsonpath", value_name = "PATH=VALUE", value_parser = crate::replay::filter::parse_json_path)]
+    pub json_paths: Vec<(String, String)>,
+}
+
+impl FilterArgs {
+    /// The filter, or `None` when no filter flag was given.
+    pub fn filter(&self) -> Option<std::sync::Arc<crate::replay::filter::Filter>> {
+        let f = crate::replay::filter::Filter {
+            headers: self.headers.clone(),
+            body_regex: self.body_regex.clone(),
+            routing_keys: self.routing_keys.clone(),
+            message_ids: self.message_ids.clone(),
+            json_paths: self.json_paths.clone(),
+            ..Default::default()
+        };
+        (!f.is_empty()).then(|| std::sync::Arc::new(f))
+    }
 }
 
 impl ReadArgs {
@@ -135,6 +179,8 @@ impl ReadArgs {
             output_dir: self.output_dir.clone(),
             output_file: None,
             offset: self.offset.clone(),
+            filter: self.filter.filter(),
+            discard: false,
         }
     }
 }

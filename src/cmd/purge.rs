@@ -23,13 +23,17 @@ use crate::output::{self, Render};
   warren purge orders.retry --yes
   warren purge orders.dlq --export orders-dlq.jsonl --yes    # every message on disk first
   warren purge orders --vhost shop -o json --yes
+  warren purge orders --match-header poison=true --export poison.jsonl --yes   # only those
+  warren purge orders --match-jsonpath '$.sku=BAD-1' --yes
 
 Without --export the broker drops the ready messages at once (AMQP queue.purge) and warren
 prints how many. With --export the queue is drained through `consume`: each message is
 appended to the file and the file is fsynced before the ack that removes it, so a crash
 leaves every message either in the file or still in the queue (a few may be in both);
 `warren publish --file` puts them back. Messages delivered to other consumers and not yet
-acknowledged are not ready, and neither way removes them. Without --yes, warren asks on a
+acknowledged are not ready, and neither way removes them. With --match-..., only the
+matching messages are removed (through `consume`, exported first with --export); the others
+are held and put back once, in their order. Without --yes, warren asks on a
 terminal and refuses otherwise (exit 2).")]
 pub struct Args {
     /// The queue to empty.
@@ -43,6 +47,40 @@ pub struct Args {
     /// Go ahead without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,
+
+    /// Remove only messages with this header value (repeatable).
+    #[arg(long = "match-header", value_name = "KEY=VALUE", value_parser = crate::replay::filter::parse_header)]
+    pub match_headers: Vec<(String, String)>,
+
+    /// Remove only messages whose body matches this regular expression.
+    #[arg(long, value_name = "REGEX", value_parser = regex_lite::Regex::new)]
+    pub match_body_regex: Option<regex_lite::Regex>,
+
+    /// Remove only messages with one of these message ids (repeatable).
+    #[arg(long = "match-message-id", value_name = "ID")]
+    pub match_message_ids: Vec<String>,
+
+    /// Remove only messages published with one of these routing keys (repeatable).
+    #[arg(long = "match-routing-key", value_name = "KEY")]
+    pub match_routing_keys: Vec<String>,
+
+    /// Remove only JSON bodies with this value at this path (repeatable).
+    #[arg(long = "match-jsonpath", value_name = "PATH=VALUE", value_parser = crate::replay::filter::parse_json_path)]
+    pub match_json_paths: Vec<(String, String)>,
+}
+
+impl Args {
+    fn filter(&self) -> Option<std::sync::Arc<crate::replay::filter::Filter>> {
+        let f = crate::replay::filter::Filter {
+            headers: self.match_headers.clone(),
+            body_regex: self.match_body_regex.clone(),
+            message_ids: self.match_message_ids.clone(),
+            routing_keys: self.match_routing_keys.clone(),
+            json_paths: self.match_json_paths.clone(),
+            ..Default::default()
+        };
+        (!f.is_empty()).then(|| std::sync::Arc::new(f))
+    }
 }
 
 #[derive(Serialize)]
@@ -51,6 +89,9 @@ struct Report {
     vhost: String,
     /// Messages removed from the queue.
     removed: u64,
+    /// With --match-...: messages that didn't match, left in their order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kept: Option<u64>,
     /// The file they were written to first (with --export).
     #[serde(skip_serializing_if = "Option::is_none")]
     exported_to: Option<PathBuf>,
@@ -58,7 +99,11 @@ struct Report {
 
 impl Render for Report {
     fn human(&self) -> String {
-        match &self.exported_to {
+        let kept = self
+            .kept
+            .map(|k| format!("; {k} that didn't match stay, in their order"))
+            .unwrap_or_default();
+        let text = match &self.exported_to {
             Some(file) => format!(
                 "removed {} message(s) from `{}` (vhost `{}`), each written to {} first",
                 self.removed,
@@ -70,7 +115,8 @@ impl Render for Report {
                 "removed {} message(s) from `{}` (vhost `{}`)",
                 self.removed, self.queue, self.vhost
             ),
-        }
+        };
+        format!("{text}{kept}")
     }
 }
 
@@ -84,6 +130,11 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let count = info
         .messages_ready
         .map_or_else(|| "an unknown number of".to_string(), |n| n.to_string());
+    let count = if args.filter().is_some() {
+        format!("those matching the filters, of {count}")
+    } else {
+        count
+    };
     super::go_ahead(
         args.yes,
         || {
@@ -103,9 +154,9 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             )
         },
     )?;
-    let removed = match &args.export {
-        Some(file) => export(&settings, &args.queue, file).await?,
-        None => {
+    let filter = args.filter();
+    let (removed, kept) = match (&args.export, &filter) {
+        (None, None) => {
             let session = amqp::connect(&settings).await?;
             let purged = async {
                 let channel = session.channel().await?;
@@ -120,7 +171,12 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             }
             .await;
             session.close().await;
-            purged?
+            (purged?, None)
+        }
+        (file, filter) => {
+            let (removed, skipped) =
+                drain(&settings, &args.queue, file.as_deref(), filter.clone()).await?;
+            (removed, filter.as_ref().map(|_| skipped))
         }
     };
     output::print(
@@ -129,20 +185,30 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             queue: args.queue.clone(),
             vhost: settings.vhost.clone(),
             removed,
+            kept,
             exported_to: args.export.clone(),
         },
     )
 }
 
-/// Drain `queue` into `file` (acked after each fsync) until nothing arrives for 2 s.
-async fn export(settings: &settings::Settings, queue: &str, file: &std::path::Path) -> Result<u64> {
+/// Drain `queue` through consume's path until nothing arrives for 2 s: into `file` (acked
+/// after each fsync), or nowhere; with a filter, only the matching messages, the others
+/// held and put back in their order. Returns (removed, skipped).
+async fn drain(
+    settings: &settings::Settings,
+    queue: &str,
+    file: Option<&std::path::Path>,
+    filter: Option<std::sync::Arc<crate::replay::filter::Filter>>,
+) -> Result<(u64, u64)> {
     let target = Target {
         count: None,
         idle_timeout: Some(Duration::from_secs(2)),
         format: Some(Format::Jsonl),
         output_dir: None,
-        output_file: Some(file.to_path_buf()),
+        output_file: file.map(std::path::Path::to_path_buf),
         offset: None,
+        discard: file.is_none(),
+        filter,
     };
     let options = target.options(1000, AckMode::Ack);
     let summary = read::read_quietly(
@@ -155,11 +221,20 @@ async fn export(settings: &settings::Settings, queue: &str, file: &std::path::Pa
     .await?;
     if summary.stopped_by == Stop::Interrupted {
         return Err(Error::interrupted(format!(
-            "interrupted after {} message(s), each written to {} before it was removed",
+            "interrupted after removing {} message(s){}",
             summary.acked,
-            file.display()
+            file.map(|f| format!(", each written to {} first", f.display()))
+                .unwrap_or_default()
         ))
         .into());
     }
-    Ok(summary.acked)
+    if summary.stopped_by == Stop::PrefetchFull {
+        return Err(Error::partial_failure(format!(
+            "removed {} message(s); stopped because 65535 messages that don't match fill the \
+             prefetch: narrow the queue first",
+            summary.acked
+        ))
+        .into());
+    }
+    Ok((summary.acked, summary.skipped))
 }

@@ -317,6 +317,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         min_deaths: args.min_deaths,
         max_deaths: args.max_deaths,
         message_ids: args.message_id.clone(),
+        ..Default::default()
     };
     let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;

@@ -41,6 +41,9 @@ pub struct Options {
     pub mode: AckMode,
     /// Where to start reading a stream (`x-stream-offset`); `None` for other queues.
     pub stream_offset: Option<super::stream::StreamOffset>,
+    /// Only matching messages are taken; the others are held unacked and put back, in their
+    /// order, once at the end (as replay does).
+    pub filter: Option<std::sync::Arc<crate::replay::filter::Filter>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -52,6 +55,9 @@ pub enum Stop {
     Interrupted,
     /// The broker cancelled the consumer, e.g. the queue was deleted.
     Cancelled,
+    /// Messages that don't match the filter fill the largest prefetch (65535): nothing more
+    /// can arrive until they are put back.
+    PrefetchFull,
     /// The connection to the node was lost (the node died, or the network did): what was
     /// written and acked is done; what was written and not yet acked is delivered again.
     NodeLost,
@@ -66,6 +72,8 @@ pub struct Summary {
     pub rejected: u64,
     /// Received with --no-ack: already gone from the queue when they arrived.
     pub auto_acked: u64,
+    /// Not matching the filter: put back, in their order, untouched.
+    pub skipped: u64,
     pub stopped_by: Stop,
     /// The nodes the run lost and went on after (`--uri` of each node).
     #[serde(flatten)]
@@ -91,6 +99,7 @@ impl Summary {
         self.requeued += round.requeued;
         self.rejected += round.rejected;
         self.auto_acked += round.auto_acked;
+        self.skipped += round.skipped;
         self.unacked_at_loss += round.unacked_at_loss;
         self.stopped_by = round.stopped_by;
         self.lost = round.lost;
@@ -114,6 +123,15 @@ pub fn effective_prefetch(options: &Options) -> Result<u16> {
         (_, Some(n)) => Ok(prefetch.min(u16::try_from(n).unwrap_or(u16::MAX)).max(1)),
         (_, None) => Ok(prefetch),
     }
+}
+
+/// The prefetch of a filtered read: how many skipped messages it can hold before it stops.
+pub const FILTER_PREFETCH: u16 = 10_000;
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Acks in batches of half the prefetch: the broker keeps sending while a batch settles.
@@ -142,7 +160,19 @@ pub async fn run(
     sink: &mut dyn Sink,
     progress: &ProgressBar,
 ) -> Result<Summary> {
-    let prefetch = effective_prefetch(options)?;
+    let mut prefetch = effective_prefetch(options)?;
+    if options.filter.is_some() {
+        // Skipped messages stay unacked until the end and take room in the prefetch; a
+        // consumer's prefetch can't grow once it consumes (a new basic.qos applies to later
+        // consumers only), so a filtered read starts with room for many.
+        prefetch = prefetch.max(FILTER_PREFETCH);
+    }
+    if options.filter.is_some() && options.mode == AckMode::NoAck {
+        return Err(Error::usage(
+            "a filter keeps the messages it skips in the queue, which needs acks: --no-ack can't filter",
+        )
+        .into());
+    }
     bounded(
         OPERATION_TIMEOUT,
         channel.basic_qos(prefetch, BasicQosOptions::default()),
@@ -171,7 +201,10 @@ pub async fn run(
     };
     let started = Instant::now();
     let batch = batch_size(prefetch);
-    let mut pending = Pending::default();
+    let mut pending = Pending {
+        one_by_one: options.filter.is_some(),
+        ..Default::default()
+    };
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
 
@@ -238,6 +271,20 @@ pub async fn run(
             delivery.redelivered,
             Some(queue),
         );
+        if let Some(filter) = &options.filter
+            && !filter.matches(&envelope, None, &delivery.data, now_secs())
+        {
+            // Held unacked: it goes back, in its place, at the end.
+            pending.skip(delivery.delivery_tag);
+            summary.skipped += 1;
+            progress.inc(1);
+            if pending.skipped + pending.count >= u64::from(prefetch) {
+                // Every message the broker may have in flight is held: nothing more comes.
+                summary.stopped_by = Stop::PrefetchFull;
+                break;
+            }
+            continue;
+        }
         sink.write(&envelope, &delivery.data)?;
         summary.received += 1;
         progress.inc(1);
@@ -267,12 +314,14 @@ pub async fn run(
         return Ok(summary);
     }
 
-    // Whatever was written is committed and settled; prefetched messages that were never
-    // written go back to the queue when the consumer is cancelled and the channel closes.
+    // Whatever was written is committed and settled; the skipped ones go back in one nack
+    // (a classic queue puts them in their places); prefetched messages that were never
+    // looked at go back when the consumer is cancelled and the channel closes.
     pending
         .settle(channel, options.mode, sink, &mut summary)
         .await?;
     sink.commit()?;
+    pending.put_back_skipped(channel).await?;
     shut(channel.basic_cancel(consumer.tag(), BasicCancelOptions::default())).await;
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     summary.rate_per_second = crate::output::per_second(summary.received, summary.elapsed_seconds);
@@ -291,17 +340,58 @@ fn node_lost(settled: Result<()>) -> Result<Option<String>> {
     }
 }
 
-/// Deliveries written to the sink but not yet settled with the broker.
+/// Deliveries written to the sink but not yet settled with the broker, and those a filter
+/// skipped (held until the end).
 #[derive(Default)]
 struct Pending {
     last_tag: Option<u64>,
     count: u64,
+    /// With a filter, skipped messages lie between the written ones: each written one is
+    /// settled on its own (a `multiple` ack would take the skipped ones too).
+    one_by_one: bool,
+    tags: Vec<u64>,
+    skipped: u64,
+    last_skipped: Option<u64>,
 }
 
 impl Pending {
     fn add(&mut self, tag: u64) {
         self.last_tag = Some(tag);
         self.count += 1;
+        if self.one_by_one {
+            self.tags.push(tag);
+        }
+    }
+
+    fn skip(&mut self, tag: u64) {
+        self.skipped += 1;
+        self.last_skipped = Some(tag);
+    }
+
+    /// Put every skipped message back with one `multiple` nack at the last one: everything
+    /// unacked up to it is skipped (the written ones are settled by now).
+    async fn put_back_skipped(&mut self, channel: &Channel) -> Result<()> {
+        let Some(tag) = self.last_skipped.take() else {
+            return Ok(());
+        };
+        bounded(
+            OPERATION_TIMEOUT,
+            channel.basic_nack(
+                tag,
+                BasicNackOptions {
+                    multiple: true,
+                    requeue: true,
+                },
+            ),
+        )
+        .await
+        .map_err(|e| {
+            Error::unreachable(format!(
+                "putting back {} skipped message(s) failed ({e}); the broker puts them back when the connection closes",
+                self.skipped
+            ))
+            .into()
+        })
     }
 
     /// Commit the sink, then ack, reject or requeue every pending delivery at once.
@@ -320,7 +410,37 @@ impl Pending {
             return Ok(());
         }
         sink.commit()?;
+        // Requeue holds everything to the end anyway: one nack covers written and skipped.
+        let tag = match mode {
+            AckMode::Requeue => tag.max(self.last_skipped.take().unwrap_or(0)),
+            _ => tag,
+        };
+        let one_by_one = self.one_by_one && mode != AckMode::Requeue;
+        let tags = std::mem::take(&mut self.tags);
         let result = bounded(OPERATION_TIMEOUT, async {
+            if one_by_one {
+                let each = tags.iter().map(|t| async move {
+                    match mode {
+                        AckMode::Reject => {
+                            channel
+                                .basic_nack(
+                                    *t,
+                                    BasicNackOptions {
+                                        multiple: false,
+                                        requeue: false,
+                                    },
+                                )
+                                .await
+                        }
+                        _ => {
+                            channel
+                                .basic_ack(*t, BasicAckOptions { multiple: false })
+                                .await
+                        }
+                    }
+                });
+                return futures_util::future::try_join_all(each).await.map(drop);
+            }
             match mode {
                 AckMode::Ack => {
                     channel
@@ -387,6 +507,7 @@ mod tests {
             prefetch,
             mode,
             stream_offset: None,
+            filter: None,
         }
     }
 

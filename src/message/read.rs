@@ -25,6 +25,10 @@ pub struct Target {
     pub output_file: Option<PathBuf>,
     /// Where to start in a stream (`--offset`).
     pub offset: Option<super::stream::StreamOffset>,
+    /// Which messages to take (`--header`, `--body-regex`, ...); the rest stay in order.
+    pub filter: Option<std::sync::Arc<crate::replay::filter::Filter>>,
+    /// Write nothing: the messages taken are removed (`purge --match-...`).
+    pub discard: bool,
 }
 
 impl Target {
@@ -35,6 +39,7 @@ impl Target {
             prefetch,
             mode,
             stream_offset: self.offset.clone(),
+            filter: self.filter.clone(),
         }
     }
 }
@@ -71,6 +76,15 @@ pub async fn read(
         output::print(summary_format, &summary)?;
     } else {
         output::eprint(summary_format, &summary)?;
+    }
+    if summary.stopped_by == Stop::PrefetchFull {
+        return Err(Error::partial_failure(format!(
+            "stopped after {} skipped message(s): messages that don't match the filter fill the \
+             prefetch ({}), so the rest of the queue was not examined; they were put back in order",
+            summary.skipped,
+            super::consume::FILTER_PREFETCH
+        ))
+        .into());
     }
     Ok(summary)
 }
@@ -117,6 +131,7 @@ pub async fn read_quietly(
                     target.format.unwrap_or(default_format),
                     target.output_dir.clone(),
                     target.output_file.clone(),
+                    target.discard,
                 )?);
             }
             let sink = sink
@@ -178,6 +193,12 @@ impl Render for Summary {
             format!("{:.0}", self.rate_per_second),
         ]);
         let mut out = t.to_string();
+        if self.skipped > 0 {
+            out.push_str(&format!(
+                "\nskipped {} message(s) that don't match the filters: put back, in their order",
+                self.skipped
+            ));
+        }
         if let Some(lost) = self.failovers.human() {
             out.push_str(&format!(
                 "\n{lost}; {} message(s) written but not acknowledged then were delivered \

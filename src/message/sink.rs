@@ -35,12 +35,29 @@ pub fn open(
     format: Format,
     output_dir: Option<PathBuf>,
     output_file: Option<PathBuf>,
+    discard: bool,
 ) -> Result<Box<dyn Sink>> {
+    if discard {
+        return Ok(Box::new(Discard));
+    }
     Ok(match (output_dir, output_file) {
         (Some(dir), _) => Box::new(DirSink::new(dir)?),
         (None, Some(path)) => Box::new(FileSink::append(format, &path)?),
         (None, None) => Box::new(StreamSink::new(format, std::io::stdout().lock())),
     })
+}
+
+/// Nowhere: the messages are removed, not kept (`purge --match-...` without --export).
+pub struct Discard;
+
+impl Sink for Discard {
+    fn write(&mut self, _envelope: &Envelope, _body: &[u8]) -> Result<()> {
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A file appended to, whose every commit reaches the disk (fsync) before the ack that

@@ -22,6 +22,10 @@ pub struct Filter {
     pub min_deaths: Option<i64>,
     pub max_deaths: Option<i64>,
     pub message_ids: Vec<String>,
+    /// The message's routing key is one of these.
+    pub routing_keys: Vec<String>,
+    /// `(path, value)`: the JSON body has `value` at `path` (`$.a.b[0]`).
+    pub json_paths: Vec<(String, String)>,
 }
 
 /// The oldest age a filter takes: a century, so `now - age` can't overflow.
@@ -89,6 +93,8 @@ impl Filter {
             && self.min_deaths.is_none()
             && self.max_deaths.is_none()
             && self.message_ids.is_empty()
+            && self.routing_keys.is_empty()
+            && self.json_paths.is_empty()
     }
 
     /// Does the message match every given filter? `now` is seconds since the epoch.
@@ -144,8 +150,78 @@ impl Filter {
         {
             return false;
         }
+        if !self.routing_keys.is_empty()
+            && !env
+                .routing_key
+                .as_ref()
+                .is_some_and(|k| self.routing_keys.contains(k))
+        {
+            return false;
+        }
+        if !self.json_paths.is_empty() {
+            let Ok(doc) = serde_json::from_slice::<Value>(body) else {
+                return false;
+            };
+            for (path, want) in &self.json_paths {
+                let have = json_path(&doc, path).and_then(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    Value::Null => None,
+                    other => Some(other.to_string()),
+                });
+                if have.as_deref() != Some(want.as_str()) {
+                    return false;
+                }
+            }
+        }
         true
     }
+}
+
+/// `$.a.b[0].c` (or `a.b[0].c`): the value at that path of a JSON document; members by name,
+/// array items by index. The subset of JSONPath that names one value.
+pub fn json_path<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
+    let rest = path.strip_prefix('$').unwrap_or(path);
+    let mut v = doc;
+    for part in rest.split('.').filter(|p| !p.is_empty()) {
+        let (name, indexes) = match part.find('[') {
+            Some(i) => part.split_at(i),
+            None => (part, ""),
+        };
+        if !name.is_empty() {
+            v = v.get(name)?;
+        }
+        for index in indexes.split('[').filter(|i| !i.is_empty()) {
+            let n: usize = index.strip_suffix(']')?.parse().ok()?;
+            v = v.get(n)?;
+        }
+    }
+    Some(v)
+}
+
+/// `PATH=VALUE` for `--jsonpath`: the path must be one `json_path` reads.
+pub fn parse_json_path(text: &str) -> Result<(String, String), String> {
+    let (path, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: expected PATH=VALUE, e.g. $.order.status=failed"))?;
+    let ok = path
+        .strip_prefix('$')
+        .unwrap_or(path)
+        .split('.')
+        .filter(|p| !p.is_empty())
+        .all(|part| {
+            let (name, idx) = part.split_at(part.find('[').unwrap_or(part.len()));
+            !name.contains(']')
+                && idx.split('[').filter(|i| !i.is_empty()).all(|i| {
+                    i.strip_suffix(']')
+                        .is_some_and(|n| n.parse::<usize>().is_ok())
+                })
+        });
+    if path.trim_start_matches('$').is_empty() || !ok {
+        return Err(format!(
+            "`{path}`: expected a path of names and [indexes], e.g. $.order.items[0].sku"
+        ));
+    }
+    Ok((path.to_string(), value.to_string()))
 }
 
 #[cfg(test)]
@@ -158,6 +234,40 @@ mod tests {
         let env = fixture(case);
         let origin = resolve(env.properties.headers.as_ref());
         filter.matches(&env, origin.as_ref(), &env.body_bytes().unwrap(), now)
+    }
+
+    #[test]
+    fn json_paths_and_routing_keys() {
+        let doc =
+            serde_json::json!({"order": {"status": "failed", "items": [{"sku": "A-1", "n": 2}]}});
+        assert_eq!(
+            json_path(&doc, "$.order.status"),
+            Some(&Value::from("failed"))
+        );
+        assert_eq!(
+            json_path(&doc, "order.items[0].sku"),
+            Some(&Value::from("A-1"))
+        );
+        assert_eq!(json_path(&doc, "$.order.items[1]"), None);
+        assert_eq!(json_path(&doc, "$.nope"), None);
+        assert!(parse_json_path("$.order.items[0].n=2").is_ok());
+        assert!(parse_json_path("$.a[x]=1").is_err());
+        assert!(parse_json_path("$=1").is_err());
+        assert!(parse_json_path("no-equals").is_err());
+        let f = Filter {
+            json_paths: vec![("$.order.items[0].n".into(), "2".into())],
+            routing_keys: vec!["rk".into()],
+            ..Default::default()
+        };
+        let mut env = Envelope {
+            routing_key: Some("rk".into()),
+            ..Default::default()
+        };
+        let body = doc.to_string();
+        assert!(f.matches(&env, None, body.as_bytes(), 0));
+        assert!(!f.matches(&env, None, b"not json", 0));
+        env.routing_key = Some("other".into());
+        assert!(!f.matches(&env, None, body.as_bytes(), 0));
     }
 
     #[test]
