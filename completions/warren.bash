@@ -2283,7 +2283,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__tap)
-            opts="-b -n -o -h -V --binding-key --count --idle-timeout --format --output-dir --offset --header --body-regex --routing-key --message-id --jsonpath --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-b -n -o -h -V --binding-key --bind-header --x-match --count --idle-timeout --format --output-dir --offset --header --body-regex --routing-key --message-id --jsonpath --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2295,6 +2295,14 @@ _warren() {
                     ;;
                 -b)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --bind-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --x-match)
+                    COMPREPLY=($(compgen -W "all any" -- "${cur}"))
                     return 0
                     ;;
                 --count)

@@ -192,6 +192,9 @@ complete -c warren -n "__fish_warren_using_subcommand peek" -l force -d 'Peek ev
 complete -c warren -n "__fish_warren_using_subcommand peek" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand peek" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand tap" -s b -l binding-key -d 'Binding key: `#` sees everything on a topic exchange; ignored by fanout exchanges' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l bind-header -d 'For headers exchanges: bind with this header (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l x-match -d 'How --bind-header values combine: all or any' -r -f -a "all\t''
+any\t''"
 complete -c warren -n "__fish_warren_using_subcommand tap" -s n -l count -d 'Stop after N messages' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -l idle-timeout -d 'Stop when no message arrives for this many seconds (above 0)' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -l format -d 'How messages are written to stdout [default: jsonl; pretty for peek]' -r -f -a "jsonl\t'One envelope per line (publish --file reads it back exactly)'

@@ -172,3 +172,62 @@ fn selective_purge_removes_only_the_matching() {
         ])
         .fails_with(Code::Usage.as_i32());
 }
+
+#[test]
+fn tap_watches_several_exchanges_with_header_bindings_and_filters() {
+    let vhost = TestVhost::new(shared_node(), "filter-tap");
+    let dir = TestDir::new("filter-tap");
+    vhost.exchange("orders", "topic");
+    vhost.exchange("tenants", "headers");
+    let out = dir.path.join("tap.jsonl");
+    let mut child = vhost
+        .warren(&dir)
+        .args([
+            "tap",
+            "orders",
+            "tenants",
+            "--bind-header",
+            "tenant=acme",
+            "--x-match",
+            "any",
+            "--jsonpath",
+            "$.keep=yes",
+            "-n",
+            "3",
+            "--idle-timeout",
+            "20",
+        ])
+        .spawn_to(&out);
+    let bound = support::wait_for(std::time::Duration::from_secs(20), || {
+        let both = vhost.tap_bound("orders") && vhost.tap_bound("tenants");
+        (both, both)
+    });
+    assert!(bound, "the tap queue is bound to both exchanges");
+    let lines = [
+        json!({"exchange": "orders", "routing_key": "order.new", "body": "{\"keep\":\"yes\",\"n\":1}"}),
+        json!({"exchange": "orders", "routing_key": "order.new", "body": "{\"keep\":\"no\",\"n\":2}"}),
+        json!({"exchange": "tenants", "routing_key": "", "properties": {"headers": {"tenant": "acme"}}, "body": "{\"keep\":\"yes\",\"n\":3}"}),
+        json!({"exchange": "tenants", "routing_key": "", "properties": {"headers": {"tenant": "other"}}, "body": "{\"keep\":\"yes\",\"n\":4}"}),
+        json!({"exchange": "orders", "routing_key": "x", "body": "{\"keep\":\"yes\",\"n\":5}"}),
+    ];
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let file = dir.write("in.jsonl", &text);
+    // The headers binding drops tenant=other (no route for it: mandatory returns it, exit 5).
+    vhost
+        .warren(&dir)
+        .args(["publish", "--file"])
+        .arg(&file)
+        .output();
+    let status = support::wait_exit(&mut child, std::time::Duration::from_secs(60));
+    assert!(
+        status.success(),
+        "{}",
+        std::fs::read_to_string(dir.path.join("tap.jsonl.stderr")).unwrap_or_default()
+    );
+    let seen = numbers(&jsonl_bodies(&out));
+    assert_eq!(
+        seen,
+        [1, 3, 5],
+        "both exchanges, the headers binding, and the filter"
+    );
+}

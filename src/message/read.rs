@@ -47,11 +47,8 @@ impl Target {
 /// What to read: a named queue, or a tap on an exchange.
 pub enum Source<'a> {
     Queue(&'a str),
-    /// A server-named, exclusive, auto-delete queue bound to `exchange` with `binding_key`.
-    Tap {
-        exchange: &'a str,
-        binding_key: &'a str,
-    },
+    /// A server-named, exclusive, auto-delete queue bound to exchanges.
+    Tap(super::tap::Binding<'a>),
 }
 
 /// Connect, read `source` into the sink `target` names (its format defaults to
@@ -121,10 +118,7 @@ pub async fn read_quietly(
         let result = async {
             let queue = match source {
                 Source::Queue(name) => name.to_string(),
-                Source::Tap {
-                    exchange,
-                    binding_key,
-                } => super::tap::declare(&channel, exchange, binding_key).await?,
+                Source::Tap(binding) => super::tap::declare(&channel, binding).await?,
             };
             if sink.is_none() {
                 sink = Some(sink::open(
