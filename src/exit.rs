@@ -78,7 +78,7 @@ impl Code {
             Code::Internal => "unexpected error",
             Code::Usage => "usage error (bad flags or arguments)",
             Code::FindingsOrDrift => {
-                "findings at or above --fail-on (audit), changes present (plan --detailed-exitcode), or unhealthy (health)"
+                "findings at or above --fail-on (audit), changes present (plan --detailed-exitcode), unhealthy (health), or a prediction the broker contradicts (route --verify)"
             }
             Code::InvalidInput => {
                 "invalid input file (topology YAML, message envelopes, profile config)"
