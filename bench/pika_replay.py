@@ -3,8 +3,10 @@
 (`pip install pika==1.4.4`). For each dead-lettered message: publish a copy to its
 x-death[0] queue with a confirm and `mandatory` (BlockingChannel.confirm_delivery makes
 every basic_publish wait for its confirm), then ack the original. Prints the rate.
+With DEST (the baseline of bench/move.sh), each message goes to queue DEST unchanged
+instead: the move loop people write.
 
-usage: pika_replay.py AMQP_URL DLQ COUNT   (password read from the file $PASSWORD_FILE)
+usage: pika_replay.py AMQP_URL DLQ COUNT [DEST]   (password read from the file $PASSWORD_FILE)
 """
 import os
 import sys
@@ -16,6 +18,7 @@ import pika
 
 def main():
     url, dlq, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    dest = sys.argv[4] if len(sys.argv) > 4 else None
     u = urllib.parse.urlsplit(url)
     with open(os.environ["PASSWORD_FILE"]) as f:
         credentials = pika.PlainCredentials(u.username, f.read().strip())
@@ -31,12 +34,16 @@ def main():
     for method, props, body in consume.consume(dlq, inactivity_timeout=5):
         if method is None:
             break
-        death = (props.headers or {}).get("x-death", [{}])[0]
-        headers = {k: v for k, v in (props.headers or {}).items() if not k.startswith("x-")}
-        props.headers = headers
-        props.expiration = None
+        if dest is None:
+            death = (props.headers or {}).get("x-death", [{}])[0]
+            headers = {k: v for k, v in (props.headers or {}).items() if not k.startswith("x-")}
+            props.headers = headers
+            props.expiration = None
+            to = death["queue"]
+        else:
+            to = dest
         # Raises UnroutableError / NackError: the message then stays unacked.
-        publish.basic_publish("", death["queue"], body, props, mandatory=True)
+        publish.basic_publish("", to, body, props, mandatory=True)
         consume.basic_ack(method.delivery_tag)
         done += 1
         if done >= count:
@@ -44,7 +51,8 @@ def main():
     elapsed = time.monotonic() - started
     consume.cancel()
     conn.close()
-    print(f"pika confirm-each replay: {done} messages in {elapsed:.2f}s = {done / elapsed:.0f} msg/s")
+    what = "replay" if dest is None else "move"
+    print(f"pika confirm-each {what}: {done} messages in {elapsed:.2f}s = {done / elapsed:.0f} msg/s")
 
 
 if __name__ == "__main__":

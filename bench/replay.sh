@@ -10,20 +10,10 @@ cd "$(dirname "$0")/.."
 COUNT=${1:-50000}
 PIKA_COUNT=${PIKA_COUNT:-5000}
 cargo build --release --quiet
-eval "$(scripts/broker start bench | grep '=')"
-PW=$(cat "$ADMIN_PASSWORD_FILE")
 VH=bench-replay
-API="http://localhost:$MGMT_PORT/api"
-api() { curl -sf -u "warren-admin:$PW" -H 'content-type: application/json' -X "$1" "$API$2" ${3:+--data-binary "$3"} >/dev/null; }
-W() { target/release/warren --uri "amqp://warren-admin@localhost:$AMQP_PORT/$VH" --api-url "http://localhost:$MGMT_PORT" --password-file "$ADMIN_PASSWORD_FILE" "$@"; }
-now() { date +%s.%N; }
-rate() { python3 -c "print(f'{$1 / ($3 - $2):.0f}')"; }
-depth() { scripts/broker ctl bench list_queues -p "$VH" name messages_ready --no-table-headers -q | awk -v q="$1" '$1 == q {print $2}'; }
-wait_depth() { for _ in $(seq 1 300); do [ "$(depth "$1")" = "$2" ] && return; sleep 0.2; done; echo "$1 never reached $2" >&2; exit 1; }
-
-api DELETE "/vhosts/$VH" || true
-api PUT "/vhosts/$VH" '{}'
-api PUT "/permissions/$VH/warren-admin" '{"configure":".*","write":".*","read":".*"}'
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+fresh_vhost
 api PUT "/exchanges/$VH/dlx" '{"type":"fanout","durable":true}'
 api PUT "/queues/$VH/dlq" '{"durable":true}'
 api POST "/bindings/$VH/e/dlx/q/dlq" '{"routing_key":""}'

@@ -157,6 +157,9 @@ pub enum Command {
     /// Move dead-lettered messages back where they came from, filtered, without losing one.
     Replay(cmd::replay::Args),
 
+    /// Move a queue's messages to another queue, exchange, vhost or broker, without losing one.
+    Move(cmd::moving::Args),
+
     /// List queues, exchanges, connections, ...: filtered (--where), sorted, chosen columns.
     List(cmd::list::Args),
 

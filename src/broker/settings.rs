@@ -202,6 +202,28 @@ pub fn load(args: &ConnectionFlags) -> Result<Settings> {
     })
 }
 
+/// Settings for a second broker (`warren move --to-uri/--to-profile`): from its own flags
+/// and profile only. The `WARREN_*` variables and the default profile describe the first
+/// broker, so they are not read (other variables are: a profile's `password_env`).
+pub fn load_other(args: &ConnectionFlags) -> Result<Settings> {
+    let env = |name: &str| {
+        (!name.starts_with("WARREN_"))
+            .then(|| std::env::var(name).ok())
+            .flatten()
+            .filter(|v| !v.is_empty())
+    };
+    let config = match config_path() {
+        Some(path) if path.exists() => Some(ConfigFile {
+            default_profile: None,
+            ..read_config(&path)?
+        }),
+        _ => None,
+    };
+    resolve(args, &env, config.as_ref(), &|path| {
+        read_password_file(path)
+    })
+}
+
 /// `$XDG_CONFIG_HOME/warren/config.yaml`, falling back to `~/.config/warren/config.yaml`.
 pub fn config_path() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")

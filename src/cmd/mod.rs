@@ -7,6 +7,7 @@ pub mod consume;
 pub mod delete;
 pub mod health;
 pub mod list;
+pub mod moving;
 pub mod peek;
 pub mod publish;
 pub mod purge;
@@ -41,6 +42,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Health(args) => health::run(&cli.global, args).await,
         Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::List(args) => list::run(&cli.global, args).await,
+        Command::Move(args) => moving::run(&cli.global, args).await,
         Command::Purge(args) => purge::run(&cli.global, args).await,
         Command::Show(args) => show::run(&cli.global, args).await,
         Command::Route(args) => route::run(&cli.global, args).await,

@@ -130,7 +130,7 @@ pub struct Args {
     pub yes: bool,
 }
 
-fn parse_target(text: &str) -> Result<Target, String> {
+pub(crate) fn parse_target(text: &str) -> Result<Target, String> {
     let bad = || format!("`{text}`: expected original, exchange:NAME[:KEY] or queue:NAME");
     if text == "original" {
         return Ok(Target::Original);
@@ -275,7 +275,7 @@ async fn replay_across_nodes(
     let mut done: Option<Summary> = None;
     let summary = loop {
         let session = failover.connect().await?;
-        let result = run::run(&session.connection, api, options, progress).await;
+        let result = run::run(&session.connection, None, api, options, progress).await;
         session.close().await;
         let part = result?;
         let total = match done.take() {
@@ -299,6 +299,51 @@ async fn replay_across_nodes(
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     summary.rate_per_second = output::per_second(summary.replayed, summary.elapsed_seconds);
     Ok(summary)
+}
+
+/// Warn about what else reads `queue` (a run takes its messages from it): a delivery limit
+/// that what stays behind counts against, other consumers, messages they hold.
+pub(crate) fn note_sharing(info: &crate::broker::api::Queue, limit: Option<i64>, queue: &str) {
+    if let Some(limit) = limit {
+        crate::note!(
+            "warren: warning: `{}` has a delivery limit of {limit}: messages left in it (filtered out, failed) count a delivery",
+            queue
+        );
+    }
+    if let Some(consumers) = info.consumers.filter(|n| *n > 0) {
+        crate::note!(
+            "warren: warning: `{}` has {consumers} other consumer(s): they take messages too, and the order of what stays can change",
+            queue,
+        );
+    }
+    if let Some(unacked) = info.messages_unacknowledged.filter(|n| *n > 0) {
+        crate::note!(
+            "warren: note: {unacked} messages of `{}` are delivered to another consumer (or to a connection the \
+             broker has not yet seen die) and unacknowledged: they are not part of this run",
+            queue
+        );
+    }
+}
+
+/// A target queue or exchange must exist before anything moves: publishing to a missing
+/// exchange would close the channel.
+pub(crate) async fn target_exists(api: &ManagementApi, vhost: &str, target: &Target) -> Result<()> {
+    match target {
+        Target::Queue(q) => {
+            queue::get(api, vhost, q).await?;
+        }
+        Target::Exchange { name, .. } if !name.is_empty() => {
+            let path = crate::broker::http::api_path(&["exchanges", vhost, name]);
+            if api.get_opt::<serde_json::Value>(&path).await?.is_none() {
+                return Err(Error::broker_refused(format!(
+                    "exchange `{name}` not found in vhost `{vhost}`"
+                ))
+                .into());
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 pub async fn run(global: &Global, args: &Args) -> Result<()> {
@@ -332,42 +377,8 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         args.force,
     )
     .await?;
-    if let Some(limit) = limit {
-        crate::note!(
-            "warren: warning: `{}` has a delivery limit of {limit}: messages left in it (filtered out, failed) count a delivery",
-            args.dlq
-        );
-    }
-    if let Some(consumers) = info.consumers.filter(|n| *n > 0) {
-        crate::note!(
-            "warren: warning: `{}` has {consumers} other consumer(s): they take messages too, and the order of what stays can change",
-            args.dlq,
-        );
-    }
-    if let Some(unacked) = info.messages_unacknowledged.filter(|n| *n > 0) {
-        crate::note!(
-            "warren: note: {unacked} messages of `{}` are delivered to another consumer (or to a connection the \
-             broker has not yet seen die) and unacknowledged: they are not part of this run",
-            args.dlq
-        );
-    }
-    // Targets must exist before anything moves: a missing exchange would close the channel.
-    match &args.target {
-        Target::Queue(q) => {
-            queue::get(&api, &settings.vhost, q).await?;
-        }
-        Target::Exchange { name, .. } if !name.is_empty() => {
-            let path = crate::broker::http::api_path(&["exchanges", &settings.vhost, name]);
-            if api.get_opt::<serde_json::Value>(&path).await?.is_none() {
-                return Err(Error::broker_refused(format!(
-                    "exchange `{name}` not found in vhost `{}`",
-                    settings.vhost
-                ))
-                .into());
-            }
-        }
-        _ => {}
-    }
+    note_sharing(&info, limit, &args.dlq);
+    target_exists(&api, &settings.vhost, &args.target).await?;
     if let OnFailure::Park(q) = &args.on_failure {
         queue::get(&api, &settings.vhost, q).await?;
     }
@@ -407,6 +418,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let mut options = run::Options {
         run_id: run::new_run_id(),
         dlq: args.dlq.clone(),
+        copy: crate::replay::mark::CopyMode::Replay,
         vhost: settings.vhost.clone(),
         login_user: settings.user.clone(),
         target: args.target.clone(),

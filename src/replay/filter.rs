@@ -9,7 +9,7 @@ use crate::message::Envelope;
 
 pub const REASONS: [&str; 4] = ["rejected", "expired", "maxlen", "delivery_limit"];
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Filter {
     pub reasons: Vec<String>,
     pub from_queues: Vec<String>,

@@ -1,5 +1,6 @@
-//! The properties of a replayed copy (pure): the original's, minus what the broker owns or
-//! would refuse, plus non-`x-` headers that say which replay made it.
+//! The properties of a copy (pure). A replayed copy: the original's, minus what the broker
+//! owns or would refuse, plus non-`x-` headers that say which replay made it. A moved copy
+//! (`warren move`): the original's, unchanged but for what the broker would refuse.
 
 use serde_json::{Map, Value};
 
@@ -19,6 +20,23 @@ pub struct CopyRules {
     /// Set `expiration` again (from x-death's `original-expiration`, else the message's).
     pub restore_expiration: bool,
 }
+
+/// How a run makes its copies.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CopyMode {
+    /// Replay's: marked (`copy_properties`), and routed by origin.
+    #[default]
+    Replay,
+    /// `warren move`'s: verbatim (`verbatim_properties`), sent where the run's target says
+    /// (an exchange without a key keeps each message's routing key). `moved_from` is the
+    /// source `(vhost, queue)` to name in `moved-from` headers, when asked for.
+    Verbatim {
+        moved_from: Option<(String, String)>,
+    },
+}
+
+pub const MOVED_FROM: &str = "moved-from";
+pub const MOVED_FROM_VHOST: &str = "moved-from-vhost";
 
 /// How often the message was replayed before (our own `replay-count` header).
 pub fn replay_count(headers: Option<&Value>) -> i64 {
@@ -71,10 +89,7 @@ pub fn copy_properties(
         }
     }
     p.headers = Some(Value::Object(headers));
-    // The broker refuses (406) a user_id other than the connection's user.
-    if p.user_id.as_deref().is_some_and(|u| u != rules.login_user) {
-        p.user_id = None;
-    }
+    drop_foreign_user_id(&mut p, &rules.login_user);
     p.expiration = if rules.restore_expiration {
         origin
             .and_then(|o| o.original_expiration.clone())
@@ -82,6 +97,35 @@ pub fn copy_properties(
     } else {
         None
     };
+    p
+}
+
+/// The broker refuses (406) a user_id other than the connection's user.
+fn drop_foreign_user_id(p: &mut Properties, login_user: &str) {
+    if p.user_id.as_deref().is_some_and(|u| u != login_user) {
+        p.user_id = None;
+    }
+}
+
+/// A moved copy's properties: the original's, bit for bit, except a `user_id` that isn't
+/// the publishing user's (the broker would refuse the message) and, with `moved_from`, the
+/// `moved-from` and `moved-from-vhost` headers.
+pub fn verbatim_properties(
+    original: &Properties,
+    login_user: &str,
+    moved_from: Option<&(String, String)>,
+) -> Properties {
+    let mut p = original.clone();
+    drop_foreign_user_id(&mut p, login_user);
+    if let Some((vhost, queue)) = moved_from {
+        let mut headers = match p.headers.take() {
+            Some(Value::Object(h)) => h,
+            _ => Map::new(),
+        };
+        headers.insert(MOVED_FROM.into(), Value::String(queue.clone()));
+        headers.insert(MOVED_FROM_VHOST.into(), Value::String(vhost.clone()));
+        p.headers = Some(Value::Object(headers));
+    }
     p
 }
 
@@ -156,5 +200,26 @@ mod tests {
                 .as_deref(),
             Some("warren-admin")
         );
+    }
+
+    #[test]
+    fn a_moved_copy_keeps_everything_but_a_foreign_user_id() {
+        let env = fixture("cc");
+        let p = verbatim_properties(&env.properties, "warren-admin", None);
+        assert_eq!(p, env.properties, "death headers, CC and all are kept");
+        let foreign = Properties {
+            user_id: Some("someone-else".into()),
+            ..env.properties.clone()
+        };
+        assert_eq!(
+            verbatim_properties(&foreign, "warren-admin", None).user_id,
+            None
+        );
+        let from = ("/".to_string(), "orders".to_string());
+        let marked = verbatim_properties(&env.properties, "warren-admin", Some(&from));
+        let h = marked.headers.unwrap();
+        assert_eq!(h[MOVED_FROM], "orders");
+        assert_eq!(h[MOVED_FROM_VHOST], "/");
+        assert!(h.get("x-death").is_some());
     }
 }

@@ -4,6 +4,9 @@
 //! else leaves it in the DLQ: held unacked until the end, then requeued in one nack, so the
 //! messages that stay keep their order. The run stops at the depth seen at the start.
 //!
+//! The same loop moves messages for `warren move` (`CopyMode::Verbatim`): copies unchanged,
+//! published on a connection of their own (another vhost or broker), with no origin routing.
+//!
 //! A run has three states, one function each: `Replay::start`, `Replay::pump` (the loop,
 //! with `Replay::handle` for each event) and `Replay::finish`.
 
@@ -22,7 +25,7 @@ use lapin::{Channel, Connection, Consumer};
 
 use super::export::Export;
 use super::filter::Filter;
-use super::mark::{self, CopyRules};
+use super::mark::{self, CopyMode, CopyRules};
 use super::origin::{self, Route};
 use super::route::Router;
 pub use super::route::Target;
@@ -49,8 +52,12 @@ pub struct Options {
     /// Marks every copy (see `mark`): the same across the parts of a run that lost a node,
     /// so a copy made before the loss is still recognised as this run's own.
     pub run_id: String,
+    /// The queue the run takes messages from (the DLQ, or `warren move`'s source).
     pub dlq: String,
+    /// Replay's marked copies, or `warren move`'s verbatim ones.
+    pub copy: CopyMode,
     pub vhost: String,
+    /// The user that publishes the copies (whose `user_id` the broker accepts).
     pub login_user: String,
     pub target: Target,
     pub redirects: Vec<(String, String)>,
@@ -131,9 +138,11 @@ struct Replay<'a> {
     next_send: tokio::time::Instant,
 }
 
-/// Replay (or, with `dry_run`, examine) the DLQ.
+/// Replay (or, with `dry_run`, examine) the DLQ. Copies are published on `publish_on`
+/// when given (`warren move` to another vhost or broker), else on `connection`.
 pub async fn run(
     connection: &Connection,
+    publish_on: Option<&Connection>,
     api: &ManagementApi,
     opts: &Options,
     progress: &ProgressBar,
@@ -151,7 +160,7 @@ pub async fn run(
         return Ok(summary);
     }
     progress.set_length(depth);
-    let (mut r, mut consumer) = Replay::start(connection, api, opts, summary).await?;
+    let (mut r, mut consumer) = Replay::start(connection, publish_on, api, opts, summary).await?;
     r.pump(&mut consumer, progress).await?;
     r.finish(consumer, started).await
 }
@@ -171,6 +180,7 @@ impl<'a> Replay<'a> {
     /// consuming the DLQ.
     async fn start(
         connection: &Connection,
+        publish_on: Option<&Connection>,
         api: &'a ManagementApi,
         opts: &'a Options,
         summary: Summary,
@@ -189,7 +199,8 @@ impl<'a> Replay<'a> {
         let publisher = if opts.dry_run {
             None
         } else {
-            Some(Publisher::open(connection, opts.window, opts.confirm_timeout).await?)
+            let on = publish_on.unwrap_or(connection);
+            Some(Publisher::open(on, opts.window, opts.confirm_timeout).await?)
         };
         let export = match (&opts.export, opts.dry_run) {
             (Some(path), false) => Some(Export::create(path)?),
@@ -434,12 +445,18 @@ impl<'a> Replay<'a> {
             Some(&self.opts.dlq),
         );
         let headers = env.properties.headers.as_ref();
-        if mark::run_id(headers) == Some(self.rules.run_id.as_str()) {
+        let moving = matches!(self.opts.copy, CopyMode::Verbatim { .. });
+        if !moving && mark::run_id(headers) == Some(self.rules.run_id.as_str()) {
             self.hold(d.delivery_tag);
             self.stop = Some(Stop::OwnCopy);
             return Ok(());
         }
-        let origin = origin::resolve(headers);
+        // A moved message goes where the run's target says, whatever its history.
+        let origin = if moving {
+            None
+        } else {
+            origin::resolve(headers)
+        };
         let now = now_secs();
         if !self.opts.filter.matches(
             &env,
@@ -465,12 +482,16 @@ impl<'a> Replay<'a> {
             &mut self.summary.by_origin,
             origin_queue.as_deref().unwrap_or("(unknown)"),
         );
-        let i = self
-            .router
-            .route(origin.as_ref(), &mut self.summary.routes)
-            .await?;
-        self.summary.routes[i].messages += 1;
-        let route = self.summary.routes[i].route.clone();
+        let route = if let CopyMode::Verbatim { .. } = self.opts.copy {
+            Some(moved_route(&self.opts.target, &env))
+        } else {
+            let i = self
+                .router
+                .route(origin.as_ref(), &mut self.summary.routes)
+                .await?;
+            self.summary.routes[i].messages += 1;
+            self.summary.routes[i].route.clone()
+        };
         let target = route
             .as_ref()
             .map_or("(stays in the DLQ)".into(), Route::describe);
@@ -478,7 +499,16 @@ impl<'a> Replay<'a> {
         let copy = Envelope {
             exchange: route.as_ref().map(|r| r.exchange.clone()),
             routing_key: route.as_ref().map(|r| r.routing_key.clone()),
-            properties: mark::copy_properties(&env.properties, origin.as_ref(), &self.rules, now),
+            properties: match &self.opts.copy {
+                CopyMode::Replay => {
+                    mark::copy_properties(&env.properties, origin.as_ref(), &self.rules, now)
+                }
+                CopyMode::Verbatim { moved_from } => mark::verbatim_properties(
+                    &env.properties,
+                    &self.rules.login_user,
+                    moved_from.as_ref(),
+                ),
+            },
             body: env.body.clone(),
             body_encoding: env.body_encoding,
             redelivered: None,
@@ -705,9 +735,46 @@ impl<'a> Replay<'a> {
     }
 }
 
+/// Where a moved message goes: the target queue, or the target exchange with the target's
+/// key or else the message's own (`Original`, which `warren move` never asks for: where it
+/// was published).
+fn moved_route(target: &Target, env: &Envelope) -> Route {
+    let own_key = || env.routing_key.clone().unwrap_or_default();
+    match target {
+        Target::Queue(q) => Route::to_queue(q),
+        Target::Exchange { name, key } => Route {
+            exchange: name.clone(),
+            routing_key: key.clone().unwrap_or_else(own_key),
+        },
+        Target::Original => Route {
+            exchange: env.exchange.clone().unwrap_or_default(),
+            routing_key: own_key(),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_moved_message_keeps_its_key_unless_the_target_names_one() {
+        let env = Envelope {
+            exchange: Some("orders".into()),
+            routing_key: Some("o.new".into()),
+            ..Default::default()
+        };
+        let to = |name: &str, key: Option<&str>| Target::Exchange {
+            name: name.into(),
+            key: key.map(str::to_string),
+        };
+        assert_eq!(moved_route(&to("x", None), &env).routing_key, "o.new");
+        assert_eq!(moved_route(&to("x", Some("k")), &env).routing_key, "k");
+        assert_eq!(
+            moved_route(&Target::Queue("q".into()), &env),
+            Route::to_queue("q")
+        );
+    }
 
     #[test]
     fn the_prefetch_grows_with_held_messages_up_to_the_cap() {

@@ -1,0 +1,473 @@
+//! `warren move SRC DST`: move a queue's messages to another queue or exchange, in this vhost,
+//! another vhost or another broker, through replay's loss-free loop (`replay::run`) with
+//! verbatim copies published on a connection of their own.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::broker::amqp;
+use crate::broker::http::ManagementApi;
+use crate::broker::settings::{self, ConnectionFlags, Settings};
+use crate::cli::Global;
+use crate::cmd::FilterArgs;
+use crate::exit::Error;
+use crate::output::{self, Render};
+use crate::replay::mark::CopyMode;
+use crate::replay::run::{self, Failure, OnFailure, Stop, Summary, Target};
+
+#[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:
+  warren move orders.parked queue:orders --yes
+  warren move orders.parked queue:orders --dry-run --header tenant=acme   # what would move
+  warren move orders exchange:orders.v2 --yes            # each message keeps its routing key
+  warren move orders exchange:orders.v2:eu.new --limit 100 --rate 500 --yes
+  warren move orders queue:orders --to-vhost shop-v2 --yes
+  warren move orders queue:orders --to-uri amqps://ops@new-cluster:5671/shop \\
+      --to-password-file ~/.new-pw --to-ca-cert new-ca.pem --yes
+  warren move orders queue:orders --to-profile new-cluster --moved-from --yes
+
+Each message is published to the destination with a confirm and `mandatory`, and only then
+acked in the source queue: a crash or a lost node leaves every message in the source, at the
+destination, or (at most --window of them) in both, reported as unknown. Properties, headers
+and body travel unchanged; only a user_id other than the publishing user's is dropped (the
+broker refuses it). The run stops at the depth the source had at the start, so a queue that
+is still being fed doesn't keep it going. Messages the filters leave out stay in the source
+in their order. A transient message (delivery_mode 1) stays transient: it survives a restart
+of the destination only if its queue keeps it (a quorum queue does).
+
+The destination broker (--to-uri or --to-profile) takes only its own --to-* flags and
+profile: WARREN_URI, WARREN_USER, WARREN_PASSWORD and the default profile describe the source.
+The exit code is 5 when any message failed or has an unknown outcome.")]
+#[command(group(clap::ArgGroup::new("to_broker").args(["to_uris", "to_profile"]).multiple(true)))]
+pub struct Args {
+    /// The queue to move messages out of.
+    #[arg(value_parser = crate::flags::short_string)]
+    pub source: String,
+
+    /// Where they go: queue:NAME or exchange:NAME[:KEY] (without KEY, each message keeps its
+    /// routing key).
+    #[arg(value_name = "DST", value_parser = parse_destination)]
+    pub destination: Target,
+
+    /// The destination's virtual host (default: the source's, or the destination broker's).
+    #[arg(long, value_name = "VHOST", value_parser = crate::flags::short_string)]
+    pub to_vhost: Option<String>,
+
+    /// The destination broker's AMQP URI (repeatable, one per node).
+    #[arg(long = "to-uri", value_name = "URI")]
+    pub to_uris: Vec<String>,
+
+    /// The destination broker's management API URL (default: from --to-uri).
+    #[arg(long = "to-api-url", value_name = "URL", requires = "to_broker")]
+    pub to_api_urls: Vec<String>,
+
+    /// The destination broker as a profile of the config file.
+    #[arg(long, value_name = "NAME")]
+    pub to_profile: Option<String>,
+
+    /// The destination broker's user.
+    #[arg(long, value_name = "NAME", requires = "to_broker")]
+    pub to_user: Option<String>,
+
+    /// Read the destination user's password from this file.
+    #[arg(long, value_name = "PATH", requires = "to_broker")]
+    pub to_password_file: Option<PathBuf>,
+
+    /// CA(s) to trust for the destination's TLS.
+    #[arg(long, value_name = "PEM", requires = "to_broker")]
+    pub to_ca_cert: Option<PathBuf>,
+
+    /// Client certificate for the destination.
+    #[arg(long, value_name = "PEM", requires_all = ["to_broker", "to_client_key"])]
+    pub to_client_cert: Option<PathBuf>,
+
+    /// Private key of --to-client-cert.
+    #[arg(long, value_name = "PEM", requires_all = ["to_broker", "to_client_cert"])]
+    pub to_client_key: Option<PathBuf>,
+
+    /// Verify the destination's certificate against this name.
+    #[arg(long, value_name = "NAME", requires = "to_broker")]
+    pub to_tls_server_name: Option<String>,
+
+    #[command(flatten)]
+    pub filters: FilterArgs,
+
+    /// Add `moved-from` (the source queue) and `moved-from-vhost` headers to each copy.
+    #[arg(long)]
+    pub moved_from: bool,
+
+    /// Move at most N messages.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
+
+    /// Messages per second, at most (0.001 to 1000000000).
+    #[arg(long, value_name = "MSGS_PER_S", value_parser = crate::flags::rate)]
+    pub rate: Option<f64>,
+
+    /// Copies awaiting their confirm or their source ack, at most: also the most messages
+    /// that can end up in both queues after a crash.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub window: u64,
+
+    /// Seconds to wait for a publisher confirm (above 0).
+    #[arg(long, value_name = "SECS", default_value = "30", value_parser = crate::flags::seconds)]
+    pub confirm_timeout: Duration,
+
+    /// Show what would move (counts, a sample); change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Dry-run even a quorum source with a delivery limit.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Don't ask for confirmation.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+fn parse_destination(text: &str) -> Result<Target, String> {
+    match super::replay::parse_target(text) {
+        Ok(Target::Original) | Err(_) => Err(format!(
+            "`{text}`: expected queue:NAME or exchange:NAME[:KEY]"
+        )),
+        Ok(target) => Ok(target),
+    }
+}
+
+/// The destination's settings: another broker's (--to-uri/--to-profile, its own flags only),
+/// or the source's with --to-vhost.
+fn destination(source: &Settings, global: &Global, args: &Args) -> Result<Settings> {
+    if args.to_uris.is_empty() && args.to_profile.is_none() {
+        let mut to = source.clone();
+        if let Some(v) = &args.to_vhost {
+            to.vhost.clone_from(v);
+        }
+        return Ok(to);
+    }
+    let flags = ConnectionFlags {
+        uris: args.to_uris.clone(),
+        api_urls: args.to_api_urls.clone(),
+        user: args.to_user.clone(),
+        password_file: args.to_password_file.clone(),
+        vhost: args.to_vhost.clone(),
+        profile: args.to_profile.clone(),
+        ca_cert: args.to_ca_cert.clone(),
+        client_cert: args.to_client_cert.clone(),
+        client_key: args.to_client_key.clone(),
+        tls_server_name: args.to_tls_server_name.clone(),
+        connect_timeout: global.connection.connect_timeout,
+    };
+    settings::load_other(&flags).map_err(|e| match e.downcast::<Error>() {
+        Ok(typed) => typed.about("the destination (--to-*)").into(),
+        Err(other) => other,
+    })
+}
+
+/// The same queue on the same broker: moving it onto itself would go round for ever.
+fn onto_itself(from: &Settings, to: &Settings, source: &str, target: &Target) -> bool {
+    let same_node = |a: &Settings, b: &Settings| {
+        a.amqp.iter().any(|x| {
+            b.amqp
+                .iter()
+                .any(|y| (&x.host, x.port) == (&y.host, y.port))
+        })
+    };
+    matches!(target, Target::Queue(q) if q == source)
+        && from.vhost == to.vhost
+        && same_node(from, to)
+}
+
+/// What `warren move` reports (`-o json`): replay's summary in move's words.
+#[derive(Serialize)]
+struct Report {
+    source: String,
+    source_vhost: String,
+    destination: String,
+    destination_vhost: String,
+    /// The destination broker's first node (no credentials), when it isn't the source's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destination_broker: Option<String>,
+    dry_run: bool,
+    depth_at_start: u64,
+    examined: u64,
+    /// Confirmed at the destination and acked in the source (dry run: would move).
+    moved: u64,
+    skipped_by_filter: u64,
+    /// Returned or nacked by the destination: left in the source.
+    failed: u64,
+    /// Published without a confirm: still in the source, and possibly at the destination
+    /// too (a duplicate). At most the window.
+    unknown: u64,
+    left_in_source: u64,
+    stopped_by: Stop,
+    error: Option<String>,
+    failures: Vec<Failure>,
+    elapsed_seconds: f64,
+    rate_per_second: f64,
+}
+
+impl Report {
+    fn new(s: Summary, from: &Settings, to: &Settings, target: &Target) -> Report {
+        let other_broker = from.amqp.first().map(|e| (&e.host, e.port))
+            != to.amqp.first().map(|e| (&e.host, e.port));
+        let failures = s
+            .failures
+            .into_iter()
+            .map(|f| Failure {
+                fate: if f.fate == "left_in_dlq" {
+                    "left_in_source".into()
+                } else {
+                    f.fate
+                },
+                ..f
+            })
+            .collect();
+        Report {
+            source: s.dlq,
+            source_vhost: from.vhost.clone(),
+            destination: describe(target),
+            destination_vhost: to.vhost.clone(),
+            destination_broker: other_broker
+                .then(|| to.amqp.first().map(|e| e.redacted(&to.user, &to.vhost)))
+                .flatten(),
+            dry_run: s.dry_run,
+            depth_at_start: s.depth_at_start,
+            examined: s.examined,
+            moved: s.replayed,
+            skipped_by_filter: s.skipped_by_filter,
+            failed: s.failed,
+            unknown: s.unknown,
+            left_in_source: s.left_in_dlq,
+            stopped_by: s.stopped_by,
+            error: s.error,
+            failures,
+            elapsed_seconds: s.elapsed_seconds,
+            rate_per_second: s.rate_per_second,
+        }
+    }
+}
+
+fn describe(target: &Target) -> String {
+    match target {
+        Target::Queue(q) => format!("queue:{q}"),
+        Target::Exchange { name, key: Some(k) } => format!("exchange:{name}:{k}"),
+        Target::Exchange { name, key: None } => format!("exchange:{name}"),
+        Target::Original => "original".into(),
+    }
+}
+
+impl Render for Report {
+    fn human(&self) -> String {
+        let to = match &self.destination_broker {
+            Some(b) => format!("{} on {b}", self.destination),
+            None => format!("{} in vhost `{}`", self.destination, self.destination_vhost),
+        };
+        let mut out = String::new();
+        if self.dry_run {
+            out.push_str(&format!(
+                "dry run: of {} messages in `{}`, {} would move to {to}, {} are left out by the \
+                 filters — nothing was changed\n",
+                self.depth_at_start, self.source, self.moved, self.skipped_by_filter
+            ));
+            return out;
+        }
+        let mut t = output::table([
+            "source",
+            "at start",
+            "moved",
+            "skipped by filter",
+            "failed",
+            "unknown",
+            "left in source",
+            "stopped by",
+            "msg/s",
+        ]);
+        t.add_row([
+            self.source.clone(),
+            self.depth_at_start.to_string(),
+            self.moved.to_string(),
+            self.skipped_by_filter.to_string(),
+            self.failed.to_string(),
+            self.unknown.to_string(),
+            self.left_in_source.to_string(),
+            format!("{:?}", self.stopped_by).to_lowercase(),
+            format!("{:.0}", self.rate_per_second),
+        ]);
+        out.push_str(&format!("to {to}\n{t}\n"));
+        for f in &self.failures {
+            out.push_str(&format!(
+                "{}: message {}: {}\n",
+                f.fate,
+                f.message_id.as_deref().unwrap_or("(no id)"),
+                f.reason
+            ));
+        }
+        if self.unknown > 0 {
+            out.push_str(&format!(
+                "{} messages have an unknown outcome: they are still in `{}` and may also be at \
+                 the destination (a rerun moves them, and may duplicate them)\n",
+                self.unknown, self.source
+            ));
+        }
+        if let Some(e) = &self.error {
+            out.push_str(&format!("error: {e}\n"));
+        }
+        out
+    }
+}
+
+pub async fn run(global: &Global, args: &Args) -> Result<()> {
+    let from = settings::load(&global.connection.flags())?;
+    let to = destination(&from, global, args)?;
+    if onto_itself(&from, &to, &args.source, &args.destination) {
+        return Err(Error::usage(format!(
+            "`{}` is both the source and the destination: give another queue, --to-vhost or --to-uri",
+            args.source
+        ))
+        .into());
+    }
+    let api = ManagementApi::new(&from)?;
+    let to_api = ManagementApi::new(&to)?;
+    let (info, limit) = crate::broker::queue::guard_requeue(
+        &api,
+        &from.vhost,
+        &args.source,
+        args.dry_run.then_some((
+            "a dry run reads and requeues every message, which",
+            "dry-run",
+        )),
+        args.force,
+    )
+    .await?;
+    super::replay::note_sharing(&info, limit, &args.source);
+    super::replay::target_exists(&to_api, &to.vhost, &args.destination).await?;
+    let filter = args.filters.filter();
+    if !args.dry_run {
+        super::go_ahead(
+            args.yes,
+            || {
+                format!(
+                    "move takes messages out of `{}`: pass --yes to go ahead (or look first with --dry-run)",
+                    args.source
+                )
+            },
+            || {
+                format!(
+                    "Move {} messages from `{}` to {}{}?",
+                    info.messages_ready
+                        .map_or_else(|| "the".to_string(), |n| format!("up to {n}")),
+                    args.source,
+                    describe(&args.destination),
+                    if filter.is_some() {
+                        " that match the filters"
+                    } else {
+                        ""
+                    }
+                )
+            },
+        )?;
+    }
+    let options = run::Options {
+        run_id: run::new_run_id(),
+        dlq: args.source.clone(),
+        copy: CopyMode::Verbatim {
+            moved_from: args
+                .moved_from
+                .then(|| (from.vhost.clone(), args.source.clone())),
+        },
+        vhost: from.vhost.clone(),
+        login_user: to.user.clone(),
+        target: args.destination.clone(),
+        redirects: Vec::new(),
+        filter: filter.map(|f| (*f).clone()).unwrap_or_default(),
+        dry_run: args.dry_run,
+        limit: args.limit,
+        rate: args.rate,
+        window: usize::try_from(args.window).unwrap_or(1000),
+        confirm_timeout: args.confirm_timeout,
+        on_failure: OnFailure::Requeue,
+        max_replays: None,
+        keep_death_headers: true,
+        restore_expiration: false,
+        export: None,
+        idle: Duration::from_secs(5),
+    };
+    let source = amqp::connect(&from).await?;
+    // Another vhost or broker needs a connection of its own; the same vhost shares one.
+    let separate = from.vhost != to.vhost || !args.to_uris.is_empty() || args.to_profile.is_some();
+    let destination = if separate && !args.dry_run {
+        match amqp::connect(&to).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                source.close().await;
+                return Err(e);
+            }
+        }
+    } else {
+        None
+    };
+    let progress = output::progress(info.messages_ready, "moving");
+    let result = run::run(
+        &source.connection,
+        destination.as_ref().map(|s| &s.connection),
+        &api,
+        &options,
+        &progress,
+    )
+    .await;
+    progress.finish_and_clear();
+    if let Some(d) = destination {
+        d.close().await;
+    }
+    source.close().await;
+    let report = Report::new(result?, &from, &to, &args.destination);
+    output::print(global.output, &report)?;
+    if report.stopped_by == Stop::PrefetchFull {
+        crate::note!(
+            "warren: stopped: the messages the filters leave in `{}` fill the prefetch; narrow \
+             the filters, or raise --window",
+            args.source
+        );
+    }
+    if report.stopped_by == Stop::Interrupted {
+        return Err(Error::interrupted(format!("interrupted after {} moved", report.moved)).into());
+    }
+    if report.failed > 0 || report.unknown > 0 || report.error.is_some() {
+        return Err(Error::partial_failure(format!(
+            "{} failed (left in `{}`), {} with an unknown outcome{}",
+            report.failed,
+            args.source,
+            report.unknown,
+            report
+                .error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations_are_a_queue_or_an_exchange() {
+        assert_eq!(parse_destination("queue:q"), Ok(Target::Queue("q".into())));
+        assert_eq!(
+            parse_destination("exchange:e"),
+            Ok(Target::Exchange {
+                name: "e".into(),
+                key: None
+            })
+        );
+        assert!(parse_destination("original").is_err());
+        assert!(parse_destination("q").is_err());
+    }
+}
