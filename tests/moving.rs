@@ -231,6 +231,79 @@ fn filters_move_only_the_matching_and_the_rest_stay_in_order() {
 }
 
 #[test]
+fn a_filtered_move_looks_past_more_left_out_messages_than_the_prefetch() {
+    for kind in ["classic", "quorum"] {
+        deep_filtered_move(kind);
+    }
+}
+
+/// --window 10 gives a prefetch of 30; 2,994 messages are left out before the last match.
+fn deep_filtered_move(kind: &str) {
+    let vhost = TestVhost::new(shared_node(), "move-deep");
+    let dir = TestDir::new("move-deep");
+    vhost.queue(
+        "src",
+        &json!({"durable": true, "arguments": {"x-queue-type": kind}}).to_string(),
+    );
+    vhost.queue("dst", r#"{"durable":true}"#);
+    let input: String = (0..3_000)
+        .map(|i| {
+            let pick = if i % 500 == 499 { "yes" } else { "no" };
+            format!(
+                "{}\n",
+                json!({"routing_key": "src", "properties": {"headers": {"pick": pick}}, "body": format!("b-{i}")})
+            )
+        })
+        .collect();
+    vhost
+        .warren(&dir)
+        .args(["publish", "--file", "-"])
+        .stdin(input)
+        .succeeds();
+    vhost.wait_ready("src", 3_000);
+    let run = vhost
+        .warren(&dir)
+        .args([
+            "move",
+            "src",
+            "queue:dst",
+            "--header",
+            "pick=yes",
+            "--window",
+            "10",
+        ])
+        .args(["--yes", "-o", "json"])
+        .succeeds()
+        .json();
+    assert_eq!(run["moved"], 6, "{run}");
+    assert_eq!(run["stopped_by"], "depth", "{run}");
+    vhost.wait_ready("dst", 6);
+    let moved = vhost.node.take_all(&vhost.name, "dst");
+    let want: Vec<String> = (0..3_000)
+        .filter(|i| i % 500 == 499)
+        .map(|i| format!("b-{i}"))
+        .collect();
+    assert_eq!(moved, want);
+    vhost.wait_ready("src", 2_994);
+    let stayed = vhost.node.take_all(&vhost.name, "src");
+    let want: Vec<String> = (0..3_000)
+        .filter(|i| i % 500 != 499)
+        .map(|i| format!("b-{i}"))
+        .collect();
+    if let Some(i) = (0..stayed.len().max(want.len())).find(|i| stayed.get(*i) != want.get(*i)) {
+        let around = |v: &[String]| v[i.saturating_sub(3)..(i + 5).min(v.len())].to_vec();
+        panic!(
+            "{kind}: the rest must stay in their order; {} of {} stayed, first difference at {i}: {:?} where {:?} was expected",
+            stayed.len(),
+            want.len(),
+            around(&stayed),
+            around(&want)
+        );
+    }
+    vhost.assert_no_channel_errors();
+}
+
+#[test]
 fn to_an_exchange_each_message_keeps_its_routing_key_unless_one_is_given() {
     let vhost = TestVhost::new(shared_node(), "move-exchange");
     let dir = TestDir::new("move-exchange");

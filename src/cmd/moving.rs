@@ -426,13 +426,6 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     source.close().await;
     let report = Report::new(result?, &from, &to, &args.destination);
     output::print(global.output, &report)?;
-    if report.stopped_by == Stop::PrefetchFull {
-        crate::note!(
-            "warren: stopped: the messages the filters leave in `{}` fill the prefetch; narrow \
-             the filters, or raise --window",
-            args.source
-        );
-    }
     if report.stopped_by == Stop::Interrupted {
         return Err(Error::interrupted(format!("interrupted after {} moved", report.moved)).into());
     }

@@ -441,12 +441,6 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     progress.finish_and_clear();
     let summary = result?;
     output::print(global.output, &summary)?;
-    if summary.stopped_by == Stop::PrefetchFull {
-        crate::note!(
-            "warren: stopped: 65535 messages that stay in the DLQ (filtered out or failed) fill the prefetch; \
-             narrow the filters or move them first"
-        );
-    }
     if summary.stopped_by == Stop::Interrupted {
         return Err(
             Error::interrupted(format!("interrupted after {} replayed", summary.replayed)).into(),

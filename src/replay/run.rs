@@ -80,13 +80,25 @@ pub struct Options {
 /// At most this many confirmed copies wait for their DLQ ack (and the export's fsync).
 const ACK_BATCH: usize = 64;
 
-/// The prefetch for `held` messages kept until the end plus twice the window, grown in
-/// steps of the window (few basic.qos calls), never more than the messages of the run or
-/// the broker's cap of 65535.
-pub fn prefetch_for(held: u64, window: usize, depth: u64) -> u16 {
-    let window = window.max(1) as u64;
-    let wanted = (held / window + 3) * window;
+/// Each consumer's prefetch: the window three times over (copies awaiting their confirm,
+/// confirmed ones awaiting their ack, and held messages), never more than the messages of
+/// the run or the broker's cap of 65535. When held messages fill it, the run consumes again
+/// (`Replay::consume_again`).
+pub fn prefetch_for(window: usize, depth: u64) -> u16 {
+    let wanted = window.max(1) as u64 * 3;
     u16::try_from(wanted.min(depth).max(1)).unwrap_or(u16::MAX)
+}
+
+/// The prefetch of the next consumer after held messages filled one with `prefetch`:
+/// doubled, so that a run needs few consumers (RabbitMQ 3.10's quorum queues return the
+/// messages of many consumers' nacks sent together in no set order), up to 10,000 or three
+/// windows if more (what may wait unprocessed in memory), and the broker's cap.
+pub fn next_prefetch(prefetch: u16, window: usize) -> u16 {
+    let ceiling = (window.max(1) as u64 * 3).max(10_000);
+    let wanted = (u64::from(prefetch) * 2)
+        .min(ceiling)
+        .max(u64::from(prefetch));
+    u16::try_from(wanted).unwrap_or(u16::MAX)
 }
 
 /// A new run id: time and process, unique enough to recognise our own copies.
@@ -132,6 +144,10 @@ struct Replay<'a> {
     unacked: BTreeSet<u64>,
     matched: u64,
     held: u64,
+    /// Of `held`, those delivered to the current consumer: they count against its prefetch.
+    held_here: u64,
+    /// The last delivery tag of each consumer before the current one (`consume_again`).
+    consumer_ends: Vec<u64>,
     /// The lowest delivery tag held unacked until the end.
     min_held: Option<u64>,
     stop: Option<Stop>,
@@ -185,10 +201,7 @@ impl<'a> Replay<'a> {
         opts: &'a Options,
         summary: Summary,
     ) -> Result<(Replay<'a>, Consumer)> {
-        // Room for the window twice over; held messages (filtered out, failed) stay unacked
-        // until the end and occupy the prefetch, so it grows with them (see `grow_prefetch`), up
-        // to the broker's cap of 65535.
-        let prefetch = prefetch_for(0, opts.window, summary.depth_at_start);
+        let prefetch = prefetch_for(opts.window, summary.depth_at_start);
         let channel = crate::broker::amqp::open_channel(connection).await?;
         bounded(
             OPERATION_TIMEOUT,
@@ -206,17 +219,7 @@ impl<'a> Replay<'a> {
             (Some(path), false) => Some(Export::create(path)?),
             _ => None,
         };
-        let consumer = bounded(
-            OPERATION_TIMEOUT,
-            channel.basic_consume(
-                opts.dlq.as_str().into(),
-                "".into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            ),
-        )
-        .await
-        .map_err(|e| operation_error(&format!("consuming from `{}`", opts.dlq), &e))?;
+        let consumer = consume(&channel, &opts.dlq).await?;
         let replay = Replay {
             opts,
             channel,
@@ -237,6 +240,8 @@ impl<'a> Replay<'a> {
             unacked: BTreeSet::new(),
             matched: 0,
             held: 0,
+            held_here: 0,
+            consumer_ends: Vec::new(),
             min_held: None,
             stop: None,
             next_send: tokio::time::Instant::now(),
@@ -265,11 +270,13 @@ impl<'a> Replay<'a> {
                 self.stop = Some(Stop::Limit);
                 break;
             }
-            self.grow_prefetch().await?;
             let outstanding = self.publisher.as_ref().map_or(0, Publisher::outstanding);
-            if self.held >= u64::from(self.prefetch) && outstanding == 0 && self.to_ack.is_empty() {
-                self.stop = Some(Stop::PrefetchFull);
-                break;
+            if self.held_here >= u64::from(self.prefetch)
+                && outstanding == 0
+                && self.to_ack.is_empty()
+            {
+                self.consume_again(consumer, progress).await?;
+                continue;
             }
             // Confirmed-but-unacked copies count against the window too: after a crash, at
             // most `window` messages can be both at the target and still in the DLQ.
@@ -308,18 +315,63 @@ impl<'a> Replay<'a> {
         Ok(())
     }
 
-    /// Raise the prefetch as held messages fill it (see `prefetch_for`).
-    async fn grow_prefetch(&mut self) -> Result<()> {
-        let wanted = prefetch_for(self.held, self.opts.window, self.summary.depth_at_start);
-        if wanted > self.prefetch {
+    /// Held messages fill the consumer's prefetch, so nothing more can arrive. A prefetch
+    /// (basic.qos, global=false) applies to consumers created after it, never to one that
+    /// exists, so raising it would change nothing: instead, cancel the consumer and consume
+    /// again on the same channel. The held messages stay unacked on the channel, and no
+    /// longer count against the new consumer's prefetch (doubled: `next_prefetch`); the
+    /// final nacks, one per consumer, put them back.
+    async fn consume_again(
+        &mut self,
+        consumer: &mut Consumer,
+        progress: &ProgressBar,
+    ) -> Result<()> {
+        bounded(
+            OPERATION_TIMEOUT,
+            self.channel.basic_cancel(
+                consumer.tag().as_str().into(),
+                BasicCancelOptions::default(),
+            ),
+        )
+        .await
+        .map_err(|e| operation_error("cancelling the full consumer", &e))?;
+        // Deliveries sent before the cancel come first; then the stream ends.
+        loop {
+            let next = tokio::time::timeout(OPERATION_TIMEOUT, consumer.next())
+                .await
+                .map_err(|_| {
+                    Error::unreachable(format!(
+                        "the consumer of `{}` did not end within {:?} of its cancel",
+                        self.opts.dlq, OPERATION_TIMEOUT
+                    ))
+                })?;
+            let event = match next {
+                None => break,
+                Some(Ok(d)) => Event::Delivery(Box::new(d)),
+                Some(Err(e)) => Event::Lost(describe(&e)),
+            };
+            let outstanding = self.publisher.as_ref().map_or(0, Publisher::outstanding);
+            self.handle(event, outstanding, progress).await?;
+            if self.stop.is_some() {
+                return Ok(());
+            }
+        }
+        // Every tag so far was the old consumer's (channel tags only grow).
+        if let Some(&last) = self.unacked.last() {
+            self.consumer_ends.push(last);
+        }
+        let prefetch = next_prefetch(self.prefetch, self.opts.window);
+        if prefetch > self.prefetch {
             bounded(
                 OPERATION_TIMEOUT,
-                self.channel.basic_qos(wanted, BasicQosOptions::default()),
+                self.channel.basic_qos(prefetch, BasicQosOptions::default()),
             )
             .await
-            .map_err(|e| operation_error("raising the prefetch", &e))?;
-            self.prefetch = wanted;
+            .map_err(|e| operation_error("setting the next consumer's prefetch", &e))?;
+            self.prefetch = prefetch;
         }
+        *consumer = consume(&self.channel, &self.opts.dlq).await?;
+        self.held_here = 0;
         Ok(())
     }
 
@@ -393,22 +445,29 @@ impl<'a> Replay<'a> {
         }
         let channel = &self.channel;
         shut(channel.basic_cancel(consumer.tag(), BasicCancelOptions::default())).await;
-        // One nack puts back every message still unacked (held, failed, unknown): a classic
-        // queue returns them to their original places. It names the highest tag still
-        // unacked, never an acked one, which the broker would answer with 406
+        // One nack per consumer puts back every message still unacked (held, failed,
+        // unknown), oldest consumer first: a classic queue returns them to their original
+        // places, and a quorum queue returns each consumer's messages in order, in the
+        // order of the nacks (one nack across consumers would return them consumer by
+        // consumer in no set order). Each names the highest tag still unacked up to its
+        // consumer's last, never an acked one, which the broker would answer with 406
         // PRECONDITION_FAILED "unknown delivery tag" and a closed channel. Prefetched
         // messages never examined go back when the channel closes.
-        if let Some(&tag) = self.unacked.last()
-            && !lost
-        {
-            shut(channel.basic_nack(
-                tag,
-                BasicNackOptions {
-                    multiple: true,
-                    requeue: true,
-                },
-            ))
-            .await;
+        if !lost {
+            for end in self.consumer_ends.iter().copied().chain([u64::MAX]) {
+                let Some(&tag) = self.unacked.range(..=end).next_back() else {
+                    continue;
+                };
+                shut(channel.basic_nack(
+                    tag,
+                    BasicNackOptions {
+                        multiple: true,
+                        requeue: true,
+                    },
+                ))
+                .await;
+                self.unacked = self.unacked.split_off(&(tag + 1));
+            }
         }
         if let Some(p) = self.publisher.take() {
             p.close().await;
@@ -431,6 +490,7 @@ impl<'a> Replay<'a> {
     /// Keep a message unacked until the end of the run (it stays in the DLQ).
     fn hold(&mut self, tag: u64) {
         self.held += 1;
+        self.held_here += 1;
         self.min_held = Some(self.min_held.map_or(tag, |m| m.min(tag)));
     }
 
@@ -735,6 +795,21 @@ impl<'a> Replay<'a> {
     }
 }
 
+/// Start consuming `queue` with manual acks.
+async fn consume(channel: &Channel, queue: &str) -> Result<Consumer> {
+    bounded(
+        OPERATION_TIMEOUT,
+        channel.basic_consume(
+            queue.into(),
+            "".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        ),
+    )
+    .await
+    .map_err(|e| operation_error(&format!("consuming from `{queue}`"), &e).into())
+}
+
 /// Where a moved message goes: the target queue, or the target exchange with the target's
 /// key or else the message's own (`Original`, which `warren move` never asks for: where it
 /// was published).
@@ -777,12 +852,15 @@ mod tests {
     }
 
     #[test]
-    fn the_prefetch_grows_with_held_messages_up_to_the_cap() {
-        assert_eq!(prefetch_for(0, 100, 50_000), 300);
-        assert_eq!(prefetch_for(99, 100, 50_000), 300);
-        assert_eq!(prefetch_for(100, 100, 50_000), 400);
-        assert_eq!(prefetch_for(0, 100, 20), 20);
-        assert_eq!(prefetch_for(70_000, 1000, 100_000), u16::MAX);
-        assert_eq!(prefetch_for(0, 0, 0), 1);
+    fn the_prefetch_is_three_windows_within_the_run_and_the_cap() {
+        assert_eq!(prefetch_for(100, 50_000), 300);
+        assert_eq!(prefetch_for(100, 20), 20);
+        assert_eq!(prefetch_for(30_000, 100_000), u16::MAX);
+        assert_eq!(prefetch_for(0, 0), 1);
+        assert_eq!(next_prefetch(30, 10), 60);
+        assert_eq!(next_prefetch(8_000, 10), 10_000);
+        assert_eq!(next_prefetch(10_000, 10), 10_000);
+        assert_eq!(next_prefetch(30_000, 10_000), 30_000);
+        assert_eq!(next_prefetch(u16::MAX, 30_000), u16::MAX);
     }
 }

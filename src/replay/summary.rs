@@ -24,8 +24,6 @@ pub enum Stop {
     Interrupted,
     /// `--on-failure abort` met a failure.
     Aborted,
-    /// The held (unmatched or failed) messages fill the prefetch: nothing more can arrive.
-    PrefetchFull,
     /// A copy made by this very run came back: it died again.
     OwnCopy,
     ConfirmTimeout,
