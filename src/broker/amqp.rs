@@ -72,6 +72,12 @@ pub fn operation_error(what: &str, err: &lapin::Error) -> Error {
 pub fn describe(err: &lapin::Error) -> String {
     match err.kind() {
         ErrorKind::ProtocolError(e) => format!("{} {}", e.get_id(), e.get_message()),
+        ErrorKind::InvalidChannelState(lapin::ChannelState::Error, _) => {
+            "the channel failed: its connection was lost or the broker closed it".into()
+        }
+        ErrorKind::InvalidChannelState(lapin::ChannelState::Closed, _) => {
+            "the channel is closed".into()
+        }
         ErrorKind::InvalidChannelState(state, _) => format!("channel {state:?}"),
         _ => err.to_string(),
     }
