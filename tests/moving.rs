@@ -337,6 +337,47 @@ fn to_an_exchange_each_message_keeps_its_routing_key_unless_one_is_given() {
 }
 
 #[test]
+fn a_source_fed_during_the_move_stops_at_its_starting_depth() {
+    // `loop` fans each copy out to `dst` and back into `src`: the move feeds its own source.
+    let vhost = TestVhost::new(shared_node(), "move-fed");
+    let dir = TestDir::new("move-fed");
+    vhost.queue("src", r#"{"durable":true}"#);
+    vhost.queue("dst", r#"{"durable":true}"#);
+    vhost.exchange("loop", "fanout");
+    vhost.bind("loop", "src", "");
+    vhost.bind("loop", "dst", "");
+    for i in 0..200 {
+        api_publish(&vhost, "src", json!({}), &format!("b-{i}"), "string");
+    }
+    vhost.wait_ready("src", 200);
+    let run = vhost
+        .warren(&dir)
+        .args([
+            "move",
+            "src",
+            "exchange:loop",
+            "--window",
+            "20",
+            "--yes",
+            "-o",
+            "json",
+        ])
+        .within(Duration::from_secs(60))
+        .succeeds()
+        .json();
+    assert_eq!(run["moved"], 200, "{run}");
+    assert_eq!(run["stopped_by"], "depth", "{run}");
+    vhost.wait_ready("dst", 200);
+    vhost.wait_ready("src", 200);
+    let want: Vec<String> = (0..200).map(|i| format!("b-{i}")).collect();
+    assert_eq!(
+        vhost.node.take_all(&vhost.name, "src"),
+        want,
+        "the copies, once"
+    );
+}
+
+#[test]
 fn unsafe_or_impossible_moves_are_refused_and_change_nothing() {
     let vhost = TestVhost::new(shared_node(), "move-refuse");
     let dir = TestDir::new("move-refuse");
