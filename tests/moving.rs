@@ -183,6 +183,36 @@ fn assert_split(vhost: &TestVhost, total: usize, picked: impl Fn(usize) -> bool,
 }
 
 #[test]
+fn a_cc_header_is_not_applied_again() {
+    let vhost = TestVhost::new(shared_node(), "move-cc");
+    let dir = TestDir::new("move-cc");
+    for q in ["src", "dst", "audit"] {
+        vhost.queue(q, r#"{"durable":true}"#);
+    }
+    api_publish(
+        &vhost,
+        "src",
+        json!({"headers": {"CC": ["audit"]}}),
+        "once",
+        "string",
+    );
+    vhost.wait_ready("audit", 1);
+    vhost.wait_ready("src", 1);
+    vhost
+        .warren(&dir)
+        .args(["move", "src", "queue:dst", "--yes"])
+        .succeeds();
+    vhost.wait_ready("dst", 1);
+    assert_eq!(
+        vhost.ready("audit"),
+        Some(1),
+        "the copy went to `audit` again"
+    );
+    let copy = api_get(&vhost, "dst", false);
+    assert!(copy[0].0["headers"].get("CC").is_none(), "{:?}", copy[0]);
+}
+
+#[test]
 fn filters_move_only_the_matching_and_the_rest_stay_in_order() {
     let vhost = TestVhost::new(shared_node(), "move-filter");
     let dir = TestDir::new("move-filter");
@@ -420,6 +450,15 @@ fn unsafe_or_impossible_moves_are_refused_and_change_nothing() {
         .warren(&dir)
         .args(["move", "src", "queue:dst", "--to-user", "someone", "--yes"])
         .fails_with(Code::Usage.as_i32());
+    vhost.queue(
+        "events",
+        r#"{"durable":true,"arguments":{"x-queue-type":"stream"}}"#,
+    );
+    vhost
+        .warren(&dir)
+        .args(["move", "events", "queue:dst", "--yes"])
+        .fails_with(Code::Usage.as_i32())
+        .says("is a stream");
     // Another broker takes only its own --to-* flags: WARREN_PASSWORD is the source's.
     let node = &vhost.node;
     vhost

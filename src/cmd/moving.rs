@@ -294,7 +294,7 @@ impl Render for Report {
             self.failed.to_string(),
             self.unknown.to_string(),
             self.left_in_source.to_string(),
-            format!("{:?}", self.stopped_by).to_lowercase(),
+            self.stopped_by.to_string(),
             format!("{:.0}", self.rate_per_second),
         ]);
         out.push_str(&format!("to {to}\n{t}\n"));
@@ -343,7 +343,20 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         args.force,
     )
     .await?;
+    if info.kind == "stream" {
+        return Err(Error::usage(format!(
+            "`{}` is a stream, whose messages are read, never taken: copy it with `warren consume {} --offset first` and `warren publish --file`",
+            args.source, args.source
+        ))
+        .into());
+    }
     super::replay::note_sharing(&info, limit, &args.source);
+    if info.setting("single-active-consumer") == Some(&serde_json::Value::Bool(true)) {
+        crate::note!(
+            "warren: warning: `{}` has a single active consumer: while another consumer is active this move gets nothing, and it ends early (exit 5)",
+            args.source
+        );
+    }
     super::replay::target_exists(&to_api, &to.vhost, &args.destination).await?;
     let filter = args.filters.filter();
     if !args.dry_run {
@@ -428,6 +441,14 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     output::print(global.output, &report)?;
     if report.stopped_by == Stop::Interrupted {
         return Err(Error::interrupted(format!("interrupted after {} moved", report.moved)).into());
+    }
+    if matches!(report.stopped_by, Stop::Drained | Stop::Cancelled) {
+        return Err(Error::partial_failure(format!(
+            "stopped after {} of the {} messages `{}` held at the start ({}): another consumer \
+             took or holds the rest, or the queue is gone",
+            report.examined, report.depth_at_start, args.source, report.stopped_by
+        ))
+        .into());
     }
     if report.failed > 0 || report.unknown > 0 || report.error.is_some() {
         return Err(Error::partial_failure(format!(

@@ -235,7 +235,7 @@ impl Render for Summary {
             self.failed.to_string(),
             self.unknown.to_string(),
             self.left_in_dlq.to_string(),
-            format!("{:?}", self.stopped_by).to_lowercase(),
+            self.stopped_by.to_string(),
             format!("{:.0}", self.rate_per_second),
         ]);
         out.push_str(&format!("{t}\n"));

@@ -275,7 +275,11 @@ impl<'a> Replay<'a> {
                 && outstanding == 0
                 && self.to_ack.is_empty()
             {
-                self.consume_again(consumer, progress).await?;
+                if let Err(e) = self.consume_again(consumer, progress).await {
+                    // Nothing is in flight here; `finish` still puts the held messages back.
+                    self.summary.error.get_or_insert_with(|| format!("{e:#}"));
+                    self.stop = Some(Stop::ConnectionLost);
+                }
                 continue;
             }
             // Confirmed-but-unacked copies count against the window too: after a crash, at
@@ -453,7 +457,8 @@ impl<'a> Replay<'a> {
         // consumer's last, never an acked one, which the broker would answer with 406
         // PRECONDITION_FAILED "unknown delivery tag" and a closed channel. Prefetched
         // messages never examined go back when the channel closes.
-        if !lost {
+        // The source's channel may be fine when it was the destination that was lost.
+        if channel.status().connected() {
             for end in self.consumer_ends.iter().copied().chain([u64::MAX]) {
                 let Some(&tag) = self.unacked.range(..=end).next_back() else {
                     continue;
@@ -660,6 +665,8 @@ impl<'a> Replay<'a> {
                 Ok(())
             }
             Outcome::Unknown { reason } => {
+                // Its original stays unacked: no `multiple` ack may cover it (see `settle`).
+                self.min_held = Some(self.min_held.map_or(tag, |m| m.min(tag)));
                 self.summary.unknown += 1;
                 self.summary
                     .failure(f.message_id, f.origin_queue, reason.clone(), "unknown");

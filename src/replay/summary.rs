@@ -32,6 +32,14 @@ pub enum Stop {
     Cancelled,
 }
 
+impl std::fmt::Display for Stop {
+    /// The name `-o json` gives it (`connection_lost`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = serde_json::to_value(self).ok();
+        f.write_str(name.as_ref().and_then(|v| v.as_str()).unwrap_or("unknown"))
+    }
+}
+
 /// Where messages from one origin went, and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct RouteReport {
