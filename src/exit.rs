@@ -78,10 +78,10 @@ impl Code {
             Code::Internal => "unexpected error",
             Code::Usage => "usage error (bad flags or arguments)",
             Code::FindingsOrDrift => {
-                "findings at or above --fail-on (audit), changes present (plan --detailed-exitcode), unhealthy (health), or a prediction the broker contradicts (route --verify)"
+                "findings at or above --fail-on, or rules not checked with --fail-on-not-checked (audit), changes present (plan --detailed-exitcode), unhealthy (health), or a prediction the broker contradicts (route --verify)"
             }
             Code::InvalidInput => {
-                "invalid input file (topology YAML, message envelopes, profile config)"
+                "invalid input file (topology YAML, message envelopes, profile config, password file or list)"
             }
             Code::PartialFailure => {
                 "partial failure: some messages were not delivered, or their outcome is unknown"

@@ -36,6 +36,17 @@ pub fn span(text: &str) -> Result<Duration, String> {
     Ok(value)
 }
 
+/// A short sampling window in humantime's form (`2s`, `500ms`): zero (no sampling) up to a
+/// minute.
+pub fn window(text: &str) -> Result<Duration, String> {
+    let value = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("`{text}`: {e} (expected e.g. 2s or 500ms)"))?;
+    if value > Duration::from_secs(60) {
+        return Err(format!("`{text}`: expected at most 60s"));
+    }
+    Ok(value)
+}
+
 /// Messages per second: finite, at least one per 1000 s, at most a billion.
 pub fn rate(text: &str) -> Result<f64, String> {
     let value: f64 = text

@@ -270,7 +270,7 @@ fn consume_goes_on_when_its_node_is_killed() {
         .args(["consume", &queue, "--idle-timeout", "5", "-o", "json"]);
     let mut child = cmd.spawn_to(&out);
     wait_for(Duration::from_secs(120), || {
-        (jsonl_bodies(&out).len() >= MESSAGES / 5, ())
+        (support::complete_lines(&out) >= MESSAGES / 5, ())
     });
     cluster.kill(1);
     let status = support::wait_exit(&mut child, Duration::from_secs(300));

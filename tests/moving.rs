@@ -5,7 +5,6 @@
 
 mod support;
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -540,22 +539,9 @@ fn account(from: &TestVhost, to: &TestVhost) -> usize {
     }
     let at_dst = to.node.take_all(&to.name, "dst");
     let in_src = from.node.take_all(&from.name, "src");
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for id in at_dst.iter().chain(&in_src) {
-        *seen.entry(id.as_str()).or_default() += 1;
-    }
-    let missing: Vec<String> = (0..N)
-        .map(|i| format!("id-{i}"))
-        .filter(|id| !seen.contains_key(id.as_str()))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{} lost, e.g. {:?}",
-        missing.len(),
-        &missing[..missing.len().min(5)]
-    );
+    let found: Vec<&String> = at_dst.iter().chain(&in_src).collect();
+    let duplicates = support::assert_none_lost(N, &found);
     assert!(in_src.is_empty(), "{} left in the source", in_src.len());
-    let duplicates = seen.values().map(|n| n - 1).sum();
     eprintln!(
         "{} at the destination, {duplicates} duplicates",
         at_dst.len()

@@ -116,7 +116,7 @@ fn a_purge_export_killed_midway_loses_nothing() {
         .arg("--yes")
         .spawn_to(&out);
     wait_for(Duration::from_secs(60), || {
-        (jsonl_bodies(&file).len() >= MESSAGES / 4, ())
+        (support::complete_lines(&file) >= MESSAGES / 4, ())
     });
     assert!(
         child.try_wait().expect("try_wait").is_none(),

@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
@@ -552,21 +552,8 @@ fn killing_the_node_twice_loses_nothing() {
         .succeeds();
     let at_target = ids(&vhost.drain(&dir, "work"));
     let left = ids(&vhost.drain(&dir, "dlq"));
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    for id in at_target.iter().chain(left.iter()) {
-        *seen.entry(id.as_str()).or_default() += 1;
-    }
-    let missing: Vec<String> = (0..N)
-        .map(|i| format!("id-{i}"))
-        .filter(|id| !seen.contains_key(id.as_str()))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "{} lost, e.g. {:?}",
-        missing.len(),
-        &missing[..missing.len().min(5)]
-    );
-    let duplicates: usize = seen.values().map(|n| n - 1).sum();
+    let found: Vec<&String> = at_target.iter().chain(left.iter()).collect();
+    let duplicates = support::assert_none_lost(N, &found);
     eprintln!(
         "{} at the target, {} left in the DLQ, {duplicates} duplicates",
         at_target.len(),

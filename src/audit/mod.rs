@@ -6,9 +6,11 @@ pub mod fetch;
 #[cfg(test)]
 mod fixtures;
 pub mod password;
+pub mod probe;
 pub mod report;
 pub mod rules;
 pub mod snapshot;
+pub mod thresholds;
 
 use std::fmt;
 
@@ -164,6 +166,35 @@ impl Rule {
             severity: self.severity,
             object,
             message: message.into(),
+        }
+    }
+
+    /// An info-severity note: a figure just under one of the rule's thresholds.
+    pub fn note(&self, object: Object, message: impl Into<String>) -> Finding {
+        Finding {
+            severity: Severity::Info,
+            object,
+            message: message.into(),
+        }
+    }
+
+    /// The finding or note for a figure measured against `threshold` (none when well under),
+    /// its message ending with the limit in effect.
+    pub fn against(
+        &self,
+        s: &Snapshot,
+        threshold: &thresholds::Threshold,
+        value: f64,
+        object: Object,
+        what: &str,
+    ) -> Option<Finding> {
+        let limit = s.limits.describe(threshold);
+        match s.limits.standing(threshold, value) {
+            thresholds::Standing::Over => Some(self.finding(object, format!("{what} ({limit})"))),
+            thresholds::Standing::Near => {
+                Some(self.note(object, format!("note: {what}, just under the {limit}")))
+            }
+            thresholds::Standing::Under => None,
         }
     }
 }

@@ -18,6 +18,10 @@ pub struct Report {
     /// The user the audit read the broker as.
     pub user: String,
     pub rabbitmq_version: Option<String>,
+    /// The cluster's name (`/api/overview`): names the broker in SARIF locations and
+    /// fingerprints, whichever node or URL the audit went through.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_name: Option<String>,
     /// Whether the active probes ran (`--probe`).
     pub probes: bool,
     pub summary: Summary,
@@ -56,10 +60,22 @@ impl Report {
             target,
             user,
             rabbitmq_version,
+            cluster_name: None,
             probes,
             summary,
             rules,
         }
+    }
+
+    /// The broker's cluster name, when it could be read.
+    pub fn with_cluster_name(mut self, name: Option<String>) -> Report {
+        self.cluster_name = name.filter(|n| !n.is_empty());
+        self
+    }
+
+    /// How SARIF names the broker: its cluster name, else the management API's URL.
+    fn broker(&self) -> &str {
+        self.cluster_name.as_deref().unwrap_or(&self.target)
     }
 
     /// The number of findings at or above `threshold`.
@@ -200,15 +216,22 @@ pub fn sarif(report: &Report) -> Value {
         })
         .collect();
     let index = |id: &str| CATALOGUE.iter().position(|r| r.id == id).unwrap_or(0);
+    let broker = report.broker();
+    let mut locations = Locations::default();
+    let mut seen: BTreeMap<(&str, String), usize> = BTreeMap::new();
     let results: Vec<Value> = report
         .rules
         .iter()
         .flat_map(|r| r.findings.iter().map(move |f| (r, f)))
         .map(|(r, f)| {
-            let qualified = match &f.object.vhost {
-                Some(v) => format!("{}/{}/{}", f.object.kind.as_str(), v, f.object.name),
-                None => format!("{}/{}", f.object.kind.as_str(), f.object.name),
-            };
+            let at = locations.object(broker, &f.object);
+            let location = &locations.all[at];
+            // Several findings of one rule on one object (Q004: too few replicas and no
+            // leader) are told apart by their order, which the rule's checks fix.
+            let occurrence = seen
+                .entry((r.id, location.qualified.clone()))
+                .and_modify(|n| *n += 1)
+                .or_insert(0);
             json!({
                 "ruleId": r.id,
                 "ruleIndex": index(r.id),
@@ -216,13 +239,11 @@ pub fn sarif(report: &Report) -> Value {
                 "message": { "text": format!("{}: {}", f.object, f.message) },
                 "locations": [{
                     "physicalLocation": { "artifactLocation": { "uri": report.target } },
-                    "logicalLocations": [{
-                        "name": f.object.name,
-                        "fullyQualifiedName": qualified,
-                        "kind": f.object.kind.as_str(),
-                    }]
+                    "logicalLocations": [location.json(at)],
                 }],
-                "partialFingerprints": { "warrenObject/v1": format!("{}:{qualified}", r.id) },
+                "partialFingerprints": {
+                    "warrenFinding/v1": fingerprint(r.id, broker, &f.object, *occurrence),
+                },
                 "properties": { "severity": f.severity.as_str() },
             })
         })
@@ -251,6 +272,7 @@ pub fn sarif(report: &Report) -> Value {
                     "rules": rules,
                 }
             },
+            "logicalLocations": locations.all.iter().enumerate().map(|(i, l)| l.json(i)).collect::<Vec<_>>(),
             "invocations": [{
                 "executionSuccessful": true,
                 "toolExecutionNotifications": notifications,
@@ -258,6 +280,105 @@ pub fn sarif(report: &Report) -> Value {
             "results": results,
         }]
     })
+}
+
+/// One segment of a fully qualified name: `/` (a vhost's usual name) and `%` escaped.
+fn segment(text: &str) -> String {
+    text.replace('%', "%25").replace('/', "%2F")
+}
+
+/// A SARIF logical location: the broker, a vhost in it, or an object in either.
+struct Location {
+    name: String,
+    qualified: String,
+    kind: &'static str,
+    parent: Option<usize>,
+}
+
+impl Location {
+    fn json(&self, index: usize) -> Value {
+        let mut v = json!({
+            "index": index,
+            "name": self.name,
+            "fullyQualifiedName": self.qualified,
+            "kind": self.kind,
+        });
+        if let Some(p) = self.parent {
+            v["parentIndex"] = json!(p);
+        }
+        v
+    }
+}
+
+/// The run's logical locations, each once, parents before children:
+/// `<broker>`, `<broker>/vhost:<vhost>`, `<broker>[/vhost:<vhost>]/<kind>:<name>`.
+#[derive(Default)]
+struct Locations {
+    all: Vec<Location>,
+}
+
+impl Locations {
+    fn add(
+        &mut self,
+        name: &str,
+        qualified: String,
+        kind: &'static str,
+        parent: Option<usize>,
+    ) -> usize {
+        if let Some(i) = self.all.iter().position(|l| l.qualified == qualified) {
+            return i;
+        }
+        self.all.push(Location {
+            name: name.to_string(),
+            qualified,
+            kind,
+            parent,
+        });
+        self.all.len() - 1
+    }
+
+    /// The object's location (adding it and its parents), by index.
+    fn object(&mut self, broker: &str, object: &super::Object) -> usize {
+        let root = self.add(broker, segment(broker), "broker", None);
+        let parent = match &object.vhost {
+            Some(v) => {
+                let qualified = format!("{}/vhost:{}", self.all[root].qualified, segment(v));
+                self.add(v, qualified, "vhost", Some(root))
+            }
+            None => root,
+        };
+        let kind = object.kind.as_str();
+        let qualified = format!(
+            "{}/{kind}:{}",
+            self.all[parent].qualified,
+            segment(&object.name)
+        );
+        self.add(&object.name, qualified, kind, Some(parent))
+    }
+}
+
+/// A finding's identity across runs, for code scanning to track it: the rule, the broker and
+/// the object (kind, vhost, name), and which of the rule's findings on that object it is;
+/// never the message, whose wording and figures change.
+fn fingerprint(rule: &str, broker: &str, object: &super::Object, occurrence: usize) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for part in [
+        rule,
+        broker,
+        object.kind.as_str(),
+        object.vhost.as_deref().unwrap_or(""),
+        &object.name,
+        &occurrence.to_string(),
+    ] {
+        // Length-prefixed, so no two different tuples hash the same text.
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    hash.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The catalogue, for `warren audit rules`.
@@ -273,6 +394,17 @@ pub struct CatalogueEntry {
     pub title: &'static str,
     pub fix: &'static str,
     pub doc: &'static str,
+    /// The rule's tunable figures (`--set ID.NAME=VALUE`), with their defaults.
+    pub thresholds: Vec<CatalogueThreshold>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct CatalogueThreshold {
+    /// `Q007.messages`, as `--set` takes it.
+    pub key: String,
+    pub default: f64,
+    pub unit: &'static str,
+    pub meaning: &'static str,
 }
 
 impl Catalogue {
@@ -286,6 +418,14 @@ impl Catalogue {
                     title: r.title,
                     fix: r.fix,
                     doc: r.doc,
+                    thresholds: super::rules::thresholds_of(r.id)
+                        .map(|t| CatalogueThreshold {
+                            key: t.key(),
+                            default: t.default,
+                            unit: t.unit,
+                            meaning: t.meaning,
+                        })
+                        .collect(),
                 })
                 .collect(),
         }
@@ -300,11 +440,27 @@ impl Default for Catalogue {
 
 impl Render for Catalogue {
     fn human(&self) -> String {
-        let mut t = output::table(["id", "severity", "title", "fix", "doc"]);
+        let mut t = output::table(["id", "severity", "title", "fix", "doc", "thresholds"]);
         for r in &self.rules {
-            t.add_row([r.id, r.severity.as_str(), r.title, r.fix, r.doc]);
+            let thresholds: Vec<String> = r
+                .thresholds
+                .iter()
+                .map(|t| format!("{}={} ({})", t.key, t.default, t.unit))
+                .collect();
+            t.add_row([
+                r.id,
+                r.severity.as_str(),
+                r.title,
+                r.fix,
+                r.doc,
+                &thresholds.join("\n"),
+            ]);
         }
-        format!("{t}\n{} rules.", self.rules.len())
+        format!(
+            "{t}\n{} rules. Change a threshold with --set ID.NAME=VALUE; a figure within 10% \
+             under one gives an info note.",
+            self.rules.len()
+        )
     }
 }
 
@@ -323,6 +479,85 @@ mod tests {
             false,
             evaluate(&s, &Selection::default()),
         )
+        .with_cluster_name(s.overview.as_ref().ok().map(|o| o.cluster_name.clone()))
+    }
+
+    fn fingerprints(log: &Value) -> Vec<String> {
+        log["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["partialFingerprints"]["warrenFinding/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sarif_locates_findings_logically_and_fingerprints_them_stably() {
+        let r = report();
+        let cluster = r.cluster_name.clone().expect("the fixture's cluster name");
+        let log = sarif(&r);
+        let run = &log["runs"][0];
+        let all = run["logicalLocations"].as_array().unwrap();
+        let results = run["results"].as_array().unwrap();
+        let located = |rule: &str, qualified: &str| {
+            results
+                .iter()
+                .find(|x| {
+                    x["ruleId"] == rule
+                        && x["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+                            == qualified
+                })
+                .unwrap_or_else(|| panic!("no {rule} result at {qualified}"))
+        };
+        // broker -> vhost -> object, each a location of the run that the result points at.
+        let q005 = located("Q005", &format!("{cluster}/vhost:planted/queue:plain-q"));
+        let at = &q005["locations"][0]["logicalLocations"][0];
+        assert_eq!(at["kind"], "queue");
+        assert_eq!(at["name"], "plain-q");
+        let object = &all[at["index"].as_u64().unwrap() as usize];
+        assert_eq!(object["fullyQualifiedName"], at["fullyQualifiedName"]);
+        let vhost = &all[object["parentIndex"].as_u64().unwrap() as usize];
+        assert_eq!(
+            vhost["fullyQualifiedName"],
+            format!("{cluster}/vhost:planted")
+        );
+        let broker = &all[vhost["parentIndex"].as_u64().unwrap() as usize];
+        assert_eq!(broker["fullyQualifiedName"], cluster.as_str());
+        assert_eq!(broker["kind"], "broker");
+        // The vhost `/` is escaped in the name; objects without a vhost hang off the broker.
+        located("RES009", &format!("{cluster}/vhost:%2F"));
+        located("SEC002", &format!("{cluster}/user:guest"));
+
+        // Fingerprints: one per finding, equal across runs, blind to wording and figures.
+        let first = fingerprints(&log);
+        let mut distinct = first.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(
+            distinct.len(),
+            first.len(),
+            "two findings share a fingerprint"
+        );
+        assert_eq!(fingerprints(&sarif(&report())), first);
+        let mut reworded = report();
+        for rule in &mut reworded.rules {
+            for f in &mut rule.findings {
+                f.message = format!("{} (now with other figures: 42)", f.message);
+            }
+        }
+        assert_eq!(fingerprints(&sarif(&reworded)), first);
+        // Another broker's findings are other findings.
+        let elsewhere = report().with_cluster_name(Some("rabbit@elsewhere".into()));
+        assert!(
+            fingerprints(&sarif(&elsewhere))
+                .iter()
+                .all(|f| !first.contains(f))
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::password::PasswordList;
+
 /// Why a source (or a rule) could not be read: shown as the "not checked" reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotChecked(pub String);
@@ -40,13 +42,18 @@ pub struct Snapshot {
     /// Per-queue statistics (messages, consumers, basic.get counts); read only for brokers
     /// with few queues or with `--queue-stats`, since every page costs the broker a full list.
     pub queue_stats: Source<Vec<Queue>>,
+    /// Every binding (one request): which queues are dead-letter queues (Q005).
+    pub bindings: Source<Vec<Binding>>,
+    /// Every exchange's name and type (one request, no statistics).
+    pub exchanges: Source<Vec<Exchange>>,
     pub connections: Source<Vec<Connection>>,
     pub channels: Source<Vec<Channel>>,
     pub consumers: Source<Vec<Consumer>>,
     pub shovels: Source<Vec<Parameter>>,
     pub federation_upstreams: Source<Vec<Parameter>>,
     pub feature_flags: Source<Vec<FeatureFlag>>,
-    pub auth_attempts: Source<Vec<AuthAttempts>>,
+    /// Two reads of `/api/auth/attempts/{node}` some seconds apart (`--rate-window`).
+    pub auth_attempts: Source<AuthSample>,
     /// `/api/deprecated-features/used` (3.13+; 404 before).
     pub deprecated_used: Source<Vec<DeprecatedFeature>>,
     /// `/api/auth`, read without credentials as the login page does.
@@ -57,6 +64,22 @@ pub struct Snapshot {
     pub ui_headers: Source<Vec<(String, String)>>,
     /// Active probes; `None` unless `--probe`.
     pub probes: Option<Probes>,
+    /// The operator's own weak passwords (`--password-list`), which SEC003 tries besides its
+    /// built-in list. Not read from the broker: empty unless the command line gives a file.
+    pub extra_passwords: PasswordList,
+    /// SEC003's verdicts per user (in `users` order), worked out by the fetch while it waits
+    /// for the second read of the authentication counters; `None`: SEC003 works them out.
+    pub password_verdicts: Option<Vec<super::password::Verdict>>,
+    /// The thresholds in effect (defaults, with `--set` overrides): the run's settings, kept
+    /// here so that every rule stays a pure function of the snapshot.
+    pub limits: super::thresholds::Limits,
+}
+
+impl Connection {
+    /// Whether this is a client's network connection; `None` when the list doesn't say.
+    pub fn is_network(&self) -> Option<bool> {
+        self.kind.as_deref().map(|k| k == "network")
+    }
 }
 
 impl Snapshot {
@@ -78,6 +101,8 @@ impl Snapshot {
             operator_policies: unread(),
             queues: unread(),
             queue_stats: unread(),
+            bindings: unread(),
+            exchanges: unread(),
             connections: unread(),
             channels: unread(),
             consumers: unread(),
@@ -90,6 +115,9 @@ impl Snapshot {
             cert_expiry: unread(),
             ui_headers: unread(),
             probes: None,
+            limits: Default::default(),
+            extra_passwords: PasswordList::default(),
+            password_verdicts: None,
         }
     }
 
@@ -194,11 +222,11 @@ pub struct Permission {
     pub read: String,
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, Clone)]
 #[serde(default)]
 pub struct Vhost {
     pub name: String,
-    pub tracing: bool,
+    pub tracing: Option<bool>,
 }
 
 /// One entry of `/api/vhost-limits` or `/api/user-limits`.
@@ -225,29 +253,62 @@ pub struct Policy {
 /// Fill in each queue's effective policy definition from the names of the policy and the
 /// operator policy the broker applied to it (`policy`, `operator_policy`), where the list
 /// did not carry it. Keys of both are kept: the rules only ask whether a setting is present.
+/// A broker with `management.disable_stats = true` leaves the names out too; then the
+/// policies are matched the way the broker does (same vhost, `apply-to` covering the queue's
+/// type, pattern matching the name, highest priority wins).
 pub fn apply_policies(queues: &mut [Queue], policies: &[Policy], operator_policies: &[Policy]) {
-    let find = |list: &[Policy], vhost: &str, name: &Option<String>| {
-        name.as_ref().and_then(|n| {
-            list.iter()
-                .find(|p| p.vhost == vhost && &p.name == n)
-                .map(|p| p.definition.clone())
-        })
+    let by_name = |list: &[Policy], vhost: &str, name: &str| {
+        list.iter()
+            .find(|p| p.vhost == vhost && p.name == name)
+            .map(|p| p.definition.clone())
+    };
+    let compiled = |list: &[Policy]| -> Vec<(usize, Option<regex_lite::Regex>)> {
+        list.iter()
+            .enumerate()
+            .map(|(i, p)| (i, regex_lite::Regex::new(&p.pattern).ok()))
+            .collect()
+    };
+    let (compiled_policies, compiled_operator) = (compiled(policies), compiled(operator_policies));
+    let by_pattern = |list: &[Policy],
+                      compiled: &[(usize, Option<regex_lite::Regex>)],
+                      q: &Queue| {
+        compiled
+            .iter()
+            .filter_map(|(i, re)| Some((&list[*i], re.as_ref()?)))
+            .filter(|(p, re)| {
+                p.vhost == q.vhost && applies_to_queue(&p.apply_to, &q.kind) && re.is_match(&q.name)
+            })
+            .max_by_key(|(p, _)| p.priority)
+            .map(|(p, _)| p.definition.clone())
     };
     for q in queues.iter_mut() {
         if !q.effective_policy_definition.is_null() {
             continue;
         }
+        let operator = match &q.operator_policy {
+            Some(name) => by_name(operator_policies, &q.vhost, name),
+            None => by_pattern(operator_policies, &compiled_operator, q),
+        };
+        let policy = match &q.policy {
+            Some(name) => by_name(policies, &q.vhost, name),
+            None => by_pattern(policies, &compiled_policies, q),
+        };
         let mut merged = serde_json::Map::new();
-        for definition in [
-            find(operator_policies, &q.vhost, &q.operator_policy),
-            find(policies, &q.vhost, &q.policy),
-        ]
-        .into_iter()
-        .flatten()
-        {
+        for definition in [operator, policy].into_iter().flatten() {
             merged.extend(definition);
         }
         q.effective_policy_definition = Value::Object(merged);
+    }
+}
+
+/// Whether a policy's `apply-to` covers a queue of this type (`classic`, `quorum`, `stream`).
+fn applies_to_queue(apply_to: &str, kind: &str) -> bool {
+    match apply_to {
+        "" | "all" | "queues" => true,
+        "classic_queues" => kind == "classic",
+        "quorum_queues" => kind == "quorum",
+        "streams" => kind == "stream",
+        _ => false,
     }
 }
 
@@ -257,12 +318,56 @@ pub struct Connection {
     pub name: String,
     pub vhost: String,
     pub user: String,
+    /// `network` or `direct` (a plugin's in-node connection, e.g. a local shovel end, which
+    /// has no socket, heartbeat or channel count); absent with statistics off.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
     pub peer_host: Value,
     pub ssl: bool,
     pub protocol: String,
-    pub channels: u64,
+    pub channels: Option<u64>,
     pub timeout: Option<u64>,
     pub auth_mechanism: String,
+    /// What the client said about itself; RabbitMQ's shovel and federation plugins put their
+    /// link's name in `connection_name`.
+    pub client_properties: Option<Value>,
+}
+
+impl Connection {
+    /// The client's `connection_name` property, if it gave one.
+    pub fn client_name(&self) -> Option<&str> {
+        self.client_properties
+            .as_ref()?
+            .get("connection_name")?
+            .as_str()
+    }
+
+    /// The client's `product` property (RabbitMQ's own Erlang client says `RabbitMQ`).
+    pub fn client_product(&self) -> Option<&str> {
+        self.client_properties.as_ref()?.get("product")?.as_str()
+    }
+}
+
+/// One binding of `GET /api/bindings`.
+#[derive(Deserialize, Debug, Default)]
+#[serde(default)]
+pub struct Binding {
+    pub vhost: String,
+    pub source: String,
+    pub destination: String,
+    /// `queue` or `exchange`.
+    pub destination_type: String,
+    pub routing_key: Option<String>,
+}
+
+/// One exchange of `GET /api/exchanges`, as far as the rules need it.
+#[derive(Deserialize, Debug, Default)]
+#[serde(default)]
+pub struct Exchange {
+    pub vhost: String,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
 }
 
 #[derive(Deserialize, Debug, Default)]
@@ -271,17 +376,19 @@ pub struct Channel {
     pub name: String,
     pub vhost: String,
     pub user: String,
-    pub prefetch_count: u64,
-    pub global_prefetch_count: u64,
-    pub consumer_count: u64,
+    pub prefetch_count: Option<u64>,
+    /// basic.qos(global=true). Missing from RabbitMQ 4.0 on (rabbit_channel stopped listing
+    /// it, though global qos still works): unknown then, never 0.
+    pub global_prefetch_count: Option<u64>,
+    pub consumer_count: Option<u64>,
 }
 
 #[derive(Deserialize, Debug, Default)]
 #[serde(default)]
 pub struct Consumer {
     pub consumer_tag: String,
-    pub ack_required: bool,
-    pub prefetch_count: u64,
+    pub ack_required: Option<bool>,
+    pub prefetch_count: Option<u64>,
     pub queue: QueueRef,
     pub channel_details: ChannelRef,
 }
@@ -311,25 +418,150 @@ pub struct Parameter {
     pub value: Value,
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Debug, Default, Clone)]
 #[serde(default)]
 pub struct AuthAttempts {
     /// Filled in by the fetcher: the endpoint is per node.
     pub node: String,
     pub protocol: String,
-    pub auth_attempts: u64,
-    pub auth_attempts_failed: u64,
+    /// Counters since the node started (or since they were reset).
+    pub auth_attempts: Option<u64>,
+    pub auth_attempts_failed: Option<u64>,
+}
+
+/// Two reads of every node's authentication counters, `seconds` apart: the counters are
+/// lifetime totals, so only their difference says what is happening now.
+#[derive(Debug, Default, Clone)]
+pub struct AuthSample {
+    pub seconds: f64,
+    pub before: Vec<AuthAttempts>,
+    pub after: Vec<AuthAttempts>,
+}
+
+/// Attempts and failures per second on one node and protocol over a sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthRate {
+    pub node: String,
+    pub protocol: String,
+    pub attempts: u64,
+    pub failed: u64,
+    pub failed_per_second: f64,
+}
+
+impl AuthSample {
+    /// The rate per node and protocol; `Err` names the counters that are missing, or that
+    /// went down (a node restarted or its counters were reset between the reads).
+    pub fn rates(&self) -> (Vec<AuthRate>, Vec<String>) {
+        let mut rates = Vec::new();
+        let mut unknown = Vec::new();
+        for a in &self.after {
+            let label = format!("{} ({})", a.node, a.protocol);
+            let b = self
+                .before
+                .iter()
+                .find(|b| b.node == a.node && b.protocol == a.protocol);
+            let counted = |x: &AuthAttempts| Some((x.auth_attempts?, x.auth_attempts_failed?));
+            let (Some((a_all, a_failed)), before) = (counted(a), b.map(counted)) else {
+                unknown.push(label);
+                continue;
+            };
+            // A protocol first seen between the reads started from zero.
+            let (b_all, b_failed) = match before {
+                Some(Some(figures)) => figures,
+                Some(None) => {
+                    unknown.push(label);
+                    continue;
+                }
+                None => (0, 0),
+            };
+            if a_all < b_all || a_failed < b_failed || self.seconds <= 0.0 {
+                unknown.push(label);
+                continue;
+            }
+            let failed = a_failed - b_failed;
+            rates.push(AuthRate {
+                node: a.node.clone(),
+                protocol: a.protocol.clone(),
+                attempts: a_all - b_all,
+                failed,
+                failed_per_second: failed as f64 / self.seconds,
+            });
+        }
+        (rates, unknown)
+    }
 }
 
 /// Results of the active probes (`--probe`); each may be missing with its reason.
 #[derive(Debug)]
 pub struct Probes {
-    /// guest:guest against `/api/whoami` of the target.
-    pub guest_login: Source<ProbeAnswer>,
+    /// guest:guest against `/api/whoami`, dialled as a remote client would.
+    pub guest_login: Source<Remote<ProbeAnswer>>,
     /// A CORS preflight with `Origin: https://evil.example`.
     pub cors: Source<ProbeAnswer>,
     /// `GET /metrics` on the prometheus port without credentials.
     pub metrics: Source<ProbeAnswer>,
+    /// EPMD's NAMES request on port 4369, dialled as a remote client would.
+    pub epmd: Source<Remote<EpmdNames>>,
+}
+
+impl Probes {
+    /// One line per probe that stands in for a remote client, with the rule it decides:
+    /// what was dialled and what answered, so that a pass says why it passed.
+    pub fn notes(&self) -> Vec<(&'static str, String)> {
+        let mut notes = Vec::new();
+        if let Ok(r) = &self.guest_login {
+            let seen = match &r.reach {
+                Reach::Answered(a) => format!("answered {}", a.status),
+                Reach::Unreachable(why) => format!("not reachable ({why})"),
+            };
+            notes.push((
+                "SEC001",
+                format!("guest:guest to {}: {seen}", r.described()),
+            ));
+        }
+        if let Ok(r) = &self.epmd {
+            let seen = match &r.reach {
+                Reach::Answered(names) => format!("answered NAMES with {}", names.listing()),
+                Reach::Unreachable(why) => format!("not reachable ({why})"),
+            };
+            notes.push(("NET005", format!("EPMD at {}: {seen}", r.described())));
+        }
+        notes
+    }
+}
+
+/// A probe that dials the broker's host as a remote client would: the target's own host,
+/// or, when that is a loopback address, this machine's non-loopback address instead.
+#[derive(Debug, Clone)]
+pub struct Remote<T> {
+    /// What was dialled: a URL, or `host:port`.
+    pub dialled: String,
+    /// For a loopback target, the non-loopback address of this machine dialled instead.
+    pub stand_in: Option<std::net::IpAddr>,
+    pub reach: Reach<T>,
+}
+
+impl<T> Remote<T> {
+    /// `dialled`, with the stand-in address explained.
+    pub fn described(&self) -> String {
+        match self.stand_in {
+            Some(ip) => format!(
+                "{} ({ip}: this machine's non-loopback address, where a remote client connects, \
+                 probed in place of the loopback target)",
+                self.dialled
+            ),
+            None => self.dialled.clone(),
+        }
+    }
+}
+
+/// What a remote-client probe met.
+#[derive(Debug, Clone)]
+pub enum Reach<T> {
+    Answered(T),
+    /// Nothing accepted the connection (refused, or no answer before the deadline): no
+    /// remote client gets further either.
+    Unreachable(String),
 }
 
 /// What one probe saw.
@@ -339,6 +571,46 @@ pub struct ProbeAnswer {
     pub status: u16,
     /// For CORS: the `Access-Control-Allow-Origin` header, if any.
     pub allow_origin: Option<String>,
+}
+
+/// EPMD's answer to NAMES: its own port, then one `name <node> at port <port>` line for each
+/// node registered with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EpmdNames {
+    pub epmd_port: u32,
+    pub nodes: Vec<EpmdNode>,
+    /// The answer was cut at the read cap or the deadline: more nodes may be registered.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EpmdNode {
+    /// The node's short name (the part before `@`).
+    pub name: String,
+    /// Its Erlang distribution port.
+    pub port: u16,
+}
+
+impl EpmdNames {
+    /// "2 node(s): a (distribution port 25672), b (...)".
+    pub fn listing(&self) -> String {
+        let nodes: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| format!("{} (distribution port {})", n.name, n.port))
+            .collect();
+        format!(
+            "{} node(s){}{}{}",
+            self.nodes.len(),
+            if nodes.is_empty() { "" } else { ": " },
+            nodes.join(", "),
+            if self.truncated {
+                " (answer cut short; there may be more)"
+            } else {
+                ""
+            }
+        )
+    }
 }
 
 #[cfg(test)]
@@ -390,6 +662,75 @@ mod tests {
         assert_eq!(queues[0].setting("max-length"), Some(&serde_json::json!(5)));
         assert!(queues[1].setting("dead-letter-exchange").is_none());
         assert!(queues[2].setting("expires").is_some());
+    }
+
+    #[test]
+    fn without_policy_names_the_patterns_decide() {
+        // management.disable_stats = true drops `policy` from the queue list.
+        let mut queues: Vec<Queue> = serde_json::from_str(
+            r#"[{"name":"orders","vhost":"v","type":"classic"},
+                {"name":"orders.q","vhost":"v","type":"quorum"},
+                {"name":"other","vhost":"v","type":"classic"},
+                {"name":"orders","vhost":"w","type":"classic"}]"#,
+        )
+        .unwrap();
+        let policies: Vec<Policy> = serde_json::from_str(
+            r#"[{"vhost":"v","name":"low","pattern":"^orders","apply-to":"queues","priority":0,
+                 "definition":{"dead-letter-exchange":"low"}},
+                {"vhost":"v","name":"high","pattern":"^orders","apply-to":"classic_queues",
+                 "priority":5,"definition":{"dead-letter-exchange":"high"}},
+                {"vhost":"v","name":"ex","pattern":".*","apply-to":"exchanges","priority":9,
+                 "definition":{"alternate-exchange":"ae"}}]"#,
+        )
+        .unwrap();
+        apply_policies(&mut queues, &policies, &[]);
+        let dlx = |i: usize| queues[i].setting("dead-letter-exchange").cloned();
+        assert_eq!(dlx(0), Some(serde_json::json!("high")));
+        assert_eq!(
+            dlx(1),
+            Some(serde_json::json!("low")),
+            "classic_queues skips quorum"
+        );
+        assert_eq!(dlx(2), None);
+        assert_eq!(dlx(3), None, "another vhost's policy");
+        assert!(queues[0].setting("alternate-exchange").is_none());
+    }
+
+    #[test]
+    fn auth_rates_come_from_the_difference_of_two_reads() {
+        let a = |node: &str, protocol: &str, all: Option<u64>, failed: Option<u64>| AuthAttempts {
+            node: node.into(),
+            protocol: protocol.into(),
+            auth_attempts: all,
+            auth_attempts_failed: failed,
+        };
+        let sample = AuthSample {
+            seconds: 2.0,
+            before: vec![
+                a("n1", "http", Some(1000), Some(500)),
+                a("n2", "amqp091", Some(50), Some(10)),
+                a("n3", "http", None, None),
+            ],
+            after: vec![
+                // 6 failures in 2 s after a lifetime of 500: 3 per second.
+                a("n1", "http", Some(1010), Some(506)),
+                // Counters went down: the node restarted between the reads.
+                a("n2", "amqp091", Some(3), Some(1)),
+                // Missing in the first read.
+                a("n3", "http", Some(5), Some(5)),
+                // A protocol first seen in the second read started from zero.
+                a("n1", "amqp091", Some(4), Some(2)),
+                // Missing in the second read.
+                a("n2", "http", Some(1), None),
+            ],
+        };
+        let (rates, unknown) = sample.rates();
+        assert_eq!(rates.len(), 2, "{rates:?}");
+        assert_eq!((rates[0].failed, rates[0].attempts), (6, 10));
+        assert!((rates[0].failed_per_second - 3.0).abs() < 1e-9);
+        assert_eq!(rates[1].protocol, "amqp091");
+        assert_eq!(rates[1].failed, 2);
+        assert_eq!(unknown, ["n2 (amqp091)", "n3 (http)", "n2 (http)"]);
     }
 
     #[test]

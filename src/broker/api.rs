@@ -22,10 +22,14 @@ pub struct Overview {
     pub rabbitmq_version: String,
     pub erlang_version: String,
     pub cluster_name: String,
-    pub listeners: Vec<Listener>,
+    /// Absent when the node's statistics are switched off (`management.disable_stats`):
+    /// unknown, not "no listeners".
+    pub listeners: Option<Vec<Listener>>,
     pub contexts: Vec<Value>,
     pub exchange_types: Option<Vec<ExchangeType>>,
     pub churn_rates: Value,
+    /// `management.disable_stats` (3.7+); absent on older brokers.
+    pub disable_stats: Option<bool>,
     pub message_stats: Value,
     pub object_totals: Value,
 }
@@ -128,7 +132,8 @@ pub struct Node {
     pub disk_free_limit: Option<u64>,
     pub fd_total: Option<u64>,
     pub fd_used: Option<u64>,
-    pub auth_mechanisms: Vec<AuthMechanism>,
+    /// Absent with statistics off: unknown, not "none enabled".
+    pub auth_mechanisms: Option<Vec<AuthMechanism>>,
     /// Not reported by the management API on 3.x or 4.x; kept so a future version is read.
     pub cluster_partition_handling: Option<String>,
     /// The node's running OTP applications; `rabbit`'s version is the node's.
@@ -284,7 +289,13 @@ mod tests {
             "{}",
             o.cluster_name
         );
-        let amqp = o.listeners.iter().find(|l| l.protocol == "amqp").unwrap();
+        let amqp = o
+            .listeners
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|l| l.protocol == "amqp")
+            .unwrap();
         assert_eq!(amqp.port(), Some(22120));
         assert!(!amqp.is_tls());
     }
@@ -294,9 +305,9 @@ mod tests {
         let o: Overview = serde_json::from_str(r#"{"listeners":[{"port":"15672"},{}]}"#).unwrap();
         assert_eq!(o.rabbitmq_version, "");
         assert_eq!(o.major(), None);
-        assert_eq!(o.listeners[0].port(), Some(15672));
-        assert_eq!(o.listeners[1].port(), None);
-        assert_eq!(o.listeners[1].shown_port(), "?");
+        assert_eq!(o.listeners.as_ref().unwrap()[0].port(), Some(15672));
+        assert_eq!(o.listeners.as_ref().unwrap()[1].port(), None);
+        assert_eq!(o.listeners.as_ref().unwrap()[1].shown_port(), "?");
         assert!(o.exchange_types.is_none());
     }
 
@@ -325,6 +336,7 @@ mod tests {
         assert!(
             n.auth_mechanisms
                 .iter()
+                .flatten()
                 .any(|m| m.name == "PLAIN" && m.enabled)
         );
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::settings::{Secret, Settings};
+use super::settings::{Secret, Settings, TlsFiles};
 use super::tls;
 use crate::exit::{Code, Error};
 
@@ -42,6 +42,8 @@ pub struct ManagementApi {
     password: Secret,
     /// How long to wait for a response to start (its status line): `--connect-timeout`.
     answer_timeout: std::time::Duration,
+    /// Kept for [`ManagementApi::at`], which builds a client of its own.
+    tls: TlsFiles,
 }
 
 /// How [`ManagementApi::list`] reads a list endpoint.
@@ -62,24 +64,42 @@ struct Page<T> {
 
 impl ManagementApi {
     pub fn new(settings: &Settings) -> Result<Self> {
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(settings.timeout)
-            .timeout(settings.timeout * 6)
-            .user_agent(concat!("warren/", env!("CARGO_PKG_VERSION")));
-        if settings.api.iter().any(|u| u.scheme() == "https") {
-            builder = builder.tls_backend_preconfigured(tls::client_config(&settings.tls)?);
-        }
-        let client = builder
-            .build()
-            .map_err(|e| Error::internal(format!("building the HTTP client: {e}")))?;
+        let https = settings.api.iter().any(|u| u.scheme() == "https");
         Ok(ManagementApi {
-            client,
+            client: client(&settings.tls, settings.timeout, https)?,
             bases: settings.api.clone(),
             active: AtomicUsize::new(0),
             user: settings.user.clone(),
             password: settings.password.clone(),
             answer_timeout: settings.timeout,
+            tls: settings.tls.clone(),
         })
+    }
+
+    /// The same broker reached at `base` instead of the configured URLs: the audit's probes
+    /// dial this machine's non-loopback address when the target is a loopback one. A TLS
+    /// certificate is verified as always, against `--tls-server-name` or else `server_name`
+    /// (the configured URL's host): the certificate names the broker, not the address
+    /// dialled, and that address is this machine's own, so the connection never leaves it.
+    pub fn at(&self, base: Url, server_name: &str) -> Result<ManagementApi> {
+        let mut tls = self.tls.clone();
+        if tls.server_name.is_none() {
+            tls.server_name = Some(server_name.trim_matches(['[', ']']).to_string());
+        }
+        Ok(ManagementApi {
+            client: client(&tls, self.answer_timeout, base.scheme() == "https")?,
+            bases: vec![base],
+            active: AtomicUsize::new(0),
+            user: self.user.clone(),
+            password: self.password.clone(),
+            answer_timeout: self.answer_timeout,
+            tls,
+        })
+    }
+
+    /// `--connect-timeout`: the deadline of a connection and of a response's start.
+    pub fn timeout(&self) -> std::time::Duration {
+        self.answer_timeout
     }
 
     /// The base URL that answered most recently (or will be tried first).
@@ -398,6 +418,20 @@ pub fn readable_reason(reason: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The reqwest client: `timeout` bounds the connection and, six times over, a whole request.
+fn client(files: &TlsFiles, timeout: std::time::Duration, https: bool) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(timeout)
+        .timeout(timeout * 6)
+        .user_agent(concat!("warren/", env!("CARGO_PKG_VERSION")));
+    if https {
+        builder = builder.tls_backend_preconfigured(tls::client_config(files)?);
+    }
+    builder
+        .build()
+        .map_err(|e| Error::internal(format!("building the HTTP client: {e}")).into())
 }
 
 /// Credentials for [`ManagementApi::raw`].

@@ -159,7 +159,7 @@ pub struct FilterArgs {
 
 impl FilterArgs {
     /// The filter, or `None` when no filter flag was given.
-    pub fn filter(&self) -> Option<std::sync::Arc<crate::replay::filter::Filter>> {
+    pub fn to_filter(&self) -> Option<crate::replay::filter::Filter> {
         let f = crate::replay::filter::Filter {
             headers: self.headers.clone(),
             body_regex: self.body_regex.clone(),
@@ -168,7 +168,12 @@ impl FilterArgs {
             json_paths: self.json_paths.clone(),
             ..Default::default()
         };
-        (!f.is_empty()).then(|| std::sync::Arc::new(f))
+        (!f.is_empty()).then_some(f)
+    }
+
+    /// The filter shared with a reader's tasks.
+    pub fn filter(&self) -> Option<std::sync::Arc<crate::replay::filter::Filter>> {
+        self.to_filter().map(std::sync::Arc::new)
     }
 }
 

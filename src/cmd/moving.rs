@@ -168,17 +168,20 @@ fn destination(source: &Settings, global: &Global, args: &Args) -> Result<Settin
 }
 
 /// The same queue on the same broker: moving it onto itself would go round for ever.
+/// Whether the two settings reach a node in common (one AMQP host and port in both): the
+/// one test of "the same broker", for the refusal and for the report.
+fn same_broker(a: &Settings, b: &Settings) -> bool {
+    a.amqp.iter().any(|x| {
+        b.amqp
+            .iter()
+            .any(|y| (&x.host, x.port) == (&y.host, y.port))
+    })
+}
+
 fn onto_itself(from: &Settings, to: &Settings, source: &str, target: &Target) -> bool {
-    let same_node = |a: &Settings, b: &Settings| {
-        a.amqp.iter().any(|x| {
-            b.amqp
-                .iter()
-                .any(|y| (&x.host, x.port) == (&y.host, y.port))
-        })
-    };
     matches!(target, Target::Queue(q) if q == source)
         && from.vhost == to.vhost
-        && same_node(from, to)
+        && same_broker(from, to)
 }
 
 /// What `warren move` reports (`-o json`): replay's summary in move's words.
@@ -212,8 +215,7 @@ struct Report {
 
 impl Report {
     fn new(s: Summary, from: &Settings, to: &Settings, target: &Target) -> Report {
-        let other_broker = from.amqp.first().map(|e| (&e.host, e.port))
-            != to.amqp.first().map(|e| (&e.host, e.port));
+        let other_broker = !same_broker(from, to);
         let failures = s
             .failures
             .into_iter()
@@ -358,7 +360,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         );
     }
     super::replay::target_exists(&to_api, &to.vhost, &args.destination).await?;
-    let filter = args.filters.filter();
+    let filter = args.filters.to_filter();
     if !args.dry_run {
         super::go_ahead(
             args.yes,
@@ -396,7 +398,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         login_user: to.user.clone(),
         target: args.destination.clone(),
         redirects: Vec::new(),
-        filter: filter.map(|f| (*f).clone()).unwrap_or_default(),
+        filter: filter.unwrap_or_default(),
         dry_run: args.dry_run,
         limit: args.limit,
         rate: args.rate,

@@ -70,16 +70,16 @@ pub struct Args {
 }
 
 impl Args {
+    /// The --match-... flags are the read filters under purge's own names.
     fn filter(&self) -> Option<std::sync::Arc<crate::replay::filter::Filter>> {
-        let f = crate::replay::filter::Filter {
+        super::FilterArgs {
             headers: self.match_headers.clone(),
             body_regex: self.match_body_regex.clone(),
-            message_ids: self.match_message_ids.clone(),
             routing_keys: self.match_routing_keys.clone(),
+            message_ids: self.match_message_ids.clone(),
             json_paths: self.match_json_paths.clone(),
-            ..Default::default()
-        };
-        (!f.is_empty()).then(|| std::sync::Arc::new(f))
+        }
+        .filter()
     }
 }
 

@@ -106,6 +106,7 @@ pub async fn run(global: &Global, _args: &Args) -> Result<()> {
             report.listeners = overview
                 .listeners
                 .iter()
+                .flatten()
                 .map(|l| Listener {
                     node: l.node.clone(),
                     protocol: l.protocol.clone(),

@@ -405,21 +405,33 @@ fn listener_host(l: &Listener) -> String {
     }
 }
 
+/// The listeners the overview reports; `None` when it leaves them out (statistics off).
+fn reported(overview: &Overview) -> Result<&[Listener], Verdict> {
+    overview.listeners.as_deref().ok_or_else(|| {
+        Verdict::skipped(
+            "/api/overview does not list the listeners (management statistics are disabled)",
+        )
+    })
+}
+
 async fn listeners(overview: &Overview, timeout: Duration) -> Verdict {
+    let all = match reported(overview) {
+        Ok(all) => all,
+        Err(unknown) => return unknown,
+    };
     let mut problems = Vec::new();
-    let mut nodes: Vec<&str> = overview.listeners.iter().map(|l| l.node.as_str()).collect();
+    let mut nodes: Vec<&str> = all.iter().map(|l| l.node.as_str()).collect();
     nodes.sort();
     nodes.dedup();
     for node in &nodes {
-        let amqp = overview
-            .listeners
+        let amqp = all
             .iter()
             .any(|l| l.node == *node && (l.protocol == "amqp" || l.protocol == "amqp/ssl"));
         if !amqp {
             problems.push(format!("node {node} has no AMQP listener"));
         }
     }
-    let dials = overview.listeners.iter().map(|l| async move {
+    let dials = all.iter().map(|l| async move {
         let Some(port) = l.port() else {
             return Some(format!("{}: the broker did not say its port", l.label()));
         };
@@ -442,14 +454,18 @@ async fn listeners(overview: &Overview, timeout: Duration) -> Verdict {
         problems,
         format!(
             "{} listener(s) on {} node(s) accept connections",
-            overview.listeners.len(),
+            all.len(),
             nodes.len()
         ),
     )
 }
 
 async fn certificates(overview: &Overview, settings: &Settings, within: Duration) -> Verdict {
-    let tls_listeners: Vec<&Listener> = overview.listeners.iter().filter(|l| l.is_tls()).collect();
+    let all = match reported(overview) {
+        Ok(all) => all,
+        Err(unknown) => return unknown,
+    };
+    let tls_listeners: Vec<&Listener> = all.iter().filter(|l| l.is_tls()).collect();
     if tls_listeners.is_empty() {
         return Verdict::skipped("no TLS listeners");
     }

@@ -6,10 +6,12 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::dead_letter::{QueueBinding, Sender};
 use super::defs::is_builtin_exchange;
 use super::diff::POLICY_CARRIED;
 use super::model::{DestinationType, Origin, Policy, Queue, QueueType, Topology};
 use crate::output::{self, Render};
+use crate::route::eval::Kind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -207,6 +209,53 @@ fn effective_keys(
     keys
 }
 
+/// The queues other queues (or policies) dead-letter into, by their DLX's bindings or the
+/// default exchange.
+fn dead_letter_queues(t: &Topology) -> HashSet<(&str, &str)> {
+    let queues = t.queues.iter().filter_map(|q| {
+        Some(Sender {
+            vhost: &q.vhost,
+            queue: Some(&q.name),
+            exchange: q.dead_letter_exchange.as_deref()?,
+            routing_key: q.dead_letter_routing_key.as_deref(),
+        })
+    });
+    let policies = t
+        .policies
+        .iter()
+        .chain(&t.operator_policies)
+        .filter_map(|p| {
+            Some(Sender {
+                vhost: &p.vhost,
+                queue: None,
+                exchange: p.definition.get("dead-letter-exchange")?.as_str()?,
+                routing_key: p
+                    .definition
+                    .get("dead-letter-routing-key")
+                    .and_then(Value::as_str),
+            })
+        });
+    let senders: Vec<Sender> = queues.chain(policies).collect();
+    let bindings: Vec<QueueBinding> = t
+        .bindings
+        .iter()
+        .filter(|b| b.destination_type == DestinationType::Queue)
+        .map(|b| QueueBinding {
+            vhost: &b.vhost,
+            exchange: &b.source,
+            queue: &b.destination,
+            key: Some(&b.routing_key),
+        })
+        .collect();
+    let kind = |vhost: &str, name: &str| {
+        t.exchanges
+            .iter()
+            .find(|e| e.vhost == vhost && e.name == name)
+            .map(|e| Kind::parse(&e.kind))
+    };
+    super::dead_letter::dead_letter_queues(&senders, &bindings, kind)
+}
+
 pub fn lint(t: &Topology) -> Report {
     let mut r = Report::default();
     let exchanges: HashSet<(&str, &str)> = t
@@ -225,28 +274,8 @@ pub fn lint(t: &Topology) -> Report {
     let policies = compile_all(&t.policies, &mut r);
     let operator = compile_all(&t.operator_policies, &mut r);
 
-    // Exchanges used as dead-letter exchanges, and the queues they feed (dead-letter
-    // destinations are the end of the line: they need no DLX of their own).
-    let mut dlxs: HashSet<(String, String)> = HashSet::new();
-    for q in &t.queues {
-        if let Some(d) = &q.dead_letter_exchange {
-            dlxs.insert((q.vhost.clone(), d.clone()));
-        }
-    }
-    for p in t.policies.iter().chain(&t.operator_policies) {
-        if let Some(Value::String(d)) = p.definition.get("dead-letter-exchange") {
-            dlxs.insert((p.vhost.clone(), d.clone()));
-        }
-    }
-    let dead_letter_targets: HashSet<(&str, &str)> = t
-        .bindings
-        .iter()
-        .filter(|b| {
-            b.destination_type == DestinationType::Queue
-                && dlxs.contains(&(b.vhost.clone(), b.source.clone()))
-        })
-        .map(|b| (b.vhost.as_str(), b.destination.as_str()))
-        .collect();
+    // Dead-letter queues are the end of the line: they need no DLX of their own.
+    let dead_letter_queues = dead_letter_queues(t);
 
     for b in &t.bindings {
         let what = format!(
@@ -386,7 +415,7 @@ pub fn lint(t: &Topology) -> Report {
         if kind == QueueType::Classic && !q.durable {
             r.push("non-durable-queue", &q.origin, what.clone(), "set `durable: true` (the default): a transient queue and its messages vanish on restart".into());
         }
-        let dead_letter_target = dead_letter_targets.contains(&(q.vhost.as_str(), q.name.as_str()));
+        let dead_letter_target = dead_letter_queues.contains(&(q.vhost.as_str(), q.name.as_str()));
         if kind != QueueType::Stream
             && !dead_letter_target
             && !has("x-dead-letter-exchange", "dead-letter-exchange")
@@ -577,6 +606,25 @@ mod tests {
         );
         let rules: Vec<&str> = r.findings.iter().map(|f| f.rule).collect();
         assert_eq!(rules, ["arguments-should-be-policies"], "{:#?}", r.findings);
+    }
+
+    #[test]
+    fn dead_letter_queues_need_no_dead_letter_exchange() {
+        // `parking` is fed through the default exchange, `dead` through a direct DLX with
+        // the key it is bound with; `other` is bound with another key: nobody's DLQ.
+        let r = lint_text(
+            "exchanges:\n  - {name: dlx, type: direct}\n\
+             queues:\n  - {name: retry, dead_letter_exchange: '', dead_letter_routing_key: parking}\n  - {name: parking}\n\
+             \x20 - {name: work, dead_letter_exchange: dlx, dead_letter_routing_key: dead}\n  - {name: dead}\n  - {name: other}\n\
+             bindings:\n  - {source: dlx, destination: dead, routing_key: dead}\n  - {source: dlx, destination: other, routing_key: other}\n",
+        );
+        let flagged: Vec<&str> = r
+            .findings
+            .iter()
+            .filter(|f| f.rule == "no-dead-letter")
+            .map(|f| f.object.as_str())
+            .collect();
+        assert_eq!(flagged, ["queue other in vhost /"], "{:#?}", r.findings);
     }
 
     #[test]

@@ -313,8 +313,18 @@ impl Cluster {
     }
 }
 
+/// How many whole lines a JSON Lines file holds so far, for polling a file a running warren
+/// writes: its last line may be half written at that moment (a buffered write in progress),
+/// which only `jsonl_bodies` after the run may judge.
+pub fn complete_lines(path: &Path) -> usize {
+    std::fs::read(path)
+        .map(|bytes| bytes.iter().filter(|b| **b == b'\n').count())
+        .unwrap_or(0)
+}
+
 /// The message bodies of a JSON Lines file of envelopes (`consume`, `purge --export`), in
-/// file order; an absent file has none.
+/// file order; an absent file has none. Every line must be whole: use it once the writer
+/// has ended (`complete_lines` while it runs).
 pub fn jsonl_bodies(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -915,4 +925,56 @@ impl Run {
         );
         self
     }
+}
+
+/// `warren audit` against a node as its administrator, over plain AMQP/HTTP.
+pub fn admin_audit(node: &Node, dir: &TestDir) -> TestCommand {
+    let mut cmd = dir.warren();
+    cmd.arg("audit")
+        .args(["--uri", &node.amqp_uri(node.admin_user(), "/")])
+        .args(["--api-url", &node.api_url()])
+        .arg("--password-file")
+        .arg(node.admin_password_file());
+    cmd
+}
+
+/// One rule's entry in an audit's JSON report.
+pub fn audit_rule<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("rule {id} missing from {report:#}"))
+}
+
+/// Every id `id-0`..`id-{n-1}` must be among `found` (messages read back by an independent
+/// reader, wherever they ended up): panics naming the lost ones; returns how many extra
+/// copies there were (duplicates).
+pub fn assert_none_lost(n: usize, found: &[&String]) -> usize {
+    let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for id in found {
+        *seen.entry(id.as_str()).or_default() += 1;
+    }
+    let missing: Vec<String> = (0..n)
+        .map(|i| format!("id-{i}"))
+        .filter(|id| !seen.contains_key(id.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} lost, e.g. {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
+    seen.values().map(|c| c - 1).sum()
+}
+
+/// A node a test binary sets up once, with the AMQP objects (a connection, its channels and
+/// consumers, and the runtime that drives them) that must stay open while its tests look at it.
+pub struct PlantedNode {
+    pub node: Node,
+    pub _runtime: tokio::runtime::Runtime,
+    pub _connection: lapin::Connection,
+    pub _channels: Vec<lapin::Channel>,
+    pub _consumers: Vec<lapin::Consumer>,
 }

@@ -151,11 +151,29 @@ const NET005: Rule = Rule {
     check: net005_epmd,
 };
 
-fn net005_epmd(_rule: &Rule, _s: &Snapshot) -> Outcome {
-    Err(not_checked(
-        "EPMD reachability is a network property the management API does not report; check \
-         from a client host with `nmap -p 4369 <host>`",
-    ))
+/// EPMD answers NAMES to anyone who connects, naming every node and its distribution port:
+/// the first step to the Erlang cookie attacks. The probe dials port 4369 as a remote client
+/// would (for a loopback target, this machine's non-loopback address); the management API
+/// doesn't report EPMD at all.
+fn net005_epmd(rule: &Rule, s: &Snapshot) -> Outcome {
+    let Some(probes) = &s.probes else {
+        return Err(not_checked(
+            "EPMD reachability is a network property the management API does not report: run \
+             with --probe (it connects to port 4369 of the broker's host)",
+        ));
+    };
+    let remote = read(&probes.epmd)?;
+    Ok(match &remote.reach {
+        Reach::Answered(names) => vec![rule.finding(
+            Object::new(Kind::Listener, format!("epmd {}", remote.dialled)),
+            format!(
+                "EPMD answered NAMES at {} and disclosed {}",
+                remote.described(),
+                names.listing()
+            ),
+        )],
+        Reach::Unreachable(_) => vec![],
+    })
 }
 
 const NET006: Rule = Rule {
@@ -244,6 +262,34 @@ fn net008_headers(rule: &Rule, s: &Snapshot) -> Outcome {
 #[cfg(test)]
 mod tests {
     use crate::audit::rules::testing::*;
+
+    #[test]
+    fn epmd_answering_names_is_a_finding() {
+        use crate::audit::snapshot::{EpmdNames, EpmdNode};
+        let mut s = with_probes(true, 401, None);
+        assert!(run("NET005", &s).unwrap().is_empty(), "unreachable: a pass");
+        if let Some(Ok(remote)) = s.probes.as_mut().map(|p| &mut p.epmd) {
+            remote.reach = Reach::Answered(EpmdNames {
+                epmd_port: 4369,
+                nodes: vec![EpmdNode {
+                    name: "rabbit".into(),
+                    port: 25672,
+                }],
+                truncated: false,
+            });
+        }
+        let found = run("NET005", &s).unwrap();
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0]
+                .message
+                .contains("rabbit (distribution port 25672)"),
+            "{found:?}"
+        );
+        assert!(found[0].message.contains("10.1.2.3"), "{found:?}");
+        let reason = run("NET005", &planted()).unwrap_err().0;
+        assert!(reason.contains("--probe"), "{reason}");
+    }
 
     #[test]
     fn cors_echo_or_star_is_a_finding() {

@@ -1,7 +1,10 @@
 //! Queue rules (Q...): durability, dead-lettering, bounds, consumers and upgrade blockers.
 //! Each rule's catalogue entry stands right above its check.
 
+use std::collections::{HashMap, HashSet};
+
 use super::*;
+use crate::audit::snapshot::Channel;
 
 /// This file's rules, in catalogue order.
 pub const RULES: &[Rule] = &[
@@ -76,19 +79,23 @@ const Q002: Rule = Rule {
 };
 
 fn q002_non_durable(rule: &Rule, s: &Snapshot) -> Outcome {
-    Ok(read(&s.queue_stats)?
+    let mut findings = Vec::new();
+    let mut unknown = Vec::new();
+    for q in read(&s.queue_stats)?
         .iter()
-        .filter(|q| !q.exclusive && !q.durable && q.messages.unwrap_or(0) > 0)
-        .map(|q| {
-            rule.finding(
-                Object::in_vhost(Kind::Queue, &q.vhost, &q.name),
-                format!(
-                    "non-durable with {} messages: lost on restart",
-                    q.messages.unwrap_or(0)
-                ),
-            )
-        })
-        .collect())
+        .filter(|q| !q.exclusive && !q.durable)
+    {
+        let object = Object::in_vhost(Kind::Queue, &q.vhost, &q.name);
+        match q.messages {
+            Some(0) => {}
+            Some(n) => findings.push(rule.finding(
+                object,
+                format!("non-durable with {n} messages: lost on restart"),
+            )),
+            None => unknown.push(object.to_string()),
+        }
+    }
+    unless_unknown(findings, &unknown, "their message count")
 }
 
 const Q003: Rule = Rule {
@@ -101,7 +108,17 @@ const Q003: Rule = Rule {
     check: q003_lazy,
 };
 
+/// Queue settings come from arguments or from the policy and operator policy in effect; the
+/// queue list doesn't carry them, so without both policy lists a setting given by policy would
+/// look missing (or present settings would go unseen).
+fn policies_read(s: &Snapshot) -> Result<(), NotChecked> {
+    read(&s.policies)?;
+    read(&s.operator_policies)?;
+    Ok(())
+}
+
 fn q003_lazy(rule: &Rule, s: &Snapshot) -> Outcome {
+    policies_read(s)?;
     Ok(read(&s.queues)?
         .iter()
         .filter(|q| q.setting("queue-mode").and_then(Value::as_str) == Some("lazy"))
@@ -129,10 +146,15 @@ fn q004_quorum_replicas(rule: &Rule, s: &Snapshot) -> Outcome {
     // A single-node broker can't hold more replicas than it has nodes.
     let wanted = running.clamp(1, 3);
     let mut findings = Vec::new();
+    let mut unknown = Vec::new();
     for q in read(&s.queues)?.iter().filter(|q| q.kind == "quorum") {
-        let members = q.members.as_ref().map(Vec::len).unwrap_or(0);
-        let online = q.online.as_ref().map(Vec::len).unwrap_or(0);
         let object = || Object::in_vhost(Kind::Queue, &q.vhost, &q.name);
+        // Lists read without statistics may leave the members out: unknown, not 0.
+        let (Some(members), Some(online), Some(leader)) = (&q.members, &q.online, &q.leader) else {
+            unknown.push(object().to_string());
+            continue;
+        };
+        let (members, online) = (members.len(), online.len());
         if members < wanted {
             findings.push(rule.finding(
                 object(),
@@ -142,11 +164,15 @@ fn q004_quorum_replicas(rule: &Rule, s: &Snapshot) -> Outcome {
         if online < members {
             findings.push(rule.finding(object(), format!("{online} of {members} members online")));
         }
-        if q.leader.as_deref().is_none_or(str::is_empty) {
+        if leader.is_empty() {
             findings.push(rule.finding(object(), "no leader"));
         }
     }
-    Ok(findings)
+    unless_unknown(
+        findings,
+        &unknown,
+        "their members, online members and leader",
+    )
 }
 
 const Q005: Rule = Rule {
@@ -160,17 +186,72 @@ const Q005: Rule = Rule {
 };
 
 fn q005_no_dlx(rule: &Rule, s: &Snapshot) -> Outcome {
-    // Without the policies, a setting given by policy would look missing.
-    read(&s.policies)?;
+    policies_read(s)?;
+    let dead_letter_queues = dead_letter_queues(s)?;
     Ok(lasting_queues(s)?
         .filter(|q| q.kind != "stream" && q.setting("dead-letter-exchange").is_none())
+        .filter(|q| !dead_letter_queues.contains(&(q.vhost.as_str(), q.name.as_str())))
         .map(|q| {
             rule.finding(
                 Object::in_vhost(Kind::Queue, &q.vhost, &q.name),
-                "no dead-letter exchange (argument or policy)",
+                "no dead-letter exchange (argument or policy), and no queue dead-letters into it",
             )
         })
         .collect())
+}
+
+/// The queues other queues dead-letter into (their DLX from argument or policy, its
+/// bindings and the dead-letter routing key, or the default exchange): a dead-letter queue
+/// is the end of the line and needs no DLX of its own. Without the bindings, any queue might
+/// be one. Exchange types are only needed to judge a fixed dead-letter routing key; unread,
+/// every binding of the DLX counts.
+fn dead_letter_queues(s: &Snapshot) -> Result<HashSet<(&str, &str)>, NotChecked> {
+    use crate::topology::dead_letter::{QueueBinding, Sender};
+    let bindings: Vec<QueueBinding> = read(&s.bindings)
+        .map_err(|e| {
+            not_checked(format!(
+                "bindings (which queues are dead-letter queues): {}",
+                e.0
+            ))
+        })?
+        .iter()
+        .filter(|b| b.destination_type == "queue")
+        .map(|b| QueueBinding {
+            vhost: &b.vhost,
+            exchange: &b.source,
+            queue: &b.destination,
+            key: b.routing_key.as_deref(),
+        })
+        .collect();
+    let senders: Vec<Sender> = read(&s.queues)?
+        .iter()
+        .filter_map(|q| {
+            Some(Sender {
+                vhost: &q.vhost,
+                queue: Some(&q.name),
+                exchange: q.setting("dead-letter-exchange")?.as_str()?,
+                routing_key: q.setting("dead-letter-routing-key").and_then(Value::as_str),
+            })
+        })
+        .collect();
+    let kinds: HashMap<(&str, &str), &str> = s
+        .exchanges
+        .as_ref()
+        .map(|xs| {
+            xs.iter()
+                .filter_map(|x| Some(((x.vhost.as_str(), x.name.as_str()), x.kind.as_deref()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(crate::topology::dead_letter::dead_letter_queues(
+        &senders,
+        &bindings,
+        |vhost, name| {
+            kinds
+                .get(&(vhost, name))
+                .map(|k| crate::route::eval::Kind::parse(k))
+        },
+    ))
 }
 
 const Q006: Rule = Rule {
@@ -184,8 +265,7 @@ const Q006: Rule = Rule {
 };
 
 fn q006_unbounded(rule: &Rule, s: &Snapshot) -> Outcome {
-    // Without the policies, a setting given by policy would look missing.
-    read(&s.policies)?;
+    policies_read(s)?;
     const BOUNDS: [&str; 4] = ["max-length", "max-length-bytes", "message-ttl", "expires"];
     Ok(lasting_queues(s)?
         .filter(|q| q.kind != "stream" && BOUNDS.iter().all(|b| q.setting(b).is_none()))
@@ -198,12 +278,21 @@ fn q006_unbounded(rule: &Rule, s: &Snapshot) -> Outcome {
         .collect())
 }
 
-const BACKLOG: u64 = 1000;
+/// This file's tunable figures (`warren audit rules`, `--set`).
+pub const THRESHOLDS: &[Threshold] = &[Q007_MESSAGES];
+
+const Q007_MESSAGES: Threshold = Threshold {
+    rule: "Q007",
+    name: "messages",
+    default: 1000.0,
+    unit: "messages",
+    meaning: "messages (ready and unacknowledged) in a queue that has no consumer",
+};
 
 const Q007: Rule = Rule {
     id: "Q007",
     severity: Severity::Medium,
-    title: "a queue has a backlog and no consumers",
+    title: "a queue has a backlog and no consumers (1,000 messages or more by default)",
     fix: "start a consumer, or set a TTL / max-length if the messages are not needed",
     doc: "https://www.rabbitmq.com/docs/queues",
     scope: Scope::PerVhost,
@@ -211,16 +300,20 @@ const Q007: Rule = Rule {
 };
 
 fn q007_backlog(rule: &Rule, s: &Snapshot) -> Outcome {
-    Ok(read(&s.queue_stats)?
-        .iter()
-        .filter(|q| q.messages.unwrap_or(0) >= BACKLOG && q.consumers.unwrap_or(0) == 0)
-        .map(|q| {
-            rule.finding(
-                Object::in_vhost(Kind::Queue, &q.vhost, &q.name),
-                format!("{} messages and no consumer", q.messages.unwrap_or(0)),
-            )
-        })
-        .collect())
+    let mut findings = Vec::new();
+    let mut unknown = Vec::new();
+    for q in read(&s.queue_stats)? {
+        let object = Object::in_vhost(Kind::Queue, &q.vhost, &q.name);
+        match (q.messages, q.consumers) {
+            (_, Some(c)) if c > 0 => {}
+            (Some(messages), Some(_)) => {
+                let what = format!("{messages} messages and no consumer");
+                findings.extend(rule.against(s, &Q007_MESSAGES, messages as f64, object, &what));
+            }
+            _ => unknown.push(object.to_string()),
+        }
+    }
+    unless_unknown(findings, &unknown, "their messages and consumers")
 }
 
 fn consumer_object(c: &crate::audit::snapshot::Consumer) -> Object {
@@ -241,20 +334,79 @@ const Q008: Rule = Rule {
     check: q008_prefetch_zero,
 };
 
+/// A consumer with manual acks is unlimited only when neither its own prefetch
+/// (`basic.qos(global=false)`, the consumer's `prefetch_count`) nor its channel's
+/// (`basic.qos(global=true)`, the channel's `global_prefetch_count`) is set. A consumer whose
+/// channel is not in the snapshot (closed between the two reads, or channels unreadable), or
+/// whose channel's global prefetch isn't reported (RabbitMQ 4.0 on), is unknown: not a
+/// finding, and the rule is not checked when nothing else is found.
 fn q008_prefetch_zero(rule: &Rule, s: &Snapshot) -> Outcome {
-    Ok(read(&s.consumers)?
-        .iter()
-        .filter(|c| c.ack_required && c.prefetch_count == 0)
-        .map(|c| {
-            rule.finding(
+    let channels: Result<HashMap<(&str, &str), &Channel>, NotChecked> =
+        s.channels.as_ref().map_err(Clone::clone).map(|list| {
+            list.iter()
+                .map(|c| ((c.vhost.as_str(), c.name.as_str()), c))
+                .collect()
+        });
+    let mut findings = Vec::new();
+    let (mut no_channel, mut no_global, mut no_figures) = (Vec::new(), Vec::new(), Vec::new());
+    for c in read(&s.consumers)? {
+        match (c.ack_required, c.prefetch_count) {
+            (Some(true), Some(0)) => {}
+            (Some(false), _) | (_, Some(1..)) => continue,
+            _ => {
+                no_figures.push(consumer_object(c).to_string());
+                continue;
+            }
+        }
+        let channel = channels
+            .as_ref()
+            .ok()
+            .and_then(|m| m.get(&(c.queue.vhost.as_str(), c.channel_details.name.as_str())));
+        match channel.map(|ch| ch.global_prefetch_count) {
+            Some(Some(0)) => findings.push(rule.finding(
                 consumer_object(c),
                 format!(
-                    "unlimited prefetch on queue `{}` (user `{}`, connection {})",
+                    "unlimited prefetch on queue `{}`: neither the consumer nor its channel \
+                     has one (user `{}`, connection {})",
                     c.queue.name, c.channel_details.user, c.channel_details.connection_name
                 ),
-            )
-        })
-        .collect())
+            )),
+            Some(Some(_)) => {}
+            Some(None) => no_global.push(consumer_object(c).to_string()),
+            None => no_channel.push(consumer_object(c).to_string()),
+        }
+    }
+    if findings.is_empty()
+        && !(no_channel.is_empty() && no_global.is_empty() && no_figures.is_empty())
+    {
+        let mut why = Vec::new();
+        if !no_figures.is_empty() {
+            why.push(format!(
+                "{} did not report ack_required and prefetch_count",
+                no_figures.join(", ")
+            ));
+        }
+        if !no_global.is_empty() {
+            why.push(format!(
+                "this broker doesn't report channels' global prefetch (global_prefetch_count, \
+                 gone from RabbitMQ 4.0's channel statistics), so a limit by \
+                 basic.qos(global=true) is unknown for {}",
+                no_global.join(", ")
+            ));
+        }
+        if !no_channel.is_empty() {
+            let cause = match &channels {
+                Err(e) => e.0.clone(),
+                Ok(_) => "not in the channel list (closed since?)".into(),
+            };
+            why.push(format!(
+                "the channel of {} is unknown: {cause}",
+                no_channel.join(", ")
+            ));
+        }
+        return Err(not_checked(why.join("; ")));
+    }
+    Ok(findings)
 }
 
 const Q009: Rule = Rule {
@@ -268,19 +420,22 @@ const Q009: Rule = Rule {
 };
 
 fn q009_auto_ack(rule: &Rule, s: &Snapshot) -> Outcome {
-    Ok(read(&s.consumers)?
-        .iter()
-        .filter(|c| !c.ack_required)
-        .map(|c| {
-            rule.finding(
+    let mut findings = Vec::new();
+    let mut unknown = Vec::new();
+    for c in read(&s.consumers)? {
+        match c.ack_required {
+            Some(false) => findings.push(rule.finding(
                 consumer_object(c),
                 format!(
                     "auto-ack on queue `{}`: a crash loses delivered messages (user `{}`)",
                     c.queue.name, c.channel_details.user
                 ),
-            )
-        })
-        .collect())
+            )),
+            Some(true) => {}
+            None => unknown.push(consumer_object(c).to_string()),
+        }
+    }
+    unless_unknown(findings, &unknown, "ack_required")
 }
 
 const Q010: Rule = Rule {
@@ -339,13 +494,13 @@ fn q011_upgrade_blockers(rule: &Rule, s: &Snapshot) -> Outcome {
         findings.push(rule.finding(Object::new(Kind::Node, &n.name), "RAM node"));
     }
     if let Ok(channels) = &s.channels {
-        for c in channels.iter().filter(|c| c.global_prefetch_count > 0) {
+        for c in channels {
+            let Some(global) = c.global_prefetch_count.filter(|n| *n > 0) else {
+                continue;
+            };
             findings.push(rule.finding(
                 Object::in_vhost(Kind::Channel, &c.vhost, &c.name),
-                format!(
-                    "global prefetch {} (per-channel qos is deprecated)",
-                    c.global_prefetch_count
-                ),
+                format!("global prefetch {global} (per-channel qos is deprecated)"),
             ));
         }
     }
@@ -370,27 +525,34 @@ fn q012_leaders_piled(rule: &Rule, s: &Snapshot) -> Outcome {
     let running = read(&s.nodes)?.iter().filter(|n| n.is_running()).count();
     let mut leaders: BTreeMap<&str, usize> = BTreeMap::new();
     let mut total = 0;
+    let mut unknown = Vec::new();
     for q in read(&s.queues)?.iter().filter(|q| q.kind == "quorum") {
-        if let Some(leader) = q.leader.as_deref().filter(|l| !l.is_empty()) {
-            *leaders.entry(leader).or_default() += 1;
-            total += 1;
+        match q.leader.as_deref() {
+            Some("") => {}
+            Some(leader) => {
+                *leaders.entry(leader).or_default() += 1;
+                total += 1;
+            }
+            // Left out of the list (statistics off): unknown, not leaderless.
+            None => unknown.push(format!("queue {}/{}", q.vhost, q.name)),
         }
     }
-    if running < 2 || total < 2 * running {
+    if running < 2 || total + unknown.len() < 2 * running {
         return Ok(vec![]);
     }
     // More than twice a fair share; with two nodes, more than three quarters.
     let limit = (2.0 / running as f64).min(0.75);
-    Ok(leaders
+    let findings = leaders
         .into_iter()
-        .filter(|(_, count)| *count as f64 / total as f64 > limit)
+        .filter(|(_, count)| *count as f64 / total.max(1) as f64 > limit)
         .map(|(node, count)| {
             rule.finding(
                 Object::new(Kind::Node, node),
                 format!("leads {count} of {total} quorum queues on {running} running nodes"),
             )
         })
-        .collect())
+        .collect();
+    unless_unknown(findings, &unknown, "their leader")
 }
 
 #[cfg(test)]
@@ -411,6 +573,104 @@ mod tests {
         assert!(run("Q004", &s).unwrap().is_empty(), "one node, one replica");
         s.nodes = Ok(vec![node("a", true), node("b", true), node("c", true)]);
         assert_eq!(run("Q004", &s).unwrap().len(), 1);
+    }
+
+    /// Shapes of 3.10.8's `/api/channels` and `/api/consumers` (tests/audit_findings.rs
+    /// plants the same on a real node).
+    fn channel(name: &str, global_prefetch: u64) -> crate::audit::snapshot::Channel {
+        serde_json::from_value(serde_json::json!({
+            "name": name, "vhost": "v", "user": "app", "number": 1,
+            "prefetch_count": 0, "global_prefetch_count": global_prefetch
+        }))
+        .unwrap()
+    }
+
+    fn consumer(tag: &str, channel: &str) -> crate::audit::snapshot::Consumer {
+        serde_json::from_value(serde_json::json!({
+            "consumer_tag": tag, "ack_required": true, "prefetch_count": 0,
+            "queue": {"name": "work", "vhost": "v"},
+            "channel_details": {"name": channel, "connection_name": "c", "user": "app", "number": 1}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_channels_global_prefetch_limits_its_consumers() {
+        let mut s = planted();
+        s.channels = Ok(vec![channel("c (1)", 10), channel("c (2)", 0)]);
+        s.consumers = Ok(vec![
+            consumer("global-qos", "c (1)"),
+            consumer("no-prefetch", "c (2)"),
+        ]);
+        assert_eq!(names("Q008", &s), ["consumer v/work (no-prefetch)"]);
+        // A consumer whose channel is not in the snapshot is unknown: not a finding, and
+        // with nothing else found the rule is not checked, naming it.
+        s.consumers = Ok(vec![
+            consumer("global-qos", "c (1)"),
+            consumer("gone", "c (9)"),
+        ]);
+        let why = run("Q008", &s).unwrap_err();
+        assert!(why.0.contains("consumer v/work (gone)"), "{}", why.0);
+        // RabbitMQ 4.0's channels have no global_prefetch_count: unknown, not 0.
+        let mut v4 = channel("c (2)", 0);
+        v4.global_prefetch_count = None;
+        s.channels = Ok(vec![v4]);
+        s.consumers = Ok(vec![consumer("no-prefetch", "c (2)")]);
+        let why = run("Q008", &s).unwrap_err();
+        assert!(why.0.contains("global_prefetch_count"), "{}", why.0);
+        s.channels = Err(NotChecked("user `x` may not read /api/channels".into()));
+        s.consumers = Ok(vec![consumer("no-prefetch", "c (2)")]);
+        let why = run("Q008", &s).unwrap_err();
+        assert!(why.0.contains("may not read /api/channels"), "{}", why.0);
+    }
+
+    #[test]
+    fn dead_letter_queues_need_no_dead_letter_exchange() {
+        let queue = |name: &str, arguments: Value| {
+            serde_json::from_value::<crate::audit::snapshot::Queue>(serde_json::json!({
+                "name": name, "vhost": "v", "type": "classic", "durable": true,
+                "arguments": arguments, "effective_policy_definition": {}
+            }))
+            .unwrap()
+        };
+        let binding = |queue: &str, key: &str| {
+            serde_json::from_value::<crate::audit::snapshot::Binding>(serde_json::json!({
+                "vhost": "v", "source": "orders.dlx", "destination": queue,
+                "destination_type": "queue", "routing_key": key, "arguments": {}
+            }))
+            .unwrap()
+        };
+        let mut s = planted();
+        s.queues = Ok(vec![
+            queue(
+                "orders",
+                serde_json::json!({"x-dead-letter-exchange": "orders.dlx", "x-dead-letter-routing-key": "dead"}),
+            ),
+            queue(
+                "retry",
+                serde_json::json!({"x-dead-letter-exchange": "", "x-dead-letter-routing-key": "parking"}),
+            ),
+            queue("orders.dead", serde_json::json!({})),
+            queue("orders.other", serde_json::json!({})),
+            queue("parking", serde_json::json!({})),
+        ]);
+        s.exchanges = Ok(vec![
+            serde_json::from_value(
+                serde_json::json!({"vhost": "v", "name": "orders.dlx", "type": "direct"}),
+            )
+            .unwrap(),
+        ]);
+        s.bindings = Ok(vec![
+            binding("orders.dead", "dead"),
+            binding("orders.other", "other"),
+        ]);
+        assert_eq!(names("Q005", &s), ["queue v/orders.other"]);
+        // Exchange types unknown: a fixed key can't be judged, every binding of the DLX counts.
+        s.exchanges = Err(NotChecked("not read".into()));
+        assert!(names("Q005", &s).is_empty());
+        // Without the bindings, any queue might be a dead-letter queue.
+        s.bindings = Err(NotChecked("user `x` may not read /api/bindings".into()));
+        assert!(run("Q005", &s).unwrap_err().0.contains("/api/bindings"));
     }
 
     #[test]

@@ -8,6 +8,15 @@ pub const RULES: &[Rule] = &[
     RES001, RES002, RES003, RES004, RES005, RES006, RES007, RES008, RES009, RES010, RES011,
 ];
 
+/// This file's tunable figures (`warren audit rules`, `--set`).
+pub const THRESHOLDS: &[Threshold] = &[
+    RES003_PERCENT,
+    RES004_MIN,
+    RES004_PERCENT,
+    RES006_RATE,
+    RES007_CHANNELS,
+];
+
 const RES001: Rule = Rule {
     id: "RES001",
     severity: Severity::Critical,
@@ -33,37 +42,6 @@ fn res001_alarms(rule: &Rule, s: &Snapshot) -> Outcome {
                 .collect()
         },
     )
-}
-
-/// Findings over the nodes that reported the figures `read` needs. A node that left one out
-/// (the metrics collector is off, or the node is down) can't be judged: when no node gave a
-/// finding and some node couldn't be judged, the rule is not checked. A missing figure never
-/// passes.
-fn per_node<T>(
-    s: &Snapshot,
-    what: &str,
-    read_figures: impl Fn(&Node) -> Option<T>,
-    mut check: impl FnMut(&Node, T) -> Vec<Finding>,
-) -> Outcome {
-    let mut findings = Vec::new();
-    let mut unknown = Vec::new();
-    for n in read(&s.nodes)? {
-        match read_figures(n) {
-            Some(figures) => findings.extend(check(n, figures)),
-            None => unknown.push(n.name.as_str()),
-        }
-    }
-    if findings.is_empty() && !unknown.is_empty() {
-        return Err(not_checked(format!(
-            "{} did not report {what}",
-            unknown.join(", ")
-        )));
-    }
-    Ok(findings)
-}
-
-fn node_finding(rule: &Rule, n: &Node, message: impl Into<String>) -> Finding {
-    rule.finding(Object::new(Kind::Node, &n.name), message)
 }
 
 const RES002: Rule = Rule {
@@ -99,10 +77,18 @@ fn res002_disk_limit(rule: &Rule, s: &Snapshot) -> Outcome {
     )
 }
 
+const RES003_PERCENT: Threshold = Threshold {
+    rule: "RES003",
+    name: "percent",
+    default: 80.0,
+    unit: "percent of the memory limit",
+    meaning: "memory in use on a node",
+};
+
 const RES003: Rule = Rule {
     id: "RES003",
     severity: Severity::Medium,
-    title: "memory use above 80% of the high watermark",
+    title: "memory use near the high watermark (80% by default)",
     fix: "find the queues or connections using memory; vm_memory_high_watermark 0.4-0.7",
     doc: "https://www.rabbitmq.com/docs/memory-use",
     scope: Scope::Broker,
@@ -113,26 +99,35 @@ fn res003_memory(rule: &Rule, s: &Snapshot) -> Outcome {
     per_node(
         s,
         "mem_used and mem_limit",
-        |n| Some((n.mem_used?, n.mem_limit?)),
+        |n| Some((n.mem_used?, n.mem_limit.filter(|l| *l > 0)?)),
         |n, (used, limit)| {
-            if limit > 0 && used * 10 > limit * 8 {
-                vec![node_finding(
-                    rule,
-                    n,
-                    format!(
-                        "memory use {} MB is {}% of the limit",
-                        used / 1_000_000,
-                        used * 100 / limit
-                    ),
-                )]
-            } else {
-                vec![]
-            }
+            let percent = used as f64 * 100.0 / limit as f64;
+            let what = format!(
+                "memory use {} MB is {percent:.0}% of the limit",
+                used / 1_000_000
+            );
+            rule.against(s, &RES003_PERCENT, percent, node_object(n), &what)
+                .into_iter()
+                .collect()
         },
     )
 }
 
-const MIN_FILE_DESCRIPTORS: u64 = 50_000;
+const RES004_MIN: Threshold = Threshold {
+    rule: "RES004",
+    name: "min_descriptors",
+    default: 50_000.0,
+    unit: "file descriptors",
+    meaning: "the node's file descriptor limit must be at least this",
+};
+
+const RES004_PERCENT: Threshold = Threshold {
+    rule: "RES004",
+    name: "used_percent",
+    default: 80.0,
+    unit: "percent of the limit",
+    meaning: "file descriptors in use",
+};
 
 const RES004: Rule = Rule {
     id: "RES004",
@@ -151,21 +146,22 @@ fn res004_file_descriptors(rule: &Rule, s: &Snapshot) -> Outcome {
         // 0 is what a node reports when it can't count its descriptors: unknown too.
         |n| Some((n.fd_total.filter(|t| *t > 0)?, n.fd_used?)),
         |n, (total, used)| {
-            if total < MIN_FILE_DESCRIPTORS {
-                vec![node_finding(
+            let min = s.limits.get(&RES004_MIN);
+            if (total as f64) < min {
+                return vec![node_finding(
                     rule,
                     n,
-                    format!("file descriptor limit {total} is below {MIN_FILE_DESCRIPTORS}"),
-                )]
-            } else if used * 10 > total * 8 {
-                vec![node_finding(
-                    rule,
-                    n,
-                    format!("{used} of {total} file descriptors in use"),
-                )]
-            } else {
-                vec![]
+                    format!(
+                        "file descriptor limit {total} is below {min} ({})",
+                        s.limits.describe(&RES004_MIN)
+                    ),
+                )];
             }
+            let percent = used as f64 * 100.0 / total as f64;
+            let what = format!("{used} of {total} file descriptors in use ({percent:.0}%)");
+            rule.against(s, &RES004_PERCENT, percent, node_object(n), &what)
+                .into_iter()
+                .collect()
         },
     )
 }
@@ -199,6 +195,8 @@ fn res005_partitions(rule: &Rule, s: &Snapshot) -> Outcome {
         match n.running {
             Some(false) => findings.push(node_finding(rule, n, "node is not running")),
             None => unknown.push(n.name.as_str()),
+            // A running node that leaves its partitions out can't be said to have none.
+            Some(true) if n.partitions.is_none() => unknown.push(n.name.as_str()),
             Some(true) => {}
         }
     }
@@ -213,7 +211,7 @@ fn res005_partitions(rule: &Rule, s: &Snapshot) -> Outcome {
     }
     if findings.is_empty() && !unknown.is_empty() {
         return Err(not_checked(format!(
-            "{} did not report whether it runs",
+            "{} did not report whether it runs or is partitioned",
             unknown.join(", ")
         )));
     }
@@ -238,40 +236,72 @@ fn res005_partitions(rule: &Rule, s: &Snapshot) -> Outcome {
     }
 }
 
+const RES006_RATE: Threshold = Threshold {
+    rule: "RES006",
+    name: "per_second",
+    default: 10.0,
+    unit: "connections per second",
+    meaning: "connections opened (or closed, whichever is higher) per second, as the \
+              management API's latest rate sample shows",
+};
+
 const RES006: Rule = Rule {
     id: "RES006",
     severity: Severity::Medium,
-    title: "high connection churn",
+    title: "high connection churn (10 or more connections per second by default)",
     fix: "use long-lived connections (a pool) instead of one per operation",
     doc: "https://www.rabbitmq.com/docs/connections#high-connection-churn",
     scope: Scope::Broker,
     check: res006_churn,
 };
 
+/// The churn now, from `/api/overview`'s `churn_rates`, which the management API computes
+/// over its latest statistics samples (a few seconds): a recent rate, not a lifetime total.
+/// The larger of the opened and closed rates counts: RabbitMQ 3.10.8 leaves
+/// `connection_created` at 0 while `connection_closed` counts (seen on the test nodes), and
+/// churn opens and closes alike. Missing when statistics are off: not checked, never 0.
 fn res006_churn(rule: &Rule, s: &Snapshot) -> Outcome {
     let o = read(&s.overview)?;
-    let connections = read(&s.connections)?.len() as f64;
-    let created = o
-        .churn_rates
-        .pointer("/connection_created_details/rate")
-        .and_then(Value::as_f64)
-        .unwrap_or(0.0);
-    Ok(if connections >= 100.0 && created > connections * 0.1 {
-        vec![rule.finding(
+    let rate = |key: &str| {
+        o.churn_rates
+            .pointer(&format!("/{key}_details/rate"))
+            .and_then(Value::as_f64)
+    };
+    let (Some(opened), Some(closed)) = (rate("connection_created"), rate("connection_closed"))
+    else {
+        return Err(not_checked(
+            "/api/overview has no churn_rates (statistics are disabled or not collected yet)",
+        ));
+    };
+    let churn = opened.max(closed);
+    let what = format!(
+        "{churn:.1} connections per second churn now ({opened:.1} opened, {closed:.1} closed per \
+         second in the latest sample)"
+    );
+    Ok(rule
+        .against(
+            s,
+            &RES006_RATE,
+            churn,
             Object::new(Kind::Cluster, &o.cluster_name),
-            format!("{created:.1} connections opened per second for {connections} open"),
-        )]
-    } else {
-        vec![]
-    })
+            &what,
+        )
+        .into_iter()
+        .collect())
 }
 
-const MAX_CHANNELS: u64 = 100;
+const RES007_CHANNELS: Threshold = Threshold {
+    rule: "RES007",
+    name: "channels",
+    default: 100.0,
+    unit: "channels",
+    meaning: "channels open on one connection",
+};
 
 const RES007: Rule = Rule {
     id: "RES007",
     severity: Severity::Medium,
-    title: "a connection has more than 100 channels",
+    title: "a connection has many channels (100 or more by default)",
     fix: "reuse channels; channel_max = 128",
     doc: "https://www.rabbitmq.com/docs/channels#channel-leaks",
     scope: Scope::PerVhost,
@@ -279,16 +309,21 @@ const RES007: Rule = Rule {
 };
 
 fn res007_channels(rule: &Rule, s: &Snapshot) -> Outcome {
-    Ok(read(&s.connections)?
-        .iter()
-        .filter(|c| c.channels > MAX_CHANNELS)
-        .map(|c| {
-            rule.finding(
-                Object::in_vhost(Kind::Connection, &c.vhost, &c.name),
-                format!("{} channels open (user `{}`)", c.channels, c.user),
-            )
-        })
-        .collect())
+    let mut findings = Vec::new();
+    let mut unknown = Vec::new();
+    for c in read(&s.connections)? {
+        if c.is_network() == Some(false) {
+            continue;
+        }
+        let Some(channels) = c.channels else {
+            unknown.push(c.name.clone());
+            continue;
+        };
+        let what = format!("{channels} channels open (user `{}`)", c.user);
+        let object = Object::in_vhost(Kind::Connection, &c.vhost, &c.name);
+        findings.extend(rule.against(s, &RES007_CHANNELS, channels as f64, object, &what));
+    }
+    unless_unknown(findings, &unknown, "their channel count")
 }
 
 const RES008: Rule = Rule {
@@ -302,16 +337,20 @@ const RES008: Rule = Rule {
 };
 
 fn res008_heartbeats(rule: &Rule, s: &Snapshot) -> Outcome {
-    Ok(read(&s.connections)?
-        .iter()
-        .filter(|c| c.protocol.starts_with("AMQP") && c.timeout == Some(0))
-        .map(|c| {
-            rule.finding(
+    let mut findings = Vec::new();
+    let mut unknown = Vec::new();
+    for c in read(&s.connections)? {
+        match (c.is_network(), c.timeout) {
+            (Some(false), _) => {}
+            (Some(true), Some(0)) if c.protocol.starts_with("AMQP") => findings.push(rule.finding(
                 Object::in_vhost(Kind::Connection, &c.vhost, &c.name),
                 format!("heartbeats disabled (user `{}`)", c.user),
-            )
-        })
-        .collect())
+            )),
+            (Some(true), Some(_)) => {}
+            _ => unknown.push(c.name.clone()),
+        }
+    }
+    unless_unknown(findings, &unknown, "their heartbeat timeout")
 }
 
 const RES009: Rule = Rule {
@@ -365,14 +404,38 @@ const RES010: Rule = Rule {
 };
 
 fn res010_waste(rule: &Rule, s: &Snapshot) -> Outcome {
+    // basic.get and unroutable counts are statistics: with them off, their absence says
+    // nothing.
+    if read(&s.overview)?.disable_stats == Some(true) {
+        return Err(not_checked(
+            "management statistics are disabled (management.disable_stats), so basic.get and \
+             unroutable counts are not reported",
+        ));
+    }
     let mut findings = Vec::new();
-    for v in read(&s.vhosts)?.iter().filter(|v| v.tracing) {
+    let mut unknown = Vec::new();
+    for v in read(&s.vhosts)? {
+        match v.tracing {
+            Some(true) => {}
+            Some(false) => continue,
+            None => {
+                unknown.push(format!("vhost {}", v.name));
+                continue;
+            }
+        }
         findings.push(rule.finding(
             Object::new(Kind::Vhost, &v.name),
             "tracing (firehose) is on",
         ));
     }
-    for q in read(&s.queue_stats)? {
+    // Without per-queue statistics (too many queues, see --queue-stats) the vhost findings
+    // still stand; with none of those, the rule is not checked.
+    let queue_stats = match read(&s.queue_stats) {
+        Ok(list) => list.as_slice(),
+        Err(why) if findings.is_empty() => return Err(why),
+        Err(_) => &[],
+    };
+    for q in queue_stats {
         let polls = stat(&q.message_stats, "get")
             + stat(&q.message_stats, "get_no_ack")
             + stat(&q.message_stats, "get_empty");
@@ -394,7 +457,7 @@ fn res010_waste(rule: &Rule, s: &Snapshot) -> Outcome {
             }
         }
     }
-    Ok(findings)
+    unless_unknown(findings, &unknown, "whether tracing is on")
 }
 
 const RES011: Rule = Rule {
