@@ -379,3 +379,73 @@ fn explicit_exchange_and_routing_key_flags_override_the_envelopes() {
         .succeeds();
     assert_eq!(vhost.ready("old"), Some(3));
 }
+
+#[test]
+fn channels_and_queues_deal_messages_in_turn_and_lose_none() {
+    let node = shared_node();
+    let vhost = TestVhost::new(node, "channels");
+    let dir = TestDir::new("channels");
+    for q in ["c1", "c2", "c3"] {
+        vhost.queue(q, r#"{"durable":true}"#);
+    }
+    let lines: String = (0..3000).map(|i| format!("{i}\n")).collect();
+    let run = vhost
+        .warren(&dir)
+        .args([
+            "publish",
+            "--lines",
+            "--queues",
+            "c1,c2,c3",
+            "--channels",
+            "2",
+            "--window",
+            "100",
+            "-o",
+            "json",
+        ])
+        .stdin(lines)
+        .succeeds();
+    let json = run.json();
+    assert_eq!(json["published"], 3000);
+    assert_eq!(json["confirmed"], 3000);
+    // Read back through the management API, not warren: message i is in queue c(i%3 + 1),
+    // each exactly once.
+    for (k, q) in ["c1", "c2", "c3"].iter().enumerate() {
+        let mut got: Vec<u32> = node
+            .take_all(&vhost.name, q)
+            .iter()
+            .map(|b| b.parse().unwrap_or_else(|e| panic!("body {b:?}: {e}")))
+            .collect();
+        got.sort_unstable();
+        let want: Vec<u32> = (0..3000).filter(|i| i % 3 == k as u32).collect();
+        assert_eq!(got, want, "queue {q}");
+    }
+
+    // A missing queue among them: its messages come back unroutable and are counted.
+    let run = vhost
+        .warren(&dir)
+        .args([
+            "publish",
+            "--body",
+            "x",
+            "--count",
+            "10",
+            "--queues",
+            "c1,nowhere",
+            "--channels",
+            "3",
+            "-o",
+            "json",
+        ])
+        .fails_with(Code::PartialFailure.as_i32());
+    let json = run.json();
+    assert_eq!(json["confirmed"], 5);
+    assert_eq!(json["returned"], 5);
+    assert_eq!(vhost.ready("c1"), Some(5));
+
+    // --queues replaces the route: given with one, it is a usage error.
+    vhost
+        .warren(&dir)
+        .args(["publish", "--body", "x", "--queues", "c1", "-k", "c2"])
+        .fails_with(Code::Usage.as_i32());
+}

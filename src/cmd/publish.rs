@@ -27,6 +27,7 @@ const MAX_BODY: u64 = 128 << 20;
   warren publish --file saved.jsonl            # envelopes from `warren consume`
   warren publish --file saved.jsonl -k orders.retry   # the flag replaces their routing key
   warren publish -k load-test --count 100000 --size 1024 --window 1000
+  warren publish --queues load-1,load-2 --channels 2 --count 100000   # dealt in turn
   warren publish -k orders --body x -H retry:i32=3 -H source=batch -H trace:json='{\"a\":[1,2]}'
 
 Messages are persistent, published with confirms and `mandatory`. Unroutable or nacked
@@ -104,6 +105,20 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub window: u64,
+
+    /// Channels to publish on, messages dealt to them in turn, each with its own --window.
+    /// The broker runs a process per channel and per queue: with --queues, more than one
+    /// channel keeps more of its cores busy.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub channels: u16,
+
+    /// Queues to deal the messages to in turn, through the default exchange (e.g.
+    /// `--queues q1,q2 --channels 2`). Replaces --exchange and --routing-key.
+    #[arg(long, value_name = "Q1,Q2,...", value_delimiter = ',', num_args = 1..,
+          conflicts_with_all = ["exchange", "routing_key"],
+          value_parser = crate::flags::short_string)]
+    pub queues: Vec<String>,
 
     /// Messages per second, at most (0.001 to 1000000000).
     #[arg(long, value_name = "MSGS_PER_S", value_parser = crate::flags::rate)]
@@ -261,6 +276,8 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         rate: args.rate,
         confirm_timeout: args.confirm_timeout,
         mandatory: true,
+        channels: usize::from(args.channels),
+        queues: args.queues.clone(),
     };
     let summary = publish::run(&mut failover, input, &defaults, &options, &progress).await;
     progress.finish_and_clear();

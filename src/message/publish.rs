@@ -32,6 +32,12 @@ pub struct Options {
     pub rate: Option<f64>,
     pub confirm_timeout: Duration,
     pub mandatory: bool,
+    /// Channels to publish on, messages dealt to them in turn, each with its own window:
+    /// the broker runs a process per channel, so more than one can keep more cores busy.
+    pub channels: usize,
+    /// Queues to deal the messages to in turn, through the default exchange (each message's
+    /// routing key becomes the queue's name); empty, each message keeps its own route.
+    pub queues: Vec<String>,
 }
 
 /// One message that was not confirmed, and why.
@@ -209,16 +215,18 @@ pub async fn run(
 
     'nodes: loop {
         let session = failover.connect().await?;
-        let mut publisher =
+        let mut publishers = Vec::with_capacity(options.channels.max(1));
+        for _ in 0..options.channels.max(1) {
             match Publisher::open(&session.connection, options.window, options.confirm_timeout)
                 .await
             {
-                Ok(p) => p,
+                Ok(p) => publishers.push(p),
                 Err(e) => {
                     session.close().await;
                     return Err(e);
                 }
-            };
+            }
+        }
         let mut in_flight: BTreeMap<u64, Origin> = BTreeMap::new();
         loop {
             let item = match unsent.take() {
@@ -242,6 +250,9 @@ pub async fn run(
                     }
                 }
             };
+            // The channel the next message goes out on.
+            let turn = usize::try_from(seq).unwrap_or(0) % publishers.len();
+            let publisher = &mut publishers[turn];
             for (id, outcome) in publisher.make_room().await {
                 record(id, outcome, &mut summary, &mut in_flight);
             }
@@ -253,7 +264,13 @@ pub async fn run(
                 tokio::time::sleep_until(next_send).await;
                 next_send = next_send.max(tokio::time::Instant::now() - step) + step;
             }
-            let env = apply_defaults(item.envelope, defaults, item.is_envelope);
+            let mut env = apply_defaults(item.envelope, defaults, item.is_envelope);
+            if !options.queues.is_empty() {
+                let queue =
+                    &options.queues[usize::try_from(seq).unwrap_or(0) % options.queues.len()];
+                env.exchange = Some(String::new());
+                env.routing_key = Some(queue.clone());
+            }
             let (props, body) = match env.encode() {
                 Ok(x) => x,
                 Err(e) => {
@@ -284,17 +301,36 @@ pub async fn run(
 
         // The node is gone (not the broker refusing something): what is in flight will not be
         // answered, so there is no point waiting the whole confirm timeout for it.
-        let lost = publisher.closed_reason().is_some() && publisher.refusal().is_none();
+        let closed = publishers
+            .iter()
+            .find_map(|p| p.closed_reason().map(str::to_string));
+        let refusal = publishers
+            .iter()
+            .find_map(|p| p.refusal().map(str::to_string));
+        let lost = closed.is_some() && refusal.is_none();
         let wait = if lost {
             options.confirm_timeout.min(LOST_WAIT)
         } else {
             options.confirm_timeout
         };
-        for (id, outcome) in publisher.drain(wait).await {
-            record(id, outcome, &mut summary, &mut in_flight);
+        let deadline = tokio::time::Instant::now() + wait;
+        for publisher in &mut publishers {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            for (id, outcome) in publisher.drain(left).await {
+                record(id, outcome, &mut summary, &mut in_flight);
+            }
         }
+        // What came to light while draining (the broker's refusal, say) counts too.
+        let closed = closed.or_else(|| {
+            publishers
+                .iter()
+                .find_map(|p| p.closed_reason().map(str::to_string))
+        });
+        let refusal = publishers
+            .iter()
+            .find_map(|p| p.refusal().map(str::to_string));
         // Whatever is still in flight got no answer in time.
-        let reason = match publisher.closed_reason() {
+        let reason = match &closed {
             Some(r) => format!("the node was lost ({r}): no confirm"),
             None => format!(
                 "no confirm within {}s",
@@ -312,9 +348,10 @@ pub async fn run(
                 &mut in_flight,
             );
         }
-        summary.channel_error = publisher.refusal().map(str::to_string);
-        let closed = publisher.closed_reason().map(str::to_string);
-        publisher.close().await;
+        summary.channel_error = refusal;
+        for publisher in publishers {
+            publisher.close().await;
+        }
         session.close().await;
         match closed {
             Some(why) if lost && !summary.interrupted && summary.input_error.is_none() => {
