@@ -157,6 +157,9 @@ pub enum Command {
     /// Move dead-lettered messages back where they came from, filtered, without losing one.
     Replay(cmd::replay::Args),
 
+    /// Load the broker with producers and consumers; rates and latency percentiles every second.
+    Perf(cmd::perf::Args),
+
     /// Move a queue's messages to another queue, exchange, vhost or broker, without losing one.
     Move(cmd::moving::Args),
 

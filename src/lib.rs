@@ -12,6 +12,7 @@ pub mod list;
 pub mod message;
 pub mod ops;
 pub mod output;
+pub mod perf;
 pub mod replay;
 pub mod route;
 pub mod show;

@@ -9,6 +9,7 @@ pub mod health;
 pub mod list;
 pub mod moving;
 pub mod peek;
+pub mod perf;
 pub mod publish;
 pub mod purge;
 pub mod replay;
@@ -43,6 +44,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::List(args) => list::run(&cli.global, args).await,
         Command::Move(args) => moving::run(&cli.global, args).await,
+        Command::Perf(args) => perf::run(&cli.global, args).await,
         Command::Purge(args) => purge::run(&cli.global, args).await,
         Command::Show(args) => show::run(&cli.global, args).await,
         Command::Route(args) => route::run(&cli.global, args).await,
