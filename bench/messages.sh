@@ -1,18 +1,31 @@
 #!/usr/bin/env bash
-# Benchmark warren publish/consume against the pika baseline on one isolated node, in one run.
-#   publish 100k x 1 KiB persistent, confirm window 1000:   target warren >= 1.1x pika
-#   consume 100k to a JSONL file with acks (prefetch 1000): target warren >= 1.5x pika
-#   peak RSS of warren consume of 1,000,000 messages:       target < 64 MiB
+# Benchmark warren publish/consume on one isolated node against
+#   - the ceiling: bench/lapin_ceiling.rs, a bare lapin client built with warren's own lapin
+#     (same confirm window, same prefetch and `multiple` acks, no output), and
+#   - pika: bench/pika_baseline.py, its ordinary fast forms (a windowed SelectConnection
+#     publisher; a BlockingConnection consumer writing JSON lines, acking every 250).
+# 100,000 persistent 1 KiB messages on a durable classic queue; the median of ROUNDS rounds
+# (default 3). warren and the ceiling are timed as whole processes (start-up included);
+# pika's rate is its own in-process timing, which leaves its start-up out. CPU seconds
+# (user+sys) are each whole process's. Targets (issue 16):
+#   consume >= 0.9x the ceiling, >= 1.2x pika, warren's CPU per message <= 0.45x pika's
+#   publish >= 0.9x the ceiling, >= 1.05x pika
+#   publish --channels 2 over 2 queues >= 1.1x two pika publishers side by side
+#   peak RSS of a consume of 1,000,000 messages < 64 MiB
 # Usage: bench/messages.sh [COUNT] [RSS_COUNT]     (defaults 100000 1000000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-100000}
 RSS_COUNT=${2:-1000000}
+ROUNDS=${ROUNDS:-3}
 
 scripts/broker install
-python3 -c 'import pika' 2>/dev/null || pip install --quiet 'pika==1.4.4'
+# shellcheck source=bench/pika-env.sh
+. bench/pika-env.sh
 cargo build --release --locked --quiet
+cargo build --release --locked --quiet --example lapin_ceiling
 warren=target/release/warren
+ceiling=target/release/examples/lapin_ceiling
 
 env_file=$(mktemp)
 scripts/broker start bench > "$env_file"
@@ -27,37 +40,96 @@ base="http://localhost:$MGMT_PORT/api"
 api -XPUT "$base/vhosts/bench" -d '{}' >/dev/null
 api -XPUT "$base/permissions/bench/$ADMIN_USER" -d '{"configure":".*","write":".*","read":".*"}' >/dev/null
 fresh_queue() {
-  api -XDELETE "$base/queues/bench/q" >/dev/null 2>&1 || true
-  api -XPUT "$base/queues/bench/q" -d '{"durable":true}' >/dev/null
+  api -XDELETE "$base/queues/bench/$1" >/dev/null 2>&1 || true
+  api -XPUT "$base/queues/bench/$1" -d '{"durable":true}' >/dev/null
 }
-export WARREN_URI="amqp://$ADMIN_USER@localhost:$AMQP_PORT/bench" WARREN_API_URL="http://localhost:$MGMT_PORT"
+uri="amqp://$ADMIN_USER@localhost:$AMQP_PORT/bench"
+export WARREN_URI="$uri" WARREN_API_URL="http://localhost:$MGMT_PORT"
 pw=(--password-file "$ADMIN_PASSWORD_FILE")
-pika() { python3 bench/pika_baseline.py "$1" localhost "$AMQP_PORT" "$ADMIN_USER" "$ADMIN_PASSWORD_FILE" bench q "$2" "${3:-}"; }
-rate_of() { python3 -c 'import json,sys; print(round(json.load(sys.stdin)["rate_per_second"]))'; }
-ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+pika() { $PY bench/pika_baseline.py "$1" localhost "$AMQP_PORT" "$ADMIN_USER" "$ADMIN_PASSWORD_FILE" bench "$2" "$3" "${4:-}"; }
+fill() { "$ceiling" publish "$uri" "$ADMIN_PASSWORD_FILE" "$1" "$2" 1024 1000 >/dev/null; }
 
-echo "== publish $COUNT x 1 KiB persistent, window 1000 (RabbitMQ $(api "$base/overview" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rabbitmq_version"])'))"
-fresh_queue
-pika_pub=$(pika publish "$COUNT" | awk '{print $4}')
-fresh_queue
-warren_pub=$("$warren" publish "${pw[@]}" -k q --count "$COUNT" --size 1024 --window 1000 -o json | rate_of)
-echo "pika    publish: $pika_pub msg/s"
-echo "warren  publish: $warren_pub msg/s"
-echo "ratio   publish: $(ratio "$warren_pub" "$pika_pub")x  (target >= 1.1x)"
+# timed NAME CMD...: run CMD, record its wall and CPU seconds in $work/NAME.{wall,cpu};
+# its stdout goes to $work/NAME.out.
+timed() {
+  local name=$1; shift
+  /usr/bin/time -f '%e %U %S' -o "$work/$name.time" "$@" > "$work/$name.out"
+  read -r wall user sys < <(tail -n1 "$work/$name.time")
+  echo "$wall" > "$work/$name.wall"
+  python3 -c "print($user + $sys)" > "$work/$name.cpu"
+}
+# record METRIC VALUE: one value per round, for the median.
+record() { echo "$2" >> "$work/metric.$1"; }
+median() { python3 -c "import statistics,sys; print(statistics.median(float(l) for l in open(sys.argv[1])))" "$work/metric.$1"; }
+rate() { python3 -c "print(round($1 / $2))"; }
+pika_secs() { awk '{print $3}' "$work/$1.out"; }
 
-echo "== consume $COUNT to a JSONL file with acks, prefetch 1000"
-pika_con=$(pika consume "$COUNT" "$work/pika.jsonl" | awk '{print $4}')
-fresh_queue
-"$warren" publish "${pw[@]}" -k q --count "$COUNT" --size 1024 --window 1000 -o json >/dev/null
-warren_con=$("$warren" consume "${pw[@]}" q --count "$COUNT" --prefetch 1000 -o json 2>&1 >"$work/warren.jsonl" | rate_of)
-echo "pika    consume: $pika_con msg/s ($(wc -l <"$work/pika.jsonl") lines)"
-echo "warren  consume: $warren_con msg/s ($(wc -l <"$work/warren.jsonl") lines)"
-echo "ratio   consume: $(ratio "$warren_con" "$pika_con")x  (target >= 1.5x)"
+version=$(api "$base/overview" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rabbitmq_version"])')
+echo "== RabbitMQ $version, $COUNT x 1 KiB persistent, durable classic queue, $ROUNDS rounds"
+for round in $(seq 1 "$ROUNDS"); do
+  # publish, window 1000
+  fresh_queue q; timed pika_pub pika publish q "$COUNT"
+  record pika_pub "$(rate "$COUNT" "$(pika_secs pika_pub)")"
+  fresh_queue q; timed ceil_pub "$ceiling" publish "$uri" "$ADMIN_PASSWORD_FILE" q "$COUNT" 1024 1000
+  record ceil_pub "$(rate "$COUNT" "$(cat "$work/ceil_pub.wall")")"
+  fresh_queue q; timed warren_pub "$warren" publish "${pw[@]}" -k q --count "$COUNT" --size 1024 --window 1000 -o json
+  record warren_pub "$(rate "$COUNT" "$(cat "$work/warren_pub.wall")")"
+
+  # consume, prefetch 1000
+  fresh_queue q; fill q "$COUNT"; timed pika_con pika consume q "$COUNT" "$work/pika.jsonl"
+  record pika_con "$(rate "$COUNT" "$(pika_secs pika_con)")"; record pika_con_cpu "$(cat "$work/pika_con.cpu")"
+  fresh_queue q; fill q "$COUNT"; timed ceil_con "$ceiling" consume "$uri" "$ADMIN_PASSWORD_FILE" q "$COUNT" 1000
+  record ceil_con "$(rate "$COUNT" "$(cat "$work/ceil_con.wall")")"; record ceil_con_cpu "$(cat "$work/ceil_con.cpu")"
+  fresh_queue q; fill q "$COUNT"; timed warren_con "$warren" consume "${pw[@]}" q --count "$COUNT" --prefetch 1000
+  record warren_con "$(rate "$COUNT" "$(cat "$work/warren_con.wall")")"; record warren_con_cpu "$(cat "$work/warren_con.cpu")"
+  lines=$(wc -l < "$work/warren_con.out")
+  [ "$lines" = "$COUNT" ] || { echo "warren consume wrote $lines lines, not $COUNT" >&2; exit 1; }
+
+  # two queues: two pika publishers side by side, against warren --channels 2
+  half=$((COUNT / 2))
+  fresh_queue q1; fresh_queue q2
+  timed pika_pub1 pika publish q1 "$half" & p1=$!
+  timed pika_pub2 pika publish q2 "$half" & p2=$!
+  wait "$p1" "$p2"
+  slowest=$(python3 -c "print(max($(pika_secs pika_pub1), $(pika_secs pika_pub2)))")
+  record pika_pub2x "$(rate "$((2 * half))" "$slowest")"
+  fresh_queue q1; fresh_queue q2
+  timed warren_pub2x "$warren" publish "${pw[@]}" --queues q1,q2 --channels 2 --count "$((2 * half))" --size 1024 --window 1000 -o json
+  record warren_pub2x "$(rate "$((2 * half))" "$(cat "$work/warren_pub2x.wall")")"
+  echo "round $round: publish pika $(tail -n1 "$work/metric.pika_pub") ceiling $(tail -n1 "$work/metric.ceil_pub") warren $(tail -n1 "$work/metric.warren_pub");" \
+    "consume pika $(tail -n1 "$work/metric.pika_con") ceiling $(tail -n1 "$work/metric.ceil_con") warren $(tail -n1 "$work/metric.warren_con");" \
+    "2 queues pika x2 $(tail -n1 "$work/metric.pika_pub2x") warren $(tail -n1 "$work/metric.warren_pub2x") msg/s"
+done
+
+python3 - "$COUNT" \
+  "$(median pika_pub)" "$(median ceil_pub)" "$(median warren_pub)" \
+  "$(median pika_con)" "$(median ceil_con)" "$(median warren_con)" \
+  "$(median pika_con_cpu)" "$(median ceil_con_cpu)" "$(median warren_con_cpu)" \
+  "$(median pika_pub2x)" "$(median warren_pub2x)" <<'PY'
+import sys
+count = float(sys.argv[1])
+pp, cp, wp, pc, cc, wc, pcpu, ccpu, wcpu, p2, w2 = map(float, sys.argv[2:])
+def check(name, value, op, target):
+    ok = value >= target if op == ">=" else value <= target
+    print(f"  {name:<44} {value:6.2f}x  (target {op} {target}x)  {'PASS' if ok else 'FAIL'}")
+print("medians (msg/s):")
+print(f"  publish   pika {pp:8.0f}   ceiling {cp:8.0f}   warren {wp:8.0f}")
+print(f"  consume   pika {pc:8.0f}   ceiling {cc:8.0f}   warren {wc:8.0f}")
+print(f"  consume CPU s  pika {pcpu:.2f} ({pcpu / count * 1e6:.1f} us/msg)   ceiling {ccpu:.2f}   warren {wcpu:.2f} ({wcpu / count * 1e6:.1f} us/msg)")
+print(f"  2 queues  pika x2 {p2:8.0f}   warren --channels 2 {w2:8.0f}")
+print("ratios:")
+check("consume: warren / ceiling", wc / cc, ">=", 0.9)
+check("consume: warren / pika", wc / pc, ">=", 1.2)
+check("consume CPU per message: warren / pika", wcpu / pcpu, "<=", 0.45)
+check("publish: warren / ceiling", wp / cp, ">=", 0.9)
+check("publish: warren / pika", wp / pp, ">=", 1.05)
+check("2 queues: warren --channels 2 / two pika", w2 / p2, ">=", 1.1)
+PY
 
 echo "== peak RSS of warren consume of $RSS_COUNT messages"
-fresh_queue
-"$warren" publish "${pw[@]}" -k q --count "$RSS_COUNT" --size 1024 --window 1000 -o json >/dev/null
-/usr/bin/time -f '%M' -o "$work/rss" "$warren" consume "${pw[@]}" q --count "$RSS_COUNT" >/dev/null 2>"$work/consume.err"
+fresh_queue q
+fill q "$RSS_COUNT"
+/usr/bin/time -f '%M' -o "$work/rss" "$warren" consume "${pw[@]}" q --count "$RSS_COUNT" --prefetch 1000 >/dev/null 2>"$work/consume.err"
 rss_kib=$(tail -n1 "$work/rss")
 echo "warren  consume peak RSS: $((rss_kib / 1024)) MiB for $RSS_COUNT messages  (target < 64 MiB)"
 api -XDELETE "$base/vhosts/bench" >/dev/null

@@ -11,12 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-100000}
 PIKA_COUNT=${PIKA_COUNT:-5000}
-PY=python3
-if ! $PY -c 'import pika' 2>/dev/null; then
-  [ -x target/bench-venv/bin/python ] || $PY -m venv target/bench-venv
-  target/bench-venv/bin/python -c 'import pika' 2>/dev/null || target/bench-venv/bin/pip install -q pika==1.4.4
-  PY=target/bench-venv/bin/python
-fi
+# shellcheck source=bench/pika-env.sh
+. bench/pika-env.sh
 cargo build --release --quiet
 VH=bench-move
 # shellcheck source=bench/lib.sh

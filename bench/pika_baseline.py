@@ -3,8 +3,9 @@
 
 publish: a windowed-confirm publisher (SelectConnection, at most WINDOW unconfirmed),
 1 KiB persistent messages, mandatory off (pika's common usage).
-consume: a prefetch consumer that writes each message as a JSON line and acks in batches
-with multiple=True after flushing, like warren consume.
+consume: the ordinary fast consumer: a BlockingConnection, prefetch 1000, each message
+written as a JSON line, the file flushed and basic_ack(multiple=True) every 250 messages.
+Nothing here is slower than what people write by hand (confirms are counted in O(1)).
 
 Usage: pika_baseline.py publish|consume HOST PORT USER PASSWORD_FILE VHOST QUEUE COUNT [OUT]
 Prints one line: `<mode> <count> <seconds> <msg/s>`.
@@ -18,6 +19,7 @@ import pika
 
 WINDOW = 1000
 PREFETCH = 1000
+ACK_EVERY = 250
 
 
 def params(host, port, user, password_file, vhost):
@@ -30,23 +32,34 @@ def params(host, port, user, password_file, vhost):
 def publish(p, queue, count):
     body = b"x" * 1024
     props = pika.BasicProperties(delivery_mode=2)
-    state = {"sent": 0, "confirmed": 0, "outstanding": set(), "start": None, "end": None}
+    # Delivery tags run 1, 2, 3...: `floor` is the highest tag below which everything is
+    # confirmed, `singles` the tags confirmed one by one above it (rare: the broker mostly
+    # confirms in order). Every ack is O(1) in the usual case.
+    state = {"sent": 0, "confirmed": 0, "floor": 0, "start": None, "end": None}
+    singles = set()
 
     def pump(ch):
-        while state["sent"] < count and len(state["outstanding"]) < WINDOW:
+        while state["sent"] < count and state["sent"] - state["confirmed"] < WINDOW:
             state["sent"] += 1
-            state["outstanding"].add(state["sent"])
             ch.basic_publish("", queue, body, props)
 
     def on_ack(frame):
         tag = frame.method.delivery_tag
         if frame.method.multiple:
-            done = [t for t in state["outstanding"] if t <= tag]
+            below = [t for t in singles if t <= tag]
+            singles.difference_update(below)
+            newly = max(0, tag - state["floor"] - len(below))
+            state["floor"] = max(state["floor"], tag)
+        elif tag == state["floor"] + 1:
+            state["floor"] = tag
+            while state["floor"] + 1 in singles:
+                singles.remove(state["floor"] + 1)
+                state["floor"] += 1
+            newly = 1
         else:
-            done = [tag]
-        for t in done:
-            state["outstanding"].discard(t)
-        state["confirmed"] += len(done)
+            singles.add(tag)
+            newly = 1
+        state["confirmed"] += newly
         if state["confirmed"] >= count:
             state["end"] = time.monotonic()
             conn.close()
@@ -74,7 +87,7 @@ def consume(p, queue, count, out_path):
     ch = conn.channel()
     ch.basic_qos(prefetch_count=PREFETCH)
     got = 0
-    batch = PREFETCH // 2
+    batch = ACK_EVERY
     last = None
     start = time.monotonic()
     with open(out_path, "w") as out:
