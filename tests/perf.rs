@@ -149,3 +149,45 @@ fn a_memory_alarm_shows_as_a_blocked_publisher() {
     run.says("BLOCKED by the broker (connection.blocked)");
     run.says("the broker blocked publishing (connection.blocked)");
 }
+
+/// A stream queue: the consumer reads from `next` (only this run's messages) with acks, and
+/// the stream is deleted at the end.
+#[test]
+fn a_stream_queue_is_measured_and_removed() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let node = shared_node();
+    let vhost = TestVhost::new(node, "perf-stream");
+    let dir = TestDir::new("perf-stream");
+    let report = vhost
+        .warren(&dir)
+        .args([
+            "perf",
+            "--queue-type",
+            "stream",
+            "--rate",
+            "500",
+            "--duration",
+            "3s",
+            "-o",
+            "json",
+        ])
+        .succeeds()
+        .json();
+    assert!(
+        within(&report["sent_per_second"], 500.0, 0.05),
+        "send rate: {report:#}"
+    );
+    assert!(
+        within(&report["received_per_second"], 500.0, 0.05),
+        "receive rate: {report:#}"
+    );
+    ordered(&report["latency_ms"]);
+    assert_eq!(report["queue_deleted"], true, "{report:#}");
+    let queue = report["queue"].as_str().expect("queue");
+    let (status, _) = node.api(
+        "GET",
+        &format!("/api/queues/{}/{queue}", support::encode(&vhost.name)),
+        None,
+    );
+    assert_eq!(status, 404, "stream `{queue}` is still there");
+}

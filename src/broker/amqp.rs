@@ -60,12 +60,17 @@ pub fn operation_error(what: &str, err: &lapin::Error) -> Error {
         ErrorKind::ProtocolError(e) if e.get_id() == 403 => {
             Error::auth_refused(format!("access refused ({})", e.get_message())).about(what)
         }
-        ErrorKind::ProtocolError(e) if e.get_id() == 404 => {
+        ErrorKind::ProtocolError(e) if is_not_found(err) => {
             Error::broker_refused(format!("{what} not found ({})", e.get_message()))
         }
         ErrorKind::ProtocolError(_) => Error::broker_refused(describe(err)).about(what),
         _ => Error::unreachable(describe(err)).about(what),
     }
+}
+
+/// Whether the broker refused an operation because its object is missing (404 NOT_FOUND).
+pub fn is_not_found(err: &lapin::Error) -> bool {
+    matches!(err.kind(), ErrorKind::ProtocolError(e) if e.get_id() == 404)
 }
 
 /// The broker's reason for a channel or connection error, in its own words.

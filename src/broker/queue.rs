@@ -49,9 +49,32 @@ pub async fn get(api: &ManagementApi, vhost: &str, queue: &str) -> Result<Queue>
 /// Messages ready in `queue` and its consumers, as the queue itself answers a passive
 /// declare (exact, unlike the management API's statistics, which lag). The one depth helper.
 pub async fn depth(connection: &lapin::Connection, queue: &str) -> Result<(u64, u64)> {
-    use super::amqp::{OPERATION_TIMEOUT, bounded, close_channel, open_channel, operation_error};
+    passive_declare(connection, queue)
+        .await?
+        .map_err(|e| super::amqp::operation_error(&format!("queue `{queue}`"), &e).into())
+}
+
+/// [`depth`], or `None` when there is no such queue.
+pub async fn depth_if_exists(
+    connection: &lapin::Connection,
+    queue: &str,
+) -> Result<Option<(u64, u64)>> {
+    match passive_declare(connection, queue).await? {
+        Ok(depth) => Ok(Some(depth)),
+        Err(e) if super::amqp::is_not_found(&e) => Ok(None),
+        Err(e) => Err(super::amqp::operation_error(&format!("queue `{queue}`"), &e).into()),
+    }
+}
+
+/// A passive declare on its own channel: the outer error is the channel failing to open,
+/// the inner one the broker's answer.
+async fn passive_declare(
+    connection: &lapin::Connection,
+    queue: &str,
+) -> Result<lapin::Result<(u64, u64)>> {
+    use super::amqp::{OPERATION_TIMEOUT, bounded, close_channel, open_channel};
     let channel = open_channel(connection).await?;
-    let q = bounded(
+    let answer = bounded(
         OPERATION_TIMEOUT,
         channel.queue_declare(
             queue.into(),
@@ -63,9 +86,9 @@ pub async fn depth(connection: &lapin::Connection, queue: &str) -> Result<(u64, 
         ),
     )
     .await
-    .map_err(|e| operation_error(&format!("queue `{queue}`"), &e))?;
+    .map(|q| (u64::from(q.message_count()), u64::from(q.consumer_count())));
     close_channel(&channel).await;
-    Ok((u64::from(q.message_count()), u64::from(q.consumer_count())))
+    Ok(answer)
 }
 
 /// Where reading a queue and putting messages back counts against a quorum queue's

@@ -7,10 +7,9 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use indicatif::ProgressBar;
 use serde::Serialize;
-use tokio::sync::mpsc;
 
 use super::envelope::{Envelope, Properties};
-use super::source::{Item, Origin, SourceError};
+use super::source::{Item, Origin};
 use crate::broker::failover::{Failover, Failovers};
 use crate::broker::publisher::{Outcome, Publisher};
 
@@ -167,6 +166,20 @@ pub fn apply_defaults(env: Envelope, defaults: &Defaults, is_envelope: bool) -> 
     merged
 }
 
+/// Why the first of the channels closed, if one did.
+fn first_closed(publishers: &[Publisher]) -> Option<String> {
+    publishers
+        .iter()
+        .find_map(|p| p.closed_reason().map(str::to_string))
+}
+
+/// The broker's first refusal among the channels (a missing exchange, say).
+fn first_refusal(publishers: &[Publisher]) -> Option<String> {
+    publishers
+        .iter()
+        .find_map(|p| p.refusal().map(str::to_string))
+}
+
 /// Publish everything `input` yields. Returns when the input ends, fails, or Ctrl-C comes.
 ///
 /// With the `--uri` of several nodes, the loss of the node (or a confirm that never comes)
@@ -175,7 +188,7 @@ pub fn apply_defaults(env: Envelope, defaults: &Defaults, is_envelope: bool) -> 
 /// next node that answers. A message not yet sent when the loss was noticed goes there too.
 pub async fn run(
     failover: &mut Failover<'_>,
-    mut input: mpsc::Receiver<Result<Item, SourceError>>,
+    mut input: super::source::Input,
     defaults: &Defaults,
     options: &Options,
     progress: &ProgressBar,
@@ -301,13 +314,8 @@ pub async fn run(
 
         // The node is gone (not the broker refusing something): what is in flight will not be
         // answered, so there is no point waiting the whole confirm timeout for it.
-        let closed = publishers
-            .iter()
-            .find_map(|p| p.closed_reason().map(str::to_string));
-        let refusal = publishers
-            .iter()
-            .find_map(|p| p.refusal().map(str::to_string));
-        let lost = closed.is_some() && refusal.is_none();
+        let closed = first_closed(&publishers);
+        let lost = closed.is_some() && first_refusal(&publishers).is_none();
         let wait = if lost {
             options.confirm_timeout.min(LOST_WAIT)
         } else {
@@ -321,14 +329,8 @@ pub async fn run(
             }
         }
         // What came to light while draining (the broker's refusal, say) counts too.
-        let closed = closed.or_else(|| {
-            publishers
-                .iter()
-                .find_map(|p| p.closed_reason().map(str::to_string))
-        });
-        let refusal = publishers
-            .iter()
-            .find_map(|p| p.refusal().map(str::to_string));
+        let closed = closed.or_else(|| first_closed(&publishers));
+        let refusal = first_refusal(&publishers);
         // Whatever is still in flight got no answer in time.
         let reason = match &closed {
             Some(r) => format!("the node was lost ({r}): no confirm"),

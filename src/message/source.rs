@@ -150,125 +150,232 @@ fn read_dir_file(path: &Path) -> Result<Item, SourceError> {
     Ok(Item::raw(origin, bytes))
 }
 
-/// Start reading `source` on its own thread.
-pub fn spawn(source: Source, capacity: usize) -> mpsc::Receiver<Result<Item, SourceError>> {
-    let (tx, rx) = mpsc::channel(capacity.max(1));
+/// How many items go over the channel at once: the reader thread and the publisher wake
+/// each other once per chunk, not once per message (per message, the futex hand-over cost
+/// more CPU than publishing itself).
+const CHUNK: usize = 64;
+
+/// The publisher's side of a source: items in their order, taken from chunks.
+pub struct Input {
+    rx: mpsc::Receiver<Vec<Result<Item, SourceError>>>,
+    ready: std::collections::VecDeque<Result<Item, SourceError>>,
+}
+
+impl Input {
+    /// The next item, or `None` at the end. Cancel-safe: a chunk is kept as soon as it
+    /// arrives, so racing this against Ctrl-C loses nothing.
+    pub async fn recv(&mut self) -> Option<Result<Item, SourceError>> {
+        loop {
+            if let Some(item) = self.ready.pop_front() {
+                return Some(item);
+            }
+            let chunk = self.rx.recv().await?;
+            self.ready.extend(chunk);
+        }
+    }
+}
+
+/// The reader thread's side: items gather into a chunk, sent when full, when the reader
+/// would wait for more input (`flush`), and at the end.
+struct Output {
+    tx: mpsc::Sender<Vec<Result<Item, SourceError>>>,
+    chunk: Vec<Result<Item, SourceError>>,
+}
+
+impl Output {
+    /// Add an item; `flush` sends it now (the next one may be a while coming). Returns
+    /// false once the publisher has gone.
+    fn send(&mut self, item: Result<Item, SourceError>, flush: bool) -> bool {
+        self.chunk.push(item);
+        if flush || self.chunk.len() >= CHUNK {
+            return self.flush();
+        }
+        true
+    }
+
+    fn flush(&mut self) -> bool {
+        if self.chunk.is_empty() {
+            return true;
+        }
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        self.tx.blocking_send(chunk).is_ok()
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        self.flush();
+    }
+}
+
+/// Start reading `source` on its own thread; about `capacity` items are read ahead.
+pub fn spawn(source: Source, capacity: usize) -> Input {
+    let (tx, rx) = mpsc::channel((capacity / CHUNK).max(1));
     std::thread::spawn(move || {
-        let send = |item: Result<Item, SourceError>| tx.blocking_send(item).is_ok();
-        match source {
-            Source::Body { text, count } => {
-                for n in 1..=count {
-                    if !send(Ok(Item::raw(Origin::Number(n), text.clone().into_bytes()))) {
-                        return;
-                    }
-                }
+        let mut out = Output {
+            tx,
+            chunk: Vec::with_capacity(CHUNK),
+        };
+        read(source, &mut out);
+    });
+    Input {
+        rx,
+        ready: std::collections::VecDeque::new(),
+    }
+}
+
+/// Lines of `reader`, each without its line ending, with whether the reader's buffer is
+/// empty after it (reading on may wait: what was read should go now). `None` at the end.
+fn next_line<R: Read>(reader: &mut BufReader<R>) -> Option<std::io::Result<(Vec<u8>, bool)>> {
+    let mut line = Vec::new();
+    match reader.read_until(b'\n', &mut line) {
+        Ok(0) => None,
+        Ok(_) => {
+            if line.last() == Some(&b'\n') {
+                line.pop();
             }
-            Source::Stdin => {
-                let mut body = Vec::new();
-                let item = std::io::stdin()
-                    .lock()
-                    .read_to_end(&mut body)
-                    .map(|_| Item::raw(Origin::Number(1), body))
-                    .map_err(|e| format!("reading stdin: {e}"));
-                send(item);
+            if line.last() == Some(&b'\r') {
+                line.pop();
             }
-            Source::Lines => {
-                let stdin = std::io::stdin();
-                for (i, line) in stdin.lock().split(b'\n').enumerate() {
-                    let item = line
-                        .map(|mut l| {
-                            if l.last() == Some(&b'\r') {
-                                l.pop();
-                            }
-                            Item::raw(Origin::Line(i + 1), l)
-                        })
-                        .map_err(|e| format!("reading stdin line {}: {e}", i + 1));
-                    let failed = item.is_err();
-                    if !send(item) || failed {
-                        return;
-                    }
-                }
-            }
-            Source::EnvelopeFile(path) => {
-                let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
-                    Box::new(BufReader::new(std::io::stdin()))
-                } else {
-                    match File::open(&path) {
-                        Ok(f) => Box::new(BufReader::with_capacity(1 << 16, f)),
-                        Err(e) => {
-                            send(Err(format!("{}: {e}", path.display())));
-                            return;
-                        }
-                    }
-                };
-                let shown = if path.as_os_str() == "-" {
-                    PathBuf::from("<stdin>")
-                } else {
-                    path.clone()
-                };
-                for (i, line) in reader.lines().enumerate() {
-                    let item = line
-                        .map_err(|e| format!("{}:{}: {e}", shown.display(), i + 1))
-                        .and_then(|l| {
-                            if l.trim().is_empty() {
-                                Ok(None)
-                            } else {
-                                parse_line(&l, &shown, i + 1).map(Some)
-                            }
-                        });
-                    let keep_going = match item {
-                        Ok(None) => true,
-                        Ok(Some(envelope)) => send(Ok(Item {
-                            origin: Origin::Line(i + 1),
-                            envelope,
-                            is_envelope: true,
-                        })),
-                        Err(e) => {
-                            send(Err(e));
-                            false
-                        }
-                    };
-                    if !keep_going {
-                        return;
-                    }
-                }
-            }
-            Source::Dir(dir) => {
-                let files = match dir_files(&dir) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        send(Err(e));
-                        return;
-                    }
-                };
-                for path in files {
-                    let item = read_dir_file(&path);
-                    let failed = item.is_err();
-                    if !send(item) || failed {
-                        return;
-                    }
-                }
-            }
-            Source::Generate { count, size } => {
-                let body: String = "warren-payload-".chars().cycle().take(size).collect();
-                for n in 1..=count {
-                    let envelope = Envelope {
-                        body: body.clone(),
-                        body_encoding: BodyEncoding::Utf8,
-                        ..Default::default()
-                    };
-                    if !send(Ok(Item {
-                        origin: Origin::Number(n),
-                        envelope,
-                        is_envelope: false,
-                    })) {
-                        return;
-                    }
+            Some(Ok((line, reader.buffer().is_empty())))
+        }
+        Err(e) => Some(Err(e)),
+    }
+}
+
+fn read(source: Source, out: &mut Output) {
+    match source {
+        Source::Body { text, count } => {
+            for n in 1..=count {
+                if !out.send(
+                    Ok(Item::raw(Origin::Number(n), text.clone().into_bytes())),
+                    false,
+                ) {
+                    return;
                 }
             }
         }
-    });
-    rx
+        Source::Stdin => {
+            let mut body = Vec::new();
+            let item = std::io::stdin()
+                .lock()
+                .read_to_end(&mut body)
+                .map(|_| Item::raw(Origin::Number(1), body))
+                .map_err(|e| format!("reading stdin: {e}"));
+            out.send(item, true);
+        }
+        Source::Lines => read_lines(BufReader::with_capacity(1 << 16, std::io::stdin()), out),
+        Source::EnvelopeFile(path) => {
+            let reader: Box<dyn Read> = if path.as_os_str() == "-" {
+                Box::new(std::io::stdin())
+            } else {
+                match File::open(&path) {
+                    Ok(f) => Box::new(f),
+                    Err(e) => {
+                        out.send(Err(format!("{}: {e}", path.display())), true);
+                        return;
+                    }
+                }
+            };
+            let shown = if path.as_os_str() == "-" {
+                PathBuf::from("<stdin>")
+            } else {
+                path.clone()
+            };
+            read_envelopes(BufReader::with_capacity(1 << 16, reader), &shown, out);
+        }
+        Source::Dir(dir) => {
+            let files = match dir_files(&dir) {
+                Ok(f) => f,
+                Err(e) => {
+                    out.send(Err(e), true);
+                    return;
+                }
+            };
+            for path in files {
+                let item = read_dir_file(&path);
+                let failed = item.is_err();
+                if !out.send(item, failed) || failed {
+                    return;
+                }
+            }
+        }
+        Source::Generate { count, size } => {
+            let body: String = "warren-payload-".chars().cycle().take(size).collect();
+            for n in 1..=count {
+                let envelope = Envelope {
+                    body: body.clone(),
+                    body_encoding: BodyEncoding::Utf8,
+                    ..Default::default()
+                };
+                let item = Item {
+                    origin: Origin::Number(n),
+                    envelope,
+                    is_envelope: false,
+                };
+                if !out.send(Ok(item), false) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Each line a raw body (`--lines`).
+fn read_lines<R: Read>(mut reader: BufReader<R>, out: &mut Output) {
+    let mut n = 0;
+    while let Some(line) = next_line(&mut reader) {
+        n += 1;
+        let (item, flush) = match line {
+            Ok((line, idle)) => (Ok(Item::raw(Origin::Line(n), line)), idle),
+            Err(e) => (Err(format!("reading stdin line {n}: {e}")), true),
+        };
+        let failed = item.is_err();
+        if !out.send(item, flush) || failed {
+            return;
+        }
+    }
+}
+
+/// Each non-blank line an envelope (`--file`).
+fn read_envelopes<R: Read>(mut reader: BufReader<R>, shown: &Path, out: &mut Output) {
+    let mut n = 0;
+    while let Some(line) = next_line(&mut reader) {
+        n += 1;
+        let item = line
+            .map_err(|e| format!("{}:{n}: {e}", shown.display()))
+            .and_then(|(line, idle)| {
+                let text = String::from_utf8(line).map_err(|_| {
+                    format!(
+                        "{}:{n}: stream did not contain valid UTF-8",
+                        shown.display()
+                    )
+                })?;
+                if text.trim().is_empty() {
+                    Ok((None, idle))
+                } else {
+                    parse_line(&text, shown, n).map(|e| (Some(e), idle))
+                }
+            });
+        let keep_going = match item {
+            Ok((None, idle)) => !idle || out.flush(),
+            Ok((Some(envelope), idle)) => out.send(
+                Ok(Item {
+                    origin: Origin::Line(n),
+                    envelope,
+                    is_envelope: true,
+                }),
+                idle,
+            ),
+            Err(e) => {
+                out.send(Err(e), true);
+                false
+            }
+        };
+        if !keep_going {
+            return;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -328,5 +435,42 @@ mod tests {
             (Origin::Line(3), Some("b"))
         );
         assert!(rx.recv().await.is_none());
+    }
+
+    /// Lines are handed over in chunks, but a line never waits for the next one to arrive.
+    #[tokio::test]
+    async fn a_line_goes_out_before_the_next_arrives() {
+        use std::io::Write;
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let (tx, rx) = mpsc::channel(4);
+        std::thread::spawn(move || {
+            let mut out = Output {
+                tx,
+                chunk: Vec::new(),
+            };
+            read_lines(BufReader::new(reader), &mut out);
+        });
+        let mut input = Input {
+            rx,
+            ready: std::collections::VecDeque::new(),
+        };
+        writer.write_all(b"one\r\n").unwrap();
+        let first = tokio::time::timeout(std::time::Duration::from_secs(5), input.recv())
+            .await
+            .expect("the line waited for more input")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (first.origin, first.envelope.body.as_str()),
+            (Origin::Line(1), "one")
+        );
+        writer.write_all(b"two").unwrap();
+        drop(writer);
+        let second = input.recv().await.unwrap().unwrap();
+        assert_eq!(
+            (second.origin, second.envelope.body.as_str()),
+            (Origin::Line(2), "two")
+        );
+        assert!(input.recv().await.is_none());
     }
 }

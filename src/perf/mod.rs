@@ -257,26 +257,11 @@ fn queue_arguments(kind: QueueType) -> FieldTable {
 /// Declare the queue; returns whether this run created it (and so deletes it at the end).
 async fn declare(control: &Session, queue: &str, kind: QueueType) -> Result<bool> {
     // A passive declare first: an existing queue is used as it is and left in place.
-    let probe = control.channel().await?;
-    let existing = bounded(
-        OPERATION_TIMEOUT,
-        probe.queue_declare(
-            queue.into(),
-            QueueDeclareOptions {
-                passive: true,
-                ..Default::default()
-            },
-            FieldTable::default(),
-        ),
-    )
-    .await;
-    match existing {
-        Ok(_) => {
-            crate::broker::amqp::close_channel(&probe).await;
-            return Ok(false);
-        }
-        Err(e) if is_not_found(&e) => {}
-        Err(e) => return Err(operation_error(&format!("queue `{queue}`"), &e).into()),
+    if crate::broker::queue::depth_if_exists(&control.connection, queue)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
     }
     let channel = control.channel().await?;
     bounded(
@@ -294,10 +279,6 @@ async fn declare(control: &Session, queue: &str, kind: QueueType) -> Result<bool
     .map_err(|e| operation_error(&format!("declaring queue `{queue}`"), &e))?;
     crate::broker::amqp::close_channel(&channel).await;
     Ok(true)
-}
-
-fn is_not_found(err: &lapin::Error) -> bool {
-    matches!(err.kind(), lapin::ErrorKind::ProtocolError(e) if e.get_id() == 404)
 }
 
 async fn delete(control: &Session, queue: &str) -> Result<()> {
@@ -735,17 +716,9 @@ pub async fn connect(
         producers: Vec::with_capacity(producers),
         consumers: Vec::with_capacity(consumers),
     };
-    for _ in 0..producers {
+    for n in 0..producers + consumers {
         match crate::broker::amqp::connect(settings).await {
-            Ok(s) => all.producers.push(s),
-            Err(e) => {
-                all.close().await;
-                return Err(e);
-            }
-        }
-    }
-    for _ in 0..consumers {
-        match crate::broker::amqp::connect(settings).await {
+            Ok(s) if n < producers => all.producers.push(s),
             Ok(s) => all.consumers.push(s),
             Err(e) => {
                 all.close().await;

@@ -10,7 +10,7 @@
 //! A run has three states, one function each: `Replay::start`, `Replay::pump` (the loop,
 //! with `Replay::handle` for each event) and `Replay::finish`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -137,7 +137,8 @@ struct Replay<'a> {
     router: Router<'a>,
     summary: Summary,
     prefetch: u16,
-    in_flight: HashMap<u64, InFlight>,
+    /// Copies awaiting their confirm, by their original's delivery tag.
+    in_flight: BTreeMap<u64, InFlight>,
     to_ack: Vec<u64>,
     /// Confirmed copies waiting for the export, written in DLQ order when their batch settles.
     to_export: BTreeMap<u64, Envelope>,
@@ -235,7 +236,7 @@ impl<'a> Replay<'a> {
             router: Router::new(api, &opts.vhost, &opts.target, &opts.redirects),
             summary,
             prefetch,
-            in_flight: HashMap::new(),
+            in_flight: BTreeMap::new(),
             to_ack: Vec::new(),
             to_export: BTreeMap::new(),
             unacked: BTreeSet::new(),
@@ -314,7 +315,7 @@ impl<'a> Replay<'a> {
             self.handle(event, outstanding, progress).await?;
             let outstanding = self.publisher.as_ref().map_or(0, Publisher::outstanding);
             if self.to_ack.len() >= ack_batch || outstanding == 0 {
-                self.settle().await?;
+                self.settle(false).await?;
             }
         }
         Ok(())
@@ -436,9 +437,9 @@ impl<'a> Replay<'a> {
                 _ => break,
             }
         }
-        self.settle().await?;
+        self.settle(true).await?;
         // Whatever never got an outcome: the original stays in the DLQ.
-        for (_, f) in self.in_flight.drain() {
+        for (_, f) in std::mem::take(&mut self.in_flight) {
             self.summary.unknown += 1;
             let reason = self
                 .summary
@@ -737,25 +738,40 @@ impl<'a> Replay<'a> {
         }
     }
 
-    /// Commit the export, then ack every confirmed message's original in the DLQ.
-    async fn settle(&mut self) -> Result<()> {
-        if self.to_ack.is_empty() {
+    /// Commit the export, then ack confirmed messages' originals in the DLQ: those below
+    /// the lowest copy still in flight, or with `all`, every one. Confirms are taken one at a
+    /// time, so a batch often ends while lower ones of the same broker ack are still to be
+    /// taken: waiting for them lets one `multiple` ack cover the batch, where acking at once
+    /// would take an ack per message.
+    async fn settle(&mut self, all: bool) -> Result<()> {
+        let tags = match self.in_flight.keys().next().copied() {
+            Some(floor) if !all => {
+                let (now, later) = self.to_ack.iter().partition(|t| **t < floor);
+                self.to_ack = later;
+                now
+            }
+            _ => std::mem::take(&mut self.to_ack),
+        };
+        if tags.is_empty() {
             return Ok(());
         }
         if let Some(export) = self.export.as_mut() {
             // In DLQ order: confirms of a batch arrive in any order.
-            for (_, copy) in std::mem::take(&mut self.to_export) {
-                export.write(&copy)?;
+            let mut sorted = tags.clone();
+            sorted.sort_unstable();
+            for tag in sorted {
+                if let Some(copy) = self.to_export.remove(&tag) {
+                    export.write(&copy)?;
+                }
             }
             export.commit()?;
         }
         let channel = self.channel.clone();
-        let tags = std::mem::take(&mut self.to_ack);
         let top = tags.iter().copied().max().unwrap_or(0);
         // One `multiple` ack covers the batch when no held or in-flight message lies below
         // its top tag (it would ack those too); otherwise each is acked, all sent together.
-        let blocked =
-            self.min_held.is_some_and(|h| h < top) || self.in_flight.keys().any(|t| *t < top);
+        let blocked = self.min_held.is_some_and(|h| h < top)
+            || self.in_flight.keys().next().is_some_and(|t| *t < top);
         let (failed, error) = if blocked {
             let results = futures_util::future::join_all(tags.iter().map(|tag| {
                 bounded(
