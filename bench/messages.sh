@@ -46,14 +46,18 @@ fresh_queue() {
 uri="amqp://$ADMIN_USER@localhost:$AMQP_PORT/bench"
 export WARREN_URI="$uri" WARREN_API_URL="http://localhost:$MGMT_PORT"
 pw=(--password-file "$ADMIN_PASSWORD_FILE")
-pika() { $PY bench/pika_baseline.py "$1" localhost "$AMQP_PORT" "$ADMIN_USER" "$ADMIN_PASSWORD_FILE" bench "$2" "$3" "${4:-}"; }
+# pika MODE QUEUE COUNT [OUT]: the pika baseline's command line, in $pika (for `timed`,
+# which runs a program, not a shell function).
+pika() { pika=("$PY" bench/pika_baseline.py "$1" localhost "$AMQP_PORT" "$ADMIN_USER" "$ADMIN_PASSWORD_FILE" bench "$2" "$3" "${4:-}"); }
 fill() { "$ceiling" publish "$uri" "$ADMIN_PASSWORD_FILE" "$1" "$2" 1024 1000 >/dev/null; }
 
 # timed NAME CMD...: run CMD, record its wall and CPU seconds in $work/NAME.{wall,cpu};
-# its stdout goes to $work/NAME.out.
+# its stdout goes to $work/NAME.out, its stderr to $work/NAME.err.
 timed() {
   local name=$1; shift
-  /usr/bin/time -f '%e %U %S' -o "$work/$name.time" "$@" > "$work/$name.out"
+  if ! /usr/bin/time -f '%e %U %S' -o "$work/$name.time" "$@" > "$work/$name.out" 2> "$work/$name.err"; then
+    echo "$name failed:" >&2; cat "$work/$name.err" >&2; exit 1
+  fi
   read -r wall user sys < <(tail -n1 "$work/$name.time")
   echo "$wall" > "$work/$name.wall"
   python3 -c "print($user + $sys)" > "$work/$name.cpu"
@@ -68,7 +72,7 @@ version=$(api "$base/overview" | python3 -c 'import json,sys; print(json.load(sy
 echo "== RabbitMQ $version, $COUNT x 1 KiB persistent, durable classic queue, $ROUNDS rounds"
 for round in $(seq 1 "$ROUNDS"); do
   # publish, window 1000
-  fresh_queue q; timed pika_pub pika publish q "$COUNT"
+  fresh_queue q; pika publish q "$COUNT"; timed pika_pub "${pika[@]}"
   record pika_pub "$(rate "$COUNT" "$(pika_secs pika_pub)")"
   fresh_queue q; timed ceil_pub "$ceiling" publish "$uri" "$ADMIN_PASSWORD_FILE" q "$COUNT" 1024 1000
   record ceil_pub "$(rate "$COUNT" "$(cat "$work/ceil_pub.wall")")"
@@ -76,7 +80,7 @@ for round in $(seq 1 "$ROUNDS"); do
   record warren_pub "$(rate "$COUNT" "$(cat "$work/warren_pub.wall")")"
 
   # consume, prefetch 1000
-  fresh_queue q; fill q "$COUNT"; timed pika_con pika consume q "$COUNT" "$work/pika.jsonl"
+  fresh_queue q; fill q "$COUNT"; pika consume q "$COUNT" "$work/pika.jsonl"; timed pika_con "${pika[@]}"
   record pika_con "$(rate "$COUNT" "$(pika_secs pika_con)")"; record pika_con_cpu "$(cat "$work/pika_con.cpu")"
   fresh_queue q; fill q "$COUNT"; timed ceil_con "$ceiling" consume "$uri" "$ADMIN_PASSWORD_FILE" q "$COUNT" 1000
   record ceil_con "$(rate "$COUNT" "$(cat "$work/ceil_con.wall")")"; record ceil_con_cpu "$(cat "$work/ceil_con.cpu")"
@@ -88,8 +92,8 @@ for round in $(seq 1 "$ROUNDS"); do
   # two queues: two pika publishers side by side, against warren --channels 2
   half=$((COUNT / 2))
   fresh_queue q1; fresh_queue q2
-  timed pika_pub1 pika publish q1 "$half" & p1=$!
-  timed pika_pub2 pika publish q2 "$half" & p2=$!
+  pika publish q1 "$half"; timed pika_pub1 "${pika[@]}" & p1=$!
+  pika publish q2 "$half"; timed pika_pub2 "${pika[@]}" & p2=$!
   wait "$p1" "$p2"
   slowest=$(python3 -c "print(max($(pika_secs pika_pub1), $(pika_secs pika_pub2)))")
   record pika_pub2x "$(rate "$((2 * half))" "$slowest")"

@@ -2,7 +2,9 @@
 # Benchmark: `warren replay` of 50,000 persistent 1 KiB dead-lettered messages, against
 #   - `warren publish` of 50,000 persistent 1 KiB messages on the same broker (target: replay >= 0.6x),
 #   - bench/pika_replay.py, a confirm-each-message pika replay loop (target: replay >= 8x), and,
-#     for reference, the bare lapin publisher (bench/lapin_ceiling.rs, window 1000).
+#     for reference, the bare lapin client (bench/lapin_ceiling.rs, window 1000): its publisher,
+#     and its replay (each message published as it is, acked once confirmed, `multiple`; no
+#     x-death reading, routing or marks: the least a replay can do).
 # Each rate is the median of ROUNDS rounds (default 3); warren and the ceiling are timed as
 # whole processes. The pika loop runs on PIKA_COUNT messages (default 5,000) of the same
 # DLQ: its rate, not its total time, is compared. pika 1.4.4 is installed into
@@ -50,6 +52,13 @@ for round in $(seq 1 "$ROUNDS"); do
     || { echo "replay did not replay all $COUNT messages" >&2; exit 1; }
   wait_depth work "$COUNT"
 
+  # The bare lapin replay of the same messages, back into `work`.
+  W consume work --reject --prefetch 1000 --idle-timeout 2 >/dev/null 2>&1
+  wait_depth dlq "$COUNT"
+  t0=$(now); target/release/examples/lapin_ceiling replay "$URI" "$ADMIN_PASSWORD_FILE" dlq "$COUNT" work 1000 >/dev/null; t1=$(now)
+  record lapin_replay "$(rate "$COUNT" "$t0" "$t1")"
+  wait_depth work "$COUNT"
+
   # The pika loop on PIKA_COUNT of the same dead-lettered messages.
   W consume work --reject --prefetch 1000 --idle-timeout 2 >/dev/null 2>&1
   wait_depth dlq "$COUNT"
@@ -58,15 +67,16 @@ for round in $(seq 1 "$ROUNDS"); do
   api DELETE "/queues/$VH/dlq"; api PUT "/queues/$VH/dlq" '{"durable":true}'
   api POST "/bindings/$VH/e/dlx/q/dlq" '{"routing_key":""}'
   api DELETE "/queues/$VH/work"; api PUT "/queues/$VH/work" '{"durable":true,"arguments":{"x-dead-letter-exchange":"dlx"}}'
-  echo "round $round: warren publish $(tail -n1 "$work/publish"), lapin publish $(tail -n1 "$work/ceiling"), warren replay $(tail -n1 "$work/replay"), pika confirm-each $(tail -n1 "$work/pika") msg/s"
+  echo "round $round: warren publish $(tail -n1 "$work/publish"), lapin publish $(tail -n1 "$work/ceiling"), warren replay $(tail -n1 "$work/replay"), lapin replay $(tail -n1 "$work/lapin_replay"), pika confirm-each $(tail -n1 "$work/pika") msg/s"
 done
 
-python3 - "$(median replay)" "$(median publish)" "$(median pika)" "$(median ceiling)" <<'PY'
+python3 - "$(median replay)" "$(median publish)" "$(median pika)" "$(median ceiling)" "$(median lapin_replay)" <<'PY'
 import sys
-replay, publish, pika, ceiling = map(float, sys.argv[1:])
-print(f"medians: warren replay {replay:.0f}, warren publish {publish:.0f}, lapin publish {ceiling:.0f}, pika confirm-each {pika:.0f} msg/s")
+replay, publish, pika, ceiling, lapin_replay = map(float, sys.argv[1:])
+print(f"medians: warren replay {replay:.0f}, warren publish {publish:.0f}, lapin publish {ceiling:.0f}, lapin replay {lapin_replay:.0f}, pika confirm-each {pika:.0f} msg/s")
 print(f"replay / warren publish = {replay / publish:.2f}x (target >= 0.6x): {'PASS' if replay / publish >= 0.6 else 'FAIL'}")
 print(f"replay / pika confirm-each = {replay / pika:.1f}x (target >= 8x): {'PASS' if replay / pika >= 8 else 'FAIL'}")
 print(f"replay / lapin publish = {replay / ceiling:.2f}x (reference)")
+print(f"replay / lapin replay = {replay / lapin_replay:.2f}x (reference: the ceiling of a replay)")
 PY
 api DELETE "/vhosts/$VH"
