@@ -35,6 +35,18 @@ fn ordered(latency: &Value) {
     );
 }
 
+/// The run says it deleted the queue it created, and the management API finds no such queue.
+fn gone(node: &Node, vhost: &TestVhost, report: &Value) {
+    assert_eq!(report["queue_deleted"], true, "{report:#}");
+    let queue = report["queue"].as_str().expect("queue");
+    let (status, _) = node.api(
+        "GET",
+        &format!("/api/queues/{}/{queue}", support::encode(&vhost.name)),
+        None,
+    );
+    assert_eq!(status, 404, "queue `{queue}` is still there");
+}
+
 #[test]
 fn a_fixed_rate_is_met_and_measured() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -86,15 +98,7 @@ fn a_fixed_rate_is_met_and_measured() {
         .map(str::to_string)
         .collect();
     assert_eq!(lines.len(), 5, "{}", run.stderr());
-    // The queue it created is gone, read from the management API.
-    assert_eq!(report["queue_deleted"], true);
-    let queue = report["queue"].as_str().expect("queue");
-    let (status, _) = node.api(
-        "GET",
-        &format!("/api/queues/{}/{queue}", support::encode(&vhost.name)),
-        None,
-    );
-    assert_eq!(status, 404, "queue `{queue}` is still there");
+    gone(node, &vhost, &report);
 
     // The table form says the same.
     vhost
@@ -182,12 +186,5 @@ fn a_stream_queue_is_measured_and_removed() {
         "receive rate: {report:#}"
     );
     ordered(&report["latency_ms"]);
-    assert_eq!(report["queue_deleted"], true, "{report:#}");
-    let queue = report["queue"].as_str().expect("queue");
-    let (status, _) = node.api(
-        "GET",
-        &format!("/api/queues/{}/{queue}", support::encode(&vhost.name)),
-        None,
-    );
-    assert_eq!(status, 404, "stream `{queue}` is still there");
+    gone(node, &vhost, &report);
 }
