@@ -2,7 +2,8 @@
 """The baseline for warren's message benchmarks: what people write by hand with pika.
 
 publish: a windowed-confirm publisher (SelectConnection, at most WINDOW unconfirmed),
-1 KiB persistent messages, mandatory off (pika's common usage).
+1 KiB persistent messages, mandatory off (pika's common usage), or on with MANDATORY=1 in
+the environment (what warren does, so that an unroutable message is not lost silently).
 consume: the ordinary fast consumer: a BlockingConnection, prefetch 1000, each message
 written as a JSON line, the file flushed and basic_ack(multiple=True) every 250 messages.
 Nothing here is slower than what people write by hand (confirms are counted in O(1)).
@@ -12,6 +13,7 @@ Prints one line: `<mode> <count> <seconds> <msg/s>`.
 """
 import base64
 import json
+import os
 import sys
 import time
 
@@ -20,6 +22,7 @@ import pika
 WINDOW = 1000
 PREFETCH = 1000
 ACK_EVERY = 250
+MANDATORY = os.environ.get("MANDATORY") == "1"
 
 
 def params(host, port, user, password_file, vhost):
@@ -41,7 +44,7 @@ def publish(p, queue, count):
     def pump(ch):
         while state["sent"] < count and state["sent"] - state["confirmed"] < WINDOW:
             state["sent"] += 1
-            ch.basic_publish("", queue, body, props)
+            ch.basic_publish("", queue, body, props, mandatory=MANDATORY)
 
     def on_ack(frame):
         tag = frame.method.delivery_tag

@@ -111,6 +111,15 @@ fn health_and_audit_see_a_degraded_and_a_partitioned_cluster() {
     let cluster = Cluster::start("ops", 3, &[]);
     let dir = TestDir::new("cluster-health");
     let reader = cluster.member(1);
+    let piled: Vec<String> = (0..8)
+        .map(|i| format!("/api/queues/%2F/piled-{i}"))
+        .collect();
+    // The cluster's nodes keep their data between runs: a run that stopped half-way leaves
+    // its queues, their leaders wherever its kills moved them. Each run starts without them.
+    let hq = (0..6).map(|i| format!("/api/queues/%2F/hq-{i}"));
+    for path in hq.chain(piled.iter().cloned()) {
+        reader.api("DELETE", &path, None);
+    }
     quorum_queues(&cluster, "hq", 6);
 
     // Healthy: every check passes; the cluster rules are silent.
@@ -122,9 +131,6 @@ fn health_and_audit_see_a_degraded_and_a_partitioned_cluster() {
 
     // Leaders piled: quorum queues declared through one member's API are led there (the
     // default leader locator is client-local), 10 of 14 on member 1, more than twice its share.
-    let piled: Vec<String> = (0..8)
-        .map(|i| format!("/api/queues/%2F/piled-{i}"))
-        .collect();
     for path in &piled {
         reader.api_ok(
             "PUT",
@@ -366,11 +372,21 @@ fn across_kill_of_member_1(
 
 #[test]
 fn publish_goes_on_when_its_node_is_killed() {
+    publish_across_a_kill(1);
+}
+
+/// Each channel's lane fails over on its own; their accounts add up to the same promise.
+#[test]
+fn publish_on_two_channels_goes_on_when_its_node_is_killed() {
+    publish_across_a_kill(2);
+}
+
+fn publish_across_a_kill(channels: u16) {
     const MESSAGES: usize = 50_000;
     let (_one_at_a_time, cluster) = loss_cluster();
-    let dir = TestDir::new("cluster-publish");
+    let dir = TestDir::new(&format!("cluster-publish-{channels}"));
     let second = cluster.member(2);
-    let queue = format!("pub-{}", std::process::id());
+    let queue = format!("pub-{channels}-{}", std::process::id());
     quorum_queue(second, &queue);
     let input = dir.write(
         "lines.txt",
@@ -382,7 +398,16 @@ fn publish_goes_on_when_its_node_is_killed() {
     let mut cmd = warren_on_all(&cluster, &dir);
     // A rate, so that the kill (seen through the API's 5 s statistics) lands mid-run.
     cmd.args([
-        "publish", "-k", &queue, "--lines", "--rate", "4000", "-o", "json",
+        "publish",
+        "-k",
+        &queue,
+        "--lines",
+        "--rate",
+        "4000",
+        "--channels",
+        &channels.to_string(),
+        "-o",
+        "json",
     ]);
     cmd.command()
         .stdin(std::fs::File::open(&input).expect("input"));
@@ -419,7 +444,7 @@ fn publish_goes_on_when_its_node_is_killed() {
     );
     let unknown_arrived = unconfirmed.iter().filter(|b| present.contains(b)).count();
     eprintln!(
-        "publish across a node kill: {} confirmed, {unknown} unknown ({unknown_arrived} of them \
+        "publish on {channels} channel(s) across a node kill: {} confirmed, {unknown} unknown ({unknown_arrived} of them \
          arrived), {} duplicates in the queue, lost 0, reconnected within {}s",
         report["confirmed"],
         in_queue.len() - present.len(),

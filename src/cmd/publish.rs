@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::broker::failover::Failover;
 use crate::broker::settings;
 use crate::cli::Global;
 use crate::exit::Error;
@@ -267,19 +266,17 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         _ => None,
     };
     let settings = settings::load(&global.connection.flags())?;
-    let mut failover = Failover::new(&settings, true);
     let window = usize::try_from(args.window).unwrap_or(usize::MAX);
-    let input = source::spawn(source, window.clamp(64, 65_536));
+    let inputs = source::spawn(source, window.clamp(64, 65_536), usize::from(args.channels));
     let progress = output::progress(total, "publishing");
     let options = Options {
         window,
         rate: args.rate,
         confirm_timeout: args.confirm_timeout,
         mandatory: true,
-        channels: usize::from(args.channels),
         queues: args.queues.clone(),
     };
-    let summary = publish::run(&mut failover, input, &defaults, &options, &progress).await;
+    let summary = publish::run(&settings, inputs, &defaults, &options, &progress).await;
     progress.finish_and_clear();
     let summary = summary?;
 

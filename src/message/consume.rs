@@ -128,6 +128,9 @@ pub fn effective_prefetch(options: &Options) -> Result<u16> {
 /// The prefetch of a filtered read: how many skipped messages it can hold before it stops.
 pub const FILTER_PREFETCH: u16 = 10_000;
 
+/// How long a pause in the deliveries must last before what was written is settled.
+const LULL: Duration = Duration::from_millis(10);
+
 fn now_secs() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -213,8 +216,14 @@ pub async fn run(
             summary.stopped_by = Stop::Count;
             break;
         }
-        // Settle before waiting, so a slow trickle of messages still gets acked promptly.
-        let ready = consumer.next().now_or_never();
+        // Settle before waiting, so a slow trickle of messages still gets acked promptly; but
+        // not in a lull of a few milliseconds: under load the next delivery is on its way,
+        // and settling at every lull would flush and ack every few messages, which costs the
+        // broker more than the batch (`batch_size`) it was meant to be.
+        let mut ready = consumer.next().now_or_never();
+        if ready.is_none() && pending.count > 0 {
+            ready = tokio::time::timeout(LULL, consumer.next()).await.ok();
+        }
         let next = match ready {
             Some(item) => item,
             None => {

@@ -12,6 +12,8 @@ use super::envelope::{Envelope, Properties};
 use super::source::{Item, Origin};
 use crate::broker::failover::{Failover, Failovers};
 use crate::broker::publisher::{Outcome, Publisher};
+use crate::broker::settings::Settings;
+use crate::exit::Error;
 
 /// Values from the command line. An explicit exchange or routing key wins over an
 /// envelope's own (re-targeting a dump needs no editing, as flags win over files everywhere
@@ -31,9 +33,6 @@ pub struct Options {
     pub rate: Option<f64>,
     pub confirm_timeout: Duration,
     pub mandatory: bool,
-    /// Channels to publish on, messages dealt to them in turn, each with its own window:
-    /// the broker runs a process per channel, so more than one can keep more cores busy.
-    pub channels: usize,
     /// Queues to deal the messages to in turn, through the default exchange (each message's
     /// routing key becomes the queue's name); empty, each message keeps its own route.
     pub queues: Vec<String>,
@@ -76,6 +75,22 @@ pub struct Summary {
 impl Summary {
     pub fn all_confirmed(&self) -> bool {
         self.not_confirmed.is_empty()
+    }
+
+    /// Add another lane's account (`run` with several channels); `not_confirmed` is put
+    /// back in input order afterwards.
+    fn absorb(&mut self, other: Summary) {
+        self.published += other.published;
+        self.confirmed += other.confirmed;
+        self.returned += other.returned;
+        self.nacked += other.nacked;
+        self.unknown += other.unknown;
+        self.interrupted |= other.interrupted;
+        self.not_confirmed.extend(other.not_confirmed);
+        self.input_error = self.input_error.take().or(other.input_error);
+        self.channel_error = self.channel_error.take().or(other.channel_error);
+        self.lost = self.lost.take().or(other.lost);
+        self.failovers.absorb(&other.failovers);
     }
 
     /// The line numbers of unconfirmed messages from an envelope file, as ranges: `3-5,9`.
@@ -166,27 +181,101 @@ pub fn apply_defaults(env: Envelope, defaults: &Defaults, is_envelope: bool) -> 
     merged
 }
 
-/// Why the first of the channels closed, if one did.
-fn first_closed(publishers: &[Publisher]) -> Option<String> {
-    publishers
-        .iter()
-        .find_map(|p| p.closed_reason().map(str::to_string))
+/// The queues lane `lane` of `lanes` deals its messages to, in turn: it gets messages
+/// `lane`, `lane + lanes`, … of the input, so message `k` still goes to `queues[k % len]`.
+fn lane_queues(queues: &[String], lane: usize, lanes: usize) -> Vec<String> {
+    (0..queues.len())
+        .map(|j| queues[(lane + lanes * j) % queues.len()].clone())
+        .collect()
 }
 
-/// The broker's first refusal among the channels (a missing exchange, say).
-fn first_refusal(publishers: &[Publisher]) -> Option<String> {
-    publishers
-        .iter()
-        .find_map(|p| p.refusal().map(str::to_string))
+/// Publish everything the inputs yield: one lane per input (`source::spawn` deals the
+/// messages to them in turn), each on a connection and a task of its own, so that the
+/// client's work for one channel (framing, writing, confirms) never waits on another's;
+/// `--rate` is shared out between them. Returns when the inputs end, one fails, or Ctrl-C
+/// comes, with the lanes' accounts added up.
+pub async fn run(
+    settings: &Settings,
+    inputs: Vec<super::source::Input>,
+    defaults: &Defaults,
+    options: &Options,
+    progress: &ProgressBar,
+) -> Result<Summary> {
+    let lanes = inputs.len();
+    if lanes <= 1 {
+        let Some(input) = inputs.into_iter().next() else {
+            return Ok(Summary::default());
+        };
+        return lane(
+            &mut Failover::new(settings, true),
+            input,
+            defaults,
+            options,
+            progress,
+        )
+        .await;
+    }
+    let started = Instant::now();
+    let tasks: Vec<_> = inputs
+        .into_iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let (settings, defaults, progress) =
+                (settings.clone(), defaults.clone(), progress.clone());
+            let options = Options {
+                queues: lane_queues(&options.queues, i, lanes),
+                rate: options.rate.map(|r| r / lanes as f64),
+                ..options.clone()
+            };
+            tokio::spawn(async move {
+                let mut failover = Failover::new(&settings, true);
+                lane(&mut failover, input, &defaults, &options, &progress).await
+            })
+        })
+        .collect();
+    let mut summary: Option<Summary> = None;
+    let mut failure = None;
+    for task in tasks {
+        match task.await {
+            Ok(Ok(s)) => match summary.as_mut() {
+                Some(all) => all.absorb(s),
+                None => summary = Some(s),
+            },
+            Ok(Err(e)) => failure = failure.or(Some(e)),
+            Err(e) => {
+                failure = failure.or(Some(
+                    Error::internal(format!("a publishing task failed: {e}")).into(),
+                ))
+            }
+        }
+    }
+    // A lane that could not start (its connection refused, say): when others published,
+    // their account stands and the run counts as cut short; when none did, the error is the
+    // run's.
+    let mut summary = match (summary, failure) {
+        (None, Some(e)) => return Err(e),
+        (Some(mut s), Some(e)) => {
+            s.lost = s.lost.or(Some(format!("{e:#}")));
+            s
+        }
+        (s, None) => s.unwrap_or_default(),
+    };
+    summary
+        .not_confirmed
+        .sort_by(|a, b| a.origin.cmp(&b.origin));
+    summary.elapsed_seconds = started.elapsed().as_secs_f64();
+    summary.rate_per_second = crate::output::per_second(summary.confirmed, summary.elapsed_seconds);
+    Ok(summary)
 }
 
-/// Publish everything `input` yields. Returns when the input ends, fails, or Ctrl-C comes.
+/// Publish everything `input` yields on one channel. Returns when the input ends, fails, or
+/// Ctrl-C comes.
 ///
 /// With the `--uri` of several nodes, the loss of the node (or a confirm that never comes)
 /// doesn't end the run: the messages in flight count as unknown (the broker may or may not
 /// have taken them; they are listed, never guessed), and the rest of the input goes to the
 /// next node that answers. A message not yet sent when the loss was noticed goes there too.
-pub async fn run(
+async fn lane(
     failover: &mut Failover<'_>,
     mut input: super::source::Input,
     defaults: &Defaults,
@@ -228,18 +317,16 @@ pub async fn run(
 
     'nodes: loop {
         let session = failover.connect().await?;
-        let mut publishers = Vec::with_capacity(options.channels.max(1));
-        for _ in 0..options.channels.max(1) {
+        let mut publisher =
             match Publisher::open(&session.connection, options.window, options.confirm_timeout)
                 .await
             {
-                Ok(p) => publishers.push(p),
+                Ok(p) => p,
                 Err(e) => {
                     session.close().await;
                     return Err(e);
                 }
-            }
-        }
+            };
         let mut in_flight: BTreeMap<u64, Origin> = BTreeMap::new();
         loop {
             let item = match unsent.take() {
@@ -263,9 +350,6 @@ pub async fn run(
                     }
                 }
             };
-            // The channel the next message goes out on.
-            let turn = usize::try_from(seq).unwrap_or(0) % publishers.len();
-            let publisher = &mut publishers[turn];
             for (id, outcome) in publisher.make_room().await {
                 record(id, outcome, &mut summary, &mut in_flight);
             }
@@ -314,23 +398,19 @@ pub async fn run(
 
         // The node is gone (not the broker refusing something): what is in flight will not be
         // answered, so there is no point waiting the whole confirm timeout for it.
-        let closed = first_closed(&publishers);
-        let lost = closed.is_some() && first_refusal(&publishers).is_none();
+        let closed = publisher.closed_reason().map(str::to_string);
+        let lost = closed.is_some() && publisher.refusal().is_none();
         let wait = if lost {
             options.confirm_timeout.min(LOST_WAIT)
         } else {
             options.confirm_timeout
         };
-        let deadline = tokio::time::Instant::now() + wait;
-        for publisher in &mut publishers {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            for (id, outcome) in publisher.drain(left).await {
-                record(id, outcome, &mut summary, &mut in_flight);
-            }
+        for (id, outcome) in publisher.drain(wait).await {
+            record(id, outcome, &mut summary, &mut in_flight);
         }
         // What came to light while draining (the broker's refusal, say) counts too.
-        let closed = closed.or_else(|| first_closed(&publishers));
-        let refusal = first_refusal(&publishers);
+        let closed = closed.or_else(|| publisher.closed_reason().map(str::to_string));
+        let refusal = publisher.refusal().map(str::to_string);
         // Whatever is still in flight got no answer in time.
         let reason = match &closed {
             Some(r) => format!("the node was lost ({r}): no confirm"),
@@ -351,9 +431,7 @@ pub async fn run(
             );
         }
         summary.channel_error = refusal;
-        for publisher in publishers {
-            publisher.close().await;
-        }
+        publisher.close().await;
         session.close().await;
         match closed {
             Some(why) if lost && !summary.interrupted && summary.input_error.is_none() => {
@@ -450,6 +528,25 @@ mod tests {
                 .delivery_mode,
             None
         );
+    }
+
+    #[test]
+    fn each_lane_meets_the_queues_of_its_messages() {
+        let queues: Vec<String> = ["c1", "c2", "c3"].map(String::from).to_vec();
+        for lanes in 1..=4 {
+            let per_lane: Vec<Vec<String>> =
+                (0..lanes).map(|l| lane_queues(&queues, l, lanes)).collect();
+            // Message k is lane k % lanes's (k / lanes)-th, and must go to queues[k % 3].
+            for k in 0..24 {
+                let lane = &per_lane[k % lanes];
+                assert_eq!(
+                    lane[(k / lanes) % lane.len()],
+                    queues[k % 3],
+                    "{lanes} lanes, message {k}"
+                );
+            }
+        }
+        assert!(lane_queues(&[], 1, 2).is_empty());
     }
 
     #[test]

@@ -11,8 +11,9 @@ use tokio::sync::mpsc;
 
 use super::envelope::{BodyEncoding, Envelope};
 
-/// Where one message came from, for reports that let a rerun resume.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Where one message came from, for reports that let a rerun resume. Within one run (one
+/// kind of source), the order is the input's.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Origin {
     /// Line N (from 1) of the envelope file or of stdin.
@@ -87,15 +88,13 @@ fn raw(body: Vec<u8>) -> Envelope {
 pub fn validate_envelope_file(path: &Path) -> Result<u64, SourceError> {
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut count = 0;
-    for (i, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
-        if line.trim().is_empty() {
-            continue;
+    for line in envelope_lines(BufReader::new(file), path) {
+        if let (n, Some(envelope), _) = line? {
+            envelope
+                .encode()
+                .map_err(|e| format!("{}:{n}: {e}", path.display()))?;
+            count += 1;
         }
-        parse_line(&line, path, i + 1)?
-            .encode()
-            .map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
-        count += 1;
     }
     Ok(count)
 }
@@ -175,24 +174,13 @@ impl Input {
     }
 }
 
-/// The reader thread's side: items gather into a chunk, sent when full, when the reader
-/// would wait for more input (`flush`), and at the end.
-struct Output {
+/// One publisher's share of the reader thread's output: its chunk being filled.
+struct Lane {
     tx: mpsc::Sender<Vec<Result<Item, SourceError>>>,
     chunk: Vec<Result<Item, SourceError>>,
 }
 
-impl Output {
-    /// Add an item; `flush` sends it now (the next one may be a while coming). Returns
-    /// false once the publisher has gone.
-    fn send(&mut self, item: Result<Item, SourceError>, flush: bool) -> bool {
-        self.chunk.push(item);
-        if flush || self.chunk.len() >= CHUNK {
-            return self.flush();
-        }
-        true
-    }
-
+impl Lane {
     fn flush(&mut self) -> bool {
         if self.chunk.is_empty() {
             return true;
@@ -202,26 +190,71 @@ impl Output {
     }
 }
 
+/// The reader thread's side: items are dealt to the lanes in turn and gather into chunks,
+/// each sent when full, when the reader would wait for more input (`flush`), and at the end.
+struct Output {
+    lanes: Vec<Lane>,
+    turn: usize,
+}
+
+impl Output {
+    /// Add an item (an error too: its lane's publisher reports it and stops); `flush` sends
+    /// every lane's chunk now (the next item may be a while coming). Returns false once a
+    /// publisher has gone: reading stops, the other lanes end with what they were given.
+    fn send(&mut self, item: Result<Item, SourceError>, flush: bool) -> bool {
+        let turn = self.turn;
+        self.turn = (turn + 1) % self.lanes.len();
+        let lane = &mut self.lanes[turn];
+        lane.chunk.push(item);
+        if flush {
+            return self.flush();
+        }
+        lane.chunk.len() < CHUNK || lane.flush()
+    }
+
+    fn flush(&mut self) -> bool {
+        // Every lane, even after one has gone: what was read goes out.
+        let mut ok = true;
+        for lane in &mut self.lanes {
+            ok &= lane.flush();
+        }
+        ok
+    }
+}
+
 impl Drop for Output {
     fn drop(&mut self) {
         self.flush();
     }
 }
 
-/// Start reading `source` on its own thread; about `capacity` items are read ahead.
-pub fn spawn(source: Source, capacity: usize) -> Input {
-    let (tx, rx) = mpsc::channel((capacity / CHUNK).max(1));
+/// Start reading `source` on its own thread, its items dealt in turn to `lanes` inputs
+/// (at least one); about `capacity` items are read ahead for each.
+pub fn spawn(source: Source, capacity: usize, lanes: usize) -> Vec<Input> {
+    let (txs, inputs): (Vec<_>, Vec<_>) = (0..lanes.max(1))
+        .map(|_| {
+            let (tx, rx) = mpsc::channel((capacity / CHUNK).max(1));
+            let input = Input {
+                rx,
+                ready: std::collections::VecDeque::new(),
+            };
+            (tx, input)
+        })
+        .unzip();
     std::thread::spawn(move || {
         let mut out = Output {
-            tx,
-            chunk: Vec::with_capacity(CHUNK),
+            lanes: txs
+                .into_iter()
+                .map(|tx| Lane {
+                    tx,
+                    chunk: Vec::with_capacity(CHUNK),
+                })
+                .collect(),
+            turn: 0,
         };
         read(source, &mut out);
     });
-    Input {
-        rx,
-        ready: std::collections::VecDeque::new(),
-    }
+    inputs
 }
 
 /// Lines of `reader`, each without its line ending, with whether the reader's buffer is
@@ -337,29 +370,42 @@ fn read_lines<R: Read>(mut reader: BufReader<R>, out: &mut Output) {
     }
 }
 
-/// Each non-blank line an envelope (`--file`).
-fn read_envelopes<R: Read>(mut reader: BufReader<R>, shown: &Path, out: &mut Output) {
+/// The lines of an envelope file (`shown` in errors, which name the file and line): each
+/// with its number, its envelope (none on a blank line), and whether the reader's buffer is
+/// empty after it (`next_line`).
+fn envelope_lines<R: Read>(
+    mut reader: BufReader<R>,
+    shown: &Path,
+) -> impl Iterator<Item = Result<(usize, Option<Envelope>, bool), SourceError>> {
     let mut n = 0;
-    while let Some(line) = next_line(&mut reader) {
+    std::iter::from_fn(move || {
+        let line = next_line(&mut reader)?;
         n += 1;
-        let item = line
-            .map_err(|e| format!("{}:{n}: {e}", shown.display()))
-            .and_then(|(line, idle)| {
-                let text = String::from_utf8(line).map_err(|_| {
-                    format!(
-                        "{}:{n}: stream did not contain valid UTF-8",
-                        shown.display()
-                    )
-                })?;
-                if text.trim().is_empty() {
-                    Ok((None, idle))
-                } else {
-                    parse_line(&text, shown, n).map(|e| (Some(e), idle))
-                }
-            });
-        let keep_going = match item {
-            Ok((None, idle)) => !idle || out.flush(),
-            Ok((Some(envelope), idle)) => out.send(
+        Some(
+            line.map_err(|e| format!("{}:{n}: {e}", shown.display()))
+                .and_then(|(line, idle)| {
+                    let text = String::from_utf8(line).map_err(|_| {
+                        format!(
+                            "{}:{n}: stream did not contain valid UTF-8",
+                            shown.display()
+                        )
+                    })?;
+                    if text.trim().is_empty() {
+                        Ok((n, None, idle))
+                    } else {
+                        parse_line(&text, shown, n).map(|e| (n, Some(e), idle))
+                    }
+                }),
+        )
+    })
+}
+
+/// Each non-blank line an envelope (`--file`).
+fn read_envelopes<R: Read>(reader: BufReader<R>, shown: &Path, out: &mut Output) {
+    for line in envelope_lines(reader, shown) {
+        let keep_going = match line {
+            Ok((_, None, idle)) => !idle || out.flush(),
+            Ok((n, Some(envelope), idle)) => out.send(
                 Ok(Item {
                     origin: Origin::Line(n),
                     envelope,
@@ -407,7 +453,7 @@ mod tests {
 
     #[tokio::test]
     async fn generator_and_file_sources_yield_in_order() {
-        let mut rx = spawn(Source::Generate { count: 3, size: 5 }, 2);
+        let mut rx = spawn(Source::Generate { count: 3, size: 5 }, 2, 1).remove(0);
         let mut seen = Vec::new();
         while let Some(item) = rx.recv().await {
             let item = item.unwrap();
@@ -423,7 +469,7 @@ mod tests {
             "two.jsonl",
             "{\"routing_key\":\"a\"}\n\n{\"routing_key\":\"b\"}\n",
         );
-        let mut rx = spawn(Source::EnvelopeFile(p), 1);
+        let mut rx = spawn(Source::EnvelopeFile(p), 1, 1).remove(0);
         let first = rx.recv().await.unwrap().unwrap();
         let second = rx.recv().await.unwrap().unwrap();
         assert_eq!(
@@ -437,6 +483,50 @@ mod tests {
         assert!(rx.recv().await.is_none());
     }
 
+    /// Every lane's items, read side by side (as publish's lanes are: a lane left unread
+    /// holds the reader, and so the others, back).
+    async fn drain(lanes: Vec<Input>) -> Vec<Vec<Result<Origin, SourceError>>> {
+        futures_util::future::join_all(lanes.into_iter().map(|mut lane| async move {
+            let mut items = Vec::new();
+            while let Some(item) = lane.recv().await {
+                items.push(item.map(|i| i.origin));
+            }
+            items
+        }))
+        .await
+    }
+
+    /// With several lanes, items are dealt in turn; an input error ends every lane: the
+    /// lane whose turn it was gets the error, the others end after what came before it.
+    #[tokio::test]
+    async fn items_are_dealt_to_the_lanes_in_turn() {
+        let generated = Source::Generate {
+            count: 200,
+            size: 1,
+        };
+        for (l, seen) in drain(spawn(generated, 64, 3)).await.into_iter().enumerate() {
+            let want: Vec<Result<Origin, SourceError>> = (1..=200u64)
+                .filter(|n| (n - 1) % 3 == l as u64)
+                .map(|n| Ok(Origin::Number(n)))
+                .collect();
+            assert_eq!(seen, want, "lane {l}");
+        }
+
+        let p = temp(
+            "third-bad.jsonl",
+            "{\"body\":\"a\"}\n{\"body\":\"b\"}\n{\"colour\":1}\n{\"body\":\"d\"}\n",
+        );
+        let got = drain(spawn(Source::EnvelopeFile(p), 64, 2)).await;
+        assert_eq!(got[1], vec![Ok(Origin::Line(2))]);
+        assert_eq!(got[0].len(), 2, "{:?}", got[0]);
+        assert_eq!(got[0][0], Ok(Origin::Line(1)));
+        let err = got[0][1].clone().unwrap_err();
+        assert!(
+            err.contains("third-bad.jsonl:3: unknown field `colour`"),
+            "{err}"
+        );
+    }
+
     /// Lines are handed over in chunks, but a line never waits for the next one to arrive.
     #[tokio::test]
     async fn a_line_goes_out_before_the_next_arrives() {
@@ -445,8 +535,11 @@ mod tests {
         let (tx, rx) = mpsc::channel(4);
         std::thread::spawn(move || {
             let mut out = Output {
-                tx,
-                chunk: Vec::new(),
+                lanes: vec![Lane {
+                    tx,
+                    chunk: Vec::new(),
+                }],
+                turn: 0,
             };
             read_lines(BufReader::new(reader), &mut out);
         });

@@ -51,26 +51,23 @@ pub fn run_id(headers: Option<&Value>) -> Option<&str> {
     headers.and_then(|h| h.get(RUN_ID)).and_then(Value::as_str)
 }
 
-/// The properties of the copy to publish. `now` is seconds since the epoch.
+/// The properties of the copy to publish, made from the original's (taken, so that nothing
+/// is copied). `now` is seconds since the epoch.
 pub fn copy_properties(
-    original: &Properties,
+    original: Properties,
     origin: Option<&Origin>,
     rules: &CopyRules,
     now: u64,
 ) -> Properties {
-    let mut p = original.clone();
-    let mut headers: Map<String, Value> = original
-        .headers
-        .as_ref()
-        .and_then(Value::as_object)
-        .map(|h| {
-            h.iter()
-                .filter(|(k, _)| !is_dropped_header(k, rules.keep_death_headers))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
     let count = replay_count(original.headers.as_ref()) + 1;
+    let mut p = original;
+    let mut headers: Map<String, Value> = match p.headers.take() {
+        Some(Value::Object(h)) => h
+            .into_iter()
+            .filter(|(k, _)| !is_dropped_header(k, rules.keep_death_headers))
+            .collect(),
+        _ => Map::new(),
+    };
     headers.insert(RUN_ID.into(), Value::String(rules.run_id.clone()));
     headers.insert(COUNT.into(), Value::from(count));
     headers.insert(
@@ -90,13 +87,12 @@ pub fn copy_properties(
     }
     p.headers = Some(Value::Object(headers));
     drop_foreign_user_id(&mut p, &rules.login_user);
-    p.expiration = if rules.restore_expiration {
-        origin
+    let expiration = p.expiration.take();
+    if rules.restore_expiration {
+        p.expiration = origin
             .and_then(|o| o.original_expiration.clone())
-            .or(original.expiration.clone())
-    } else {
-        None
-    };
+            .or(expiration);
+    }
     p
 }
 
@@ -112,11 +108,11 @@ fn drop_foreign_user_id(p: &mut Properties, login_user: &str) {
 /// (the broker would route the copy again to their keys: the original publish applied them),
 /// and, with `moved_from`, the `moved-from` and `moved-from-vhost` headers.
 pub fn verbatim_properties(
-    original: &Properties,
+    original: Properties,
     login_user: &str,
     moved_from: Option<&(String, String)>,
 ) -> Properties {
-    let mut p = original.clone();
+    let mut p = original;
     drop_foreign_user_id(&mut p, login_user);
     if let Some(Value::Object(h)) = p.headers.as_mut() {
         h.remove("CC");
@@ -152,7 +148,12 @@ mod tests {
     fn copies_are_marked_and_lose_broker_headers() {
         let env = fixture("cc");
         let origin = resolve(env.properties.headers.as_ref());
-        let p = copy_properties(&env.properties, origin.as_ref(), &rules(), 1_800_000_000);
+        let p = copy_properties(
+            env.properties.clone(),
+            origin.as_ref(),
+            &rules(),
+            1_800_000_000,
+        );
         let h = p.headers.clone().unwrap();
         for gone in ["x-death", "x-first-death-queue", "CC"] {
             assert!(h.get(gone).is_none(), "{gone} kept");
@@ -170,7 +171,7 @@ mod tests {
         assert_eq!(p.delivery_mode, Some(2));
         assert!(p.to_amqp().is_ok());
         // A second replay counts on.
-        let again = copy_properties(&p, origin.as_ref(), &rules(), 1_800_000_001);
+        let again = copy_properties(p.clone(), origin.as_ref(), &rules(), 1_800_000_001);
         assert_eq!(replay_count(again.headers.as_ref()), 2);
         assert_eq!(run_id(again.headers.as_ref()), Some("r1"));
     }
@@ -184,10 +185,10 @@ mod tests {
             restore_expiration: true,
             ..rules()
         };
-        let p = copy_properties(&env.properties, origin.as_ref(), &keep, 0);
+        let p = copy_properties(env.properties.clone(), origin.as_ref(), &keep, 0);
         assert!(p.headers.unwrap().get("x-death").is_some());
         assert_eq!(p.expiration.as_deref(), Some("1"));
-        let p = copy_properties(&env.properties, origin.as_ref(), &rules(), 0);
+        let p = copy_properties(env.properties.clone(), origin.as_ref(), &rules(), 0);
         assert_eq!(p.expiration, None);
     }
 
@@ -197,10 +198,13 @@ mod tests {
             user_id: Some("someone-else".into()),
             ..Default::default()
         };
-        assert_eq!(copy_properties(&props, None, &rules(), 0).user_id, None);
+        assert_eq!(
+            copy_properties(props.clone(), None, &rules(), 0).user_id,
+            None
+        );
         props.user_id = Some("warren-admin".into());
         assert_eq!(
-            copy_properties(&props, None, &rules(), 0)
+            copy_properties(props.clone(), None, &rules(), 0)
                 .user_id
                 .as_deref(),
             Some("warren-admin")
@@ -210,7 +214,7 @@ mod tests {
     #[test]
     fn a_moved_copy_keeps_everything_but_a_foreign_user_id() {
         let env = fixture("cc");
-        let p = verbatim_properties(&env.properties, "warren-admin", None);
+        let p = verbatim_properties(env.properties.clone(), "warren-admin", None);
         let mut want = env.properties.clone();
         let cc = want
             .headers
@@ -226,11 +230,11 @@ mod tests {
             ..env.properties.clone()
         };
         assert_eq!(
-            verbatim_properties(&foreign, "warren-admin", None).user_id,
+            verbatim_properties(foreign, "warren-admin", None).user_id,
             None
         );
         let from = ("/".to_string(), "orders".to_string());
-        let marked = verbatim_properties(&env.properties, "warren-admin", Some(&from));
+        let marked = verbatim_properties(env.properties.clone(), "warren-admin", Some(&from));
         let h = marked.headers.unwrap();
         assert_eq!(h[MOVED_FROM], "orders");
         assert_eq!(h[MOVED_FROM_VHOST], "/");

@@ -122,8 +122,11 @@ struct InFlight {
     park: bool,
     message_id: Option<String>,
     origin_queue: Option<String>,
-    /// The copy as published (for --export and for parking after a failure).
+    /// The copy as published, its text body only with --export (written there once
+    /// confirmed); the properties serve parking after a failure too.
     copy: Envelope,
+    /// The body to publish; kept once published only while a failure can still park it
+    /// (`--on-failure park`), else empty.
     body: Vec<u8>,
 }
 
@@ -139,7 +142,8 @@ struct Replay<'a> {
     prefetch: u16,
     /// Copies awaiting their confirm, by their original's delivery tag.
     in_flight: BTreeMap<u64, InFlight>,
-    to_ack: Vec<u64>,
+    /// Confirmed copies whose originals await their ack, in DLQ order.
+    to_ack: BTreeSet<u64>,
     /// Confirmed copies waiting for the export, written in DLQ order when their batch settles.
     to_export: BTreeMap<u64, Envelope>,
     /// Every delivery tag received and not (yet) acked: what the final nack may cover.
@@ -237,7 +241,7 @@ impl<'a> Replay<'a> {
             summary,
             prefetch,
             in_flight: BTreeMap::new(),
-            to_ack: Vec::new(),
+            to_ack: BTreeSet::new(),
             to_export: BTreeMap::new(),
             unacked: BTreeSet::new(),
             matched: 0,
@@ -411,7 +415,7 @@ impl<'a> Replay<'a> {
             Event::Delivery(d) => {
                 self.unacked.insert(d.delivery_tag);
                 progress.inc(1);
-                self.delivery(&d).await?;
+                self.delivery(*d).await?;
             }
         }
         Ok(())
@@ -501,7 +505,7 @@ impl<'a> Replay<'a> {
         self.min_held = Some(self.min_held.map_or(tag, |m| m.min(tag)));
     }
 
-    async fn delivery(&mut self, d: &lapin::message::Delivery) -> Result<()> {
+    async fn delivery(&mut self, d: lapin::message::Delivery) -> Result<()> {
         self.summary.examined += 1;
         let env = Envelope::from_delivery(
             d.exchange.as_str(),
@@ -563,24 +567,6 @@ impl<'a> Replay<'a> {
             .as_ref()
             .map_or("(stays in the DLQ)".into(), Route::describe);
         bump(&mut self.summary.by_target, &target);
-        let copy = Envelope {
-            exchange: route.as_ref().map(|r| r.exchange.clone()),
-            routing_key: route.as_ref().map(|r| r.routing_key.clone()),
-            properties: match &self.opts.copy {
-                CopyMode::Replay => {
-                    mark::copy_properties(&env.properties, origin.as_ref(), &self.rules, now)
-                }
-                CopyMode::Verbatim { moved_from } => mark::verbatim_properties(
-                    &env.properties,
-                    &self.rules.login_user,
-                    moved_from.as_ref(),
-                ),
-            },
-            body: env.body.clone(),
-            body_encoding: env.body_encoding,
-            redelivered: None,
-            queue: None,
-        };
         if self.opts.dry_run {
             if self.summary.sample.len() < SAMPLE {
                 self.summary.sample.push(Sample {
@@ -597,14 +583,37 @@ impl<'a> Replay<'a> {
             self.hold(d.delivery_tag);
             return Ok(());
         }
+        let replays = mark::replay_count(headers);
+        let copy = Envelope {
+            exchange: route.as_ref().map(|r| r.exchange.clone()),
+            routing_key: route.as_ref().map(|r| r.routing_key.clone()),
+            properties: match &self.opts.copy {
+                CopyMode::Replay => {
+                    mark::copy_properties(env.properties, origin.as_ref(), &self.rules, now)
+                }
+                CopyMode::Verbatim { moved_from } => mark::verbatim_properties(
+                    env.properties,
+                    &self.rules.login_user,
+                    moved_from.as_ref(),
+                ),
+            },
+            // The copy's text body is only ever written to the export.
+            body: if self.export.is_some() {
+                env.body
+            } else {
+                String::new()
+            },
+            body_encoding: env.body_encoding,
+            redelivered: None,
+            queue: None,
+        };
         let in_flight = InFlight {
             park: false,
             message_id,
             origin_queue,
             copy,
-            body: d.data.clone(),
+            body: d.data,
         };
-        let replays = mark::replay_count(headers);
         if let Some(max) = self.opts.max_replays
             && replays >= max
         {
@@ -624,7 +633,7 @@ impl<'a> Replay<'a> {
         self.publish(d.delivery_tag, in_flight).await
     }
 
-    async fn publish(&mut self, tag: u64, f: InFlight) -> Result<()> {
+    async fn publish(&mut self, tag: u64, mut f: InFlight) -> Result<()> {
         if let Some(rate) = self.opts.rate.filter(|r| *r > 0.0) {
             let step = crate::flags::interval(rate);
             tokio::time::sleep_until(self.next_send).await;
@@ -637,7 +646,12 @@ impl<'a> Replay<'a> {
             .map_err(|e| Error::internal(format!("building the copy's properties: {e}")))?;
         let exchange = f.copy.exchange.clone().unwrap_or_default();
         let key = f.copy.routing_key.clone().unwrap_or_default();
-        let body = f.body.clone();
+        // The body stays with the copy only while a failure can still park it.
+        let body = if matches!(self.opts.on_failure, OnFailure::Park(_)) && !f.park {
+            f.body.clone()
+        } else {
+            std::mem::take(&mut f.body)
+        };
         self.in_flight.insert(tag, f);
         let Some(p) = self.publisher.as_mut() else {
             return Ok(());
@@ -663,7 +677,7 @@ impl<'a> Replay<'a> {
                 } else {
                     self.summary.replayed += 1;
                 }
-                self.to_ack.push(tag);
+                self.to_ack.insert(tag);
                 Ok(())
             }
             Outcome::Unknown { reason } => {
@@ -746,9 +760,8 @@ impl<'a> Replay<'a> {
     async fn settle(&mut self, all: bool) -> Result<()> {
         let tags = match self.in_flight.keys().next().copied() {
             Some(floor) if !all => {
-                let (now, later) = self.to_ack.iter().partition(|t| **t < floor);
-                self.to_ack = later;
-                now
+                let later = self.to_ack.split_off(&floor);
+                std::mem::replace(&mut self.to_ack, later)
             }
             _ => std::mem::take(&mut self.to_ack),
         };
@@ -756,18 +769,16 @@ impl<'a> Replay<'a> {
             return Ok(());
         }
         if let Some(export) = self.export.as_mut() {
-            // In DLQ order: confirms of a batch arrive in any order.
-            let mut sorted = tags.clone();
-            sorted.sort_unstable();
-            for tag in sorted {
-                if let Some(copy) = self.to_export.remove(&tag) {
+            // In DLQ order, whatever order the confirms of a batch arrived in.
+            for tag in &tags {
+                if let Some(copy) = self.to_export.remove(tag) {
                     export.write(&copy)?;
                 }
             }
             export.commit()?;
         }
         let channel = self.channel.clone();
-        let top = tags.iter().copied().max().unwrap_or(0);
+        let top = tags.last().copied().unwrap_or(0);
         // One `multiple` ack covers the batch when no held or in-flight message lies below
         // its top tag (it would ack those too); otherwise each is acked, all sent together.
         let blocked = self.min_held.is_some_and(|h| h < top)
