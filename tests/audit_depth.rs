@@ -318,4 +318,45 @@ fn statistics_switched_off_neither_pass_nor_fail_blind() {
         .args(["--fail-on", "critical", "--fail-on-not-checked"])
         .fails_with(Code::FindingsOrDrift.as_i32())
         .says("not checked (--fail-on-not-checked)");
+    // `status` can't list the listeners either: unknown, not an empty list.
+    let status = |format: &str| {
+        let mut cmd = dir.warren();
+        cmd.arg("status")
+            .args(["--uri", &node.amqp_uri(node.admin_user(), "/")])
+            .args(["--api-url", &node.api_url()])
+            .arg("--password-file")
+            .arg(node.admin_password_file())
+            .args(["-o", format]);
+        cmd.succeeds()
+    };
+    let json = status("json").json();
+    assert_eq!(json["http"]["reached_vhost"], true, "{json:#}");
+    assert!(json["listeners"].is_null(), "{json:#}");
+    let text = status("table").stdout();
+    assert!(
+        text.contains("listeners: unknown (management statistics are disabled)"),
+        "{text}"
+    );
+    // The queue list never names the operator policy in effect: warren matches their
+    // patterns itself. One with look-ahead (the broker's regular expressions have it,
+    // warren's don't) leaves `held`'s settings unknown: the rules over them are not checked,
+    // naming the policy, instead of finding `held` unbounded.
+    node.api_ok(
+        "PUT",
+        "/api/operator-policies/%2F/not-amq",
+        Some(r#"{"pattern":"^(?!amq\\.).*","apply-to":"queues","definition":{"max-length":1000}}"#),
+    );
+    let report = audit(&node, &dir)
+        .args(["--fail-on", "critical", "-o", "json"])
+        .succeeds()
+        .json();
+    for id in ["Q005", "Q006"] {
+        let r = rule(&report, id);
+        assert_eq!(r["status"], "not_checked", "{id}: {r:#}");
+        let reason = r["reason"].as_str().unwrap_or("");
+        assert!(
+            reason.contains("operator policy `not-amq` in vhost `/`"),
+            "{id}: {reason}"
+        );
+    }
 }

@@ -106,9 +106,9 @@ pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot>
     s.whoami = Ok(api.get("/api/whoami").await?);
     // The first read of the authentication counters, before everything else, so that the
     // rest of the reads fill most of the window.
-    let nodes_now = one(api, "/api/nodes").await;
+    let nodes = one(api, "/api/nodes").await;
     let started = std::time::Instant::now();
-    let before = auth_attempts(api, &nodes_now).await;
+    let before = auth_attempts(api, &nodes).await;
     // Each read is taken as made halfway through its requests: the window between those
     // midpoints divides the failures, neither longer nor shorter than the time they had.
     let before_at = started + started.elapsed() / 2;
@@ -117,9 +117,8 @@ pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot>
     // 500 cost 20 full listings (measured: ~0.7 s each), while one disable_stats listing costs
     // about one. The list omits effective_policy_definition; `apply_policies` fills it in.
     let queues_path = "/api/queues?disable_stats=true";
-    let (overview, nodes, users, permissions, topic_permissions, without, vhosts, vhost_limits) = tokio::join!(
+    let (overview, users, permissions, topic_permissions, without, vhosts, vhost_limits) = tokio::join!(
         one(api, "/api/overview"),
-        one(api, "/api/nodes"),
         list(api, "/api/users"),
         list(api, "/api/permissions"),
         list(api, "/api/topic-permissions"),

@@ -250,49 +250,66 @@ pub struct Policy {
     pub priority: i64,
 }
 
-/// Fill in each queue's effective policy definition from the names of the policy and the
-/// operator policy the broker applied to it (`policy`, `operator_policy`), where the list
-/// did not carry it. Keys of both are kept: the rules only ask whether a setting is present.
-/// A broker with `management.disable_stats = true` leaves the names out too; then the
-/// policies are matched the way the broker does (same vhost, `apply-to` covering the queue's
-/// type, pattern matching the name, highest priority wins).
+impl Policy {
+    /// The pattern as warren can evaluate it, or `None` when it uses what the broker's
+    /// regular expressions have and warren's don't (look-around, back-references).
+    pub fn regex(&self) -> Option<regex_lite::Regex> {
+        regex_lite::Regex::new(&self.pattern).ok()
+    }
+
+    fn covers(&self, q: &Queue) -> bool {
+        self.vhost == q.vhost && applies_to_queue(&self.apply_to, &q.kind)
+    }
+}
+
+/// Fill in each queue's effective policy definition from the policy and the operator policy
+/// the broker applied to it, where the list did not carry it. Keys of both are kept: the
+/// rules only ask whether a setting is present.
+///
+/// The queue definitions list (`disable_stats=true`, with or without statistics on the node)
+/// names the policy in effect (`policy`, absent when none applies) but never the operator
+/// policy (checked on 3.10.8 and 4.0.5). Operator policies are therefore matched the way the
+/// broker does: same vhost, `apply-to` covering the queue's type, pattern matching the name,
+/// highest priority wins. When a pattern that may cover the queue is one warren cannot
+/// evaluate ([`Policy::regex`]), its definition stays null: unknown.
 pub fn apply_policies(queues: &mut [Queue], policies: &[Policy], operator_policies: &[Policy]) {
     let by_name = |list: &[Policy], vhost: &str, name: &str| {
         list.iter()
             .find(|p| p.vhost == vhost && p.name == name)
             .map(|p| p.definition.clone())
     };
-    let compiled = |list: &[Policy]| -> Vec<(usize, Option<regex_lite::Regex>)> {
-        list.iter()
-            .enumerate()
-            .map(|(i, p)| (i, regex_lite::Regex::new(&p.pattern).ok()))
-            .collect()
-    };
-    let (compiled_policies, compiled_operator) = (compiled(policies), compiled(operator_policies));
-    let by_pattern = |list: &[Policy],
-                      compiled: &[(usize, Option<regex_lite::Regex>)],
-                      q: &Queue| {
-        compiled
-            .iter()
-            .filter_map(|(i, re)| Some((&list[*i], re.as_ref()?)))
-            .filter(|(p, re)| {
-                p.vhost == q.vhost && applies_to_queue(&p.apply_to, &q.kind) && re.is_match(&q.name)
-            })
-            .max_by_key(|(p, _)| p.priority)
-            .map(|(p, _)| p.definition.clone())
+    let compiled: Vec<(&Policy, Option<regex_lite::Regex>)> =
+        operator_policies.iter().map(|p| (p, p.regex())).collect();
+    // `None`: a policy warren cannot evaluate may apply, so the queue's is unknown.
+    let by_pattern = |q: &Queue| {
+        let mut best: Option<&Policy> = None;
+        for (p, re) in compiled.iter().filter(|(p, _)| p.covers(q)) {
+            match re {
+                None => return None,
+                Some(re) if re.is_match(&q.name) => {
+                    if best.is_none_or(|b| p.priority >= b.priority) {
+                        best = Some(p);
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        Some(best.map(|p| p.definition.clone()))
     };
     for q in queues.iter_mut() {
         if !q.effective_policy_definition.is_null() {
             continue;
         }
-        let operator = match &q.operator_policy {
-            Some(name) => by_name(operator_policies, &q.vhost, name),
-            None => by_pattern(operator_policies, &compiled_operator, q),
+        let Some(operator) = (match &q.operator_policy {
+            Some(name) => Some(by_name(operator_policies, &q.vhost, name)),
+            None => by_pattern(q),
+        }) else {
+            continue;
         };
-        let policy = match &q.policy {
-            Some(name) => by_name(policies, &q.vhost, name),
-            None => by_pattern(policies, &compiled_policies, q),
-        };
+        let policy = q
+            .policy
+            .as_ref()
+            .and_then(|name| by_name(policies, &q.vhost, name));
         let mut merged = serde_json::Map::new();
         for definition in [operator, policy].into_iter().flatten() {
             merged.extend(definition);
@@ -665,8 +682,9 @@ mod tests {
     }
 
     #[test]
-    fn without_policy_names_the_patterns_decide() {
-        // management.disable_stats = true drops `policy` from the queue list.
+    fn operator_policies_are_matched_by_pattern() {
+        // The definitions list never names the operator policy; it names the policy, and
+        // leaves `policy` out when none applies (3.10.8 and 4.0.5).
         let mut queues: Vec<Queue> = serde_json::from_str(
             r#"[{"name":"orders","vhost":"v","type":"classic"},
                 {"name":"orders.q","vhost":"v","type":"quorum"},
@@ -674,26 +692,78 @@ mod tests {
                 {"name":"orders","vhost":"w","type":"classic"}]"#,
         )
         .unwrap();
-        let policies: Vec<Policy> = serde_json::from_str(
+        let operator: Vec<Policy> = serde_json::from_str(
             r#"[{"vhost":"v","name":"low","pattern":"^orders","apply-to":"queues","priority":0,
-                 "definition":{"dead-letter-exchange":"low"}},
+                 "definition":{"max-length":1}},
                 {"vhost":"v","name":"high","pattern":"^orders","apply-to":"classic_queues",
-                 "priority":5,"definition":{"dead-letter-exchange":"high"}},
+                 "priority":5,"definition":{"max-length":5}},
                 {"vhost":"v","name":"ex","pattern":".*","apply-to":"exchanges","priority":9,
-                 "definition":{"alternate-exchange":"ae"}}]"#,
+                 "definition":{"max-length":9}}]"#,
         )
         .unwrap();
-        apply_policies(&mut queues, &policies, &[]);
-        let dlx = |i: usize| queues[i].setting("dead-letter-exchange").cloned();
-        assert_eq!(dlx(0), Some(serde_json::json!("high")));
+        // A policy the broker did not name applies to nothing, whatever its pattern.
+        let policies: Vec<Policy> = serde_json::from_str(
+            r#"[{"vhost":"v","name":"dlx","pattern":".*","definition":{"dead-letter-exchange":"x"}}]"#,
+        )
+        .unwrap();
+        apply_policies(&mut queues, &policies, &operator);
+        let cap = |i: usize| queues[i].setting("max-length").cloned();
+        assert_eq!(cap(0), Some(serde_json::json!(5)));
         assert_eq!(
-            dlx(1),
-            Some(serde_json::json!("low")),
+            cap(1),
+            Some(serde_json::json!(1)),
             "classic_queues skips quorum"
         );
-        assert_eq!(dlx(2), None);
-        assert_eq!(dlx(3), None, "another vhost's policy");
-        assert!(queues[0].setting("alternate-exchange").is_none());
+        assert_eq!(cap(2), None);
+        assert_eq!(cap(3), None, "another vhost's operator policy");
+        assert!(
+            queues
+                .iter()
+                .all(|q| q.setting("dead-letter-exchange").is_none())
+        );
+    }
+
+    #[test]
+    fn a_pattern_warren_cannot_evaluate_leaves_the_policy_unknown() {
+        // The broker's regular expressions have look-ahead; warren's don't. A queue such an
+        // operator policy may cover has no known settings, and the rules that need them say
+        // why. A policy with such a pattern is named by the broker where it applies, so it
+        // costs nothing.
+        let mut queues: Vec<Queue> = serde_json::from_str(
+            r#"[{"name":"orders","vhost":"v","type":"classic"},
+                {"name":"orders","vhost":"w","type":"classic"},
+                {"name":"named","vhost":"w","type":"classic","policy":"all-but-amq"}]"#,
+        )
+        .unwrap();
+        let operator: Vec<Policy> = serde_json::from_str(
+            r#"[{"vhost":"v","name":"not-amq","pattern":"^(?!amq\\.).*","apply-to":"queues",
+                 "definition":{"max-length":10}},
+                {"vhost":"w","name":"cap","pattern":"^orders","definition":{"max-length":1}}]"#,
+        )
+        .unwrap();
+        let policies: Vec<Policy> = serde_json::from_str(
+            r#"[{"vhost":"w","name":"all-but-amq","pattern":"^(?!amq\\.).*",
+                 "definition":{"dead-letter-exchange":"x"}}]"#,
+        )
+        .unwrap();
+        assert!(operator[0].regex().is_none());
+        apply_policies(&mut queues, &policies, &operator);
+        assert!(queues[0].effective_policy_definition.is_null(), "unknown");
+        assert_eq!(queues[1].setting("max-length"), Some(&serde_json::json!(1)));
+        assert!(queues[2].setting("dead-letter-exchange").is_some(), "named");
+        let mut s = crate::audit::rules::testing::planted();
+        s.queues = Ok(queues);
+        s.policies = Ok(policies);
+        s.operator_policies = Ok(operator);
+        for rule in ["Q003", "Q005", "Q006"] {
+            let why = crate::audit::rules::testing::run(rule, &s).unwrap_err().0;
+            assert!(
+                why.contains("1 queue(s)")
+                    && why.contains("operator policy `not-amq` in vhost `v`"),
+                "{rule}: {why}"
+            );
+            assert!(!why.contains("all-but-amq"), "{rule}: {why}");
+        }
     }
 
     #[test]

@@ -22,7 +22,9 @@ pub struct Report {
     pub amqp: PathStatus,
     pub http: PathStatus,
     pub broker: Option<BrokerInfo>,
-    pub listeners: Vec<Listener>,
+    /// `None` when unknown: the API was not reached, or its overview leaves the listeners
+    /// out (management statistics disabled).
+    pub listeners: Option<Vec<Listener>>,
 }
 
 /// Whether one path (AMQP or HTTP) reached the vhost.
@@ -103,18 +105,17 @@ pub async fn run(global: &Global, _args: &Args) -> Result<()> {
     match http_result {
         Ok((overview, nodes)) => {
             report.http.reached_vhost = true;
-            report.listeners = overview
-                .listeners
-                .iter()
-                .flatten()
-                .map(|l| Listener {
-                    node: l.node.clone(),
-                    protocol: l.protocol.clone(),
-                    address: l.ip_address.clone(),
-                    port: l.port(),
-                    tls: l.is_tls(),
-                })
-                .collect();
+            report.listeners = overview.listeners.as_ref().map(|all| {
+                all.iter()
+                    .map(|l| Listener {
+                        node: l.node.clone(),
+                        protocol: l.protocol.clone(),
+                        address: l.ip_address.clone(),
+                        port: l.port(),
+                        tls: l.is_tls(),
+                    })
+                    .collect()
+            });
             report.broker = Some(BrokerInfo {
                 product: overview.product_name.unwrap_or_else(|| "RabbitMQ".into()),
                 rabbitmq_version: overview.rabbitmq_version,
@@ -179,18 +180,25 @@ impl Render for Report {
                 out.push_str(&format!("{t}\n"));
             }
         }
-        if !self.listeners.is_empty() {
-            let mut t = output::table(["node", "protocol", "address", "port", "tls"]);
-            for l in &self.listeners {
-                t.add_row([
-                    l.node.clone(),
-                    l.protocol.clone(),
-                    l.address.clone(),
-                    l.port.map_or("?".to_string(), |p| p.to_string()),
-                    yes_no(l.tls).to_string(),
-                ]);
+        match &self.listeners {
+            None if self.http.reached_vhost => {
+                out.push_str("listeners: unknown (management statistics are disabled)\n")
             }
-            out.push_str(&format!("{t}\n"));
+            None => {}
+            Some(listeners) if !listeners.is_empty() => {
+                let mut t = output::table(["node", "protocol", "address", "port", "tls"]);
+                for l in listeners {
+                    t.add_row([
+                        l.node.clone(),
+                        l.protocol.clone(),
+                        l.address.clone(),
+                        l.port.map_or("?".to_string(), |p| p.to_string()),
+                        yes_no(l.tls).to_string(),
+                    ]);
+                }
+                out.push_str(&format!("{t}\n"));
+            }
+            Some(_) => out.push_str("listeners: none\n"),
         }
         let mut t = output::table(["path", "endpoint", "user", "vhost", "reached", "error"]);
         for (name, p) in [("amqp", &self.amqp), ("http", &self.http)] {

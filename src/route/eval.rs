@@ -175,6 +175,8 @@ impl std::fmt::Display for RouteError {
 }
 
 /// Topic matching: `binding` against `key`, word by word (`*` one word, `#` zero or more).
+/// One pass over the binding's words, keeping which prefixes of the key they can match, so
+/// that a binding of many `#` costs its length times the key's, not an exponential search.
 pub fn topic_matches(binding: &str, key: &str) -> bool {
     fn words(s: &str) -> Vec<&str> {
         if s.is_empty() {
@@ -183,16 +185,29 @@ pub fn topic_matches(binding: &str, key: &str) -> bool {
             s.split('.').collect()
         }
     }
-    fn go(b: &[&str], k: &[&str]) -> bool {
-        match (b.first(), k.first()) {
-            (None, None) => true,
-            (Some(&"#"), _) => go(&b[1..], k) || (!k.is_empty() && go(b, &k[1..])),
-            (Some(&"*"), Some(_)) => go(&b[1..], &k[1..]),
-            (Some(w), Some(kw)) => w == kw && go(&b[1..], &k[1..]),
-            _ => false,
+    let key = words(key);
+    // reach[j]: the binding's words so far match the key's first j words.
+    let mut reach = vec![false; key.len() + 1];
+    reach[0] = true;
+    for word in words(binding) {
+        let mut next = vec![false; key.len() + 1];
+        match word {
+            "#" => {
+                let mut any = false;
+                for (j, r) in reach.iter().enumerate() {
+                    any |= *r;
+                    next[j] = any;
+                }
+            }
+            _ => {
+                for j in 1..=key.len() {
+                    next[j] = reach[j - 1] && (word == "*" || word == key[j - 1]);
+                }
+            }
         }
+        reach = next;
     }
-    go(&words(binding), &words(key))
+    reach[key.len()]
 }
 
 /// Header values are equal as the broker compares them: numbers by value, others exactly.
@@ -362,6 +377,23 @@ pub fn route(topology: &Topology, exchange: &str, message: &Message) -> Result<R
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_binding_of_many_hashes_is_matched_at_once() {
+        // A backtracking match tries every way of sharing the key's words between the `#`s:
+        // some 10^15 here, which would never end.
+        let binding = format!("{}x", "#.".repeat(25));
+        let key = format!("{}b", "a.".repeat(40));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send((
+                topic_matches(&binding, &key),
+                topic_matches(&binding, &format!("{key}.x")),
+            ));
+        });
+        let got = rx.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(got, Ok((false, true)), "the match never ended");
+    }
 
     #[test]
     fn topic_words_stars_and_hashes() {

@@ -110,11 +110,34 @@ const Q003: Rule = Rule {
 
 /// Queue settings come from arguments or from the policy and operator policy in effect; the
 /// queue list doesn't carry them, so without both policy lists a setting given by policy would
-/// look missing (or present settings would go unseen).
+/// look missing (or present settings would go unseen). The list doesn't name the operator
+/// policy in effect: warren matches their patterns itself, and one it cannot evaluate leaves
+/// the settings of the queues it may cover unknown, and the rule unchecked.
 fn policies_read(s: &Snapshot) -> Result<(), NotChecked> {
     read(&s.policies)?;
-    read(&s.operator_policies)?;
-    Ok(())
+    let operator = read(&s.operator_policies)?;
+    let unknown = read(&s.queues)?
+        .iter()
+        .filter(|q| q.effective_policy_definition.is_null())
+        .count();
+    if unknown == 0 {
+        return Ok(());
+    }
+    let patterns: Vec<String> = operator
+        .iter()
+        .filter(|p| p.regex().is_none())
+        .map(|p| {
+            format!(
+                "operator policy `{}` in vhost `{}` (pattern `{}`)",
+                p.name, p.vhost, p.pattern
+            )
+        })
+        .collect();
+    Err(not_checked(format!(
+        "the operator policy in effect on {unknown} queue(s) is unknown: the queue list does \
+         not name it, and warren cannot evaluate the pattern of {}",
+        patterns.join(", ")
+    )))
 }
 
 fn q003_lazy(rule: &Rule, s: &Snapshot) -> Outcome {
@@ -191,6 +214,9 @@ fn q005_no_dlx(rule: &Rule, s: &Snapshot) -> Outcome {
     Ok(lasting_queues(s)?
         .filter(|q| q.kind != "stream" && q.setting("dead-letter-exchange").is_none())
         .filter(|q| !dead_letter_queues.contains(&(q.vhost.as_str(), q.name.as_str())))
+        // A plugin's own queue (`x-internal-purpose`, such as federation's upstream queue):
+        // its messages are only passed on, and it is the plugin's to declare.
+        .filter(|q| !q.arguments.contains_key("x-internal-purpose"))
         .map(|q| {
             rule.finding(
                 Object::in_vhost(Kind::Queue, &q.vhost, &q.name),
@@ -354,7 +380,7 @@ fn q008_prefetch_zero(rule: &Rule, s: &Snapshot) -> Outcome {
             (Some(true), Some(0)) => {}
             (Some(false), _) | (_, Some(1..)) => continue,
             _ => {
-                no_figures.push(consumer_object(c).to_string());
+                no_figures.push(consumer_object(c));
                 continue;
             }
         }
@@ -372,39 +398,47 @@ fn q008_prefetch_zero(rule: &Rule, s: &Snapshot) -> Outcome {
                 ),
             )),
             Some(Some(_)) => {}
-            Some(None) => no_global.push(consumer_object(c).to_string()),
-            None => no_channel.push(consumer_object(c).to_string()),
+            Some(None) => no_global.push(consumer_object(c)),
+            None => no_channel.push(consumer_object(c)),
         }
     }
-    if findings.is_empty()
-        && !(no_channel.is_empty() && no_global.is_empty() && no_figures.is_empty())
-    {
-        let mut why = Vec::new();
-        if !no_figures.is_empty() {
-            why.push(format!(
-                "{} did not report ack_required and prefetch_count",
-                no_figures.join(", ")
-            ));
+    let channel_cause = match &channels {
+        Err(e) => e.0.clone(),
+        Ok(_) => "not in the channel list (closed since?)".into(),
+    };
+    let global_cause = "this broker doesn't report channels' global prefetch \
+                        (global_prefetch_count, gone from RabbitMQ 4.0's channel statistics), so \
+                        a limit by basic.qos(global=true) is unknown";
+    let unknown = [
+        (
+            no_figures,
+            "did not report ack_required and prefetch_count".to_string(),
+        ),
+        (no_global, global_cause.to_string()),
+        (
+            no_channel,
+            format!("its channel is unknown: {channel_cause}"),
+        ),
+    ];
+    if findings.is_empty() {
+        let why: Vec<String> = unknown
+            .iter()
+            .filter(|(objects, _)| !objects.is_empty())
+            .map(|(objects, cause)| {
+                let names: Vec<String> = objects.iter().map(ToString::to_string).collect();
+                format!("{}: {cause}", names.join(", "))
+            })
+            .collect();
+        if !why.is_empty() {
+            return Err(not_checked(why.join("; ")));
         }
-        if !no_global.is_empty() {
-            why.push(format!(
-                "this broker doesn't report channels' global prefetch (global_prefetch_count, \
-                 gone from RabbitMQ 4.0's channel statistics), so a limit by \
-                 basic.qos(global=true) is unknown for {}",
-                no_global.join(", ")
-            ));
+    } else {
+        // With findings the rule is checked; the consumers it could not judge are notes.
+        for (objects, cause) in unknown {
+            for object in objects {
+                findings.push(rule.note(object, format!("prefetch not judged: {cause}")));
+            }
         }
-        if !no_channel.is_empty() {
-            let cause = match &channels {
-                Err(e) => e.0.clone(),
-                Ok(_) => "not in the channel list (closed since?)".into(),
-            };
-            why.push(format!(
-                "the channel of {} is unknown: {cause}",
-                no_channel.join(", ")
-            ));
-        }
-        return Err(not_checked(why.join("; ")));
     }
     Ok(findings)
 }
@@ -611,6 +645,21 @@ mod tests {
         ]);
         let why = run("Q008", &s).unwrap_err();
         assert!(why.0.contains("consumer v/work (gone)"), "{}", why.0);
+        // Beside a finding, the consumer it could not judge is a note, not left out.
+        s.consumers = Ok(vec![
+            consumer("no-prefetch", "c (2)"),
+            consumer("gone", "c (9)"),
+        ]);
+        let found = run("Q008", &s).unwrap();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].severity, Severity::Medium);
+        assert_eq!(found[1].severity, Severity::Info);
+        assert_eq!(found[1].object.to_string(), "consumer v/work (gone)");
+        assert!(
+            found[1].message.contains("not in the channel list"),
+            "{}",
+            found[1].message
+        );
         // RabbitMQ 4.0's channels have no global_prefetch_count: unknown, not 0.
         let mut v4 = channel("c (2)", 0);
         v4.global_prefetch_count = None;
@@ -653,6 +702,11 @@ mod tests {
             queue("orders.dead", serde_json::json!({})),
             queue("orders.other", serde_json::json!({})),
             queue("parking", serde_json::json!({})),
+            // As the federation plugin declares its upstream queue.
+            queue(
+                "federation: orders -> rabbit@b",
+                serde_json::json!({"x-internal-purpose": "federation"}),
+            ),
         ]);
         s.exchanges = Ok(vec![
             serde_json::from_value(

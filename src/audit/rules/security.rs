@@ -151,16 +151,17 @@ const SEC005: Rule = Rule {
 fn sec005_administrators(rule: &Rule, s: &Snapshot) -> Outcome {
     let admins = s.administrators()?;
     let mut findings = Vec::new();
-    if admins.len() > 2 {
-        findings.push(rule.finding(
-            Object::new(Kind::Cluster, "users"),
-            format!(
-                "{} users are administrators: {}",
-                admins.len(),
-                admins.join(", ")
-            ),
-        ));
-    }
+    findings.extend(rule.against(
+        s,
+        &SEC005_ADMINISTRATORS,
+        admins.len() as f64,
+        Object::new(Kind::Cluster, "users"),
+        &format!(
+            "{} users are administrators: {}",
+            admins.len(),
+            admins.join(", ")
+        ),
+    ));
     match &s.connections {
         Ok(connections) => {
             for c in connections
@@ -180,6 +181,12 @@ fn sec005_administrators(rule: &Rule, s: &Snapshot) -> Outcome {
                     ),
                     ConnectedBy::Application => format!(
                         "an application is connected as the administrator `{}`",
+                        c.user
+                    ),
+                    ConnectedBy::Unknown => format!(
+                        "a client is connected as the administrator `{}` (the connection list \
+                         doesn't say whether a shovel, a federation link or an application \
+                         opened it: no client_properties)",
                         c.user
                     ),
                 };
@@ -203,14 +210,20 @@ enum ConnectedBy<'a> {
     /// `federation link (upstream: U, policy: P)`.
     Federation(String),
     Application,
+    /// The list has no `client_properties` (statistics off): nothing says who.
+    Unknown,
 }
 
 /// The shovel and federation plugins name their connections in `client_properties`:
 /// `connection_name` is `Shovel <name>` or `Federation link (upstream: <u>, policy: <p>)`,
 /// on network connections (whose `product` is `RabbitMQ`, the Erlang client) and direct ones
 /// alike (3.10.8 and 4.0.5 checked). A name without the Erlang client's product, on a network
-/// connection, is an application's own choice.
+/// connection, is an application's own choice. A list without `client_properties` says
+/// nothing either way.
 fn connected_by(c: &crate::audit::snapshot::Connection) -> ConnectedBy<'_> {
+    if c.client_properties.is_none() {
+        return ConnectedBy::Unknown;
+    }
     let internal = c.protocol.starts_with("Direct") || c.client_product() == Some("RabbitMQ");
     match c.client_name() {
         Some(name) if internal => {
@@ -370,7 +383,15 @@ fn sec010_anonymous(rule: &Rule, s: &Snapshot) -> Outcome {
 }
 
 /// This file's tunable figures (`warren audit rules`, `--set`).
-pub const THRESHOLDS: &[Threshold] = &[SEC011_RATE];
+pub const THRESHOLDS: &[Threshold] = &[SEC005_ADMINISTRATORS, SEC011_RATE];
+
+const SEC005_ADMINISTRATORS: Threshold = Threshold {
+    rule: "SEC005",
+    name: "administrators",
+    default: 3.0,
+    unit: "users",
+    meaning: "users with the administrator tag",
+};
 
 const SEC011_RATE: Threshold = Threshold {
     rule: "SEC011",
@@ -592,6 +613,8 @@ mod tests {
                 "app",
                 serde_json::json!({"connection_name": "Shovel lookalike", "product": "my-app"}),
             ),
+            // A list without client_properties doesn't say what opened the connection.
+            connection("unsaid", Value::Null),
         ]);
         let messages: BTreeMap<String, String> = run("SEC005", &s)
             .unwrap()
@@ -615,6 +638,38 @@ mod tests {
             messages["app"].starts_with("an application is connected"),
             "{messages:#?}"
         );
+        assert!(
+            messages["unsaid"].starts_with(
+                "a client is connected as the administrator `app-admin` (the connection list \
+                 doesn't say whether a shovel, a federation link or an application"
+            ),
+            "{messages:#?}"
+        );
+    }
+
+    #[test]
+    fn the_administrator_count_is_a_threshold() {
+        let mut s = planted();
+        s.connections = Ok(vec![]);
+        s.users = Ok(["a", "b", "c"]
+            .iter()
+            .map(|name| {
+                serde_json::from_value(serde_json::json!({"name": name, "tags": ["administrator"]}))
+                    .unwrap()
+            })
+            .collect());
+        let found = run("SEC005", &s).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].message,
+            "3 users are administrators: a, b, c (threshold SEC005.administrators = 3)"
+        );
+        s.limits = crate::audit::thresholds::Limits::parse(
+            &["SEC005.administrators=4".into()],
+            super::THRESHOLDS,
+        )
+        .unwrap();
+        assert!(run("SEC005", &s).unwrap().is_empty());
     }
 
     #[test]
