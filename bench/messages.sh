@@ -24,7 +24,9 @@ COUNT=${1:-100000}
 RSS_COUNT=${2:-1000000}
 ROUNDS=${ROUNDS:-3}
 
-scripts/broker install
+# BENCH_BROKER=4.0 runs the bench on a RabbitMQ 4.0 node instead of 3.10.
+BENCH_BROKER=${BENCH_BROKER:-3.10}
+scripts/broker install --version "$BENCH_BROKER"
 # shellcheck source=bench/pika-env.sh
 . bench/pika-env.sh
 cargo build --release --locked --quiet
@@ -33,7 +35,8 @@ warren=target/release/warren
 ceiling=target/release/examples/lapin_ceiling
 
 env_file=$(mktemp)
-scripts/broker start bench > "$env_file"
+scripts/broker start bench --version "$BENCH_BROKER" > "$env_file"
+echo "bench: one RabbitMQ $BENCH_BROKER node"
 # shellcheck disable=SC1090
 . "$env_file"
 rm -f "$env_file"
