@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{Node, TestDir, TestVhost, admin_audit as audit, audit_rule as rule, shared_node};
+use support::{
+    Node, TestDir, TestVhost, admin_audit as audit, admin_warren, audit_rule as rule, shared_node,
+};
 use warren::exit::Code;
 
 /// The severities of `id`'s findings about objects whose name or vhost is `name`.
@@ -294,6 +296,10 @@ fn statistics_switched_off_neither_pass_nor_fail_blind() {
         ],
     );
     let dir = TestDir::new("audit-nostats");
+    // The node keeps its definitions between runs: the operator policy planted below must
+    // not be there yet (204 when it was, 404 when not).
+    let (code, body) = node.api("DELETE", "/api/operator-policies/%2F/not-amq", None);
+    assert!(matches!(code, 204 | 404), "{code} {body}");
     // A queue whose messages and consumers the node won't report.
     node.api_ok("PUT", "/api/queues/%2F/held", Some(r#"{"durable":true}"#));
     let report = audit(&node, &dir)
@@ -320,14 +326,9 @@ fn statistics_switched_off_neither_pass_nor_fail_blind() {
         .says("not checked (--fail-on-not-checked)");
     // `status` can't list the listeners either: unknown, not an empty list.
     let status = |format: &str| {
-        let mut cmd = dir.warren();
-        cmd.arg("status")
-            .args(["--uri", &node.amqp_uri(node.admin_user(), "/")])
-            .args(["--api-url", &node.api_url()])
-            .arg("--password-file")
-            .arg(node.admin_password_file())
-            .args(["-o", format]);
-        cmd.succeeds()
+        admin_warren(&node, &dir, "status")
+            .args(["-o", format])
+            .succeeds()
     };
     let json = status("json").json();
     assert_eq!(json["http"]["reached_vhost"], true, "{json:#}");

@@ -929,8 +929,14 @@ impl Run {
 
 /// `warren audit` against a node as its administrator, over plain AMQP/HTTP.
 pub fn admin_audit(node: &Node, dir: &TestDir) -> TestCommand {
+    admin_warren(node, dir, "audit")
+}
+
+/// `warren <subcommand>` against a node's vhost `/` as its administrator, over plain
+/// AMQP/HTTP.
+pub fn admin_warren(node: &Node, dir: &TestDir, subcommand: &str) -> TestCommand {
     let mut cmd = dir.warren();
-    cmd.arg("audit")
+    cmd.arg(subcommand)
         .args(["--uri", &node.amqp_uri(node.admin_user(), "/")])
         .args(["--api-url", &node.api_url()])
         .arg("--password-file")
