@@ -19,6 +19,29 @@ fn fill(vhost: &TestVhost, dir: &TestDir, stream: &str, from: usize, to: usize) 
         .succeeds();
 }
 
+/// The node's clock now, as an RFC 3339 time in whole seconds, and how far (ms) the node's
+/// clock is from the operating system's.
+fn node_clock(node: &support::Node) -> (String, i64) {
+    let out = node.ctl(&[
+        "eval",
+        "{erlang:system_time(second), erlang:system_time(millisecond) - os:system_time(millisecond)}.",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "rabbitmqctl eval: {text} {:?}",
+        out.stderr
+    );
+    let (secs, skew) = text
+        .trim()
+        .trim_matches(|c| c == '{' || c == '}')
+        .split_once(',')
+        .and_then(|(a, b)| Some((a.trim().parse::<u64>().ok()?, b.trim().parse::<i64>().ok()?)))
+        .unwrap_or_else(|| panic!("rabbitmqctl eval said {text:?}"));
+    let at = std::time::UNIX_EPOCH + Duration::from_secs(secs);
+    (humantime::format_rfc3339_seconds(at).to_string(), skew)
+}
+
 /// Each consumed envelope's body index (`s-0042` -> 42) and its `x-stream-offset` header.
 fn read(run: &support::Run) -> Vec<(usize, u64)> {
     run.stdout()
@@ -126,17 +149,28 @@ fn a_time_offset_starts_about_there() {
     );
     fill(&vhost, &dir, "ticks", 0, 500);
     std::thread::sleep(Duration::from_millis(2100));
-    let at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    // The time is read from the node's clock, which stamps the chunks: a node runs in
+    // Erlang's no-time-warp mode, so after the machine's clock steps (a paused VM resumed)
+    // its clock lags the machine's for minutes, and a time from this process's clock could
+    // lie after every chunk (the read then attaches at `next` and gets nothing).
+    let (at, skew) = node_clock(&vhost.node);
     std::thread::sleep(Duration::from_millis(1100));
     fill(&vhost, &dir, "ticks", 500, 1000);
     let run = vhost
         .warren(&dir)
-        .args(["consume", "ticks", "--offset", &at, "--idle-timeout", "2"])
+        .args(["consume", "ticks", "--offset", &at, "--idle-timeout", "3"])
         .succeeds();
     let got = read(&run);
     let indexes: Vec<usize> = got.iter().map(|(i, _)| *i).collect();
+    assert!(
+        !got.is_empty(),
+        "--offset {at} (node clock {skew} ms off this machine's): nothing read in {:?}; \
+         warren said: {}",
+        run.elapsed,
+        run.stderr()
+    );
     eprintln!(
-        "--offset {at}: {} messages, from s-{:04}",
+        "--offset {at} (node clock {skew} ms off): {} messages, from s-{:04}",
         got.len(),
         indexes[0]
     );
