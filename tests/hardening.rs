@@ -350,3 +350,69 @@ fn a_closed_pipe_ends_the_process_quietly() {
     // consume acked nothing it could not write: every message is still there.
     vhost.wait_ready("dlq", 20);
 }
+
+/// Whole reads (no `page=`) that the fake APIs below were asked.
+static FLAKY_READS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static BROKEN_READS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Answer one HTTP request on `s`: 500 to a paged read (as 4.0.5 does for vhosts), and to a
+/// whole read while `count` (incremented here) is at most `fail`; else 200 with one vhost.
+fn vhosts_api(mut s: std::net::TcpStream, count: &std::sync::atomic::AtomicUsize, fail: usize) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).map(|n| n == 1).unwrap_or(false) {
+        head.push(byte[0]);
+    }
+    let line = String::from_utf8_lossy(&head)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let ok =
+        !line.contains("page=") && count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= fail;
+    let reply = if ok {
+        let body = r#"[{"name":"/"}]"#;
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    } else {
+        "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            .to_string()
+    };
+    let _ = s.write_all(reply.as_bytes());
+}
+
+/// A read the broker fails with 500 for a moment is asked again (twice at most), and one it
+/// keeps failing ends with the 500 named: 4.0.5 fails `GET /api/vhosts` while a vhost is
+/// being deleted (the real race is tests/list.rs).
+#[test]
+fn a_read_the_api_fails_for_a_moment_is_asked_again_and_no_more_than_twice() {
+    let dir = TestDir::new("api-500");
+    let list = |port: u16| {
+        let mut cmd = dir.warren();
+        cmd.args(["list", "vhosts", "-o", "json"])
+            .args(["--api-url", &format!("http://127.0.0.1:{port}")])
+            .args(["--uri", "amqp://admin@127.0.0.1:1/%2f"])
+            .env("WARREN_PASSWORD", "secret");
+        cmd
+    };
+    let flaky = server(|s| vhosts_api(s, &FLAKY_READS, 1));
+    let run = list(flaky).within(DEADLINE).succeeds();
+    assert!(run.stdout().contains(r#""/""#), "{}", run.explain());
+    assert!(
+        run.stderr().contains("asking again (1 of 2)"),
+        "{}",
+        run.explain()
+    );
+    assert_eq!(FLAKY_READS.load(std::sync::atomic::Ordering::SeqCst), 2);
+
+    let broken = server(|s| vhosts_api(s, &BROKEN_READS, usize::MAX));
+    let run = check(&mut list(broken), Code::BrokerRefused, "failed with 500");
+    assert!(
+        run.stderr().contains("asking again (2 of 2)"),
+        "{}",
+        run.explain()
+    );
+    assert_eq!(BROKEN_READS.load(std::sync::atomic::Ordering::SeqCst), 3);
+}

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::{TestDir, TestVhost, encode, shared_node, wait_for};
+use support::{TestDir, TestVhost, admin_warren, encode, shared_node, wait_for};
 use warren::exit::Code;
 
 /// The vhost's queues as the management API lists them, once every queue reports its
@@ -325,4 +325,64 @@ fn bad_input_is_exit_2_with_a_pointer_to_the_mistake() {
         .args(["list", "queues", "--where", "name > 3"])
         .fails_with(usage)
         .says("`name` is a string");
+}
+
+/// Vhosts come and go on a shared broker. 4.0.5's `GET /api/vhosts` answers 500 when a vhost
+/// is deleted between the broker's listing of the vhosts and its read of that one
+/// (`rabbit_queue_type:inject_dqt(#{})` in its log); a read that the broker failed that way
+/// is asked again, so every listing here succeeds while another client churns vhosts.
+#[test]
+fn vhosts_are_listed_while_another_client_deletes_vhosts() {
+    const READS: usize = 150;
+    let node = shared_node();
+    let dir = TestDir::new("list-churn");
+    // The broker reads each listed vhost in turn: with more of them, the window is wider.
+    let kept: Vec<TestVhost> = (0..40)
+        .map(|_| TestVhost::new(node, "churn-keep"))
+        .collect();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Three clients create and delete vhosts until the listings are done.
+    let churn: Vec<_> = (0..3)
+        .map(|t| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut cycles = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let path = format!(
+                        "/api/vhosts/{}",
+                        encode(&format!("t-churn-{}-{t}-{cycles}", std::process::id()))
+                    );
+                    node.api_ok("PUT", &path, Some("{}"));
+                    node.api_ok("DELETE", &path, None);
+                    cycles += 1;
+                }
+                cycles
+            })
+        })
+        .collect();
+    let mut failed = Vec::new();
+    let mut asked_again = 0;
+    for _ in 0..READS {
+        let run = admin_warren(node, &dir, "list")
+            .args(["vhosts", "-o", "json"])
+            .output();
+        if run.output.status.code() != Some(0) {
+            failed.push(run.explain());
+        }
+        asked_again += usize::from(run.stderr().contains("asking again"));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let cycles: usize = churn
+        .into_iter()
+        .map(|c| c.join().expect("a churning thread"))
+        .sum();
+    drop(kept);
+    eprintln!("{READS} listings while {cycles} vhosts came and went; {asked_again} asked again");
+    assert!(cycles >= 60, "only {cycles} vhosts created and deleted");
+    assert!(
+        failed.is_empty(),
+        "{} of {READS} listings failed while {cycles} vhosts came and went; the first:\n{}",
+        failed.len(),
+        failed[0]
+    );
 }

@@ -33,6 +33,13 @@ pub fn api_path(segments: &[&str]) -> String {
     path
 }
 
+/// A GET the broker failed with 500 is asked again this many times, after a pause of
+/// `READ_RETRY_PAUSE` times the attempt: a read changes nothing, and a broker fails some
+/// reads only for a moment (4.0.5's `GET /api/vhosts` crashes in `inject_dqt` when a vhost is
+/// deleted between its listing and its read). Writes are never asked again.
+const READ_RETRIES: u32 = 2;
+const READ_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
+
 pub struct ManagementApi {
     client: reqwest::Client,
     bases: Vec<Url>,
@@ -307,17 +314,36 @@ impl ManagementApi {
             let url = base
                 .join(path.trim_start_matches('/'))
                 .map_err(|e| Error::internal(format!("building URL for {path}: {e}")))?;
-            let mut request = self
-                .client
-                .request(method.clone(), url)
-                .basic_auth(&self.user, Some(self.password.expose()));
-            if let Some(b) = body {
-                request = request.json(b);
-            }
-            if let Some(t) = timeout {
-                request = request.timeout(t);
-            }
-            match answer(request, base, timeout.unwrap_or(self.answer_timeout)).await {
+            let mut asked = 0;
+            let answered = loop {
+                let mut request = self
+                    .client
+                    .request(method.clone(), url.clone())
+                    .basic_auth(&self.user, Some(self.password.expose()));
+                if let Some(b) = body {
+                    request = request.json(b);
+                }
+                if let Some(t) = timeout {
+                    request = request.timeout(t);
+                }
+                let answered = answer(request, base, timeout.unwrap_or(self.answer_timeout)).await;
+                match answered {
+                    Ok(response)
+                        if method == Method::GET
+                            && response.status() == StatusCode::INTERNAL_SERVER_ERROR
+                            && asked < READ_RETRIES =>
+                    {
+                        asked += 1;
+                        crate::note!(
+                            "warren: management API: GET {path} failed with 500 at {base}; \
+                             asking again ({asked} of {READ_RETRIES})"
+                        );
+                        tokio::time::sleep(READ_RETRY_PAUSE * asked).await;
+                    }
+                    answered => break answered,
+                }
+            };
+            match answered {
                 Ok(response) => {
                     self.active.store(index, Ordering::Relaxed);
                     return self.read(method, path, response).await;
