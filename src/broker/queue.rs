@@ -91,6 +91,104 @@ async fn passive_declare(
     Ok(answer)
 }
 
+/// What deleting or purging one queue would lose, counted at the moment of acting. The
+/// one rule every destructive command uses (delete queue and vhost, purge, topology prune and
+/// replace): ready messages as the queue itself answers a passive declare (exact, where the
+/// management API's statistics lag by seconds), plus the unacknowledged ones that only the
+/// API reports; never less than the API's own total. A count that can't be read is unknown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AtRisk {
+    /// Ready and unacknowledged messages; `None`: unknown (see `unknown_because`).
+    pub messages: Option<u64>,
+    /// Ready messages, as the queue answered.
+    pub ready: Option<u64>,
+    pub consumers: Option<u64>,
+    /// Why `messages` is unknown.
+    pub unknown_because: Option<String>,
+}
+
+impl AtRisk {
+    /// The rule, from the API's view of the queue and the queue's answer to a passive
+    /// declare (ready, consumers), or why there is none.
+    pub fn judge(api: &Queue, declared: std::result::Result<(u64, u64), String>) -> AtRisk {
+        match declared {
+            Err(why) => AtRisk {
+                messages: None,
+                ready: None,
+                consumers: api.consumers,
+                unknown_because: Some(why),
+            },
+            Ok((ready, consumers)) => {
+                let consumers = Some(api.consumers.unwrap_or(0).max(consumers));
+                // Unacknowledged messages only the API reports; without its count they are
+                // known to be none only when nothing consumes the queue.
+                let unacked = match (api.messages_unacknowledged, consumers) {
+                    (Some(n), _) => Some(n),
+                    (None, Some(0)) => Some(0),
+                    (None, _) => None,
+                };
+                let messages = unacked.map(|u| (ready + u).max(api.messages.unwrap_or(0)));
+                AtRisk {
+                    messages,
+                    ready: Some(ready),
+                    consumers,
+                    unknown_because: messages.is_none().then(|| {
+                        "it has consumers, and the management API does not say how many \
+                         messages they hold unacknowledged"
+                            .to_string()
+                    }),
+                }
+            }
+        }
+    }
+
+    /// `messages`, or `unknown` with the reason, as a refusal or a table says it.
+    pub fn describe(&self) -> String {
+        match (self.messages, &self.unknown_because) {
+            (Some(n), _) => format!("{n} message(s)"),
+            (None, Some(why)) => format!("an unknown number of messages ({why})"),
+            (None, None) => "an unknown number of messages".into(),
+        }
+    }
+}
+
+/// [`AtRisk`] for one queue: `connection` is an AMQP connection to the queue's vhost, or why
+/// there is none.
+pub async fn at_risk(
+    connection: std::result::Result<&lapin::Connection, &str>,
+    api: &Queue,
+) -> AtRisk {
+    let declared = match connection {
+        Err(why) => Err(format!("its count can't be read over AMQP: {why}")),
+        Ok(c) => match passive_declare(c, &api.name).await {
+            Err(e) => Err(format!("its count can't be read over AMQP: {e:#}")),
+            Ok(Ok(depth)) => Ok(depth),
+            Ok(Err(e)) => Err(match e.kind() {
+                lapin::ErrorKind::ProtocolError(p) if p.get_id() == 405 => {
+                    "it is exclusive to another connection, so its count can't be read".into()
+                }
+                _ => format!(
+                    "the queue did not answer a passive declare: {}",
+                    super::amqp::describe(&e)
+                ),
+            }),
+        },
+    };
+    AtRisk::judge(api, declared)
+}
+
+/// The refusal for what is at risk, unless `allow` (--allow-message-loss): `None` when nothing
+/// would be lost.
+pub fn loss_refusal(risk: &AtRisk, allow: bool) -> Option<String> {
+    if allow || risk.messages == Some(0) {
+        return None;
+    }
+    Some(format!(
+        "{} would be lost: add --allow-message-loss to go ahead anyway",
+        risk.describe()
+    ))
+}
+
 /// Where reading a queue and putting messages back counts against a quorum queue's
 /// delivery limit, that is refused (exit 2) unless `force`: `action` says what would requeue
 /// ("every peek", "a dry run, which reads and requeues every message,") and `flag` how to
@@ -118,6 +216,49 @@ pub async fn guard_requeue(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stats(messages: Option<u64>, unacked: Option<u64>, consumers: Option<u64>) -> Queue {
+        Queue {
+            messages,
+            messages_unacknowledged: unacked,
+            consumers,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn at_risk_counts_ready_from_the_queue_and_unacked_from_the_api() {
+        // The API still says 0 while the queue holds 10: the queue's answer wins.
+        let r = AtRisk::judge(&stats(Some(0), Some(0), Some(0)), Ok((10, 0)));
+        assert_eq!(r.messages, Some(10));
+        // Unacknowledged messages add to the ready ones.
+        let r = AtRisk::judge(&stats(Some(5), Some(3), Some(1)), Ok((2, 1)));
+        assert_eq!(r.messages, Some(5));
+        let r = AtRisk::judge(&stats(Some(1), Some(3), Some(1)), Ok((4, 1)));
+        assert_eq!(r.messages, Some(7));
+        // No statistics, no consumer: nothing can be unacked.
+        let r = AtRisk::judge(&stats(None, None, None), Ok((4, 0)));
+        assert_eq!(r.messages, Some(4));
+        // No statistics and a consumer: unknown.
+        let r = AtRisk::judge(&stats(None, None, None), Ok((4, 2)));
+        assert_eq!(r.messages, None);
+        assert!(r.describe().contains("unknown"), "{}", r.describe());
+        // No answer from the queue: unknown whatever the API says, never its count.
+        let r = AtRisk::judge(&stats(Some(0), Some(0), Some(0)), Err("no AMQP".into()));
+        assert_eq!(r.messages, None);
+        assert!(r.describe().contains("no AMQP"));
+    }
+
+    #[test]
+    fn loss_needs_a_known_zero_or_the_flag() {
+        let zero = AtRisk::judge(&stats(Some(0), Some(0), Some(0)), Ok((0, 0)));
+        assert_eq!(loss_refusal(&zero, false), None);
+        let three = AtRisk::judge(&stats(Some(0), Some(0), Some(0)), Ok((3, 0)));
+        assert!(loss_refusal(&three, false).unwrap().contains("3 message"));
+        let unknown = AtRisk::judge(&stats(None, None, None), Err("x".into()));
+        assert!(loss_refusal(&unknown, false).unwrap().contains("unknown"));
+        assert_eq!(loss_refusal(&unknown, true), None);
+    }
 
     fn q(kind: &str, args: serde_json::Value, policy: serde_json::Value) -> Queue {
         Queue {

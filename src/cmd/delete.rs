@@ -4,10 +4,10 @@
 use anyhow::Result;
 
 use crate::broker::http::ManagementApi;
-use crate::broker::{amqp, settings};
+use crate::broker::settings;
 use crate::cli::Global;
 use crate::exit::Error;
-use crate::ops::delete::{self, BindingSpec, Checks, Kind, Refusal, Selection};
+use crate::ops::delete::{self, BindingSpec, Checks, Kind, Refusal, Selection, Target};
 use crate::ops::{Item, Report};
 use crate::output;
 
@@ -164,24 +164,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let api = ManagementApi::new(&settings)?;
     let vhost = &settings.vhost;
     let mut targets = delete::select(&api, kind, vhost, &selection).await?;
-    // Queue counts from the queues themselves; without AMQP, the API's count alone decides.
-    let session = match kind {
-        Kind::Queue if !targets.is_empty() => match amqp::connect(&settings).await {
-            Ok(s) => Some(s),
-            Err(e) => {
-                crate::note!(
-                    "warren: warning: {e:#}; queue message counts come from the management API alone"
-                );
-                None
-            }
-        },
-        _ => None,
-    };
-    let checked = delete::check(&api, session.as_ref(), kind, vhost, checks, &mut targets).await;
-    if let Some(s) = &session {
-        s.close().await;
-    }
-    checked?;
+    delete::check(&api, &settings, kind, vhost, checks, &mut targets).await?;
     let report = |items: Vec<Item>| {
         Report::new(
             format!("delete {}", kind.name()),
@@ -191,43 +174,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             items,
         )
     };
-    let refused: Vec<&Refusal> = targets.iter().filter_map(|t| t.refusal.as_ref()).collect();
-    if !refused.is_empty() {
-        let needs_flag = refused.iter().any(|r| matches!(r, Refusal::MessageLoss(_)));
-        let count = refused.len();
-        let items = targets
-            .into_iter()
-            .map(|mut t| {
-                match &t.refusal {
-                    Some(r) => t.item.set("refused", Some(r.reason().to_string())),
-                    None => t.item.set(
-                        "not deleted",
-                        Some("another object was refused, so nothing was deleted".into()),
-                    ),
-                }
-                t.item
-            })
-            .collect();
-        let report = report(items);
-        output::print(global.output, &report)?;
-        let reasons: Vec<String> = report
-            .objects
-            .iter()
-            .filter(|i| i.outcome == "refused")
-            .map(|i| format!("`{}`: {}", i.name, i.reason.as_deref().unwrap_or("")))
-            .collect();
-        let reason = format!(
-            "{count} {}(s) refused, nothing deleted: {}",
-            kind.name(),
-            reasons.join("; ")
-        );
-        return Err(if needs_flag {
-            Error::usage(reason)
-        } else {
-            Error::broker_refused(reason)
-        }
-        .into());
-    }
+    refuse(global, &report, kind, &mut targets)?;
     if args.dry_run || targets.is_empty() {
         let items = targets
             .into_iter()
@@ -264,6 +211,11 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             )
         },
     )?;
+    if !args.yes {
+        // Time passed at the prompt: count again, at the moment of acting.
+        delete::check(&api, &settings, kind, vhost, checks, &mut targets).await?;
+        refuse(global, &report, kind, &mut targets)?;
+    }
     let mut items = Vec::new();
     let mut failed = 0;
     for mut t in targets {
@@ -284,6 +236,53 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             report.objects.len(),
             kind.name()
         ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Refuse the whole run (printing why for every object) when any target is refused.
+fn refuse(
+    global: &Global,
+    report: &impl Fn(Vec<Item>) -> Report,
+    kind: Kind,
+    targets: &mut Vec<Target>,
+) -> Result<()> {
+    let refused: Vec<&Refusal> = targets.iter().filter_map(|t| t.refusal.as_ref()).collect();
+    if !refused.is_empty() {
+        let needs_flag = refused.iter().any(|r| matches!(r, Refusal::MessageLoss(_)));
+        let count = refused.len();
+        let items = std::mem::take(targets)
+            .into_iter()
+            .map(|mut t| {
+                match &t.refusal {
+                    Some(r) => t.item.set("refused", Some(r.reason().to_string())),
+                    None => t.item.set(
+                        "not deleted",
+                        Some("another object was refused, so nothing was deleted".into()),
+                    ),
+                }
+                t.item
+            })
+            .collect();
+        let report = report(items);
+        output::print(global.output, &report)?;
+        let reasons: Vec<String> = report
+            .objects
+            .iter()
+            .filter(|i| i.outcome == "refused")
+            .map(|i| format!("`{}`: {}", i.name, i.reason.as_deref().unwrap_or("")))
+            .collect();
+        let reason = format!(
+            "{count} {}(s) refused, nothing deleted: {}",
+            kind.name(),
+            reasons.join("; ")
+        );
+        return Err(if needs_flag {
+            Error::usage(reason)
+        } else {
+            Error::broker_refused(reason)
+        }
         .into());
     }
     Ok(())

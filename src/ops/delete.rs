@@ -7,9 +7,11 @@ use regex_lite::Regex;
 use serde_json::{Map, Value, json};
 
 use super::Item;
-use crate::broker::amqp::Session;
+use crate::broker::amqp::{self, Session};
 use crate::broker::api::Queue;
 use crate::broker::http::{ManagementApi, Pages, api_path};
+use crate::broker::queue;
+use crate::broker::settings::Settings;
 use crate::exit::Error;
 
 /// The kinds `warren delete` takes.
@@ -290,21 +292,25 @@ async fn bindings(api: &ManagementApi, vhost: &str, spec: &BindingSpec) -> Resul
     Ok(targets)
 }
 
-/// Check every target: fill in what it holds and refuse what the checks forbid. Queue
-/// counts are the larger of the management API's and, when `session` is open on the vhost,
-/// the queue's own answer to a passive declare (the API's statistics lag).
+/// Check every target: fill in what it holds and refuse what the checks forbid. Queues are
+/// counted by the one rule ([`queue::at_risk`]) at the moment of the check, over an AMQP
+/// connection of their vhost's own; a vhost's count is every queue's in it.
 pub async fn check(
     api: &ManagementApi,
-    session: Option<&Session>,
+    settings: &Settings,
     kind: Kind,
     vhost: &str,
     checks: Checks,
     targets: &mut [Target],
 ) -> Result<()> {
+    let mut session = None;
     for t in targets.iter_mut() {
         let name = t.item.name.clone();
         t.refusal = match kind {
-            Kind::Queue => check_queue(api, session, vhost, checks, t).await?,
+            Kind::Queue => {
+                let session = session.get_or_insert(connect(settings, vhost).await);
+                check_queue(api, session, vhost, checks, t).await?
+            }
             Kind::Exchange if checks.if_unused => {
                 let path = api_path(&["exchanges", vhost, &name, "bindings", "source"]);
                 let bound = api.get::<Vec<Value>>(&path).await?.len();
@@ -316,49 +322,85 @@ pub async fn check(
                     ))
                 })
             }
-            Kind::Vhost => {
-                let path = format!("{}?columns=name,messages", api_path(&["queues", &name]));
-                let queues: Vec<Value> = api.list(&path, Pages::Paged).await?;
-                let messages = queues
-                    .iter()
-                    .map(|q| q["messages"].as_u64())
-                    .sum::<Option<u64>>();
-                t.item.facts.insert("queues".into(), json!(queues.len()));
-                t.item.facts.insert("messages".into(), json!(messages));
-                loss(messages, checks).map(|why| {
-                    Refusal::MessageLoss(format!("its {} queue(s): {why}", queues.len()))
-                })
-            }
+            Kind::Vhost => check_vhost(api, settings, checks, t).await?,
             Kind::User if name == api.user() => Some(Refusal::Precondition(
                 "is the user warren is logged in as".into(),
             )),
             _ => None,
         };
     }
+    if let Some(Ok(s)) = session {
+        s.close().await;
+    }
     Ok(())
 }
 
-/// The refusal for `messages` (unknown: `None`) unless --allow-message-loss.
-fn loss(messages: Option<u64>, checks: Checks) -> Option<String> {
-    if checks.allow_message_loss {
-        return None;
+/// An AMQP session on `vhost`, or why there is none (a count that needs it is then unknown).
+async fn connect(settings: &Settings, vhost: &str) -> std::result::Result<Session, String> {
+    let mut s = settings.clone();
+    s.vhost = vhost.to_string();
+    amqp::connect(&s).await.map_err(|e| format!("{e:#}"))
+}
+
+/// Every queue of the vhost counted at once; the refusal names those that hold messages or
+/// whose count is unknown.
+async fn check_vhost(
+    api: &ManagementApi,
+    settings: &Settings,
+    checks: Checks,
+    t: &mut Target,
+) -> Result<Option<Refusal>> {
+    let vhost = t.item.name.clone();
+    let path = format!(
+        "{}?columns=name,type,messages,messages_unacknowledged,consumers",
+        api_path(&["queues", &vhost])
+    );
+    let queues: Vec<Queue> = api.list(&path, Pages::Paged).await?;
+    let session = if queues.is_empty() {
+        Err(String::new())
+    } else {
+        connect(settings, &vhost).await
+    };
+    let mut total = Some(0u64);
+    let mut at_risk = Vec::new();
+    for q in &queues {
+        let risk = queue::at_risk(
+            session
+                .as_ref()
+                .map(|s| &s.connection)
+                .map_err(String::as_str),
+            q,
+        )
+        .await;
+        total = total.zip(risk.messages).map(|(a, b)| a + b);
+        if risk.messages != Some(0) {
+            at_risk.push(format!("`{}` holds {}", q.name, risk.describe()));
+        }
     }
-    match messages {
-        Some(0) => None,
-        Some(n) => Some(format!(
-            "{n} message(s) would be lost: add --allow-message-loss to delete anyway"
-        )),
-        None => Some(
-            "the message count is unknown, so messages may be lost: add --allow-message-loss \
-             to delete anyway"
-                .into(),
-        ),
+    if let Ok(s) = session {
+        s.close().await;
     }
+    t.item.facts.insert("queues".into(), json!(queues.len()));
+    t.item.facts.insert("messages".into(), json!(total));
+    if at_risk.is_empty() || checks.allow_message_loss {
+        return Ok(None);
+    }
+    const SHOWN: usize = 20;
+    let more = at_risk.len().saturating_sub(SHOWN);
+    at_risk.truncate(SHOWN);
+    if more > 0 {
+        at_risk.push(format!("and {more} more queue(s)"));
+    }
+    Ok(Some(Refusal::MessageLoss(format!(
+        "messages would be lost with its {} queue(s): {}; add --allow-message-loss to delete anyway",
+        queues.len(),
+        at_risk.join(", ")
+    ))))
 }
 
 async fn check_queue(
     api: &ManagementApi,
-    session: Option<&Session>,
+    session: &std::result::Result<Session, String>,
     vhost: &str,
     checks: Checks,
     t: &mut Target,
@@ -372,22 +414,15 @@ async fn check_queue(
             Error::broker_refused(format!("queue `{name}` not found in vhost `{vhost}`")).into(),
         );
     };
-    let declared = match session {
-        Some(s) => crate::broker::queue::depth(&s.connection, &name).await.ok(),
-        None => None,
-    };
-    // Ready messages as the queue itself counts them; unacknowledged ones only the API sees,
-    // so without its count the total is known only while nothing is delivered.
-    let messages = match (info.messages, declared) {
-        (Some(api_count), Some((ready, _))) => Some(api_count.max(ready)),
-        (Some(api_count), None) => Some(api_count),
-        (None, Some((ready, 0))) => Some(ready),
-        (None, _) => None,
-    };
-    let consumers = match (info.consumers, declared) {
-        (Some(a), Some((_, b))) => Some(a.max(b)),
-        (a, b) => a.or(b.map(|(_, c)| c)),
-    };
+    let risk = queue::at_risk(
+        session
+            .as_ref()
+            .map(|s| &s.connection)
+            .map_err(String::as_str),
+        &info,
+    )
+    .await;
+    let (messages, consumers) = (risk.messages, risk.consumers);
     t.item.facts.insert("messages".into(), json!(messages));
     t.item.facts.insert("consumers".into(), json!(consumers));
     let kind = if info.kind.is_empty() {
@@ -405,18 +440,11 @@ async fn check_queue(
                 " (a {kind} queue: the broker ignores if-empty for {kind} queues, so warren checked its count)"
             )
         };
-        match messages {
-            Some(0) => {}
-            Some(n) => {
-                return Ok(Some(Refusal::Precondition(format!(
-                    "holds {n} message(s) (--if-empty){how}"
-                ))));
-            }
-            None => {
-                return Ok(Some(Refusal::Precondition(format!(
-                    "its message count is unknown (--if-empty){how}"
-                ))));
-            }
+        if messages != Some(0) {
+            return Ok(Some(Refusal::Precondition(format!(
+                "holds {} (--if-empty){how}",
+                risk.describe()
+            ))));
         }
     }
     if checks.if_unused {
@@ -432,7 +460,7 @@ async fn check_queue(
     if kind == "classic" && !query.is_empty() {
         t.delete_path = format!("{}?{}", t.delete_path, query.join("&"));
     }
-    Ok(loss(messages, checks).map(Refusal::MessageLoss))
+    Ok(queue::loss_refusal(&risk, checks.allow_message_loss).map(Refusal::MessageLoss))
 }
 
 #[cfg(test)]
@@ -446,19 +474,6 @@ mod tests {
         assert_eq!(Kind::find("vhost"), Ok(Kind::Vhost));
         let err = Kind::find("qeue").unwrap_err();
         assert!(err.contains("did you mean `queue`"), "{err}");
-    }
-
-    #[test]
-    fn message_loss_needs_a_known_zero_or_the_flag() {
-        let strict = Checks::default();
-        assert_eq!(loss(Some(0), strict), None);
-        assert!(loss(Some(3), strict).unwrap().contains("3 message"));
-        assert!(loss(None, strict).unwrap().contains("unknown"));
-        let lax = Checks {
-            allow_message_loss: true,
-            ..Checks::default()
-        };
-        assert_eq!(loss(None, lax), None);
     }
 
     #[test]

@@ -122,9 +122,9 @@ pub fn missing_vhosts(
         .collect()
 }
 
-/// Fill in the message count of every queue the plan replaces or deletes. The management
-/// API's count lags (stats are emitted every few seconds), so an AMQP passive declare, which
-/// the queue answers itself, is asked too; the larger count wins.
+/// Fill in the message count of every queue the plan replaces or deletes, by the one rule
+/// ([`crate::broker::queue::at_risk`]): each queue counted by itself over AMQP, plus what
+/// the API says is unacknowledged. A count that can't be read stays unknown.
 pub async fn count_messages(
     api: &ManagementApi,
     settings: &Settings,
@@ -139,46 +139,35 @@ pub async fn count_messages(
         })
         .map(|(i, _)| i)
         .collect();
-    if targets.is_empty() {
-        return Ok(());
-    }
     let mut by_vhost: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for i in targets {
-        let c = plan.changes[i].clone();
-        let stats: Option<Value> = api
-            .get_opt(&format!(
-                "{}?columns=messages",
-                api_path(&["queues", c.vhost.as_deref().unwrap_or("/"), &c.name])
-            ))
-            .await?;
-        // A queue without statistics yet has no count: unknown, until AMQP tells.
-        plan.changes[i].messages = stats.as_ref().and_then(|s| s["messages"].as_u64());
-        by_vhost
-            .entry(c.vhost.clone().unwrap_or_else(|| "/".into()))
-            .or_default()
-            .push(i);
+        let vhost = plan.changes[i].vhost.clone().unwrap_or_else(|| "/".into());
+        by_vhost.entry(vhost).or_default().push(i);
     }
     for (vhost, indexes) in by_vhost {
         let mut s = settings.clone();
         s.vhost = vhost.clone();
-        let session = match amqp::connect(&s).await {
-            Ok(session) => session,
-            Err(e) => {
-                crate::note!(
-                    "warren: cannot check message counts over AMQP in vhost `{vhost}` ({e:#}); using the management API's counts, which can lag a few seconds"
-                );
-                continue;
-            }
-        };
+        let session = amqp::connect(&s).await.map_err(|e| format!("{e:#}"));
         for i in indexes {
             let name = plan.changes[i].name.clone();
-            // A queue that doesn't answer keeps the API's count (or stays unknown).
-            if let Ok((n, _)) = crate::broker::queue::depth(&session.connection, &name).await {
-                let known = plan.changes[i].messages.unwrap_or(0);
-                plan.changes[i].messages = Some(known.max(n));
-            }
+            let path = format!(
+                "{}?columns=name,messages,messages_unacknowledged,consumers",
+                api_path(&["queues", &vhost, &name])
+            );
+            let Some(mut stats) = api.get_opt::<crate::broker::api::Queue>(&path).await? else {
+                // Gone since the plan was made: nothing to lose.
+                plan.changes[i].messages = Some(0);
+                continue;
+            };
+            stats.name = name;
+            let connection = session.as_ref().map(|s| &s.connection);
+            let risk =
+                crate::broker::queue::at_risk(connection.map_err(String::as_str), &stats).await;
+            plan.changes[i].messages = risk.messages;
         }
-        session.close().await;
+        if let Ok(s) = session {
+            s.close().await;
+        }
     }
     Ok(())
 }

@@ -40,7 +40,8 @@ pub struct Executor<'a> {
     pub allow_message_loss: bool,
     /// Every change this run started, in order: what a rollback undoes.
     pub touched: Vec<Change>,
-    sessions: BTreeMap<String, Session>,
+    /// An AMQP session per vhost, or why there is none (a count that needs it is unknown).
+    sessions: BTreeMap<String, std::result::Result<Session, String>>,
 }
 
 fn order(kind: Kind) -> u8 {
@@ -82,7 +83,7 @@ impl<'a> Executor<'a> {
     }
 
     pub async fn close(&mut self) {
-        for (_, s) in std::mem::take(&mut self.sessions) {
+        for s in std::mem::take(&mut self.sessions).into_values().flatten() {
             s.close().await;
         }
     }
@@ -475,53 +476,39 @@ impl<'a> Executor<'a> {
         Ok(bindings)
     }
 
-    /// `None` when the queue is seen empty; otherwise what it holds.
+    /// `None` when the queue is seen empty, by the one rule ([`queue::at_risk`]); otherwise
+    /// what it holds, or why its count is unknown.
     async fn holds(&mut self, vhost: &str, name: &str, kind: &str) -> Result<Option<String>> {
-        let stats: Option<Value> = self
-            .api
-            .get_opt(&format!(
-                "{}?columns=messages,messages_unacknowledged,consumers",
-                api_path(&["queues", vhost, name])
-            ))
-            .await?;
-        let Some(stats) = stats else {
+        let path = format!(
+            "{}?columns=name,messages,messages_unacknowledged,consumers",
+            api_path(&["queues", vhost, name])
+        );
+        let Some(mut stats) = self.api.get_opt::<crate::broker::api::Queue>(&path).await? else {
             return Ok(None);
         };
-        let (ready, consumers) = self.declare_passive(vhost, name).await?;
-        let messages = stats["messages"].as_u64().unwrap_or(0).max(ready);
-        if messages > 0 {
-            return Ok(Some(format!("holds {messages} message(s)")));
-        }
-        if kind != "classic" {
-            // Without `if-empty`, anything a consumer holds unacknowledged would be lost.
-            let unacked = stats["messages_unacknowledged"].as_u64();
-            if unacked.is_some_and(|n| n > 0) {
-                return Ok(Some(format!(
-                    "has {} unacknowledged message(s)",
-                    unacked.unwrap_or(0)
-                )));
-            }
-            if consumers > 0 {
-                return Ok(Some(format!("has {consumers} consumer(s)")));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Messages ready and consumers, as the queue itself answers a passive declare.
-    async fn declare_passive(&mut self, vhost: &str, name: &str) -> Result<(u64, u64)> {
+        stats.name = name.to_string();
         if !self.sessions.contains_key(vhost) {
             let mut s = self.settings.clone();
             s.vhost = vhost.to_string();
-            let session = amqp::connect(&s)
-                .await
-                .context("connecting over AMQP to check that the queue is empty")?;
+            let session = amqp::connect(&s).await.map_err(|e| format!("{e:#}"));
             self.sessions.insert(vhost.to_string(), session);
         }
-        let Some(session) = self.sessions.get(vhost) else {
-            return Err(Error::internal("AMQP session vanished").into());
+        let connection = match self.sessions.get(vhost) {
+            Some(Ok(s)) => Ok(&s.connection),
+            Some(Err(why)) => Err(why.as_str()),
+            None => Err("no AMQP session"),
         };
-        crate::broker::queue::depth(&session.connection, name).await
+        let risk = crate::broker::queue::at_risk(connection, &stats).await;
+        if risk.messages != Some(0) {
+            return Ok(Some(format!("holds {}", risk.describe())));
+        }
+        // Without `if-empty`, anything a consumer holds unacknowledged would be lost.
+        if kind != "classic"
+            && let Some(consumers) = risk.consumers.filter(|c| *c > 0)
+        {
+            return Ok(Some(format!("has {consumers} consumer(s)")));
+        }
+        Ok(None)
     }
 
     async fn delete(&mut self, c: &Change) -> Result<()> {
