@@ -148,6 +148,7 @@ fn selective_purge_removes_only_the_matching() {
             "--match-message-id",
             "m-0002",
             "--yes",
+            "--allow-message-loss",
             "-o",
             "json",
         ])

@@ -32,14 +32,21 @@ fn purge_reports_what_it_removed_and_needs_yes() {
     // No --yes and no terminal: refused, nothing removed.
     let run = vhost
         .warren(&dir)
-        .args(["purge", "work"])
+        .args(["purge", "work", "--allow-message-loss"])
         .fails_with(Code::Usage.as_i32());
     run.says("pass --yes");
     assert_eq!(vhost.ready("work"), Some(250));
 
     let report = vhost
         .warren(&dir)
-        .args(["purge", "work", "--yes", "-o", "json"])
+        .args([
+            "purge",
+            "work",
+            "--yes",
+            "--allow-message-loss",
+            "-o",
+            "json",
+        ])
         .succeeds()
         .json();
     assert_eq!(report["removed"], 250, "{report}");
@@ -53,7 +60,7 @@ fn purge_reports_what_it_removed_and_needs_yes() {
     fill(&vhost, &dir, "replicated", "r", 40);
     vhost
         .warren(&dir)
-        .args(["purge", "replicated", "--yes"])
+        .args(["purge", "replicated", "--yes", "--allow-message-loss"])
         .succeeds()
         .says("removed 40 message(s)");
     // A quorum queue's counters catch up with its log a moment later.

@@ -52,6 +52,20 @@ pub async fn shut(step: impl Future<Output = lapin::Result<()>>) {
     let _ = bounded(SHUTDOWN_TIMEOUT, step).await;
 }
 
+/// Put back every delivery of `channel` still unacked up to `tag`, with one `multiple` nack,
+/// as a step of a shutdown (a failure is ignored: the broker puts them back when the channel
+/// closes anyway).
+pub async fn requeue_through(channel: &lapin::Channel, tag: u64) {
+    shut(channel.basic_nack(
+        tag,
+        lapin::options::BasicNackOptions {
+            multiple: true,
+            requeue: true,
+        },
+    ))
+    .await;
+}
+
 /// A failed channel operation, the one classifier of lapin's channel errors: the broker
 /// refused it (a protocol error; 403 is a permission, 404 a missing object), or the broker is
 /// gone (anything else: I/O, a timeout, a closed connection). Connection errors: [`classify`].

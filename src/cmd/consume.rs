@@ -6,8 +6,7 @@ use anyhow::Result;
 use super::ReadArgs;
 use crate::broker::settings;
 use crate::cli::Global;
-use crate::exit::Error;
-use crate::message::consume::{self, AckMode, Stop};
+use crate::message::consume::{self, AckMode};
 use crate::message::read::{self, Source};
 use crate::message::sink::Format;
 
@@ -71,7 +70,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let kind = super::queue_kind(&settings, &args.queue).await;
     let mode = super::stream_mode(kind.as_deref(), &args.queue, &mut target, mode)?;
     let options = target.options(args.prefetch, mode);
-    let summary = read::read(
+    read::read(
         &settings,
         Source::Queue(&args.queue),
         &target,
@@ -80,10 +79,5 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         global.output,
     )
     .await?;
-    if summary.stopped_by == Stop::Interrupted && args.read.count.is_some() {
-        return Err(
-            Error::interrupted(format!("interrupted after {} messages", summary.received)).into(),
-        );
-    }
     Ok(())
 }

@@ -20,14 +20,19 @@ use crate::output::{self, Render};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
-  warren purge orders.retry --yes
+  warren purge orders.retry --allow-message-loss --yes
   warren purge orders.dlq --export orders-dlq.jsonl --yes    # every message on disk first
-  warren purge orders --vhost shop -o json --yes
+  warren purge orders --vhost shop -o json --allow-message-loss --yes
   warren purge orders --match-header poison=true --export poison.jsonl --yes   # only those
-  warren purge orders --match-jsonpath '$.sku=BAD-1' --yes
+  warren purge orders --match-jsonpath '$.sku=BAD-1' --allow-message-loss --yes
 
-Without --export the broker drops the ready messages at once (AMQP queue.purge) and warren
-prints how many. With --export the queue is drained through `consume`: each message is
+Without --export the messages are lost, so a queue that holds any (counted by the queue
+itself, over AMQP) or whose count can't be read is refused (exit 2) unless
+--allow-message-loss; then the broker drops the ready messages at once (AMQP queue.purge) and
+warren prints how many. An export file must hold whole envelopes only; a partial last record
+left by an earlier failure is moved aside to FILE.partial-N. If writing fails (a full disk),
+the file keeps exactly the removed messages, the rest stay in the queue, and the exit code
+is 5. With --export the queue is drained through `consume`: each message is
 appended to the file and the file is fsynced before the ack that removes it, so a crash
 leaves every message either in the file or still in the queue (a few may be in both);
 `warren publish --file` puts them back. Messages delivered to other consumers and not yet
@@ -47,6 +52,11 @@ pub struct Args {
     /// Go ahead without asking.
     #[arg(long, short = 'y')]
     pub yes: bool,
+
+    /// Without --export, purge a queue that holds messages (or whose count is unknown): they
+    /// are lost.
+    #[arg(long)]
+    pub allow_message_loss: bool,
 
     /// Remove only messages with this header value (repeatable).
     #[arg(long = "match-header", value_name = "KEY=VALUE", value_parser = crate::replay::filter::parse_header)]
@@ -127,14 +137,55 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
     let info = queue::get(&api, &settings.vhost, &args.queue).await?;
-    let count = info
-        .messages_ready
+    let session = amqp::connect(&settings).await;
+    let connection = session
+        .as_ref()
+        .map(|s| &s.connection)
+        .map_err(|e| format!("{e:#}"));
+    // Purge removes ready messages only: what it would lose is what is ready.
+    let mut risk =
+        queue::at_risk(connection.as_ref().map_err(String::as_str).copied(), &info).await;
+    risk.messages = risk.ready;
+    let result = purge(global, args, &settings, &risk).await;
+    if let Ok(s) = session {
+        s.close().await;
+    }
+    result
+}
+
+async fn purge(
+    global: &Global,
+    args: &Args,
+    settings: &settings::Settings,
+    risk: &queue::AtRisk,
+) -> Result<()> {
+    let filter = args.filter();
+    let count = risk
+        .ready
         .map_or_else(|| "an unknown number of".to_string(), |n| n.to_string());
-    let count = if args.filter().is_some() {
+    let count = if filter.is_some() {
         format!("those matching the filters, of {count}")
     } else {
         count
     };
+    if args.export.is_none() && risk.ready == Some(0) {
+        // Nothing to lose, and nothing purged that might arrive meanwhile.
+        return report(global, args, settings, 0, filter.as_ref().map(|_| 0));
+    }
+    if args.export.is_none()
+        && let Some(why) = queue::loss_refusal(risk, args.allow_message_loss)
+    {
+        return Err(Error::usage(format!(
+            "`{}`: {why}, or --export FILE to keep them",
+            args.queue
+        ))
+        .into());
+    }
+    if let Some(path) = &args.export
+        && let Some(note) = crate::message::sink::prepare_export(path)?
+    {
+        crate::note!("warren: note: {note}");
+    }
     super::go_ahead(
         args.yes,
         || {
@@ -154,10 +205,9 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             )
         },
     )?;
-    let filter = args.filter();
     let (removed, kept) = match (&args.export, &filter) {
         (None, None) => {
-            let session = amqp::connect(&settings).await?;
+            let session = amqp::connect(settings).await?;
             let purged = async {
                 let channel = session.channel().await?;
                 let purged = bounded(
@@ -175,10 +225,20 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         }
         (file, filter) => {
             let (removed, skipped) =
-                drain(&settings, &args.queue, file.as_deref(), filter.clone()).await?;
+                drain(settings, &args.queue, file.as_deref(), filter.clone()).await?;
             (removed, filter.as_ref().map(|_| skipped))
         }
     };
+    report(global, args, settings, removed, kept)
+}
+
+fn report(
+    global: &Global,
+    args: &Args,
+    settings: &settings::Settings,
+    removed: u64,
+    kept: Option<u64>,
+) -> Result<()> {
     output::print(
         global.output,
         &Report {
@@ -224,6 +284,35 @@ async fn drain(
             "interrupted after removing {} message(s){}",
             summary.acked,
             file.map(|f| format!(", each written to {} first", f.display()))
+                .unwrap_or_default()
+        ))
+        .into());
+    }
+    if let (Stop::NodeLost, Some(lost)) = (summary.stopped_by, &summary.lost) {
+        return Err(Error::partial_failure(format!(
+            "{lost}; removed {} message(s){}; the rest stay in the queue ({} written but not \
+             acknowledged may be in the file and the queue both)",
+            summary.acked,
+            file.map(|f| format!(", each written to {} first", f.display()))
+                .unwrap_or_default(),
+            summary.unacked_at_loss
+        ))
+        .into());
+    }
+    if summary.stopped_by == Stop::WriteFailed {
+        let left = match amqp::connect(settings).await {
+            Ok(s) => {
+                let depth = queue::depth(&s.connection, queue).await;
+                s.close().await;
+                depth.map_or_else(|_| "the rest".to_string(), |(n, _)| n.to_string())
+            }
+            Err(_) => "the rest".to_string(),
+        };
+        return Err(Error::partial_failure(format!(
+            "{}; removed {} message(s){}, {left} still in the queue",
+            summary.write_error.as_deref().unwrap_or("writing failed"),
+            summary.acked,
+            file.map(|f| format!(", each written whole to {} first", f.display()))
                 .unwrap_or_default()
         ))
         .into());

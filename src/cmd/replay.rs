@@ -248,6 +248,13 @@ impl Render for Summary {
                 f.reason
             ));
         }
+        if self.in_both > 0 {
+            out.push_str(&format!(
+                "in both: {} confirmed at the target whose originals stay in the DLQ (their \
+                 --export records could not be written): replaying again would copy them twice\n",
+                self.in_both
+            ));
+        }
         if let Some(e) = &self.error {
             out.push_str(&format!("error: {e}\n"));
         }
@@ -436,6 +443,11 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         export: args.export.clone(),
         idle: Duration::from_secs(5),
     };
+    if let (Some(path), false) = (&args.export, args.dry_run)
+        && let Some(note) = crate::message::sink::prepare_export(path)?
+    {
+        crate::note!("warren: note: {note}");
+    }
     let progress = output::progress(info.messages_ready, "replaying");
     let result = replay_across_nodes(&settings, &api, &mut options, &progress).await;
     progress.finish_and_clear();
@@ -448,10 +460,14 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     }
     if !summary.all_done() {
         return Err(Error::partial_failure(format!(
-            "{} parked, {} failed (left in the DLQ), {} with an unknown outcome{}",
+            "{} replayed, {} parked, {} failed (left in the DLQ), {} in both the target and the \
+             DLQ, {} with an unknown outcome, {} left in the DLQ{}",
+            summary.replayed,
             summary.parked,
             summary.failed,
+            summary.in_both,
             summary.unknown,
+            summary.left_in_dlq,
             summary
                 .error
                 .as_deref()

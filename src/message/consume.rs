@@ -61,6 +61,9 @@ pub enum Stop {
     /// The connection to the node was lost (the node died, or the network did): what was
     /// written and acked is done; what was written and not yet acked is delivered again.
     NodeLost,
+    /// Writing the output failed (a full disk): what was written and acked is whole in the
+    /// output; the rest went back to the queue.
+    WriteFailed,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -84,11 +87,20 @@ pub struct Summary {
     /// Why the last node was lost, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lost: Option<String>,
+    /// Why writing the output failed, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_error: Option<String>,
     pub elapsed_seconds: f64,
     pub rate_per_second: f64,
 }
 
 impl Summary {
+    /// Writing the output failed: the run stops here, and says why.
+    fn write_failed(&mut self, err: &anyhow::Error) {
+        self.stopped_by = Stop::WriteFailed;
+        self.write_error = Some(format!("{err:#}"));
+    }
+
     /// Add one round of a run (before and after a node was lost) to the total.
     pub fn absorb(&mut self, round: Summary) {
         if self.queue.is_empty() {
@@ -103,6 +115,7 @@ impl Summary {
         self.unacked_at_loss += round.unacked_at_loss;
         self.stopped_by = round.stopped_by;
         self.lost = round.lost;
+        self.write_error = round.write_error;
     }
 }
 
@@ -233,6 +246,9 @@ pub async fn run(
                         summary.lost = Some(lost);
                         break;
                     }
+                    if summary.stopped_by == Stop::WriteFailed {
+                        break;
+                    }
                 }
                 let wait = async {
                     match options.idle_timeout {
@@ -294,7 +310,14 @@ pub async fn run(
             }
             continue;
         }
-        sink.write(&envelope, &delivery.data)?;
+        if let Err(e) = sink.write(&envelope, &delivery.data) {
+            // Not written, so not acked: it goes back with the others pending.
+            if !no_ack {
+                pending.add(delivery.delivery_tag);
+            }
+            summary.write_failed(&e);
+            break;
+        }
         summary.received += 1;
         progress.inc(1);
         if no_ack {
@@ -306,6 +329,9 @@ pub async fn run(
             let settled = pending.settle(channel, options.mode, sink, &mut summary);
             if let Some(lost) = node_lost(settled.await)? {
                 summary.lost = Some(lost);
+                break;
+            }
+            if summary.stopped_by == Stop::WriteFailed {
                 break;
             }
         }
@@ -326,9 +352,21 @@ pub async fn run(
     // Whatever was written is committed and settled; the skipped ones go back in one nack
     // (a classic queue puts them in their places); prefetched messages that were never
     // looked at go back when the consumer is cancelled and the channel closes.
-    pending
-        .settle(channel, options.mode, sink, &mut summary)
-        .await?;
+    if summary.stopped_by != Stop::WriteFailed {
+        pending
+            .settle(channel, options.mode, sink, &mut summary)
+            .await?;
+    }
+    if summary.stopped_by == Stop::WriteFailed {
+        // What was written since the last commit is not in the output: it goes back, with
+        // every message held, and nothing more is acked.
+        pending.put_back_all(channel).await;
+        shut(channel.basic_cancel(consumer.tag(), BasicCancelOptions::default())).await;
+        summary.elapsed_seconds = started.elapsed().as_secs_f64();
+        summary.rate_per_second =
+            crate::output::per_second(summary.received, summary.elapsed_seconds);
+        return Ok(summary);
+    }
     sink.commit()?;
     pending.put_back_skipped(channel).await?;
     shut(channel.basic_cancel(consumer.tag(), BasicCancelOptions::default())).await;
@@ -377,6 +415,18 @@ impl Pending {
         self.last_skipped = Some(tag);
     }
 
+    /// Put back every message this channel holds unacked, written or skipped, with one
+    /// `multiple` nack (the broker would also put them back when the channel closes).
+    async fn put_back_all(&mut self, channel: &Channel) {
+        let written = if self.count > 0 { self.last_tag } else { None };
+        let top = written.max(self.last_skipped);
+        if let Some(tag) = top {
+            crate::broker::amqp::requeue_through(channel, tag).await;
+        }
+        self.count = 0;
+        self.last_skipped = None;
+    }
+
     /// Put every skipped message back with one `multiple` nack at the last one: everything
     /// unacked up to it is skipped (the written ones are settled by now).
     async fn put_back_skipped(&mut self, channel: &Channel) -> Result<()> {
@@ -418,7 +468,10 @@ impl Pending {
         if unsettled == 0 {
             return Ok(());
         }
-        sink.commit()?;
+        if let Err(e) = sink.commit() {
+            summary.write_failed(&e);
+            return Ok(());
+        }
         // Requeue holds everything to the end anyway: one nack covers written and skipped.
         let tag = match mode {
             AckMode::Requeue => tag.max(self.last_skipped.take().unwrap_or(0)),

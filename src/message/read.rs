@@ -83,6 +83,34 @@ pub async fn read(
         ))
         .into());
     }
+    if summary.stopped_by == Stop::Interrupted {
+        // Everything written was settled first (acked, or put back for a look).
+        return Err(Error::interrupted(format!(
+            "interrupted after {} message(s)",
+            summary.received
+        ))
+        .into());
+    }
+    if let (Stop::NodeLost, Some(lost)) = (summary.stopped_by, &summary.lost) {
+        return Err(Error::partial_failure(format!(
+            "{lost}; {} message(s) were written and acknowledged; {} written but not \
+             acknowledged will be delivered again (they may be in the output twice)",
+            summary.acked + summary.rejected,
+            summary.unacked_at_loss
+        ))
+        .into());
+    }
+    if summary.stopped_by == Stop::WriteFailed {
+        return Err(Error::partial_failure(format!(
+            "{}; {} message(s) were written whole and acknowledged, and the rest stay in the queue",
+            summary
+                .write_error
+                .as_deref()
+                .unwrap_or("writing the output failed"),
+            summary.acked + summary.rejected,
+        ))
+        .into());
+    }
     Ok(summary)
 }
 
@@ -101,6 +129,9 @@ pub async fn read_quietly(
             && options.mode != AckMode::Requeue
             && options.stream_offset.is_none(),
     );
+    // A queue read that takes messages off the queue (not a look, not a tap).
+    let removes = matches!(source, Source::Queue(_)) && options.mode != AckMode::Requeue;
+    let mut gave_up = None;
     let started = std::time::Instant::now();
     let progress = output::progress(options.count, "consuming");
     let mut sink = None;
@@ -149,15 +180,20 @@ pub async fn read_quietly(
             total.unacked_at_loss
         );
         if let Err(e) = failover.lost(&session, &reason, &consequence) {
-            progress.finish_and_clear();
-            return Err(e);
+            if !removes {
+                progress.finish_and_clear();
+                return Err(e);
+            }
+            // A read that removes messages ends in its summary: what was done is known.
+            gave_up = Some(format!("{e:#}"));
+            break;
         }
         round.count = round.count.map(|n| n.saturating_sub(this_round));
     }
     progress.finish_and_clear();
     drop(sink);
     let mut summary = total.unwrap_or_default();
-    summary.lost = None;
+    summary.lost = gave_up;
     summary.failovers = failover.record;
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     summary.rate_per_second = output::per_second(summary.received, summary.elapsed_seconds);

@@ -61,10 +61,18 @@ impl Sink for Discard {
 }
 
 /// A file appended to, whose every commit reaches the disk (fsync) before the ack that
-/// removes its messages from the queue: `purge --export`. An existing file is never
-/// truncated.
+/// removes its messages from the queue: `purge --export`, `replay --export`. An existing
+/// file is never truncated below its last whole record ([`prepare_export`] runs first), and
+/// a failed write or fsync truncates what it left back to the last commit, so the file is
+/// always whole records, every one of them acked.
 pub struct FileSink {
-    stream: StreamSink<File>,
+    file: File,
+    path: PathBuf,
+    format: Format,
+    /// Records written since the last commit: they reach the file at the commit, in one write.
+    pending: Vec<u8>,
+    /// The file's length at the last commit, where a failure truncates back to.
+    committed: u64,
 }
 
 impl FileSink {
@@ -75,25 +83,117 @@ impl FileSink {
             .open(path)
             .with_context(|| format!("opening {} to append to", path.display()))
             .map_err(|e| crate::exit::Error::invalid_input(format!("{e:#}")))?;
+        let committed = file
+            .metadata()
+            .with_context(|| format!("reading the length of {}", path.display()))?
+            .len();
         Ok(FileSink {
-            stream: StreamSink::new(format, file),
+            file,
+            path: path.to_path_buf(),
+            format,
+            pending: Vec::with_capacity(1 << 16),
+            committed,
         })
+    }
+
+    /// Back to the last commit: the records written since are not acked, so they go.
+    fn roll_back(&mut self, err: std::io::Error, what: &str) -> anyhow::Error {
+        self.pending.clear();
+        let _ = self.file.set_len(self.committed);
+        let _ = self.file.sync_data();
+        crate::output::io_error(err, &format!("{what} {}", self.path.display()))
     }
 }
 
 impl Sink for FileSink {
     fn write(&mut self, envelope: &Envelope, body: &[u8]) -> Result<()> {
-        self.stream.write(envelope, body)
+        encode(self.format, envelope, body, &mut self.pending)
     }
 
     fn commit(&mut self) -> Result<()> {
-        self.stream.commit()?;
-        self.stream
-            .out
-            .get_ref()
-            .sync_data()
-            .map_err(|e| crate::output::io_error(e, "syncing the export file"))
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = self.file.write_all(&self.pending) {
+            return Err(self.roll_back(e, "writing to"));
+        }
+        if let Err(e) = self.file.sync_data() {
+            return Err(self.roll_back(e, "syncing"));
+        }
+        self.committed += self.pending.len() as u64;
+        self.pending.clear();
+        Ok(())
     }
+}
+
+/// Make an export file safe to append to: every line must be a whole envelope (else exit 4,
+/// naming the line, and nothing changes); a partial last record, left by an earlier run that
+/// failed while writing, is moved aside to `FILE.partial-N` and cut off, never built upon.
+/// Returns a note saying so, when it happened. A missing file is fine.
+pub fn prepare_export(path: &std::path::Path) -> Result<Option<String>> {
+    use std::io::{BufRead, BufReader, Seek};
+    let invalid = |e: String| crate::exit::Error::invalid_input(e);
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(invalid(format!("opening {}: {e}", path.display())).into()),
+    };
+    let mut reader = BufReader::new(&file);
+    let (mut whole, mut number, mut line) = (0u64, 0usize, Vec::new());
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| invalid(format!("reading {}: {e}", path.display())))?;
+        if n == 0 || line.last() != Some(&b'\n') {
+            break;
+        }
+        number += 1;
+        let text = String::from_utf8_lossy(&line[..n - 1]);
+        if !text.trim().is_empty()
+            && let Err(e) = Envelope::parse(&text)
+        {
+            return Err(invalid(format!(
+                "{}: line {number} is not a whole envelope ({e}): warren appends only to a file \
+                 of envelopes; choose another --export file",
+                path.display()
+            ))
+            .into());
+        }
+        whole += n as u64;
+    }
+    if line.is_empty() {
+        return Ok(None);
+    }
+    // A partial record: keep it aside, then cut it off.
+    let aside = (1..)
+        .map(|i| PathBuf::from(format!("{}.partial-{i}", path.display())))
+        .find(|p| !p.exists())
+        .ok_or_else(|| invalid("no free name for the partial record".into()))?;
+    let moved = File::create_new(&aside)
+        .and_then(|mut f| f.write_all(&line).and_then(|()| f.sync_all()))
+        .and_then(|()| (&file).seek(std::io::SeekFrom::Start(0)).map(drop))
+        .and_then(|()| file.set_len(whole))
+        .and_then(|()| file.sync_all());
+    moved.map_err(|e| {
+        invalid(format!(
+            "{} ends with a partial record that could not be moved aside to {}: {e}",
+            path.display(),
+            aside.display()
+        ))
+    })?;
+    Ok(Some(format!(
+        "{} ended with a partial record ({} bytes, line {}) left by an earlier run that failed \
+         while writing; it was moved to {} and the file continues after the last whole record",
+        path.display(),
+        line.len(),
+        number + 1,
+        aside.display()
+    )))
 }
 
 /// A byte stream: stdout or a file.
@@ -115,20 +215,11 @@ impl<W: Write> StreamSink<W> {
 
 impl<W: Write> Sink for StreamSink<W> {
     fn write(&mut self, envelope: &Envelope, body: &[u8]) -> Result<()> {
-        match self.format {
-            Format::Jsonl => {
-                self.line.clear();
-                serde_json::to_writer(&mut self.line, envelope)?;
-                self.line.push(b'\n');
-                self.out.write_all(&self.line)
-            }
-            Format::Raw => self
-                .out
-                .write_all(body)
-                .and_then(|_| self.out.write_all(b"\n")),
-            Format::Pretty => self.out.write_all(pretty(envelope).as_bytes()),
-        }
-        .map_err(|e| crate::output::io_error(e, "writing a message to the output"))
+        self.line.clear();
+        encode(self.format, envelope, body, &mut self.line)?;
+        self.out
+            .write_all(&self.line)
+            .map_err(|e| crate::output::io_error(e, "writing a message to the output"))
     }
 
     fn commit(&mut self) -> Result<()> {
@@ -136,6 +227,22 @@ impl<W: Write> Sink for StreamSink<W> {
             .flush()
             .map_err(|e| crate::output::io_error(e, "flushing the output"))
     }
+}
+
+/// One message as `format` writes it, appended to `out`.
+fn encode(format: Format, envelope: &Envelope, body: &[u8], out: &mut Vec<u8>) -> Result<()> {
+    match format {
+        Format::Jsonl => {
+            serde_json::to_writer(&mut *out, envelope)?;
+            out.push(b'\n');
+        }
+        Format::Raw => {
+            out.extend_from_slice(body);
+            out.push(b'\n');
+        }
+        Format::Pretty => out.extend_from_slice(pretty(envelope).as_bytes()),
+    }
+    Ok(())
 }
 
 fn pretty(env: &Envelope) -> String {
@@ -167,8 +274,13 @@ fn pretty(env: &Envelope) -> String {
 pub struct DirSink {
     dir: PathBuf,
     next: u64,
-    unsynced: Vec<File>,
+    /// Written since the last commit: each file, its temporary name and its envelope name.
+    unsynced: Vec<(File, PathBuf, PathBuf)>,
 }
+
+/// A message file is named `.NNNN.envelope.json.partial` until it is fsynced: `publish --dir`
+/// reads only `*.envelope.json`.
+const PARTIAL_SUFFIX: &str = ".partial";
 
 impl DirSink {
     pub fn new(dir: PathBuf) -> Result<DirSink> {
@@ -194,25 +306,63 @@ impl DirSink {
     }
 }
 
+impl DirSink {
+    /// Remove every file written since the last commit: their messages are not acked, so no
+    /// empty or partial envelope file is left behind.
+    fn roll_back(&mut self) {
+        for (_, partial, done) in self.unsynced.drain(..) {
+            let _ = std::fs::remove_file(partial);
+            let _ = std::fs::remove_file(done);
+            self.next -= 1;
+        }
+    }
+}
+
 impl Sink for DirSink {
     fn write(&mut self, envelope: &Envelope, _body: &[u8]) -> Result<()> {
-        let path = self.dir.join(format!("{:010}{ENVELOPE_SUFFIX}", self.next));
-        let mut file =
-            File::create_new(&path).with_context(|| format!("creating {}", path.display()))?;
-        serde_json::to_writer(&mut file, envelope)?;
-        file.write_all(b"\n")?;
-        self.next += 1;
-        self.unsynced.push(file);
-        Ok(())
+        let name = format!("{:010}{ENVELOPE_SUFFIX}", self.next);
+        let partial = self.dir.join(format!(".{name}{PARTIAL_SUFFIX}"));
+        let mut record = serde_json::to_vec(envelope)?;
+        record.push(b'\n');
+        let written = File::create_new(&partial).and_then(|mut f| f.write_all(&record).map(|()| f));
+        match written {
+            Ok(file) => {
+                self.next += 1;
+                self.unsynced.push((file, partial, self.dir.join(name)));
+                Ok(())
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&partial);
+                self.roll_back();
+                Err(crate::output::io_error(
+                    e,
+                    &format!("writing {}", partial.display()),
+                ))
+            }
+        }
     }
 
+    /// fsync each file written since the last commit, give it its envelope name, and fsync
+    /// the directory. On a failure, every file of this commit goes: their messages are not
+    /// acked, so no empty or partial envelope file is left behind.
     fn commit(&mut self) -> Result<()> {
-        for file in self.unsynced.drain(..) {
-            file.sync_all().context("fsync of a message file")?;
+        let batch = std::mem::take(&mut self.unsynced);
+        let result = batch
+            .iter()
+            .try_for_each(|(file, partial, done)| {
+                file.sync_all()?;
+                std::fs::rename(partial, done)
+            })
+            .and_then(|()| File::open(&self.dir).and_then(|d| d.sync_all()));
+        if let Err(e) = result {
+            self.unsynced = batch;
+            self.roll_back();
+            return Err(crate::output::io_error(
+                e,
+                &format!("syncing the message files in {}", self.dir.display()),
+            ));
         }
-        File::open(&self.dir)
-            .and_then(|d| d.sync_all())
-            .with_context(|| format!("fsync of {}", self.dir.display()))
+        Ok(())
     }
 }
 

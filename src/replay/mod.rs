@@ -1,9 +1,8 @@
 //! `warren replay`: move dead-lettered messages back where they came from, filtered, and
 //! without ever losing one. `origin` and `filter` are pure; `run` is the loss-free loop,
-//! `route` decides where each origin's messages go, `export` is the --export file and
+//! `route` decides where each origin's messages go (the --export file is `message::sink::FileSink`), and
 //! `summary` what a run reports.
 
-mod export;
 pub mod filter;
 pub mod mark;
 pub mod origin;

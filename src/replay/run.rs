@@ -17,13 +17,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::Result;
 use futures_util::StreamExt;
 use indicatif::ProgressBar;
-use lapin::options::{
-    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions,
-};
+use lapin::options::{BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection, Consumer};
 
-use super::export::Export;
 use super::filter::Filter;
 use super::mark::{self, CopyMode, CopyRules};
 use super::origin::{self, Route};
@@ -36,6 +33,7 @@ use crate::broker::http::ManagementApi;
 use crate::broker::publisher::{Outcome, Publisher, describe};
 use crate::exit::Error;
 use crate::message::Envelope;
+use crate::message::sink::{FileSink, Format, Sink};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OnFailure {
@@ -135,7 +133,7 @@ struct Replay<'a> {
     channel: Channel,
     /// None in a dry run.
     publisher: Option<Publisher>,
-    export: Option<Export>,
+    export: Option<FileSink>,
     rules: CopyRules,
     router: Router<'a>,
     summary: Summary,
@@ -222,7 +220,7 @@ impl<'a> Replay<'a> {
             Some(Publisher::open(on, opts.window, opts.confirm_timeout).await?)
         };
         let export = match (&opts.export, opts.dry_run) {
-            (Some(path), false) => Some(Export::create(path)?),
+            (Some(path), false) => Some(FileSink::append(Format::Jsonl, path)?),
             _ => None,
         };
         let consumer = consume(&channel, &opts.dlq).await?;
@@ -469,14 +467,7 @@ impl<'a> Replay<'a> {
                 let Some(&tag) = self.unacked.range(..=end).next_back() else {
                     continue;
                 };
-                shut(channel.basic_nack(
-                    tag,
-                    BasicNackOptions {
-                        multiple: true,
-                        requeue: true,
-                    },
-                ))
-                .await;
+                crate::broker::amqp::requeue_through(channel, tag).await;
                 self.unacked = self.unacked.split_off(&(tag + 1));
             }
         }
@@ -752,6 +743,27 @@ impl<'a> Replay<'a> {
         }
     }
 
+    /// Write the batch's copies to the export, in DLQ order whatever order the confirms
+    /// arrived in, and fsync. After one failure, every later batch fails too.
+    fn export_batch(&mut self, tags: &BTreeSet<u64>) -> Result<()> {
+        let Some(export) = self.export.as_mut() else {
+            return Ok(());
+        };
+        if self.stop == Some(Stop::ExportFailed) {
+            return Err(Error::partial_failure("the export failed earlier in this run").into());
+        }
+        for tag in tags {
+            if let Some(copy) = self.to_export.get(tag) {
+                export.write(copy, &[])?;
+            }
+        }
+        export.commit()?;
+        for tag in tags {
+            self.to_export.remove(tag);
+        }
+        Ok(())
+    }
+
     /// Commit the export, then ack confirmed messages' originals in the DLQ: those below
     /// the lowest copy still in flight, or with `all`, every one. Confirms are taken one at a
     /// time, so a batch often ends while lower ones of the same broker ack are still to be
@@ -768,14 +780,22 @@ impl<'a> Replay<'a> {
         if tags.is_empty() {
             return Ok(());
         }
-        if let Some(export) = self.export.as_mut() {
-            // In DLQ order, whatever order the confirms of a batch arrived in.
-            for tag in &tags {
-                if let Some(copy) = self.to_export.remove(tag) {
-                    export.write(&copy)?;
-                }
+        if let Err(e) = self.export_batch(&tags) {
+            // The copies are at the target but not in the file: their originals stay in the
+            // DLQ, unacked, and go back at the end. Nothing more is acked in this run.
+            let replayed = tags
+                .iter()
+                .filter(|t| self.to_export.remove(t).is_some())
+                .count() as u64;
+            let n = tags.len() as u64;
+            self.summary.replayed = self.summary.replayed.saturating_sub(replayed);
+            self.summary.parked = self.summary.parked.saturating_sub(n - replayed);
+            self.summary.in_both += n;
+            if self.summary.error.is_none() {
+                self.summary.error = Some(format!("{e:#}"));
             }
-            export.commit()?;
+            self.stop = Some(Stop::ExportFailed);
+            return Ok(());
         }
         let channel = self.channel.clone();
         let top = tags.last().copied().unwrap_or(0);

@@ -30,6 +30,9 @@ pub enum Stop {
     ConnectionLost,
     /// The broker cancelled the consumer (the DLQ was deleted?).
     Cancelled,
+    /// Writing or syncing the `--export` file failed (a full disk): the copies not yet
+    /// written are at the target and their originals still in the DLQ.
+    ExportFailed,
 }
 
 impl std::fmt::Display for Stop {
@@ -85,6 +88,9 @@ pub struct Summary {
     /// Published, but the confirm never came (or the DLQ ack did not go through): the
     /// original stays in the DLQ and a copy may also have arrived.
     pub unknown: u64,
+    /// Confirmed at the target (or the park queue), but the original could not be acked
+    /// because the copy's `--export` record could not be written: in both places.
+    pub in_both: u64,
     /// Of the messages there at the start: all but replayed and parked.
     pub left_in_dlq: u64,
     pub stopped_by: Stop,
@@ -104,7 +110,11 @@ pub struct Summary {
 
 impl Summary {
     pub fn all_done(&self) -> bool {
-        self.parked == 0 && self.failed == 0 && self.unknown == 0 && self.error.is_none()
+        self.parked == 0
+            && self.failed == 0
+            && self.unknown == 0
+            && self.in_both == 0
+            && self.error.is_none()
     }
 
     /// List a message that was not replayed (the first `FAILURE_SAMPLE` of them).
@@ -140,6 +150,7 @@ impl Summary {
         total.replayed += self.replayed;
         total.parked += self.parked;
         total.unknown += self.unknown;
+        total.in_both += self.in_both;
         let mut failures: Vec<Failure> = self
             .failures
             .into_iter()
