@@ -416,3 +416,68 @@ fn a_read_the_api_fails_for_a_moment_is_asked_again_and_no_more_than_twice() {
     );
     assert_eq!(BROKEN_READS.load(std::sync::atomic::Ordering::SeqCst), 3);
 }
+
+/// A password file, or a profile file holding a password, that the group or others may read
+/// draws one warning line naming the file, its mode and the chmod to run (like ssh's
+/// "UNPROTECTED PRIVATE KEY FILE"); the command still runs. No broker: port 1 answers nothing.
+#[test]
+fn secrets_others_may_read_draw_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TestDir::new("permissions");
+    let chmod = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    // Run `args` (exit 6: nothing listens) and return its stderr's first line.
+    let first_line = |args: &[&str]| {
+        let run = check(dir.warren().args(args), Code::Unreachable, "");
+        run.never_says("secret");
+        run.stderr().lines().next().unwrap_or("").to_string()
+    };
+    let password = dir.write("pw", "secret\n");
+    let shown = password.display().to_string();
+    let with_password = [
+        "status",
+        "--uri",
+        "amqp://admin@127.0.0.1:1/%2f",
+        "--password-file",
+        &shown,
+    ];
+    for (mode, who) in [(0o644, "others"), (0o640, "its group"), (0o604, "others")] {
+        chmod(&password, mode);
+        assert_eq!(
+            first_line(&with_password),
+            format!(
+                "warren: warning: password file {shown} is readable by {who} (mode {mode:04o}); \
+                 run `chmod 600 {shown}`"
+            )
+        );
+    }
+    chmod(&password, 0o600);
+    assert!(!first_line(&with_password).contains("warning"));
+
+    // The profile file: a URI with a password is a secret; a password_file's path is not.
+    let profile = ["status", "--profile", "p"];
+    let config = dir.write(
+        "config/warren/config.yaml",
+        "profiles:\n  p:\n    uris: [\"amqp://admin:secret@127.0.0.1:1/%2f\"]\n",
+    );
+    let config_shown = config.display().to_string();
+    chmod(&config, 0o644);
+    assert_eq!(
+        first_line(&profile),
+        format!(
+            "warren: warning: profile file {config_shown} holds a password and is readable by \
+             others (mode 0644); run `chmod 600 {config_shown}`"
+        )
+    );
+    chmod(&config, 0o600);
+    assert!(!first_line(&profile).contains("warning"));
+    dir.write(
+        "config/warren/config.yaml",
+        &format!(
+            "profiles:\n  p:\n    uris: [\"amqp://admin@127.0.0.1:1/%2f\"]\n    password_file: {shown}\n"
+        ),
+    );
+    chmod(&config, 0o644);
+    assert!(!first_line(&profile).contains("warning"));
+}
