@@ -221,7 +221,8 @@ impl ManagementApi {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = answer(request, &base, self.answer_timeout).await?;
+        let name = self.tls.server_name.as_deref();
+        let response = answer(request, &base, name, self.answer_timeout).await?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -326,7 +327,9 @@ impl ManagementApi {
                 if let Some(t) = timeout {
                     request = request.timeout(t);
                 }
-                let answered = answer(request, base, timeout.unwrap_or(self.answer_timeout)).await;
+                let name = self.tls.server_name.as_deref();
+                let answered =
+                    answer(request, base, name, timeout.unwrap_or(self.answer_timeout)).await;
                 match answered {
                     Ok(response)
                         if method == Method::GET
@@ -505,10 +508,11 @@ fn decode<T: DeserializeOwned>(path: &str, text: &str) -> Result<T> {
 async fn answer(
     request: reqwest::RequestBuilder,
     base: &Url,
+    server_name: Option<&str>,
     within: std::time::Duration,
 ) -> Result<reqwest::Response> {
     match tokio::time::timeout(within, request.send()).await {
-        Ok(result) => result.map_err(|e| transport_error(&e, base)),
+        Ok(result) => result.map_err(|e| transport_error(&e, base, server_name)),
         Err(_) => Err(Error::unreachable(format!(
             "the management API at {base} did not answer within {}s",
             within.as_secs_f64()
@@ -517,10 +521,19 @@ async fn answer(
     }
 }
 
-fn transport_error(err: &reqwest::Error, base: &Url) -> anyhow::Error {
+fn transport_error(err: &reqwest::Error, base: &Url, server_name: Option<&str>) -> anyhow::Error {
     if let Some(rustls_err) = tls::find_rustls_error(err) {
         let host = base.host_str().unwrap_or("the server");
-        return Error::tls(format!("{} ({base})", tls::explain(rustls_err, host))).into();
+        let address = match base.port_or_known_default() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        };
+        let peer = tls::Peer {
+            address: &address,
+            name: server_name.unwrap_or(host),
+            plain: "http://",
+        };
+        return tls::explain(rustls_err, peer).into();
     }
     let mut cause = String::new();
     let mut source = std::error::Error::source(err);
