@@ -519,6 +519,27 @@ fn a_body_that_never_finishes_is_unreachable_within_the_deadline() {
     );
 }
 
+/// `--columns` naming a column over and over asks for it once: the request stays short
+/// (it was a URL the broker refused, exit 6 "unreachable"), and the column is shown once.
+#[test]
+fn repeated_columns_are_merged() {
+    let (vhost, dir) = vhost_with_queue("columns");
+    let columns = vec!["name"; 3000].join(",") + ",durable,name";
+    let run = check(
+        vhost
+            .warren(&dir)
+            .args(["list", "queues", "-o", "json", "--columns", &columns]),
+        Code::Success,
+        "",
+    );
+    assert_eq!(
+        run.json(),
+        json!([{"name": "q", "durable": true}]),
+        "{}",
+        run.explain()
+    );
+}
+
 /// A password file, or a profile file holding a password, that the group or others may read
 /// draws one warning line naming the file, its mode and the chmod to run (like ssh's
 /// "UNPROTECTED PRIVATE KEY FILE"); the command still runs. No broker: port 1 answers nothing.
