@@ -718,6 +718,13 @@ fn transport_error(err: &reqwest::Error, base: &Url, server_name: Option<&str>) 
         return tls::explain(rustls_err, peer).into();
     }
     let cause = innermost(err);
+    if err.is_builder() {
+        // A request warren can't build (a URL or header reqwest refuses) was never sent.
+        return Error::usage(format!(
+            "could not build the request to the management API at {base}: {cause}"
+        ))
+        .into();
+    }
     if err.is_connect() || err.is_timeout() {
         let why = if err.is_timeout() {
             "timed out".to_string()
