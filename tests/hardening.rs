@@ -458,11 +458,13 @@ fn an_http_server_that_is_not_rabbitmq_is_unreachable() {
         )
     });
     let json = server(|s| reply(s, "200 OK", "application/json", r#"{"status":"ok"}"#));
-    let commands: [&[&str]; 4] = [
+    let commands: [&[&str]; 5] = [
         &["list", "vhosts"],
         &["list", "queues", "--vhost", "v"],
         &["show", "vhost", "v"],
         &["topology", "export", "--vhost", "v"],
+        // Reads /api/overview itself: judged as it arrives.
+        &["health"],
     ];
     for port in [not_found, html, json] {
         let url = format!("http://127.0.0.1:{port}");

@@ -50,6 +50,9 @@ const WHOLE_REQUEST: u32 = 6;
 /// request line over 8000 bytes by closing the connection, which would read as unreachable.
 const MAX_TARGET: usize = 7900;
 
+/// The one answer that says whether a URL is RabbitMQ's management API.
+const OVERVIEW: &str = "/api/overview";
+
 pub struct ManagementApi {
     client: reqwest::Client,
     bases: Vec<Url>,
@@ -372,6 +375,13 @@ impl ManagementApi {
         path: &str,
         response: RawResponse,
     ) -> Result<Option<String>> {
+        // An overview a command asks for is judged as it arrives: no request of its own.
+        if method == Method::GET
+            && path == OVERVIEW
+            && let Some(not_rabbitmq) = self.judge(self.base(), &response)
+        {
+            return Err(not_rabbitmq.into());
+        }
         let status =
             StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let text = response.body;
@@ -436,7 +446,7 @@ impl ManagementApi {
     /// Fail with exit 6 when the base URL does not answer `GET /api/overview` like RabbitMQ
     /// (JSON with `rabbitmq_version`). Asked only after an answer looked wrong, and once per
     /// URL: the happy path costs no request. An overview that can't be read at all, or is
-    /// refused with RabbitMQ's JSON 401/403, leaves the caller's own error to speak.
+    /// refused with RabbitMQ's JSON 401/403 or a 5xx, leaves the caller's own error to speak.
     async fn check_peer(&self) -> Result<()> {
         let base = self.base().clone();
         let known = self.peers.lock().ok().and_then(|peers| {
@@ -447,55 +457,44 @@ impl ManagementApi {
         });
         let verdict = match known {
             Some(verdict) => verdict,
-            None => {
-                let verdict = self.ask_peer(&base).await;
-                if let Ok(mut peers) = self.peers.lock() {
-                    peers.push((base, verdict.clone()));
-                }
-                verdict
-            }
+            None => match self.raw(Method::GET, OVERVIEW, Auth::Configured, &[]).await {
+                Ok(answer) => self.judge(&base, &answer),
+                Err(_) => None,
+            },
         };
         verdict.map_or(Ok(()), |e| Err(e.into()))
     }
 
-    async fn ask_peer(&self, base: &Url) -> Option<Error> {
-        let path = "/api/overview";
-        let url = request_url(base, &Method::GET, path).ok()?;
-        let request = self
-            .client
-            .get(url)
-            .basic_auth(&self.user, Some(self.password.expose()));
-        let timeout = self.answer_timeout;
-        let answer = exchange(
-            request,
-            base,
-            self.tls.server_name.as_deref(),
-            &format!("GET {path}"),
-            timeout,
-            timeout * WHOLE_REQUEST,
-        )
-        .await
-        .ok()?;
-        let why = not_rabbitmq(&answer)?;
-        Some(
+    /// Judge an answer to `GET /api/overview` (one asked for by a command, or by
+    /// [`ManagementApi::check_peer`]) and remember the verdict for `base`.
+    fn judge(&self, base: &Url, answer: &RawResponse) -> Option<Error> {
+        let verdict = not_rabbitmq(answer).map(|why| {
             Error::unreachable(format!(
-                "{base} is not a RabbitMQ management API (GET {path} {why})"
+                "{base} is not a RabbitMQ management API (GET {OVERVIEW} {why})"
             ))
             .hint(
                 "check --api-url: RabbitMQ's management API listens on port 15672, or 15671 \
                  with TLS",
-            ),
-        )
+            )
+        });
+        if let Ok(mut peers) = self.peers.lock() {
+            peers.retain(|(url, _)| url != base);
+            peers.push((base.clone(), verdict.clone()));
+        }
+        verdict
     }
 }
 
 /// Why an answer to `GET /api/overview` is not RabbitMQ's, or `None` when it is, or when it
-/// can't be told (RabbitMQ's JSON refusal of the credentials).
+/// can't be told (RabbitMQ's JSON refusal of the credentials, a server error).
 fn not_rabbitmq(answer: &RawResponse) -> Option<String> {
     let json = serde_json::from_str::<Value>(&answer.body)
         .ok()
         .filter(Value::is_object);
     let kind = || {
+        if answer.body.is_empty() {
+            return "an empty body".to_string();
+        }
         answer
             .header("content-type")
             .map(|t| t.split(';').next().unwrap_or(t).trim().to_string())
@@ -508,6 +507,8 @@ fn not_rabbitmq(answer: &RawResponse) -> Option<String> {
     match (answer.status, json) {
         (200, Some(v)) if v.get("rabbitmq_version").is_some_and(Value::is_string) => None,
         (401 | 403, Some(_)) => None,
+        // A broker fails a read now and then (4.0.5's 500s): that says nothing of what it is.
+        (500.., _) => None,
         (200, Some(_)) => Some("has no rabbitmq_version".into()),
         (200, None) => Some(format!("answered {}, not JSON", kind())),
         (_, Some(_)) => Some(format!("answered {status}")),
@@ -794,6 +795,11 @@ mod tests {
         assert_eq!(
             said(answer(404, "text/html", "<html>")).as_deref(),
             Some("answered 404 Not Found with text/html")
+        );
+        assert_eq!(said(answer(500, "text/html", "")), None);
+        assert_eq!(
+            said(answer(400, "", "")).as_deref(),
+            Some("answered 400 Bad Request with an empty body")
         );
     }
 
