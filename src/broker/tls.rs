@@ -202,7 +202,7 @@ pub fn presented_certificate(
             let peer = Peer {
                 address: &address,
                 name: files.server_name.as_deref().unwrap_or(host),
-                plain: "a plain port",
+                plain: "amqp:// or http://",
             };
             refused = Some(match find_rustls_error(&e) {
                 Some(r) => explain(r, peer).to_string(),
