@@ -86,10 +86,12 @@ impl Code {
             Code::PartialFailure => {
                 "partial failure: some messages were not delivered, or their outcome is unknown"
             }
-            Code::Unreachable => "broker unreachable (connection refused, DNS failure, timeout)",
+            Code::Unreachable => {
+                "broker unreachable (connection refused, DNS failure, timeout), or the management URL is not RabbitMQ's"
+            }
             Code::AuthRefused => "authentication or permission refused",
             Code::Tls => {
-                "TLS failure (unknown issuer, name mismatch, expired or missing certificate)"
+                "TLS failure (unknown issuer, name mismatch, expired or not yet valid certificate, a plain port, missing client certificate)"
             }
             Code::VhostUnavailable => "vhost does not exist or the user has no access to it",
             Code::BrokerRefused => {

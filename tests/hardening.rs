@@ -358,16 +358,7 @@ static BROKEN_READS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicU
 /// Answer one HTTP request on `s`: 500 to a paged read (as 4.0.5 does for vhosts), and to a
 /// whole read while `count` (incremented here) is at most `fail`; else 200 with one vhost.
 fn vhosts_api(mut s: std::net::TcpStream, count: &std::sync::atomic::AtomicUsize, fail: usize) {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).map(|n| n == 1).unwrap_or(false) {
-        head.push(byte[0]);
-    }
-    let line = String::from_utf8_lossy(&head)
-        .lines()
-        .next()
-        .unwrap_or("")
-        .to_string();
+    let line = request_line(&mut s);
     let ok =
         !line.contains("page=") && count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= fail;
     let reply = if ok {
@@ -415,4 +406,203 @@ fn a_read_the_api_fails_for_a_moment_is_asked_again_and_no_more_than_twice() {
         run.explain()
     );
     assert_eq!(BROKEN_READS.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+/// Read one HTTP request's head from `s`; its first line (`GET /api/... HTTP/1.1`).
+fn request_line(s: &mut std::net::TcpStream) -> String {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") && s.read(&mut byte).map(|n| n == 1).unwrap_or(false) {
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Answer one request with `status`, `content_type` and `body`, and close.
+fn reply(mut s: std::net::TcpStream, status: &str, content_type: &str, body: &str) {
+    request_line(&mut s);
+    let _ = s.write_all(
+        format!(
+            "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+}
+
+/// An HTTP server that is not RabbitMQ's management API, in the three ways a user met: 404
+/// for every path (a web server's HTML page), 200 with HTML for every path, and JSON that
+/// has no `rabbitmq_version` in `/api/overview`. Every command that reads the API ends with
+/// exit 6 naming the URL, never 9 ("vhost not found"), 10 or 1.
+#[test]
+fn an_http_server_that_is_not_rabbitmq_is_unreachable() {
+    let dir = TestDir::new("not-rabbitmq");
+    let not_found = server(|s| {
+        reply(
+            s,
+            "404 Not Found",
+            "text/html",
+            "<html><body><h1>404 Not Found</h1></body></html>",
+        )
+    });
+    let html = server(|s| {
+        reply(
+            s,
+            "200 OK",
+            "text/html",
+            "<!DOCTYPE html><html><body>It works!</body></html>",
+        )
+    });
+    let json = server(|s| reply(s, "200 OK", "application/json", r#"{"status":"ok"}"#));
+    let commands: [&[&str]; 5] = [
+        &["list", "vhosts"],
+        &["list", "queues", "--vhost", "v"],
+        &["show", "vhost", "v"],
+        &["topology", "export", "--vhost", "v"],
+        // Reads /api/overview itself: judged as it arrives.
+        &["health"],
+    ];
+    for port in [not_found, html, json] {
+        let url = format!("http://127.0.0.1:{port}");
+        for command in commands {
+            let run = check(
+                dir.warren()
+                    .args(command)
+                    .args(["--api-url", &url])
+                    .args(["--uri", "amqp://admin@127.0.0.1:1/v"])
+                    .env("WARREN_PASSWORD", "secret"),
+                Code::Unreachable,
+                &format!("{url}/ is not a RabbitMQ management API"),
+            );
+            run.never_says("EOF while parsing").never_says("not found");
+        }
+    }
+}
+
+/// A server that sends its headers and then trickles its body, one byte a second: the
+/// request, body included, ends within its deadline (six times --connect-timeout) with exit
+/// 6, not after the body's end with a JSON error (exit 1).
+#[test]
+fn a_body_that_never_finishes_is_unreachable_within_the_deadline() {
+    let port = server(|mut s| {
+        request_line(&mut s);
+        let _ = s.write_all(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n[",
+        );
+        for _ in 0..120 {
+            std::thread::sleep(Duration::from_secs(1));
+            if s.write_all(b" ").is_err() {
+                return;
+            }
+        }
+    });
+    let dir = TestDir::new("trickle");
+    let run = check(
+        dir.warren()
+            .args(["list", "vhosts", "--connect-timeout", "1"])
+            .args(["--api-url", &format!("http://127.0.0.1:{port}")])
+            .args(["--uri", "amqp://admin@127.0.0.1:1/%2f"])
+            .env("WARREN_PASSWORD", "secret"),
+        Code::Unreachable,
+        &format!(
+            "the management API at http://127.0.0.1:{port}/ did not finish its answer to GET /api/vhosts"
+        ),
+    );
+    run.never_says("EOF while parsing");
+    assert!(
+        run.elapsed < Duration::from_secs(12),
+        "took {:?}\n{}",
+        run.elapsed,
+        run.explain()
+    );
+}
+
+/// `--columns` naming a column over and over asks for it once: the request stays short
+/// (it was a URL the broker refused, exit 6 "unreachable"), and the column is shown once.
+#[test]
+fn repeated_columns_are_merged() {
+    let (vhost, dir) = vhost_with_queue("columns");
+    let columns = vec!["name"; 3000].join(",") + ",durable,name";
+    let run = check(
+        vhost
+            .warren(&dir)
+            .args(["list", "queues", "-o", "json", "--columns", &columns]),
+        Code::Success,
+        "",
+    );
+    assert_eq!(
+        run.json(),
+        json!([{"name": "q", "durable": true}]),
+        "{}",
+        run.explain()
+    );
+}
+
+/// A password file, or a profile file holding a password, that the group or others may read
+/// draws one warning line naming the file, its mode and the chmod to run (like ssh's
+/// "UNPROTECTED PRIVATE KEY FILE"); the command still runs. No broker: port 1 answers nothing.
+#[test]
+fn secrets_others_may_read_draw_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TestDir::new("permissions");
+    let chmod = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    // Run `args` (exit 6: nothing listens) and return its stderr's first line.
+    let first_line = |args: &[&str]| {
+        let run = check(dir.warren().args(args), Code::Unreachable, "");
+        run.never_says("secret");
+        run.stderr().lines().next().unwrap_or("").to_string()
+    };
+    let password = dir.write("pw", "secret\n");
+    let shown = password.display().to_string();
+    let with_password = [
+        "status",
+        "--uri",
+        "amqp://admin@127.0.0.1:1/%2f",
+        "--password-file",
+        &shown,
+    ];
+    for (mode, who) in [(0o644, "others"), (0o640, "its group"), (0o604, "others")] {
+        chmod(&password, mode);
+        assert_eq!(
+            first_line(&with_password),
+            format!(
+                "warren: warning: password file {shown} is readable by {who} (mode {mode:04o}); \
+                 run `chmod 600 {shown}`"
+            )
+        );
+    }
+    chmod(&password, 0o600);
+    assert!(!first_line(&with_password).contains("warning"));
+
+    // The profile file: a URI with a password is a secret; a password_file's path is not.
+    let profile = ["status", "--profile", "p"];
+    let config = dir.write(
+        "config/warren/config.yaml",
+        "profiles:\n  p:\n    uris: [\"amqp://admin:secret@127.0.0.1:1/%2f\"]\n",
+    );
+    let config_shown = config.display().to_string();
+    chmod(&config, 0o644);
+    assert_eq!(
+        first_line(&profile),
+        format!(
+            "warren: warning: profile file {config_shown} holds a password and is readable by \
+             others (mode 0644); run `chmod 600 {config_shown}`"
+        )
+    );
+    chmod(&config, 0o600);
+    assert!(!first_line(&profile).contains("warning"));
+    dir.write(
+        "config/warren/config.yaml",
+        &format!(
+            "profiles:\n  p:\n    uris: [\"amqp://admin@127.0.0.1:1/%2f\"]\n    password_file: {shown}\n"
+        ),
+    );
+    chmod(&config, 0o644);
+    assert!(!first_line(&profile).contains("warning"));
 }

@@ -252,7 +252,22 @@ async fn connect_one(
 pub fn classify(err: &lapin::Error, settings: &Settings, endpoint: &AmqpEndpoint) -> Error {
     let node = format!("{}:{}", endpoint.host, endpoint.port);
     if let Some(rustls_err) = tls::find_rustls_error(err) {
-        return Error::tls(format!("AMQP {}", tls::explain(rustls_err, &endpoint.host)));
+        let peer = tls::Peer {
+            address: &node,
+            name: settings
+                .tls
+                .server_name
+                .as_deref()
+                .unwrap_or(&endpoint.host),
+            plain: "amqp://",
+        };
+        let explained = tls::explain(rustls_err, peer);
+        let detail = explained.detail();
+        let mut error = Error::tls(format!("AMQP {}", detail.reason));
+        if let Some(hint) = &detail.hint {
+            error = error.hint(hint.clone());
+        }
+        return error;
     }
     match err.kind() {
         ErrorKind::ProtocolError(amqp) => {

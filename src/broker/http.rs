@@ -10,6 +10,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use url::Url;
 
 use super::settings::{Secret, Settings, TlsFiles};
@@ -40,6 +41,18 @@ pub fn api_path(segments: &[&str]) -> String {
 const READ_RETRIES: u32 = 2;
 const READ_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
 
+/// A whole request, body included, must end within this many times `--connect-timeout`
+/// (the answer must start within one): a server that trickles its body fails like one
+/// that never answers.
+const WHOLE_REQUEST: u32 = 6;
+
+/// The longest path and query warren sends: RabbitMQ's web server (cowboy) refuses a
+/// request line over 8000 bytes by closing the connection, which would read as unreachable.
+const MAX_TARGET: usize = 7900;
+
+/// The one answer that says whether a URL is RabbitMQ's management API.
+const OVERVIEW: &str = "/api/overview";
+
 pub struct ManagementApi {
     client: reqwest::Client,
     bases: Vec<Url>,
@@ -51,6 +64,9 @@ pub struct ManagementApi {
     answer_timeout: std::time::Duration,
     /// Kept for [`ManagementApi::at`], which builds a client of its own.
     tls: TlsFiles,
+    /// What `/api/overview` said of a base URL, asked only once an answer looked wrong
+    /// (see [`ManagementApi::check_peer`]): `None` when it answered like RabbitMQ.
+    peers: std::sync::Mutex<Vec<(Url, Option<Error>)>>,
 }
 
 /// How [`ManagementApi::list`] reads a list endpoint.
@@ -60,10 +76,10 @@ pub enum Pages {
     Whole,
 }
 
-/// One page of a paged list endpoint.
+/// One page of a paged list endpoint. `items` is required: an object without it is not
+/// RabbitMQ's page (and not an empty list).
 #[derive(serde::Deserialize)]
 struct Page<T> {
-    #[serde(default = "Vec::new")]
     items: Vec<T>,
     #[serde(default)]
     page_count: u64,
@@ -80,6 +96,7 @@ impl ManagementApi {
             password: settings.password.clone(),
             answer_timeout: settings.timeout,
             tls: settings.tls.clone(),
+            peers: Default::default(),
         })
     }
 
@@ -101,6 +118,7 @@ impl ManagementApi {
             password: self.password.clone(),
             answer_timeout: self.answer_timeout,
             tls,
+            peers: Default::default(),
         })
     }
 
@@ -132,15 +150,9 @@ impl ManagementApi {
 
     /// GET and decode; 404 is `None`.
     pub async fn get_opt<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>> {
-        let body = self.send(Method::GET, path, None::<&()>).await?;
-        match body {
+        match self.send(Method::GET, path, None::<&()>).await? {
             None => Ok(None),
-            Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
-                Error::internal(format!(
-                    "management API: unexpected response to GET {path}: {e}"
-                ))
-                .into()
-            }),
+            Some(text) => self.decode(path, &text).await.map(Some),
         }
     }
 
@@ -153,7 +165,7 @@ impl ManagementApi {
     pub async fn list<T: DeserializeOwned>(&self, path: &str, pages: Pages) -> Result<Vec<T>> {
         const PAGE_SIZE: u64 = 500;
         if pages == Pages::Whole {
-            return decode(path, &self.get_text(path).await?);
+            return self.decode(path, &self.get_text(path).await?).await;
         }
         let sep = if path.contains('?') { '&' } else { '?' };
         let page_path = |page: u64| format!("{path}{sep}page={page}&page_size={PAGE_SIZE}");
@@ -169,13 +181,16 @@ impl ManagementApi {
             _ => self.get_text(path).await?,
         };
         if first.trim_start().starts_with('[') {
-            return decode(path, &first);
+            return self.decode(path, &first).await;
         }
-        let page: Page<T> = decode(path, &first)?;
+        let page: Page<T> = self.decode(path, &first).await?;
         let mut items = page.items;
         let rest = (2..=page.page_count).map(|n| {
             let p = page_path(n);
-            async move { decode::<Page<T>>(path, &self.get_text(&p).await?) }
+            async move {
+                self.decode::<Page<T>>(path, &self.get_text(&p).await?)
+                    .await
+            }
         });
         for page in futures_util::future::try_join_all(rest).await? {
             items.extend(page.items);
@@ -206,12 +221,8 @@ impl ManagementApi {
         headers: &[(&str, &str)],
     ) -> Result<RawResponse> {
         let base = self.base().clone();
-        let url = if target.starts_with("http://") || target.starts_with("https://") {
-            Url::parse(target)
-        } else {
-            base.join(target.trim_start_matches('/'))
-        }
-        .map_err(|e| Error::internal(format!("building URL for {target}: {e}")))?;
+        let url = request_url(&base, &method, target)?;
+        let what = format!("{method} {target}");
         let mut request = self.client.request(method, url);
         request = match auth {
             Auth::Configured => request.basic_auth(&self.user, Some(self.password.expose())),
@@ -221,24 +232,17 @@ impl ManagementApi {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = answer(request, &base, self.answer_timeout).await?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_ascii_lowercase(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let body = response.text().await.unwrap_or_default();
-        Ok(RawResponse {
-            status,
-            headers,
-            body,
-        })
+        let timeout = self.answer_timeout;
+        let name = self.tls.server_name.as_deref();
+        exchange(
+            request,
+            &base,
+            name,
+            &what,
+            timeout,
+            timeout * WHOLE_REQUEST,
+        )
+        .await
     }
 
     pub async fn put<B: Serialize>(&self, path: &str, body: &B) -> Result<()> {
@@ -311,9 +315,12 @@ impl ManagementApi {
         for offset in 0..self.bases.len() {
             let index = (start + offset) % self.bases.len();
             let base = &self.bases[index];
-            let url = base
-                .join(path.trim_start_matches('/'))
-                .map_err(|e| Error::internal(format!("building URL for {path}: {e}")))?;
+            let url = request_url(base, &method, path)?;
+            let what = format!("{method} {path}");
+            let (start, whole) = match timeout {
+                Some(t) => (t, t),
+                None => (self.answer_timeout, self.answer_timeout * WHOLE_REQUEST),
+            };
             let mut asked = 0;
             let answered = loop {
                 let mut request = self
@@ -326,11 +333,12 @@ impl ManagementApi {
                 if let Some(t) = timeout {
                     request = request.timeout(t);
                 }
-                let answered = answer(request, base, timeout.unwrap_or(self.answer_timeout)).await;
+                let name = self.tls.server_name.as_deref();
+                let answered = exchange(request, base, name, &what, start, whole).await;
                 match answered {
                     Ok(response)
                         if method == Method::GET
-                            && response.status() == StatusCode::INTERNAL_SERVER_ERROR
+                            && response.status == StatusCode::INTERNAL_SERVER_ERROR.as_u16()
                             && asked < READ_RETRIES =>
                     {
                         asked += 1;
@@ -365,12 +373,20 @@ impl ManagementApi {
         &self,
         method: Method,
         path: &str,
-        response: reqwest::Response,
+        response: RawResponse,
     ) -> Result<Option<String>> {
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
+        // An overview a command asks for is judged as it arrives: no request of its own.
+        if method == Method::GET
+            && path == OVERVIEW
+            && let Some(not_rabbitmq) = self.judge(self.base(), &response)
+        {
+            return Err(not_rabbitmq.into());
+        }
+        let status =
+            StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let text = response.body;
         let detail = || {
-            serde_json::from_str::<serde_json::Value>(&text)
+            serde_json::from_str::<Value>(&text)
                 .ok()
                 .and_then(|v| {
                     v.get("reason")
@@ -381,7 +397,14 @@ impl ManagementApi {
         };
         match status {
             s if s.is_success() => Ok(Some(text)),
-            StatusCode::NOT_FOUND => Ok(None),
+            StatusCode::NOT_FOUND => {
+                // RabbitMQ's 404 is a JSON object (`{"error":"Object Not Found",...}`); any
+                // other is a reason to ask whether this is RabbitMQ at all.
+                if !serde_json::from_str::<Value>(&text).is_ok_and(|v| v.is_object()) {
+                    self.check_peer().await?;
+                }
+                Ok(None)
+            }
             StatusCode::UNAUTHORIZED => Err(Error::auth_refused(format!(
                 "management API at {} refused the credentials of user `{}` (401: {})",
                 self.base(),
@@ -402,6 +425,117 @@ impl ManagementApi {
             .into()),
         }
     }
+}
+
+impl ManagementApi {
+    /// Decode the answer to GET `path`. An answer that is not the JSON asked for is first a
+    /// reason to ask whether the URL is RabbitMQ's management API at all.
+    async fn decode<T: DeserializeOwned>(&self, path: &str, text: &str) -> Result<T> {
+        match serde_json::from_str(text) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                self.check_peer().await?;
+                Err(Error::internal(format!(
+                    "management API: unexpected response to GET {path}: {e}"
+                ))
+                .into())
+            }
+        }
+    }
+
+    /// Fail with exit 6 when the base URL does not answer `GET /api/overview` like RabbitMQ
+    /// (JSON with `rabbitmq_version`). Asked only after an answer looked wrong, and once per
+    /// URL: the happy path costs no request. An overview that can't be read at all, or is
+    /// refused with RabbitMQ's JSON 401/403 or a 5xx, leaves the caller's own error to speak.
+    async fn check_peer(&self) -> Result<()> {
+        let base = self.base().clone();
+        let known = self.peers.lock().ok().and_then(|peers| {
+            peers
+                .iter()
+                .find(|(url, _)| *url == base)
+                .map(|(_, verdict)| verdict.clone())
+        });
+        let verdict = match known {
+            Some(verdict) => verdict,
+            None => match self.raw(Method::GET, OVERVIEW, Auth::Configured, &[]).await {
+                Ok(answer) => self.judge(&base, &answer),
+                Err(_) => None,
+            },
+        };
+        verdict.map_or(Ok(()), |e| Err(e.into()))
+    }
+
+    /// Judge an answer to `GET /api/overview` (one asked for by a command, or by
+    /// [`ManagementApi::check_peer`]) and remember the verdict for `base`.
+    fn judge(&self, base: &Url, answer: &RawResponse) -> Option<Error> {
+        let verdict = not_rabbitmq(answer).map(|why| {
+            Error::unreachable(format!(
+                "{base} is not a RabbitMQ management API (GET {OVERVIEW} {why})"
+            ))
+            .hint(
+                "check --api-url: RabbitMQ's management API listens on port 15672, or 15671 \
+                 with TLS",
+            )
+        });
+        if let Ok(mut peers) = self.peers.lock() {
+            peers.retain(|(url, _)| url != base);
+            peers.push((base.clone(), verdict.clone()));
+        }
+        verdict
+    }
+}
+
+/// Why an answer to `GET /api/overview` is not RabbitMQ's, or `None` when it is, or when it
+/// can't be told (RabbitMQ's JSON refusal of the credentials, a server error).
+fn not_rabbitmq(answer: &RawResponse) -> Option<String> {
+    let json = serde_json::from_str::<Value>(&answer.body)
+        .ok()
+        .filter(Value::is_object);
+    let kind = || {
+        if answer.body.is_empty() {
+            return "an empty body".to_string();
+        }
+        answer
+            .header("content-type")
+            .map(|t| t.split(';').next().unwrap_or(t).trim().to_string())
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| "a body".into())
+    };
+    let status = StatusCode::from_u16(answer.status)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|_| answer.status.to_string());
+    match (answer.status, json) {
+        (200, Some(v)) if v.get("rabbitmq_version").is_some_and(Value::is_string) => None,
+        (401 | 403, Some(_)) => None,
+        // A broker fails a read now and then (4.0.5's 500s): that says nothing of what it is.
+        (500.., _) => None,
+        (200, Some(_)) => Some("has no rabbitmq_version".into()),
+        (200, None) => Some(format!("answered {}, not JSON", kind())),
+        (_, Some(_)) => Some(format!("answered {status}")),
+        (_, None) => Some(format!("answered {status} with {}", kind())),
+    }
+}
+
+/// The URL of `target`: a path under `base`, or an absolute URL on the same host. A target
+/// longer than [`MAX_TARGET`] is a request warren can't send: a usage error, not a failure
+/// of the broker.
+fn request_url(base: &Url, method: &Method, target: &str) -> Result<Url> {
+    let url = if target.starts_with("http://") || target.starts_with("https://") {
+        Url::parse(target)
+    } else {
+        base.join(target.trim_start_matches('/'))
+    }
+    .map_err(|e| Error::internal(format!("building URL for {target}: {e}")))?;
+    let long = url.path().len() + url.query().map_or(0, |q| q.len() + 1);
+    if long > MAX_TARGET {
+        let start: String = target.chars().take(60).collect();
+        return Err(Error::usage(format!(
+            "the request {method} {start}... would be {long} bytes long, over the {MAX_TARGET} \
+             a management API accepts"
+        ))
+        .into());
+    }
+    Ok(url)
 }
 
 /// The broker's reason with every Erlang char list (`[105,110,118]`, a string the broker
@@ -446,11 +580,12 @@ pub fn readable_reason(reason: &str) -> String {
     out
 }
 
-/// The reqwest client: `timeout` bounds the connection and, six times over, a whole request.
+/// The reqwest client: `timeout` bounds the connection and, [`WHOLE_REQUEST`] times over, a
+/// whole request.
 fn client(files: &TlsFiles, timeout: std::time::Duration, https: bool) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(timeout)
-        .timeout(timeout * 6)
+        .timeout(timeout * WHOLE_REQUEST)
         .user_agent(concat!("warren/", env!("CARGO_PKG_VERSION")));
     if https {
         builder = builder.tls_backend_preconfigured(tls::client_config(files)?);
@@ -489,26 +624,66 @@ impl RawResponse {
     }
 }
 
-fn decode<T: DeserializeOwned>(path: &str, text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| {
-        Error::internal(format!(
-            "management API: unexpected response to GET {path}: {e}"
-        ))
-        .into()
-    })
+/// Send `request` and read its whole answer: the answer must start within `start` (a
+/// server that accepts the connection and never answers fails like an unreachable one) and
+/// end, body included, within `whole`. A body that stops or breaks off is unreachable too.
+async fn exchange(
+    request: reqwest::RequestBuilder,
+    base: &Url,
+    server_name: Option<&str>,
+    what: &str,
+    start: std::time::Duration,
+    whole: std::time::Duration,
+) -> Result<RawResponse> {
+    let unfinished = || {
+        anyhow::Error::from(Error::unreachable(format!(
+            "the management API at {base} did not finish its answer to {what} within {}s",
+            whole.as_secs_f64()
+        )))
+    };
+    let read = async {
+        let response = answer(request, base, server_name, start).await?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let body = response.text().await.map_err(|e| {
+            if e.is_timeout() {
+                return unfinished();
+            }
+            Error::unreachable(format!(
+                "the management API at {base} broke off its answer to {what}: {}",
+                innermost(&e)
+            ))
+            .into()
+        })?;
+        Ok(RawResponse {
+            status,
+            headers,
+            body,
+        })
+    };
+    tokio::time::timeout(whole, read)
+        .await
+        .unwrap_or_else(|_| Err(unfinished()))
 }
 
-/// Map a reqwest transport error to a coded error naming the URL (which never holds a password).
-/// Send `request` and wait at most `within` for the response to start: a server that
-/// accepts the connection and never answers fails like an unreachable one. The body is
-/// read under the client's longer overall timeout.
+/// Send `request` and wait at most `within` for the response to start.
 async fn answer(
     request: reqwest::RequestBuilder,
     base: &Url,
+    server_name: Option<&str>,
     within: std::time::Duration,
 ) -> Result<reqwest::Response> {
     match tokio::time::timeout(within, request.send()).await {
-        Ok(result) => result.map_err(|e| transport_error(&e, base)),
+        Ok(result) => result.map_err(|e| transport_error(&e, base, server_name)),
         Err(_) => Err(Error::unreachable(format!(
             "the management API at {base} did not answer within {}s",
             within.as_secs_f64()
@@ -517,16 +692,39 @@ async fn answer(
     }
 }
 
-fn transport_error(err: &reqwest::Error, base: &Url) -> anyhow::Error {
-    if let Some(rustls_err) = tls::find_rustls_error(err) {
-        let host = base.host_str().unwrap_or("the server");
-        return Error::tls(format!("{} ({base})", tls::explain(rustls_err, host))).into();
-    }
+/// The last cause of `err`: the one that says what happened.
+fn innermost(err: &reqwest::Error) -> String {
     let mut cause = String::new();
     let mut source = std::error::Error::source(err);
     while let Some(s) = source {
         cause = s.to_string();
         source = s.source();
+    }
+    cause
+}
+
+/// Map a reqwest transport error to a coded error naming the URL (which never holds a password).
+fn transport_error(err: &reqwest::Error, base: &Url, server_name: Option<&str>) -> anyhow::Error {
+    if let Some(rustls_err) = tls::find_rustls_error(err) {
+        let host = base.host_str().unwrap_or("the server");
+        let address = match base.port_or_known_default() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_string(),
+        };
+        let peer = tls::Peer {
+            address: &address,
+            name: server_name.unwrap_or(host),
+            plain: "http://",
+        };
+        return tls::explain(rustls_err, peer).into();
+    }
+    let cause = innermost(err);
+    if err.is_builder() {
+        // A request warren can't build (a URL or header reqwest refuses) was never sent.
+        return Error::usage(format!(
+            "could not build the request to the management API at {base}: {cause}"
+        ))
+        .into();
     }
     if err.is_connect() || err.is_timeout() {
         let why = if err.is_timeout() {
@@ -554,6 +752,55 @@ mod tests {
             "{error,{\"invalid\",x}} [1]"
         );
         assert_eq!(readable_reason("plain [a,b]"), "plain [a,b]");
+    }
+
+    #[test]
+    fn a_request_too_long_to_send_is_a_usage_error() {
+        let base = Url::parse("http://localhost:15672").unwrap();
+        let long = format!("/api/queues?columns={}", "name,".repeat(2000));
+        let err = request_url(&base, &Method::GET, &long).unwrap_err();
+        assert_eq!(crate::exit::code_of(&err), Code::Usage);
+        assert!(
+            err.to_string().contains("would be 10020 bytes long"),
+            "{err}"
+        );
+        assert!(request_url(&base, &Method::GET, "/api/queues?columns=name").is_ok());
+    }
+
+    #[test]
+    fn an_overview_is_rabbitmqs_when_it_has_a_version() {
+        let answer = |status: u16, content_type: &str, body: &str| RawResponse {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.into(),
+        };
+        let json = "application/json";
+        let said = |a: RawResponse| not_rabbitmq(&a);
+        assert_eq!(
+            said(answer(200, json, r#"{"rabbitmq_version":"4.0.5"}"#)),
+            None
+        );
+        assert_eq!(
+            said(answer(401, json, r#"{"error":"not_authorized"}"#)),
+            None
+        );
+        assert_eq!(
+            said(answer(200, json, r#"{"status":"ok"}"#)).as_deref(),
+            Some("has no rabbitmq_version")
+        );
+        assert_eq!(
+            said(answer(200, "text/html; charset=utf-8", "<html>")).as_deref(),
+            Some("answered text/html, not JSON")
+        );
+        assert_eq!(
+            said(answer(404, "text/html", "<html>")).as_deref(),
+            Some("answered 404 Not Found with text/html")
+        );
+        assert_eq!(said(answer(500, "text/html", "")), None);
+        assert_eq!(
+            said(answer(400, "", "")).as_deref(),
+            Some("answered 400 Bad Request with an empty body")
+        );
     }
 
     #[test]

@@ -237,11 +237,44 @@ pub fn read_config(path: &Path) -> Result<ConfigFile> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading {}", path.display()))
         .map_err(|e| Error::invalid_input(format!("{e:#}")))?;
-    serde_yaml::from_str(&text).map_err(|e| {
-        Error::invalid_input(e.to_string())
-            .about(path.display().to_string())
-            .into()
-    })
+    let config: ConfigFile = serde_yaml::from_str(&text)
+        .map_err(|e| Error::invalid_input(e.to_string()).about(path.display().to_string()))?;
+    if config.holds_a_password() {
+        warn_if_exposed(path, "profile file", " holds a password and");
+    }
+    Ok(config)
+}
+
+impl ConfigFile {
+    /// Whether a profile's URI or API URL carries a password (`amqp://user:secret@host`).
+    fn holds_a_password(&self) -> bool {
+        self.profiles
+            .values()
+            .flat_map(|p| p.uris.iter().chain(&p.api_urls))
+            .any(|u| Url::parse(u).is_ok_and(|u| u.password().is_some()))
+    }
+}
+
+/// Warn, as ssh does of an unprotected private key, when the file at `path`, which holds a
+/// secret, may be read by its group or by others. A warning only: the file is still used.
+fn warn_if_exposed(path: &Path, what: &str, holds: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    let who = if mode & 0o004 != 0 {
+        "others"
+    } else if mode & 0o040 != 0 {
+        "its group"
+    } else {
+        return;
+    };
+    let shown = path.display();
+    crate::note!(
+        "warren: warning: {what} {shown}{holds} is readable by {who} (mode {mode:04o}); run \
+         `chmod 600 {shown}`"
+    );
 }
 
 fn read_password_file(path: &Path) -> Result<Secret> {
@@ -254,6 +287,7 @@ fn read_password_file(path: &Path) -> Result<Secret> {
             Error::invalid_input(format!("password file {} is empty", path.display())).into(),
         );
     }
+    warn_if_exposed(path, "password file", "");
     Ok(Secret::new(first))
 }
 

@@ -198,8 +198,14 @@ pub fn presented_certificate(
     let mut refused = None;
     while connection.is_handshaking() {
         if let Err(e) = connection.complete_io(&mut socket) {
+            let address = format!("{host}:{port}");
+            let peer = Peer {
+                address: &address,
+                name: files.server_name.as_deref().unwrap_or(host),
+                plain: "amqp:// or http://",
+            };
             refused = Some(match find_rustls_error(&e) {
-                Some(r) => explain(r, host),
+                Some(r) => explain(r, peer).to_string(),
                 None => e.to_string(),
             });
             break;
@@ -247,42 +253,136 @@ pub fn find_rustls_error<'a>(
     None
 }
 
-/// A sentence that says why a handshake failed.
-pub fn explain(err: &rustls::Error, host: &str) -> String {
+/// Who a handshake was with, for [`explain`].
+#[derive(Clone, Copy, Debug)]
+pub struct Peer<'a> {
+    /// `host:port` as dialled.
+    pub address: &'a str,
+    /// The name the certificate was checked against: `--tls-server-name`, or the host.
+    pub name: &'a str,
+    /// The scheme of the same service without TLS (`amqp://`, `http://`), for the hint
+    /// when the port answered in plain text.
+    pub plain: &'a str,
+}
+
+/// One sentence that says why a handshake failed, and a hint, as a TLS error (exit 8).
+/// Never rustls's debug text.
+pub fn explain(err: &rustls::Error, peer: Peer<'_>) -> Error {
     use rustls::AlertDescription as Alert;
+    let address = peer.address;
+    let certificate = format!("the certificate of {address}");
     match err {
         rustls::Error::InvalidCertificate(cert) => match cert {
-            CertificateError::UnknownIssuer => format!(
-                "TLS: unknown issuer: {host}'s certificate is not signed by a trusted CA \
-                 (give the CA with --ca-cert)"
-            ),
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-                format!(
-                    "TLS: name mismatch: the certificate is not valid for `{host}` ({cert:?}); \
-                     connect by a name in the certificate or use --tls-server-name"
-                )
-            }
-            CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                format!("TLS: expired certificate: {host}'s certificate has expired ({cert:?})")
-            }
-            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                format!("TLS: {host}'s certificate is not valid yet ({cert:?})")
-            }
-            CertificateError::Revoked => format!("TLS: {host}'s certificate is revoked"),
-            other => format!("TLS: {host}'s certificate was rejected: {other:?}"),
-        },
-        rustls::Error::AlertReceived(Alert::CertificateRequired)
-        | rustls::Error::AlertReceived(Alert::HandshakeFailure) => {
-            format!(
-                "TLS: {host} refused the handshake ({err}); it may require a client \
-                 certificate (--client-cert and --client-key)"
+            // BadSignature: a CA of the same name as the issuer, with another key.
+            CertificateError::UnknownIssuer | CertificateError::BadSignature => Error::tls(
+                format!("TLS: {certificate} is not signed by a CA warren trusts (unknown issuer)"),
             )
-        }
+            .hint("give the CA that signed it with --ca-cert"),
+            CertificateError::NotValidForNameContext {
+                expected,
+                presented,
+            } => {
+                let names: Vec<String> = presented.iter().map(|n| presented_name(n)).collect();
+                Error::tls(format!(
+                    "TLS: name mismatch: {certificate} is not valid for `{}` (it names {})",
+                    expected.to_str(),
+                    names.join(", ")
+                ))
+                .hint("connect by a name it holds, or give one with --tls-server-name")
+            }
+            CertificateError::NotValidForName => Error::tls(format!(
+                "TLS: name mismatch: {certificate} is not valid for `{}`",
+                peer.name
+            ))
+            .hint("connect by a name it holds, or give one with --tls-server-name"),
+            CertificateError::ExpiredContext { not_after, .. } => Error::tls(format!(
+                "TLS: {certificate} expired on {}",
+                date(*not_after)
+            ))
+            .hint("renew the server's certificate, or check this machine's clock"),
+            CertificateError::Expired => Error::tls(format!("TLS: {certificate} has expired"))
+                .hint("renew the server's certificate, or check this machine's clock"),
+            CertificateError::NotValidYetContext { not_before, .. } => Error::tls(format!(
+                "TLS: {certificate} is not valid before {}",
+                date(*not_before)
+            ))
+            .hint("check this machine's clock, or the server's certificate"),
+            CertificateError::NotValidYet => {
+                Error::tls(format!("TLS: {certificate} is not valid yet"))
+                    .hint("check this machine's clock, or the server's certificate")
+            }
+            CertificateError::Revoked => Error::tls(format!("TLS: {certificate} is revoked"))
+                .hint("the server needs a new certificate"),
+            CertificateError::Other(other)
+                if matches!(
+                    other.0.downcast_ref::<webpki::Error>(),
+                    Some(webpki::Error::CaUsedAsEndEntity)
+                ) =>
+            {
+                Error::tls(format!(
+                    "TLS: {certificate} is a CA certificate, not a server's"
+                ))
+                .hint("configure the server with a certificate that CA signed")
+            }
+            other => Error::tls(format!(
+                "TLS: {certificate} was rejected: {}",
+                other_reason(other)
+            ))
+            .hint("check the server's certificate and --ca-cert"),
+        },
+        rustls::Error::InvalidMessage(_) => Error::tls(format!(
+            "TLS: {address} did not answer the TLS handshake in TLS: it looks like a plain \
+             (non-TLS) port"
+        ))
+        .hint(format!(
+            "use {}, or the port of its TLS listener",
+            peer.plain
+        )),
+        rustls::Error::AlertReceived(Alert::CertificateRequired)
+        | rustls::Error::AlertReceived(Alert::HandshakeFailure) => Error::tls(format!(
+            "TLS: {address} refused the handshake ({err}); it may require a client \
+             certificate"
+        ))
+        .hint("give one with --client-cert and --client-key"),
         rustls::Error::AlertReceived(
             Alert::BadCertificate | Alert::UnknownCA | Alert::CertificateUnknown,
-        ) => format!("TLS: {host} rejected the client certificate ({err})"),
-        other => format!("TLS: handshake with {host} failed: {other}"),
+        ) => Error::tls(format!(
+            "TLS: {address} rejected the client certificate ({err})"
+        ))
+        .hint("check --client-cert and the CA the server trusts"),
+        other => Error::tls(format!("TLS: the handshake with {address} failed: {other}")),
     }
+}
+
+/// A name rustls lists as presented (`DnsName("localhost")`, `IpAddress(127.0.0.1)`), as a
+/// person writes it.
+fn presented_name(name: &str) -> String {
+    let inner = name
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or(name);
+    inner.trim_matches('"').to_string()
+}
+
+/// A certificate check failure rustls has no variant of its own for, in words.
+fn other_reason(err: &CertificateError) -> String {
+    match err {
+        CertificateError::BadEncoding => "it is not well-formed".into(),
+        CertificateError::UnhandledCriticalExtension => {
+            "it has a critical extension warren does not know".into()
+        }
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            "it is not meant for a TLS server".into()
+        }
+        CertificateError::Other(other) => other.0.to_string(),
+        other => format!("{other}"),
+    }
+}
+
+/// A certificate's validity bound, as `2020-01-02T00:00:00Z`.
+fn date(time: UnixTime) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(time.as_secs());
+    humantime::format_rfc3339_seconds(at).to_string()
 }
 
 #[cfg(test)]
@@ -306,12 +406,37 @@ mod tests {
 
     #[test]
     fn explanations_name_the_cause() {
-        let e = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
-        assert!(explain(&e, "h").contains("unknown issuer"));
-        let e = rustls::Error::InvalidCertificate(CertificateError::NotValidForName);
-        assert!(explain(&e, "h").contains("name mismatch"));
-        let e = rustls::Error::InvalidCertificate(CertificateError::Expired);
-        assert!(explain(&e, "h").contains("expired"));
+        let peer = Peer {
+            address: "h:1",
+            name: "n",
+            plain: "amqp://",
+        };
+        let said =
+            |e: CertificateError| explain(&rustls::Error::InvalidCertificate(e), peer).to_string();
+        assert!(said(CertificateError::UnknownIssuer).contains("unknown issuer"));
+        assert!(said(CertificateError::BadSignature).contains("unknown issuer"));
+        assert!(said(CertificateError::NotValidForName).contains("not valid for `n`"));
+        assert!(said(CertificateError::Expired).contains("expired"));
+        let ca = CertificateError::Other(rustls::OtherError(std::sync::Arc::new(
+            webpki::Error::CaUsedAsEndEntity,
+        )));
+        assert_eq!(
+            said(ca),
+            "TLS: the certificate of h:1 is a CA certificate, not a server's; configure the \
+             server with a certificate that CA signed"
+        );
+        assert_eq!(
+            said(CertificateError::ExpiredContext {
+                time: UnixTime::since_unix_epoch(std::time::Duration::from_secs(1_800_000_000)),
+                not_after: UnixTime::since_unix_epoch(std::time::Duration::from_secs(
+                    1_577_923_200
+                )),
+            }),
+            "TLS: the certificate of h:1 expired on 2020-01-02T00:00:00Z; renew the server's \
+             certificate, or check this machine's clock"
+        );
+        assert_eq!(presented_name("DnsName(\"localhost\")"), "localhost");
+        assert_eq!(presented_name("IpAddress(127.0.0.1)"), "127.0.0.1");
     }
 
     #[test]

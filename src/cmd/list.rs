@@ -129,15 +129,9 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             None => Ok(None),
         }
     };
-    let (listed, consumers) = tokio::join!(api.get_opt(&path), consumers);
-    let items: Vec<serde_json::Value> = match listed? {
-        Some(serde_json::Value::Array(items)) => items,
-        Some(_) => {
-            return Err(Error::internal(format!(
-                "management API: {path} did not answer with a list"
-            ))
-            .into());
-        }
+    let (listed, consumers) = tokio::join!(api.get_opt::<Vec<serde_json::Value>>(&path), consumers);
+    let items = match listed? {
+        Some(items) => items,
         None => {
             return Err(match query.kind.plugin {
                 Some(plugin) => Error::broker_refused(format!(

@@ -85,7 +85,8 @@ pub fn count_consumers(consumers: &[Value]) -> ConsumerCounts {
     counts
 }
 
-/// `--columns a,b,c` against `kind` (`None`: its defaults).
+/// `--columns a,b,c` against `kind` (`None`: its defaults). A column named twice is shown
+/// once, where it is first named: repeating one can't make the request any longer.
 pub fn parse_columns(
     kind: &'static Kind,
     text: Option<&str>,
@@ -101,13 +102,16 @@ pub fn parse_columns(
     if names.is_empty() {
         return Err("--columns: no column given".into());
     }
-    names
-        .into_iter()
-        .map(|n| {
-            kind.column(n)
-                .ok_or_else(|| unknown_column("--columns", kind, n))
-        })
-        .collect()
+    let mut columns: Vec<&'static Column> = Vec::new();
+    for n in names {
+        let column = kind
+            .column(n)
+            .ok_or_else(|| unknown_column("--columns", kind, n))?;
+        if !columns.iter().any(|c| c.name == column.name) {
+            columns.push(column);
+        }
+    }
+    Ok(columns)
 }
 
 /// `--sort -messages,name` against `kind`.
@@ -455,5 +459,20 @@ mod tests {
         assert!(err.contains("unknown column `mesages`"), "{err}");
         assert!(err.contains("did you mean `messages`"), "{err}");
         assert!(parse_sort(kind, "-nope").is_err());
+    }
+
+    #[test]
+    fn a_column_named_twice_is_shown_once() {
+        let kind = kinds::find("queues").unwrap();
+        let names = |text: &str| -> Vec<&str> {
+            parse_columns(kind, Some(text))
+                .unwrap()
+                .iter()
+                .map(|c| c.name)
+                .collect()
+        };
+        assert_eq!(names("name,durable,name,name,durable"), ["name", "durable"]);
+        let many = vec!["name"; 5000].join(",");
+        assert_eq!(names(&many), ["name"]);
     }
 }
