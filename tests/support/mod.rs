@@ -52,12 +52,12 @@ pub fn repo() -> PathBuf {
 }
 
 /// The RabbitMQ version the integration tests run against: `WARREN_TEST_BROKER` (`3.10`,
-/// the default, or `4.0`); `scripts/test` runs the suite once per version.
+/// the default, `4.0` or `4.3`); `scripts/test` runs the suite once per version.
 pub fn test_broker() -> String {
     let version = std::env::var("WARREN_TEST_BROKER").unwrap_or_else(|_| "3.10".into());
     assert!(
-        ["3.10", "4.0"].contains(&version.as_str()),
-        "WARREN_TEST_BROKER={version:?}: use 3.10 or 4.0"
+        ["3.10", "4.0", "4.3"].contains(&version.as_str()),
+        "WARREN_TEST_BROKER={version:?}: use 3.10, 4.0 or 4.3"
     );
     version
 }
