@@ -95,10 +95,15 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Writing the output failed: the run stops here, and says why.
-    fn write_failed(&mut self, err: &anyhow::Error) {
+    /// Writing the output failed: the run stops here and says why in its summary. A closed
+    /// pipe (`| head`) is no failure of the run: it ends it quietly, as an error (exit 141).
+    fn write_failed(&mut self, err: anyhow::Error) -> Result<()> {
+        if crate::exit::code_of(&err) == crate::exit::Code::BrokenPipe {
+            return Err(err);
+        }
         self.stopped_by = Stop::WriteFailed;
         self.write_error = Some(format!("{err:#}"));
+        Ok(())
     }
 
     /// Add one round of a run (before and after a node was lost) to the total.
@@ -315,7 +320,7 @@ pub async fn run(
             if !no_ack {
                 pending.add(delivery.delivery_tag);
             }
-            summary.write_failed(&e);
+            summary.write_failed(e)?;
             break;
         }
         summary.received += 1;
@@ -469,7 +474,7 @@ impl Pending {
             return Ok(());
         }
         if let Err(e) = sink.commit() {
-            summary.write_failed(&e);
+            summary.write_failed(e)?;
             return Ok(());
         }
         // Requeue holds everything to the end anyway: one nack covers written and skipped.
