@@ -563,3 +563,37 @@ fn convert_turns_a_definitions_export_into_a_topology_that_plans_clean() {
         .fails_with(code(Code::InvalidInput))
         .says("broken.json:");
 }
+
+/// The project's own example applies on every version, then plans clean (on 4.3 a topic
+/// permission needs its exchange to exist first). Its vhost is the example's own to create.
+#[test]
+fn the_example_topology_applies_and_then_plans_clean() {
+    let node = shared_node();
+    let dir = TestDir::new("topo-example");
+    // Not created here: dropped (deleted) at the end.
+    let vhost = TestVhost {
+        node: node.clone(),
+        name: format!("t-topo-example-{}", std::process::id()),
+    };
+    let _user = UserGuard {
+        node,
+        name: "orders-app".into(),
+    };
+    let example = support::repo().join("topology.example.yaml");
+    let run = |args: &[&str]| {
+        let mut cmd = dir.warren();
+        cmd.args(["--uri", &node.amqp_uri(node.admin_user(), "/")])
+            .args(["--api-url", &node.api_url()])
+            .arg("--password-file")
+            .arg(node.admin_password_file())
+            .args(args)
+            .arg(&example)
+            .env("ORDERS_VHOST", &vhost.name)
+            .env("ORDERS_APP_PASSWORD", "example-pw-4711");
+        cmd
+    };
+    run(&["topology", "apply", "-f"]).succeeds();
+    run(&["topology", "plan", "--detailed-exitcode", "-f"])
+        .succeeds()
+        .says("No changes: the broker matches the topology.");
+}

@@ -152,15 +152,22 @@ impl AtRisk {
     }
 }
 
-/// [`AtRisk`] for one queue: `connection` is an AMQP connection to the queue's vhost, or why
-/// there is none.
+/// How long to wait for the management API's first statistics of a queue that has consumers
+/// (emitted every 5 s by default), before its unacknowledged count stays unknown.
+const STATS_WAIT: std::time::Duration = std::time::Duration::from_secs(6);
+
+/// [`AtRisk`] for one queue of `vhost`, whose API view is `stats`: `connection` is an AMQP
+/// connection to the vhost, or why there is none. A queue with consumers whose statistics the
+/// API has not emitted yet (a new queue) is read again until they come, at most `STATS_WAIT`.
 pub async fn at_risk(
     connection: std::result::Result<&lapin::Connection, &str>,
-    api: &Queue,
-) -> AtRisk {
+    api: &ManagementApi,
+    vhost: &str,
+    stats: &Queue,
+) -> Result<AtRisk> {
     let declared = match connection {
         Err(why) => Err(format!("its count can't be read over AMQP: {why}")),
-        Ok(c) => match passive_declare(c, &api.name).await {
+        Ok(c) => match passive_declare(c, &stats.name).await {
             Err(e) => Err(format!("its count can't be read over AMQP: {e:#}")),
             Ok(Ok(depth)) => Ok(depth),
             Ok(Err(e)) => Err(match e.kind() {
@@ -174,7 +181,24 @@ pub async fn at_risk(
             }),
         },
     };
-    AtRisk::judge(api, declared)
+    let mut risk = AtRisk::judge(stats, declared.clone());
+    let started = std::time::Instant::now();
+    let path = format!(
+        "{}?columns=name,messages,messages_unacknowledged,consumers",
+        api_path(&["queues", vhost, &stats.name])
+    );
+    while risk.messages.is_none() && declared.is_ok() && started.elapsed() < STATS_WAIT {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let Some(now) = api.get_opt::<Queue>(&path).await? else {
+            break;
+        };
+        if now.messages_unacknowledged.is_none() && now.consumers.is_some() {
+            // Statistics are on and came: consumers without an unacked figure can't be.
+            break;
+        }
+        risk = AtRisk::judge(&now, declared.clone());
+    }
+    Ok(risk)
 }
 
 /// The refusal for what is at risk, unless `allow` (--allow-message-loss): `None` when nothing

@@ -143,8 +143,13 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         .map(|s| &s.connection)
         .map_err(|e| format!("{e:#}"));
     // Purge removes ready messages only: what it would lose is what is ready.
-    let mut risk =
-        queue::at_risk(connection.as_ref().map_err(String::as_str).copied(), &info).await;
+    let mut risk = queue::at_risk(
+        connection.as_ref().map_err(String::as_str).copied(),
+        &api,
+        &settings.vhost,
+        &info,
+    )
+    .await?;
     risk.messages = risk.ready;
     let result = purge(global, args, &settings, &risk).await;
     if let Ok(s) = session {

@@ -369,9 +369,11 @@ async fn check_vhost(
                 .as_ref()
                 .map(|s| &s.connection)
                 .map_err(String::as_str),
+            api,
+            &vhost,
             q,
         )
-        .await;
+        .await?;
         total = total.zip(risk.messages).map(|(a, b)| a + b);
         if risk.messages != Some(0) {
             at_risk.push(format!("`{}` holds {}", q.name, risk.describe()));
@@ -419,9 +421,11 @@ async fn check_queue(
             .as_ref()
             .map(|s| &s.connection)
             .map_err(String::as_str),
+        api,
+        vhost,
         &info,
     )
-    .await;
+    .await?;
     let (messages, consumers) = (risk.messages, risk.consumers);
     t.item.facts.insert("messages".into(), json!(messages));
     t.item.facts.insert("consumers".into(), json!(consumers));

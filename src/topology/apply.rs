@@ -161,8 +161,13 @@ pub async fn count_messages(
             };
             stats.name = name;
             let connection = session.as_ref().map(|s| &s.connection);
-            let risk =
-                crate::broker::queue::at_risk(connection.map_err(String::as_str), &stats).await;
+            let risk = crate::broker::queue::at_risk(
+                connection.map_err(String::as_str),
+                api,
+                &vhost,
+                &stats,
+            )
+            .await?;
             plan.changes[i].messages = risk.messages;
         }
         if let Ok(s) = session {

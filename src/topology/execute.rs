@@ -49,10 +49,12 @@ fn order(kind: Kind) -> u8 {
         Kind::Vhost => 0,
         Kind::User => 1,
         Kind::Permission => 2,
-        Kind::TopicPermission => 3,
-        Kind::Exchange => 4,
-        Kind::Queue => 5,
-        Kind::Binding => 6,
+        Kind::Exchange => 3,
+        Kind::Queue => 4,
+        Kind::Binding => 5,
+        // 4.3 refuses a topic permission for an exchange that does not exist yet (400
+        // no_such_exchange); 3.10 and 4.0 accept it.
+        Kind::TopicPermission => 6,
         Kind::Policy => 7,
         Kind::OperatorPolicy => 8,
         // convert hook: runtime parameters once their vhosts, users and queues exist.
@@ -103,8 +105,14 @@ impl<'a> Executor<'a> {
             )
         };
         let bulk = writes.iter().filter(|c| bulk_kinds(c.kind)).count() > BULK_THRESHOLD;
-        for c in writes.iter().filter(|c| !(bulk && bulk_kinds(c.kind))) {
-            self.touched.push((*c).clone());
+        // The bulk import takes the place of the exchanges' writes in the order: what
+        // comes after exchanges (topic permissions, parameters) is written after it.
+        let (before, after): (Vec<&Change>, Vec<&Change>) = writes
+            .iter()
+            .filter(|c| !(bulk && bulk_kinds(c.kind)))
+            .partition(|c| !bulk || order(c.kind) < order(Kind::Exchange));
+        for c in before {
+            self.touched.push(c.clone());
             self.write(c)
                 .await
                 .with_context(|| self.origins.describe(c))?;
@@ -123,6 +131,12 @@ impl<'a> Executor<'a> {
                 }
             }
             self.bulk_import(&defs).await?;
+        }
+        for c in after {
+            self.touched.push(c.clone());
+            self.write(c)
+                .await
+                .with_context(|| self.origins.describe(c))?;
         }
 
         let mut replaces: Vec<&Change> = plan
@@ -498,7 +512,7 @@ impl<'a> Executor<'a> {
             Some(Err(why)) => Err(why.as_str()),
             None => Err("no AMQP session"),
         };
-        let risk = crate::broker::queue::at_risk(connection, &stats).await;
+        let risk = crate::broker::queue::at_risk(connection, self.api, vhost, &stats).await?;
         if risk.messages != Some(0) {
             return Ok(Some(format!("holds {}", risk.describe())));
         }
