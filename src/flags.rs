@@ -94,6 +94,63 @@ pub fn expiration(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
+/// The largest `--max-file-size`: far above any topology or envelope file, far below what
+/// a 64-bit length can hold.
+pub const MAX_FILE_SIZE: u64 = 1 << 40;
+
+/// A size in bytes with an optional unit (`KB MB GB`, `KiB MiB GiB`), as `--where` takes
+/// sizes: at least one byte, at most 1 TiB.
+pub fn file_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let scale: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KB" => 1000,
+        "MB" => 1000 * 1000,
+        "GB" => 1000 * 1000 * 1000,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "`{text}`: expected a size such as 64MiB, 1GiB or 100000 (units: KB MB GB KiB MiB GiB)"
+            ));
+        }
+    };
+    let value = digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|n| (1..=MAX_FILE_SIZE).contains(n))
+        .ok_or_else(|| format!("`{text}`: expected a size from 1 byte to 1TiB, e.g. 64MiB"))?;
+    Ok(value)
+}
+
+/// `--max-file-size` and `--max-depth`: the limits on each input file, checked before it is
+/// parsed (see [`crate::input`]).
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct InputLimits {
+    /// Refuse (exit 4) input larger than SIZE (e.g. 64MiB, 1GiB), read no further: a topology
+    /// file, or one envelope (a line of --file, a file of --dir).
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = file_size)]
+    pub max_file_size: u64,
+    /// Refuse (exit 4) input whose lists and maps nest deeper than N levels (1 to 128),
+    /// before parsing it.
+    #[arg(long, value_name = "N", default_value_t = crate::input::DEFAULT_MAX_DEPTH as u16,
+          value_parser = clap::value_parser!(u16).range(1..=crate::input::MAX_DEPTH_CEILING as i64))]
+    pub max_depth: u16,
+}
+
+impl InputLimits {
+    pub fn limits(&self) -> crate::input::Limits {
+        crate::input::Limits {
+            max_file_size: self.max_file_size,
+            max_depth: usize::from(self.max_depth),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +180,17 @@ mod tests {
         assert_eq!(expiration("60000"), Ok("60000".into()));
         for bad in ["abc", "-5", "", "1.5", "99999999999999999999999"] {
             assert!(expiration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn file_sizes_take_units_and_are_bounded() {
+        assert_eq!(file_size("64MiB"), Ok(64 << 20));
+        assert_eq!(file_size("1GiB"), Ok(1 << 30));
+        assert_eq!(file_size("2 KB"), Ok(2000));
+        assert_eq!(file_size("100000"), Ok(100_000));
+        for bad in ["0", "-1", "1.5MiB", "1TB", "2000GiB", "64M", "x", ""] {
+            assert!(file_size(bad).is_err(), "{bad}");
         }
     }
 }
