@@ -323,3 +323,28 @@ fn where_values_of_the_wrong_type_are_usage_errors() {
         assert_eq!(listed.as_array().map(Vec::len), Some(1), "{expr}");
     }
 }
+
+#[test]
+fn perf_clients_are_bounded_and_small() {
+    let dir = TestDir::new("bounds-perf-flags");
+    for flag in ["--producers", "--consumers"] {
+        check(
+            dir.warren().args(OFFLINE).args(["perf", flag, "501"]),
+            Code::Usage,
+            flag,
+        );
+    }
+    // 100 + 100 clients took 1.6 GB (8 MiB of frame buffers each).
+    let vhost = TestVhost::new(shared_node(), "bounds-perf");
+    let dir = TestDir::new("bounds-perf");
+    let args = format!(
+        "{} perf --producers 100 --consumers 100 --rate 500 --duration 3s -o json",
+        vhost.connection_args().join(" ")
+    );
+    let (run, peak_mb) = measured(&dir, &args, Code::Success);
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout())
+        .unwrap_or_else(|e| panic!("perf's summary is not JSON: {e}\n{}", run.explain()));
+    assert!(summary["received"].as_u64() > Some(0), "{}", run.explain());
+    assert!(peak_mb < 150, "peak {peak_mb} MB\n{}", run.explain());
+    eprintln!("perf 100 + 100 clients: peak {peak_mb} MB");
+}

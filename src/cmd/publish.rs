@@ -58,7 +58,7 @@ pub struct Args {
     pub dir: Option<PathBuf>,
 
     #[command(flatten)]
-    pub limits: crate::flags::InputLimits,
+    pub limits: super::InputLimits,
 
     /// Generate this many messages (or repeat --body this many times).
     #[arg(long, value_name = "N")]

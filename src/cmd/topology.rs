@@ -95,7 +95,7 @@ pub struct Files {
     #[arg(short = 'f', long = "file", value_name = "PATH", required = true)]
     pub files: Vec<PathBuf>,
     #[command(flatten)]
-    pub limits: crate::flags::InputLimits,
+    pub limits: super::InputLimits,
 }
 
 #[derive(clap::Args, Debug)]
