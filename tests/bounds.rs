@@ -348,3 +348,25 @@ fn perf_clients_are_bounded_and_small() {
     assert!(peak_mb < 150, "peak {peak_mb} MB\n{}", run.explain());
     eprintln!("perf 100 + 100 clients: peak {peak_mb} MB");
 }
+
+#[test]
+fn a_definitions_file_to_convert_is_bounded_too() {
+    let dir = TestDir::new("bounds-convert");
+    let (run, peak_mb) = measured(&dir, "topology convert /dev/zero", Code::InvalidInput);
+    run.says("/dev/zero: larger than the limit of 64MiB (--max-file-size)");
+    ended_within(
+        &run,
+        Duration::from_secs(2),
+        "topology convert /dev/zero",
+        peak_mb,
+    );
+    dir.write(
+        "deep.json",
+        &format!("{{\"queues\": {}", "[".repeat(200_000)),
+    );
+    check(
+        dir.warren().args(["topology", "convert", "deep.json"]),
+        Code::InvalidInput,
+        "deep.json: byte 75: nested deeper than the limit of 64 levels (--max-depth)",
+    );
+}

@@ -185,6 +185,8 @@ pub struct ConvertArgs {
     /// Exit 3 when the file holds anything the model can't carry (listed on stderr).
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub limits: super::InputLimits,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -347,8 +349,12 @@ async fn run_export(global: &Global, args: &ExportArgs) -> Result<()> {
 
 fn run_convert(global: &Global, args: &ConvertArgs) -> Result<()> {
     let file = args.file.display().to_string();
-    let text = std::fs::read_to_string(&args.file)
-        .map_err(|e| Error::invalid_input(format!("reading {file}: {e}")))?;
+    let limits = args.limits.limits();
+    let text = crate::input::read_text(&args.file, limits.max_file_size, &file)?;
+    if let Some(at) = crate::input::json_too_deep(text.as_bytes(), limits.max_depth) {
+        let place = format!("byte {}", at + 1);
+        return Err(crate::input::too_deep(&file, &place, limits.max_depth).into());
+    }
     let vhost = global
         .connection
         .vhost
