@@ -1995,7 +1995,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__publish)
-            opts="-e -k -H -o -h -V --exchange --routing-key --body --lines --file --dir --count --size --header --content-type --content-encoding --transient --priority --correlation-id --reply-to --expiration --message-id --timestamp --type --user-id --app-id --window --channels --queues --rate --confirm-timeout --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-e -k -H -o -h -V --exchange --routing-key --body --lines --file --dir --max-file-size --max-depth --count --size --header --content-type --content-encoding --transient --priority --correlation-id --reply-to --expiration --message-id --timestamp --type --user-id --app-id --window --channels --queues --rate --confirm-timeout --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2026,6 +2026,14 @@ _warren() {
                     return 0
                     ;;
                 --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-file-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-depth)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2169,7 +2177,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__purge)
-            opts="-y -o -h -V --export --yes --match-header --match-body-regex --match-message-id --match-routing-key --match-jsonpath --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-y -o -h -V --export --yes --allow-message-loss --match-header --match-body-regex --match-message-id --match-routing-key --match-jsonpath --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2795,7 +2803,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__apply)
-            opts="-f -o -h -V --file --prune --yes --allow-message-loss --backup --no-backup --keep-backups --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-f -o -h -V --file --max-file-size --max-depth --prune --yes --allow-message-loss --backup --no-backup --keep-backups --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2806,6 +2814,14 @@ _warren() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-file-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-depth)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2877,12 +2893,20 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__convert)
-            opts="-o -h -V --strict --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-o -h -V --strict --max-file-size --max-depth --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --max-file-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-depth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --output)
                     COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
                     return 0
@@ -3121,7 +3145,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__lint)
-            opts="-f -o -h -V --file --strict --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-f -o -h -V --file --max-file-size --max-depth --strict --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3132,6 +3156,14 @@ _warren() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-file-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-depth)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -3195,7 +3227,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__plan)
-            opts="-f -o -h -V --file --detailed-exitcode --prune --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-f -o -h -V --file --max-file-size --max-depth --detailed-exitcode --prune --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3206,6 +3238,14 @@ _warren() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-file-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-depth)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -97,6 +97,8 @@ complete -c warren -n "__fish_warren_using_subcommand publish" -s k -l routing-k
 complete -c warren -n "__fish_warren_using_subcommand publish" -l body -d 'The body of one message (or of --count copies)' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l file -d 'Envelopes, one JSON object per line (`-` for stdin), as `warren consume` writes them' -r -F
 complete -c warren -n "__fish_warren_using_subcommand publish" -l dir -d 'One message per file, in name order; `*.envelope.json` files are envelopes' -r -F
+complete -c warren -n "__fish_warren_using_subcommand publish" -l max-file-size -d 'Refuse (exit 4) input larger than SIZE (e.g. 64MiB, 1GiB), read no further: a topology file, or one envelope (a line of --file, a file of --dir)' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l max-depth -d 'Refuse (exit 4) input whose lists and maps nest deeper than N levels (1 to 128), before parsing it' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l count -d 'Generate this many messages (or repeat --body this many times)' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l size -d 'Body size in bytes of generated messages (at most 128 MiB, RabbitMQ\'s own limit)' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -s H -l header -d 'A header: `key=value` (a string) or `key:TYPE=value`, TYPE one of i8 u8 i16 u16 i32 u32 i64 f32 f64 bool timestamp bytes (base64) json (the envelope\'s JSON mapping)' -r
@@ -349,6 +351,8 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_s
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -f -a "restore" -d 'Put back a backup written by `apply` (or any definitions file): shown, then applied'
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s f -l file -d 'Topology file or directory (of *.yaml / *.yml); repeat to merge several' -r -F
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l max-file-size -d 'Refuse (exit 4) input larger than SIZE (e.g. 64MiB, 1GiB), read no further: a topology file, or one envelope (a line of --file, a file of --dir)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l max-depth -d 'Refuse (exit 4) input whose lists and maps nest deeper than N levels (1 to 128), before parsing it' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -367,6 +371,8 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -s f -l file -d 'Topology file or directory (of *.yaml / *.yml); repeat to merge several' -r -F
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l max-file-size -d 'Refuse (exit 4) input larger than SIZE (e.g. 64MiB, 1GiB), read no further: a topology file, or one envelope (a line of --file, a file of --dir)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l max-depth -d 'Refuse (exit 4) input whose lists and maps nest deeper than N levels (1 to 128), before parsing it' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -386,6 +392,8 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s f -l file -d 'Topology file or directory (of *.yaml / *.yml); repeat to merge several' -r -F
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l max-file-size -d 'Refuse (exit 4) input larger than SIZE (e.g. 64MiB, 1GiB), read no further: a topology file, or one envelope (a line of --file, a file of --dir)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l max-depth -d 'Refuse (exit 4) input whose lists and maps nest deeper than N levels (1 to 128), before parsing it' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l backup -d 'Write the backup taken before changing anything to this file (default: a timestamped file in $XDG_STATE_HOME/warren/backups/)' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l keep-backups -d 'How many backups to keep in the default directory' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
@@ -425,6 +433,8 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l all-vhosts -d 'Export every vhost instead of the connection\'s (--vhost or the URI\'s)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l max-file-size -d 'Refuse (exit 4) input larger than SIZE (e.g. 64MiB, 1GiB), read no further: a topology file, or one envelope (a line of --file, a file of --dir)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l max-depth -d 'Refuse (exit 4) input whose lists and maps nest deeper than N levels (1 to 128), before parsing it' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -508,8 +518,8 @@ complete -c warren -n "__fish_warren_using_subcommand replay" -l restore-expirat
 complete -c warren -n "__fish_warren_using_subcommand replay" -s y -l yes -d 'Don\'t ask for confirmation'
 complete -c warren -n "__fish_warren_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand replay" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand perf" -l producers -d 'Publishing connections, one channel each' -r
-complete -c warren -n "__fish_warren_using_subcommand perf" -l consumers -d 'Consuming connections, one channel each' -r
+complete -c warren -n "__fish_warren_using_subcommand perf" -l producers -d 'Publishing connections, one channel each (at most 500)' -r
+complete -c warren -n "__fish_warren_using_subcommand perf" -l consumers -d 'Consuming connections, one channel each (at most 500)' -r
 complete -c warren -n "__fish_warren_using_subcommand perf" -l rate -d 'Messages per second, all producers together (default: as fast as they can)' -r
 complete -c warren -n "__fish_warren_using_subcommand perf" -l size -d 'Body size in bytes (the first 8 hold the timestamp)' -r
 complete -c warren -n "__fish_warren_using_subcommand perf" -l queue-type -r -f -a "classic\t''
@@ -620,6 +630,7 @@ complete -c warren -n "__fish_warren_using_subcommand purge" -l client-key -d 'P
 complete -c warren -n "__fish_warren_using_subcommand purge" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand purge" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
 complete -c warren -n "__fish_warren_using_subcommand purge" -s y -l yes -d 'Go ahead without asking'
+complete -c warren -n "__fish_warren_using_subcommand purge" -l allow-message-loss -d 'Without --export, purge a queue that holds messages (or whose count is unknown): they are lost'
 complete -c warren -n "__fish_warren_using_subcommand purge" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand purge" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand show" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'

@@ -94,6 +94,39 @@ pub fn expiration(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
+/// The largest `--max-file-size`: far above any topology or envelope file, far below what
+/// a 64-bit length can hold.
+pub const MAX_FILE_SIZE: u64 = 1 << 40;
+
+/// A size in bytes with an optional unit (`KB MB GB`, `KiB MiB GiB`), as `--where` takes
+/// sizes: at least one byte, at most 1 TiB.
+pub fn file_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let scale: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KB" => 1000,
+        "MB" => 1000 * 1000,
+        "GB" => 1000 * 1000 * 1000,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "`{text}`: expected a size such as 64MiB, 1GiB or 100000 (units: KB MB GB KiB MiB GiB)"
+            ));
+        }
+    };
+    let value = digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|n| (1..=MAX_FILE_SIZE).contains(n))
+        .ok_or_else(|| format!("`{text}`: expected a size from 1 byte to 1TiB, e.g. 64MiB"))?;
+    Ok(value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,6 +156,17 @@ mod tests {
         assert_eq!(expiration("60000"), Ok("60000".into()));
         for bad in ["abc", "-5", "", "1.5", "99999999999999999999999"] {
             assert!(expiration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn file_sizes_take_units_and_are_bounded() {
+        assert_eq!(file_size("64MiB"), Ok(64 << 20));
+        assert_eq!(file_size("1GiB"), Ok(1 << 30));
+        assert_eq!(file_size("2 KB"), Ok(2000));
+        assert_eq!(file_size("100000"), Ok(100_000));
+        for bad in ["0", "-1", "1.5MiB", "1TB", "2000GiB", "64M", "x", ""] {
+            assert!(file_size(bad).is_err(), "{bad}");
         }
     }
 }

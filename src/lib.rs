@@ -8,6 +8,7 @@ pub mod cmd;
 pub mod exit;
 pub mod flags;
 pub mod health;
+pub mod input;
 pub mod list;
 pub mod message;
 pub mod ops;

@@ -218,3 +218,27 @@ pub fn go_ahead(
         Err(Error::usage("cancelled: nothing was changed").into())
     }
 }
+
+/// `--max-file-size` and `--max-depth`: the limits on each input file, checked before it is
+/// parsed (see [`crate::input`]).
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct InputLimits {
+    /// Refuse (exit 4) input larger than SIZE (e.g. 64MiB, 1GiB), read no further: a topology
+    /// file, or one envelope (a line of --file, a file of --dir).
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = crate::flags::file_size)]
+    pub max_file_size: u64,
+    /// Refuse (exit 4) input whose lists and maps nest deeper than N levels (1 to 128),
+    /// before parsing it.
+    #[arg(long, value_name = "N", default_value_t = crate::input::DEFAULT_MAX_DEPTH as u16,
+          value_parser = clap::value_parser!(u16).range(1..=crate::input::MAX_DEPTH_CEILING as i64))]
+    pub max_depth: u16,
+}
+
+impl InputLimits {
+    pub fn limits(&self) -> crate::input::Limits {
+        crate::input::Limits {
+            max_file_size: self.max_file_size,
+            max_depth: usize::from(self.max_depth),
+        }
+    }
+}

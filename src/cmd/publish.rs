@@ -57,6 +57,9 @@ pub struct Args {
     #[arg(long, value_name = "DIR", group = "source")]
     pub dir: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub limits: super::InputLimits,
+
     /// Generate this many messages (or repeat --body this many times).
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
@@ -139,11 +142,13 @@ impl Args {
             Source::Lines
         } else if let Some(file) = &self.file {
             if file.as_os_str() != "-" {
-                source::validate_envelope_file(file).map_err(Error::invalid_input)?;
+                source::validate_envelope_file_within(file, &self.limits.limits())
+                    .map_err(Error::invalid_input)?;
             }
             Source::EnvelopeFile(file.clone())
         } else if let Some(dir) = &self.dir {
-            source::validate_envelope_dir(dir).map_err(Error::invalid_input)?;
+            source::validate_envelope_dir_within(dir, &self.limits.limits())
+                .map_err(Error::invalid_input)?;
             Source::Dir(dir.clone())
         } else if let Some(count) = self.count {
             Source::Generate {
@@ -267,7 +272,12 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     };
     let settings = settings::load(&global.connection.flags())?;
     let window = usize::try_from(args.window).unwrap_or(usize::MAX);
-    let inputs = source::spawn(source, window.clamp(64, 65_536), usize::from(args.channels));
+    let inputs = source::spawn_within(
+        source,
+        args.limits.limits(),
+        window.clamp(64, 65_536),
+        usize::from(args.channels),
+    );
     let progress = output::progress(total, "publishing");
     let options = Options {
         window,

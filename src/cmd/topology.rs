@@ -94,6 +94,8 @@ pub struct Files {
     /// Topology file or directory (of *.yaml / *.yml); repeat to merge several.
     #[arg(short = 'f', long = "file", value_name = "PATH", required = true)]
     pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub limits: super::InputLimits,
 }
 
 #[derive(clap::Args, Debug)]
@@ -183,10 +185,20 @@ pub struct ConvertArgs {
     /// Exit 3 when the file holds anything the model can't carry (listed on stderr).
     #[arg(long)]
     pub strict: bool,
+    #[command(flatten)]
+    pub limits: super::InputLimits,
 }
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
+}
+
+impl Files {
+    /// Load the files within their limits, read the broker, and diff (`plan`, `apply`).
+    async fn prepare(&self, global: &Global, prune: bool) -> Result<plan::Prepared> {
+        let limits = self.limits.limits();
+        plan::from_files(settings_of(global)?, &self.files, &limits, &env, prune).await
+    }
 }
 
 pub async fn run(global: &Global, args: &Args) -> Result<()> {
@@ -201,7 +213,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
 }
 
 fn run_lint(global: &Global, args: &LintArgs) -> Result<()> {
-    let topology = load::load(&args.files.files, &env)?;
+    let topology = load::load(&args.files.files, &args.files.limits.limits(), &env)?;
     let report = lint::lint(&topology);
     output::print(global.output, &report)?;
     if report.errors > 0 {
@@ -218,9 +230,7 @@ fn run_lint(global: &Global, args: &LintArgs) -> Result<()> {
 }
 
 async fn run_plan(global: &Global, args: &PlanArgs) -> Result<()> {
-    let plan = plan::from_files(settings_of(global)?, &args.files.files, &env, args.prune)
-        .await?
-        .plan;
+    let plan = args.files.prepare(global, args.prune).await?.plan;
     output::print(global.output, &plan)?;
     if args.detailed_exitcode && !plan.is_empty() {
         return Err(
@@ -254,7 +264,7 @@ async fn run_apply(global: &Global, args: &ApplyArgs) -> Result<()> {
     if args.prune && !args.yes {
         return Err(Error::usage("--prune deletes undeclared objects: add --yes to confirm (run `warren topology plan --prune` to see them)").into());
     }
-    let p = plan::from_files(settings_of(global)?, &args.files.files, &env, args.prune).await?;
+    let p = args.files.prepare(global, args.prune).await?;
     apply::check_message_loss(&p.plan, args.allow_message_loss)?;
     let passwords = apply::resolve_passwords(&p.plan, &env)?;
     execute_plan(
@@ -339,8 +349,12 @@ async fn run_export(global: &Global, args: &ExportArgs) -> Result<()> {
 
 fn run_convert(global: &Global, args: &ConvertArgs) -> Result<()> {
     let file = args.file.display().to_string();
-    let text = std::fs::read_to_string(&args.file)
-        .map_err(|e| Error::invalid_input(format!("reading {file}: {e}")))?;
+    let limits = args.limits.limits();
+    let text = crate::input::read_text(&args.file, limits.max_file_size, &file)?;
+    if let Some(at) = crate::input::json_too_deep(text.as_bytes(), limits.max_depth) {
+        let place = format!("byte {}", at + 1);
+        return Err(crate::input::too_deep(&file, &place, limits.max_depth).into());
+    }
     let vhost = global
         .connection
         .vhost

@@ -7,10 +7,13 @@
 //! GiB` for sizes), strings in double quotes, `true`, `false` and `null`. A timestamp column
 //! compared with a duration compares its age: `idle_since > 1h` is "idle for more than an
 //! hour". A column the broker left out is unknown: every comparison with it is false (test
-//! for it with `== null`). A bare column name is true when the column is `true`.
+//! for it with `== null`). A bare column name is true when the column is `true`; a bare
+//! column that holds a number or a string is an error, as any comparison of the wrong type.
 //!
 //! A mistake is reported with a caret under the token: pure, so it is checked before any
-//! request is made.
+//! request is made. Parentheses and `!` nest at most [`MAX_NESTING`] deep, and chains of
+//! `&&` and `||` are kept flat, so neither parsing nor evaluating recurses with the input's
+//! length.
 
 use std::fmt;
 
@@ -79,10 +82,15 @@ pub enum Literal {
     Null,
 }
 
+/// How deep parentheses and `!` may nest.
+pub const MAX_NESTING: usize = 64;
+
 #[derive(Debug, Clone)]
 pub enum Expr {
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// Every one holds (`a && b && c`).
+    And(Vec<Expr>),
+    /// Any one holds (`a || b || c`).
+    Or(Vec<Expr>),
     Not(Box<Expr>),
     /// A bare column: true when it is `true`.
     Truthy {
@@ -296,6 +304,8 @@ struct Parser<'a> {
     tokens: Vec<(usize, Token)>,
     pos: usize,
     columns: &'a [&'a str],
+    /// Parentheses and `!` open around the token being parsed.
+    nesting: usize,
 }
 
 impl Parser<'_> {
@@ -319,33 +329,58 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Result<Expr, ExprError> {
-        let mut left = self.and()?;
+        let mut any = vec![self.and()?];
         while self.peek() == Some(&Token::Or) {
             self.pos += 1;
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+            any.push(self.and()?);
         }
-        Ok(left)
+        Ok(if any.len() == 1 {
+            any.remove(0)
+        } else {
+            Expr::Or(any)
+        })
     }
 
     fn and(&mut self) -> Result<Expr, ExprError> {
-        let mut left = self.unary()?;
+        let mut all = vec![self.unary()?];
         while self.peek() == Some(&Token::And) {
             self.pos += 1;
-            left = Expr::And(Box::new(left), Box::new(self.unary()?));
+            all.push(self.unary()?);
         }
-        Ok(left)
+        Ok(if all.len() == 1 {
+            all.remove(0)
+        } else {
+            Expr::And(all)
+        })
+    }
+
+    /// One more level of `(` or `!` at the next token, within [`MAX_NESTING`].
+    fn nest(&mut self) -> Result<(), ExprError> {
+        if self.nesting >= MAX_NESTING {
+            return Err(self.err(
+                self.here(),
+                format!("parentheses and `!` nest deeper than {MAX_NESTING} levels here"),
+            ));
+        }
+        self.nesting += 1;
+        Ok(())
     }
 
     fn unary(&mut self) -> Result<Expr, ExprError> {
         match self.peek() {
             Some(Token::Not) => {
+                self.nest()?;
                 self.pos += 1;
-                Ok(Expr::Not(Box::new(self.unary()?)))
+                let inner = self.unary()?;
+                self.nesting -= 1;
+                Ok(Expr::Not(Box::new(inner)))
             }
             Some(Token::Open) => {
+                self.nest()?;
                 let open = self.here();
                 self.pos += 1;
                 let inner = self.or()?;
+                self.nesting -= 1;
                 if self.peek() != Some(&Token::Close) {
                     let at = self.here();
                     return Err(match self.peek() {
@@ -476,6 +511,7 @@ pub fn parse(input: &str, columns: &[&str]) -> Result<Expr, ExprError> {
         tokens,
         pos: 0,
         columns,
+        nesting: 0,
     };
     if p.tokens.is_empty() {
         return Err(p.err(0, "the expression is empty"));
@@ -489,6 +525,18 @@ pub fn parse(input: &str, columns: &[&str]) -> Result<Expr, ExprError> {
         ));
     }
     Ok(expr)
+}
+
+/// What a value is, for errors: "a number", "a string", ...
+fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "unknown",
+        Value::Bool(_) => "true or false",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// A column's value: the row's, looked up by name (flat rows: `a.b` is a key of its own).
@@ -513,11 +561,7 @@ impl Expr {
     /// The columns the expression reads.
     pub fn columns(&self) -> Vec<&str> {
         match self {
-            Expr::And(a, b) | Expr::Or(a, b) => {
-                let mut all = a.columns();
-                all.extend(b.columns());
-                all
-            }
+            Expr::And(all) | Expr::Or(all) => all.iter().flat_map(Expr::columns).collect(),
             Expr::Not(a) => a.columns(),
             Expr::Truthy { column, .. } | Expr::Compare { column, .. } => vec![column.as_str()],
         }
@@ -536,10 +580,36 @@ impl Expr {
         now: std::time::SystemTime,
     ) -> Result<bool, ExprError> {
         match self {
-            Expr::And(a, b) => Ok(a.eval(row, input, now)? && b.eval(row, input, now)?),
-            Expr::Or(a, b) => Ok(a.eval(row, input, now)? || b.eval(row, input, now)?),
+            Expr::And(all) => {
+                for e in all {
+                    if !e.eval(row, input, now)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            Expr::Or(any) => {
+                for e in any {
+                    if e.eval(row, input, now)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
             Expr::Not(a) => Ok(!a.eval(row, input, now)?),
-            Expr::Truthy { column, .. } => Ok(row.get(column) == Some(&Value::Bool(true))),
+            Expr::Truthy { column, at } => match row.get(column) {
+                Some(Value::Bool(b)) => Ok(*b),
+                // Unknown: not true.
+                None | Some(Value::Null) => Ok(false),
+                Some(other) => Err(ExprError {
+                    input: input.to_string(),
+                    at: *at,
+                    message: format!(
+                        "`{column}` is {} here, not true or false: compare it (e.g. `{column} > 0` or `{column} == \"...\"`)",
+                        kind_of(other)
+                    ),
+                }),
+            },
             Expr::Compare {
                 column,
                 at,
@@ -557,12 +627,19 @@ impl Expr {
                     ),
                 };
                 if let Some(re) = regex {
-                    let text = match actual {
-                        Value::String(s) => s.clone(),
-                        Value::Null => return Ok(false),
-                        other => other.to_string(),
+                    return match actual {
+                        Value::String(s) => Ok(re.is_match(s) == (*op == Op::Match)),
+                        Value::Null => Ok(false),
+                        other => Err(ExprError {
+                            input: input.to_string(),
+                            at: *at,
+                            message: format!(
+                                "`{column}` is {} here: `{}` matches strings only",
+                                kind_of(other),
+                                op.symbol()
+                            ),
+                        }),
                     };
-                    return Ok(re.is_match(&text) == (*op == Op::Match));
                 }
                 let ordering = match (actual, value) {
                     (Value::Null, Literal::Null) => return Ok(matches!(op, Op::Eq)),
@@ -696,5 +773,64 @@ mod tests {
         assert_eq!(err.at, 7);
         assert!(err.message.contains("`name` is a string"), "{err}");
         assert!(parse("messages > true", &[]).is_err());
+    }
+
+    #[test]
+    fn nesting_is_limited_with_a_caret() {
+        for n in [65, 10_000, 100_000] {
+            for (open, close) in [("(", ")"), ("!", ""), ("!(", ")")] {
+                let text = format!("{}durable{}", open.repeat(n), close.repeat(n));
+                let err = parse(&text, &[]).unwrap_err();
+                assert!(err.message.contains("nest deeper than 64 levels"), "{err}");
+                assert_eq!(err.at, 64, "{open} x {n}");
+                assert!(
+                    err.to_string()
+                        .ends_with(&format!("\n  {}^", " ".repeat(64)))
+                );
+            }
+        }
+        let q = row(json!({"durable": true}));
+        let deepest = format!("{}durable{}", "(".repeat(64), ")".repeat(64));
+        assert!(check(&deepest, &q));
+        assert!(check(&format!("{}durable", "!".repeat(64)), &q));
+    }
+
+    #[test]
+    fn long_chains_stay_flat() {
+        let q = row(json!({"durable": true, "messages": 3}));
+        let chain = vec!["messages > 1"; 50_000].join(" && ");
+        assert!(check(&chain, &q));
+        let chain = vec!["messages > 5"; 50_000].join(" || ") + " || durable";
+        assert!(check(&chain, &q));
+        let e = parse(&chain, &[]).unwrap();
+        assert_eq!(e.columns().len(), 50_001);
+    }
+
+    #[test]
+    fn a_bare_column_must_be_true_or_false() {
+        let q = row(json!({"messages": 3, "name": "q", "durable": false, "gone": null}));
+        for text in ["messages", "name", "durable || messages"] {
+            let err = parse(text, &[]).unwrap().matches(&q, text).unwrap_err();
+            assert!(err.message.contains("not true or false"), "{err}");
+            assert_eq!(err.at, text.rfind(' ').map_or(0, |i| i + 1));
+        }
+        assert!(!check("durable", &q));
+        assert!(!check("gone", &q));
+    }
+
+    #[test]
+    fn a_pattern_on_a_number_is_a_type_error() {
+        let q = row(json!({"messages": 30, "name": "q30"}));
+        let err = parse("messages =~ \"3\"", &[])
+            .unwrap()
+            .matches(&q, "messages =~ \"3\"")
+            .unwrap_err();
+        assert_eq!(err.at, 0);
+        assert!(
+            err.message
+                .contains("`messages` is a number here: `=~` matches strings only"),
+            "{err}"
+        );
+        assert!(check("name =~ \"3\"", &q));
     }
 }

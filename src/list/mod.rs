@@ -114,12 +114,19 @@ pub fn parse_columns(
     Ok(columns)
 }
 
-/// `--sort -messages,name` against `kind`.
+/// `--sort -messages,name` against `kind`. An empty key (`--sort ''`, `a,,b`) is an error.
 pub fn parse_sort(kind: &'static Kind, text: &str) -> Result<Vec<SortKey>, String> {
     text.split(',')
         .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|part| {
+        .enumerate()
+        .map(|(n, part)| {
+            let bare = part.strip_prefix(['-', '+']).unwrap_or(part);
+            if bare.is_empty() {
+                return Err(format!(
+                    "--sort: key {} of `{text}` is empty; give column names, e.g. --sort -messages,name",
+                    n + 1
+                ));
+            }
             let (descending, name) = match part.strip_prefix('-') {
                 Some(n) => (true, n),
                 None => (false, part.strip_prefix('+').unwrap_or(part)),
@@ -459,6 +466,10 @@ mod tests {
         assert!(err.contains("unknown column `mesages`"), "{err}");
         assert!(err.contains("did you mean `messages`"), "{err}");
         assert!(parse_sort(kind, "-nope").is_err());
+        for empty in ["", ",,,", "name,", "name,,messages", "-", " , "] {
+            let e = parse_sort(kind, empty).unwrap_err();
+            assert!(e.contains("is empty"), "{empty}: {e}");
+        }
     }
 
     #[test]

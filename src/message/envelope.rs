@@ -240,8 +240,21 @@ impl Envelope {
         Ok((self.properties.to_amqp()?, self.body_bytes()?))
     }
 
-    /// Parse one JSON line; the error says which field is wrong.
+    /// Parse one JSON line, nested at most [`crate::input::DEFAULT_MAX_DEPTH`] deep; the
+    /// error says which field is wrong.
     pub fn parse(line: &str) -> Result<Envelope, String> {
+        Envelope::parse_within(line, crate::input::DEFAULT_MAX_DEPTH)
+    }
+
+    /// Parse one JSON line; nesting deeper than `max_depth` is refused before parsing.
+    pub fn parse_within(line: &str, max_depth: usize) -> Result<Envelope, String> {
+        if let Some(at) = crate::input::json_too_deep(line.as_bytes(), max_depth) {
+            let column = line[..at].chars().count() + 1;
+            return Err(crate::input::too_deep_reason(
+                &format!("column {column}"),
+                max_depth,
+            ));
+        }
         serde_json::from_str(line).map_err(|e| e.to_string())
     }
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use super::envelope::{BodyEncoding, Envelope};
+use crate::input::{self, Limits};
 
 /// Where one message came from, for reports that let a rerun resume. Within one run (one
 /// kind of source), the order is the input's.
@@ -86,9 +87,14 @@ fn raw(body: Vec<u8>) -> Envelope {
 /// Check an envelope file before anything is published, so that a bad line stops the run
 /// before the broker has seen any of it. Returns the number of messages.
 pub fn validate_envelope_file(path: &Path) -> Result<u64, SourceError> {
+    validate_envelope_file_within(path, &Limits::default())
+}
+
+/// [`validate_envelope_file`] with each line within `limits` (its size and nesting).
+pub fn validate_envelope_file_within(path: &Path, limits: &Limits) -> Result<u64, SourceError> {
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut count = 0;
-    for line in envelope_lines(BufReader::new(file), path) {
+    for line in envelope_lines(BufReader::new(file), path, limits) {
         if let (n, Some(envelope), _) = line? {
             envelope
                 .encode()
@@ -99,17 +105,28 @@ pub fn validate_envelope_file(path: &Path) -> Result<u64, SourceError> {
     Ok(count)
 }
 
-fn parse_line(line: &str, path: &Path, number: usize) -> Result<Envelope, SourceError> {
-    Envelope::parse(line).map_err(|e| format!("{}:{number}: {e}", path.display()))
+fn parse_line(
+    line: &str,
+    path: &Path,
+    number: usize,
+    limits: &Limits,
+) -> Result<Envelope, SourceError> {
+    Envelope::parse_within(line, limits.max_depth)
+        .map_err(|e| format!("{}:{number}: {e}", path.display()))
 }
 
 /// Check every envelope file of `--dir` (`*.envelope.json`) before anything is published,
 /// as for an envelope file. Returns the number of files.
 pub fn validate_envelope_dir(dir: &Path) -> Result<u64, SourceError> {
+    validate_envelope_dir_within(dir, &Limits::default())
+}
+
+/// [`validate_envelope_dir`] with each envelope file within `limits`.
+pub fn validate_envelope_dir_within(dir: &Path, limits: &Limits) -> Result<u64, SourceError> {
     let files = dir_files(dir)?;
     for path in &files {
         if path.to_string_lossy().ends_with(ENVELOPE_SUFFIX) {
-            read_dir_file(path)?
+            read_dir_file(path, limits)?
                 .envelope
                 .encode()
                 .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -133,19 +150,21 @@ pub fn dir_files(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
     Ok(files)
 }
 
-fn read_dir_file(path: &Path) -> Result<Item, SourceError> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+/// One file of `--dir`: an envelope file within `limits`, or a raw body.
+fn read_dir_file(path: &Path, limits: &Limits) -> Result<Item, SourceError> {
     let origin = Origin::File(path.to_path_buf());
     if path.to_string_lossy().ends_with(ENVELOPE_SUFFIX) {
+        let shown = path.display().to_string();
         let text =
-            String::from_utf8(bytes).map_err(|_| format!("{}: not UTF-8", path.display()))?;
-        let envelope = parse_line(text.trim(), path, 1)?;
+            input::read_text(path, limits.max_file_size, &shown).map_err(|e| e.to_string())?;
+        let envelope = parse_line(text.trim(), path, 1, limits)?;
         return Ok(Item {
             origin,
             envelope,
             is_envelope: true,
         });
     }
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(Item::raw(origin, bytes))
 }
 
@@ -231,6 +250,11 @@ impl Drop for Output {
 /// Start reading `source` on its own thread, its items dealt in turn to `lanes` inputs
 /// (at least one); about `capacity` items are read ahead for each.
 pub fn spawn(source: Source, capacity: usize, lanes: usize) -> Vec<Input> {
+    spawn_within(source, Limits::default(), capacity, lanes)
+}
+
+/// [`spawn`] with each envelope line or file within `limits`.
+pub fn spawn_within(source: Source, limits: Limits, capacity: usize, lanes: usize) -> Vec<Input> {
     let (txs, inputs): (Vec<_>, Vec<_>) = (0..lanes.max(1))
         .map(|_| {
             let (tx, rx) = mpsc::channel((capacity / CHUNK).max(1));
@@ -252,17 +276,29 @@ pub fn spawn(source: Source, capacity: usize, lanes: usize) -> Vec<Input> {
                 .collect(),
             turn: 0,
         };
-        read(source, &mut out);
+        read(source, &limits, &mut out);
     });
     inputs
 }
 
 /// Lines of `reader`, each without its line ending, with whether the reader's buffer is
 /// empty after it (reading on may wait: what was read should go now). `None` at the end.
-fn next_line<R: Read>(reader: &mut BufReader<R>) -> Option<std::io::Result<(Vec<u8>, bool)>> {
+/// A line longer than `max` bytes is an error as soon as that much of it is read.
+fn next_line<R: Read>(
+    reader: &mut BufReader<R>,
+    max: u64,
+) -> Option<std::io::Result<(Vec<u8>, bool)>> {
     let mut line = Vec::new();
-    match reader.read_until(b'\n', &mut line) {
+    match reader
+        .by_ref()
+        .take(max.saturating_add(1))
+        .read_until(b'\n', &mut line)
+    {
         Ok(0) => None,
+        Ok(n) if n as u64 > max && line.last() != Some(&b'\n') => Some(Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("this line is {}", input::too_large_reason(max)),
+        ))),
         Ok(_) => {
             if line.last() == Some(&b'\n') {
                 line.pop();
@@ -276,7 +312,7 @@ fn next_line<R: Read>(reader: &mut BufReader<R>) -> Option<std::io::Result<(Vec<
     }
 }
 
-fn read(source: Source, out: &mut Output) {
+fn read(source: Source, limits: &Limits, out: &mut Output) {
     match source {
         Source::Body { text, count } => {
             for n in 1..=count {
@@ -315,7 +351,12 @@ fn read(source: Source, out: &mut Output) {
             } else {
                 path.clone()
             };
-            read_envelopes(BufReader::with_capacity(1 << 16, reader), &shown, out);
+            read_envelopes(
+                BufReader::with_capacity(1 << 16, reader),
+                &shown,
+                limits,
+                out,
+            );
         }
         Source::Dir(dir) => {
             let files = match dir_files(&dir) {
@@ -326,7 +367,7 @@ fn read(source: Source, out: &mut Output) {
                 }
             };
             for path in files {
-                let item = read_dir_file(&path);
+                let item = read_dir_file(&path, limits);
                 let failed = item.is_err();
                 if !out.send(item, failed) || failed {
                     return;
@@ -357,7 +398,7 @@ fn read(source: Source, out: &mut Output) {
 /// Each line a raw body (`--lines`).
 fn read_lines<R: Read>(mut reader: BufReader<R>, out: &mut Output) {
     let mut n = 0;
-    while let Some(line) = next_line(&mut reader) {
+    while let Some(line) = next_line(&mut reader, u64::MAX) {
         n += 1;
         let (item, flush) = match line {
             Ok((line, idle)) => (Ok(Item::raw(Origin::Line(n), line)), idle),
@@ -373,13 +414,14 @@ fn read_lines<R: Read>(mut reader: BufReader<R>, out: &mut Output) {
 /// The lines of an envelope file (`shown` in errors, which name the file and line): each
 /// with its number, its envelope (none on a blank line), and whether the reader's buffer is
 /// empty after it (`next_line`).
-fn envelope_lines<R: Read>(
+fn envelope_lines<'a, R: Read + 'a>(
     mut reader: BufReader<R>,
-    shown: &Path,
-) -> impl Iterator<Item = Result<(usize, Option<Envelope>, bool), SourceError>> {
+    shown: &'a Path,
+    limits: &'a Limits,
+) -> impl Iterator<Item = Result<(usize, Option<Envelope>, bool), SourceError>> + 'a {
     let mut n = 0;
     std::iter::from_fn(move || {
-        let line = next_line(&mut reader)?;
+        let line = next_line(&mut reader, limits.max_file_size)?;
         n += 1;
         Some(
             line.map_err(|e| format!("{}:{n}: {e}", shown.display()))
@@ -393,7 +435,7 @@ fn envelope_lines<R: Read>(
                     if text.trim().is_empty() {
                         Ok((n, None, idle))
                     } else {
-                        parse_line(&text, shown, n).map(|e| (n, Some(e), idle))
+                        parse_line(&text, shown, n, limits).map(|e| (n, Some(e), idle))
                     }
                 }),
         )
@@ -401,8 +443,8 @@ fn envelope_lines<R: Read>(
 }
 
 /// Each non-blank line an envelope (`--file`).
-fn read_envelopes<R: Read>(reader: BufReader<R>, shown: &Path, out: &mut Output) {
-    for line in envelope_lines(reader, shown) {
+fn read_envelopes<R: Read>(reader: BufReader<R>, shown: &Path, limits: &Limits, out: &mut Output) {
+    for line in envelope_lines(reader, shown, limits) {
         let keep_going = match line {
             Ok((_, None, idle)) => !idle || out.flush(),
             Ok((n, Some(envelope), idle)) => out.send(

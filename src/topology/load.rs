@@ -1,6 +1,7 @@
 //! Reading topology files: `${VAR}` interpolation, strict parsing (unknown keys rejected with
 //! the closest valid key suggested), merging several files or a directory, and duplicate
-//! detection. Every error names the file, line and column.
+//! detection. Every error names the file, line and column. A file is read within its size
+//! limit and its nesting measured before it is parsed (see [`crate::input`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -9,10 +10,15 @@ use anyhow::{Context, Result};
 
 use super::model::{Origin, Topology};
 use crate::exit::Error;
+use crate::input::{self, Limits};
 
 /// Load and merge the given files and directories (a directory contributes its `*.yaml` and
-/// `*.yml` files, sorted by name). `env` resolves `${VAR}`.
-pub fn load(paths: &[PathBuf], env: &dyn Fn(&str) -> Option<String>) -> Result<Topology> {
+/// `*.yml` files, sorted by name), each within `limits`. `env` resolves `${VAR}`.
+pub fn load(
+    paths: &[PathBuf],
+    limits: &Limits,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Topology> {
     if paths.is_empty() {
         return Err(Error::usage("no topology file given (use -f FILE)").into());
     }
@@ -39,10 +45,9 @@ pub fn load(paths: &[PathBuf], env: &dyn Fn(&str) -> Option<String>) -> Result<T
     }
     let mut parts = Vec::new();
     for f in &files {
-        let text = std::fs::read_to_string(f).map_err(|e| {
-            Error::invalid_input(format!("reading topology file {}: {e}", f.display()))
-        })?;
-        parts.push(parse(&display(f), &text, env)?);
+        let what = format!("topology file {}", f.display());
+        let text = input::read_text(f, limits.max_file_size, &what)?;
+        parts.push(parse_within(&display(f), &text, limits.max_depth, env)?);
     }
     merge(parts)
 }
@@ -51,11 +56,27 @@ fn display(p: &Path) -> String {
     p.display().to_string()
 }
 
-/// Parse one file's text. `${VAR}` references are resolved into the parsed scalar values,
-/// never into the text, so a value can't change the document's structure.
+/// Parse one file's text, nested at most [`input::DEFAULT_MAX_DEPTH`] deep.
 pub fn parse(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Topology> {
+    parse_within(file, text, input::DEFAULT_MAX_DEPTH, env)
+}
+
+/// Parse one file's text. Nesting deeper than `max_depth` is refused before the YAML parser
+/// sees it. `${VAR}` references are resolved into the parsed scalar values, never into the
+/// text, so a value can't change the document's structure.
+pub fn parse_within(
+    file: &str,
+    text: &str,
+    max_depth: usize,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Topology> {
     if is_blank(text) {
         return Ok(Topology::default());
+    }
+    if let Some((line, column)) = input::yaml_too_deep(text, max_depth) {
+        return Err(
+            input::too_deep(file, &format!("line {line}, column {column}"), max_depth).into(),
+        );
     }
     let scan = scan_references(file, text, env)?;
     let mut doc: serde_yaml::Value =
@@ -67,8 +88,11 @@ pub fn parse(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>) -> Re
         // that is plain enough written in place, to say where the error is.
         Err(e) => {
             return Err(match serde_yaml::from_str::<Topology>(&scan.located) {
-                Err(located) => yaml_error(file, &located),
-                Ok(_) => Error::invalid_input(e.to_string()).about(file).into(),
+                Err(located) => reference_error(&located, &scan.references)
+                    .unwrap_or_else(|| yaml_error(file, &located)),
+                Ok(_) => Error::invalid_input(scan.describe(&e.to_string()))
+                    .about(file)
+                    .into(),
             });
         }
     };
@@ -166,13 +190,65 @@ fn levenshtein(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// The error of a value that came from a `${VAR}`: it names the variable and its value's
+/// type, never the placeholder that stood for it. `None` when the error is not at one.
+fn reference_error(err: &serde_yaml::Error, refs: &[Reference]) -> Option<anyhow::Error> {
+    let location = err.location()?;
+    let message = err.to_string();
+    let by_mark = refs
+        .iter()
+        .enumerate()
+        .find(|(n, _)| message.contains(&placeholder(*n)) || message.contains(&escaped(*n)));
+    // A quoted reference starts one column after its scalar's quote.
+    let by_place = refs.iter().enumerate().find(|(_, r)| {
+        r.origin.line == location.line()
+            && (r.origin.column == location.column()
+                || (r.quoted && r.origin.column == location.column() + 1))
+    });
+    let (_, r) = by_mark.or(by_place)?;
+    let name = r.name.as_deref()?;
+    let expected = message
+        .split_once(", expected ")
+        .map(|(_, e)| e.rsplit_once(" at line ").map_or(e, |(e, _)| e).to_string());
+    let what = match expected {
+        Some(e) => format!("expected {e}"),
+        None => "not valid here".to_string(),
+    };
+    Some(invalid(
+        &r.origin,
+        format!("`${{{name}}}` is {} {:?}: {what}", r.kind(), r.value),
+    ))
+}
+
+/// The placeholder as serde's messages show it (`{:?}` of a string).
+fn escaped(index: usize) -> String {
+    format!("\\u{{f8ff}}{index}\\u{{f8ff}}")
+}
+
 /// One `${VAR}` reference (or a literal `$${`) found in a file.
 struct Reference {
+    /// The variable (`None` for a literal `$${`).
+    name: Option<String>,
     value: String,
     /// Inside a quoted scalar: always a string. Unquoted, a whole-scalar reference whose value
     /// reads as a number or a boolean becomes one (`message_ttl: ${TTL}`).
     quoted: bool,
     origin: Origin,
+}
+
+impl Reference {
+    /// What the value becomes in the document: a whole unquoted reference may be a number or
+    /// a boolean (see [`substitute`]).
+    fn kind(&self) -> &'static str {
+        if !self.quoted {
+            match serde_yaml::from_str::<serde_yaml::Value>(&self.value) {
+                Ok(serde_yaml::Value::Number(_)) => return "the number",
+                Ok(serde_yaml::Value::Bool(_)) => return "the boolean",
+                _ => {}
+            }
+        }
+        "the string"
+    }
 }
 
 /// The text with each reference replaced by a placeholder, the text with plain values
@@ -181,6 +257,23 @@ struct Scan {
     placeholders: String,
     located: String,
     references: Vec<Reference>,
+}
+
+impl Scan {
+    /// `message` with every placeholder written as the reference it stands for.
+    fn describe(&self, message: &str) -> String {
+        let mut out = message.to_string();
+        for (n, r) in self.references.iter().enumerate().rev() {
+            let shown = match &r.name {
+                Some(name) => format!("${{{name}}}"),
+                None => "$${".to_string(),
+            };
+            out = out
+                .replace(&placeholder(n), &shown)
+                .replace(&escaped(n), &shown);
+        }
+        out
+    }
 }
 
 /// A placeholder is a private-use character around the reference's index: valid inside any
@@ -221,16 +314,17 @@ fn scan_references(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>)
                 line: index + 1,
                 column: i + 1,
             };
-            let (value, consumed) =
+            let (name, value, consumed) =
                 if c == '$' && chars.get(i + 1) == Some(&'$') && chars.get(i + 2) == Some(&'{') {
-                    ("${".to_string(), 3)
+                    (None, "${".to_string(), 3)
                 } else if c == '$' && chars.get(i + 1) == Some(&'{') {
                     let close = chars[i + 2..]
                         .iter()
                         .position(|&c| c == '}')
                         .ok_or_else(|| invalid(&origin, "unterminated `${` (missing `}`)"))?;
                     let inner: String = chars[i + 2..i + 2 + close].iter().collect();
-                    (resolve(&inner, &origin, env)?, close + 3)
+                    let (name, value) = resolve(&inner, &origin, env)?;
+                    (Some(name), value, close + 3)
                 } else {
                     scan.placeholders.push(c);
                     scan.located.push(c);
@@ -245,6 +339,7 @@ fn scan_references(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>)
             scan.placeholders.push_str(&mark);
             scan.located.push_str(if plain { &value } else { &mark });
             scan.references.push(Reference {
+                name,
                 value,
                 quoted: quote.is_some(),
                 origin,
@@ -255,12 +350,28 @@ fn scan_references(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>)
     Ok(scan)
 }
 
-/// The value of `VAR` or `VAR:-default`.
-fn resolve(inner: &str, origin: &Origin, env: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+/// The name and value of `VAR` or `VAR:-default`.
+fn resolve(
+    inner: &str,
+    origin: &Origin,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(String, String)> {
     let (name, default) = match inner.split_once(":-") {
         Some((n, d)) => (n, Some(d)),
         None => (inner, None),
     };
+    // `${X:-${Y}}` would end at the first `}`: refused rather than half taken.
+    if let Some(d) = default
+        && d.contains("${")
+    {
+        return Err(invalid(
+            origin,
+            format!(
+                "`${{{inner}}}}}`: a default can't hold another `${{...}}` (nested defaults are not supported); \
+                 set `{name}`, or give a plain default"
+            ),
+        ));
+    }
     let valid_name =
         !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid_name {
@@ -270,8 +381,8 @@ fn resolve(inner: &str, origin: &Origin, env: &dyn Fn(&str) -> Option<String>) -
         ));
     }
     match (env(name), default) {
-        (Some(v), _) => Ok(v),
-        (None, Some(d)) => Ok(d.to_string()),
+        (Some(v), _) => Ok((name.to_string(), v)),
+        (None, Some(d)) => Ok((name.to_string(), d.to_string())),
         (None, None) => Err(invalid(
             origin,
             format!(

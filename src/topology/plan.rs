@@ -30,10 +30,11 @@ pub struct Prepared {
 pub async fn from_files(
     settings: Settings,
     files: &[PathBuf],
+    limits: &crate::input::Limits,
     env: &dyn Fn(&str) -> Option<String>,
     prune: bool,
 ) -> Result<Prepared> {
-    let topology = load::load(files, env)?;
+    let topology = load::load(files, limits, env)?;
     let invalid = lint::invalid_for_apply(&topology);
     if !invalid.is_empty() {
         return Err(Error::invalid_input(invalid.join("\n")).into());

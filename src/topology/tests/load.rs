@@ -176,3 +176,65 @@ fn closest_key() {
     assert_eq!(closest("durabel", &["name", "durable"]), Some("durable"));
     assert_eq!(closest("zzzzzz", &["name", "durable"]), None);
 }
+
+#[test]
+fn a_wrong_type_from_a_variable_names_it_and_its_type() {
+    let env = |k: &str| match k {
+        "DURABLE" => Some("not sure".to_string()),
+        "TTL" => Some("soon".to_string()),
+        "NAME" => Some("5".to_string()),
+        _ => None,
+    };
+    let e = err_env("queues:\n  - name: q\n    durable: ${DURABLE}\n", &env);
+    assert!(!e.contains('\u{f8ff}') && !e.contains("f8ff"), "{e}");
+    assert!(e.starts_with("t.yaml:3:14: "), "{e}");
+    assert!(
+        e.contains("`${DURABLE}` is the string \"not sure\": expected a boolean"),
+        "{e}"
+    );
+    let e = err_env("queues:\n  - name: q\n    message_ttl: ${TTL}\n", &env);
+    assert!(e.contains("`${TTL}` is the string \"soon\""), "{e}");
+    let e = err_env("queues:\n  - name: q\n    durable: \"${TTL}\"\n", &env);
+    assert!(e.contains("`${TTL}` is the string \"soon\""), "{e}");
+    let e = err_env("queues:\n  - name: q\n    durable: ${NAME}\n", &env);
+    assert!(e.contains("`${NAME}` is the number \"5\""), "{e}");
+}
+
+#[test]
+fn a_nested_default_is_refused_never_taken_literally() {
+    for env in [no_env as fn(&str) -> Option<String>, |_: &str| {
+        Some("x".to_string())
+    }] {
+        let e = err_env("queues:\n  - name: ${X:-${Y}}\n", &env);
+        assert!(e.starts_with("t.yaml:2:11: "), "{e}");
+        assert!(e.contains("`${X:-${Y}}`"), "{e}");
+        assert!(e.contains("nested defaults are not supported"), "{e}");
+    }
+}
+
+#[test]
+fn nesting_beyond_the_limit_is_refused_before_parsing() {
+    let started = std::time::Instant::now();
+    let text = format!(
+        "queues:\n  - name: q\n    arguments:\n      x: {}\n",
+        "[".repeat(200_000)
+    );
+    let e = err(&text);
+    assert!(
+        e.starts_with("t.yaml: line 4, column 70: nested deeper than the limit of 64 levels"),
+        "{e}"
+    );
+    assert!(e.contains("--max-depth"), "{e}");
+    let e = err(&"- ".repeat(100_000));
+    assert!(e.contains("nested deeper than the limit of 64"), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    // Just within the limit: parsed (and refused by the schema, not by depth).
+    let text = format!(
+        "queues:\n  - name: q\n    arguments:\n      x: {}1{}\n",
+        "[".repeat(60),
+        "]".repeat(60)
+    );
+    let t = parse("t.yaml", &text, &no_env).unwrap();
+    assert_eq!(t.queues.len(), 1);
+    assert!(parse_within("t.yaml", &text, 10, &no_env).is_err());
+}
