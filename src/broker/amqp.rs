@@ -52,6 +52,14 @@ pub async fn shut(step: impl Future<Output = lapin::Result<()>>) {
     let _ = bounded(SHUTDOWN_TIMEOUT, step).await;
 }
 
+/// A session on `vhost` (the settings' own otherwise), or why there is none: for a caller
+/// that can go on without AMQP, saying what it then can't tell.
+pub async fn session_on(settings: &Settings, vhost: &str) -> std::result::Result<Session, String> {
+    let mut s = settings.clone();
+    s.vhost = vhost.to_string();
+    connect(&s).await.map_err(|e| format!("{e:#}"))
+}
+
 /// Put back every delivery of `channel` still unacked up to `tag`, with one `multiple` nack,
 /// as a step of a shutdown (a failure is ignored: the broker puts them back when the channel
 /// closes anyway).

@@ -156,18 +156,18 @@ impl AtRisk {
 /// (emitted every 5 s by default), before its unacknowledged count stays unknown.
 const STATS_WAIT: std::time::Duration = std::time::Duration::from_secs(6);
 
-/// [`AtRisk`] for one queue of `vhost`, whose API view is `stats`: `connection` is an AMQP
-/// connection to the vhost, or why there is none. A queue with consumers whose statistics the
+/// [`AtRisk`] for one queue of `vhost`, whose API view is `stats`: `session` is an AMQP
+/// session on the vhost ([`super::amqp::session_on`]), or why there is none. A queue with consumers whose statistics the
 /// API has not emitted yet (a new queue) is read again until they come, at most `STATS_WAIT`.
 pub async fn at_risk(
-    connection: std::result::Result<&lapin::Connection, &str>,
+    session: &std::result::Result<super::amqp::Session, String>,
     api: &ManagementApi,
     vhost: &str,
     stats: &Queue,
 ) -> Result<AtRisk> {
-    let declared = match connection {
+    let declared = match session {
         Err(why) => Err(format!("its count can't be read over AMQP: {why}")),
-        Ok(c) => match passive_declare(c, &stats.name).await {
+        Ok(s) => match passive_declare(&s.connection, &stats.name).await {
             Err(e) => Err(format!("its count can't be read over AMQP: {e:#}")),
             Ok(Ok(depth)) => Ok(depth),
             Ok(Err(e)) => Err(match e.kind() {

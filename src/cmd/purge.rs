@@ -137,19 +137,9 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
     let info = queue::get(&api, &settings.vhost, &args.queue).await?;
-    let session = amqp::connect(&settings).await;
-    let connection = session
-        .as_ref()
-        .map(|s| &s.connection)
-        .map_err(|e| format!("{e:#}"));
+    let session = amqp::session_on(&settings, &settings.vhost).await;
     // Purge removes ready messages only: what it would lose is what is ready.
-    let mut risk = queue::at_risk(
-        connection.as_ref().map_err(String::as_str).copied(),
-        &api,
-        &settings.vhost,
-        &info,
-    )
-    .await?;
+    let mut risk = queue::at_risk(&session, &api, &settings.vhost, &info).await?;
     risk.messages = risk.ready;
     let result = purge(global, args, &settings, &risk).await;
     if let Ok(s) = session {

@@ -308,7 +308,7 @@ pub async fn check(
         let name = t.item.name.clone();
         t.refusal = match kind {
             Kind::Queue => {
-                let session = session.get_or_insert(connect(settings, vhost).await);
+                let session = session.get_or_insert(amqp::session_on(settings, vhost).await);
                 check_queue(api, session, vhost, checks, t).await?
             }
             Kind::Exchange if checks.if_unused => {
@@ -335,13 +335,6 @@ pub async fn check(
     Ok(())
 }
 
-/// An AMQP session on `vhost`, or why there is none (a count that needs it is then unknown).
-async fn connect(settings: &Settings, vhost: &str) -> std::result::Result<Session, String> {
-    let mut s = settings.clone();
-    s.vhost = vhost.to_string();
-    amqp::connect(&s).await.map_err(|e| format!("{e:#}"))
-}
-
 /// Every queue of the vhost counted at once; the refusal names those that hold messages or
 /// whose count is unknown.
 async fn check_vhost(
@@ -359,21 +352,12 @@ async fn check_vhost(
     let session = if queues.is_empty() {
         Err(String::new())
     } else {
-        connect(settings, &vhost).await
+        amqp::session_on(settings, &vhost).await
     };
     let mut total = Some(0u64);
     let mut at_risk = Vec::new();
     for q in &queues {
-        let risk = queue::at_risk(
-            session
-                .as_ref()
-                .map(|s| &s.connection)
-                .map_err(String::as_str),
-            api,
-            &vhost,
-            q,
-        )
-        .await?;
+        let risk = queue::at_risk(&session, api, &vhost, q).await?;
         total = total.zip(risk.messages).map(|(a, b)| a + b);
         if risk.messages != Some(0) {
             at_risk.push(format!("`{}` holds {}", q.name, risk.describe()));
@@ -416,16 +400,7 @@ async fn check_queue(
             Error::broker_refused(format!("queue `{name}` not found in vhost `{vhost}`")).into(),
         );
     };
-    let risk = queue::at_risk(
-        session
-            .as_ref()
-            .map(|s| &s.connection)
-            .map_err(String::as_str),
-        api,
-        vhost,
-        &info,
-    )
-    .await?;
+    let risk = queue::at_risk(session, api, vhost, &info).await?;
     let (messages, consumers) = (risk.messages, risk.consumers);
     t.item.facts.insert("messages".into(), json!(messages));
     t.item.facts.insert("consumers".into(), json!(consumers));

@@ -145,9 +145,7 @@ pub async fn count_messages(
         by_vhost.entry(vhost).or_default().push(i);
     }
     for (vhost, indexes) in by_vhost {
-        let mut s = settings.clone();
-        s.vhost = vhost.clone();
-        let session = amqp::connect(&s).await.map_err(|e| format!("{e:#}"));
+        let session = amqp::session_on(settings, &vhost).await;
         for i in indexes {
             let name = plan.changes[i].name.clone();
             let path = format!(
@@ -160,14 +158,7 @@ pub async fn count_messages(
                 continue;
             };
             stats.name = name;
-            let connection = session.as_ref().map(|s| &s.connection);
-            let risk = crate::broker::queue::at_risk(
-                connection.map_err(String::as_str),
-                api,
-                &vhost,
-                &stats,
-            )
-            .await?;
+            let risk = crate::broker::queue::at_risk(&session, api, &vhost, &stats).await?;
             plan.changes[i].messages = risk.messages;
         }
         if let Ok(s) = session {

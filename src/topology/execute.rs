@@ -502,17 +502,13 @@ impl<'a> Executor<'a> {
         };
         stats.name = name.to_string();
         if !self.sessions.contains_key(vhost) {
-            let mut s = self.settings.clone();
-            s.vhost = vhost.to_string();
-            let session = amqp::connect(&s).await.map_err(|e| format!("{e:#}"));
+            let session = amqp::session_on(self.settings, vhost).await;
             self.sessions.insert(vhost.to_string(), session);
         }
-        let connection = match self.sessions.get(vhost) {
-            Some(Ok(s)) => Ok(&s.connection),
-            Some(Err(why)) => Err(why.as_str()),
-            None => Err("no AMQP session"),
+        let Some(session) = self.sessions.get(vhost) else {
+            return Err(Error::internal("AMQP session vanished").into());
         };
-        let risk = crate::broker::queue::at_risk(connection, self.api, vhost, &stats).await?;
+        let risk = crate::broker::queue::at_risk(session, self.api, vhost, &stats).await?;
         if risk.messages != Some(0) {
             return Ok(Some(format!("holds {}", risk.describe())));
         }
