@@ -710,14 +710,19 @@ async fn consume(
 /// Bodies larger than a frame go in several frames.
 pub const MAX_FRAME: u32 = 32 * 1024;
 
+/// The smallest frame perf asks for: AMQP allows 4 KiB, but RabbitMQ 4.1 and later refuse
+/// a `frame_max` below 8 KiB ("negotiated frame_max = 4096 is lower than the minimum allowed
+/// value (8192)", seen on 4.3.6), closing the connection during the handshake.
+pub const MIN_FRAME: u32 = 8 * 1024;
+
 /// The frame size for bodies of `size` bytes: the smallest power of two that holds one
-/// (with its 8 bytes of framing), from AMQP's minimum of 4 KiB up to [`MAX_FRAME`].
+/// (with its 8 bytes of framing), from [`MIN_FRAME`] up to [`MAX_FRAME`].
 pub fn frame_max(size: usize) -> u32 {
     let wanted = u32::try_from(size.saturating_add(8)).unwrap_or(u32::MAX);
     wanted
         .checked_next_power_of_two()
         .unwrap_or(MAX_FRAME)
-        .clamp(4096, MAX_FRAME)
+        .clamp(MIN_FRAME, MAX_FRAME)
 }
 
 /// `settings` with `frame_max` asked for on every AMQP endpoint, unless its URI sets one.
@@ -784,9 +789,9 @@ mod tests {
 
     #[test]
     fn frames_fit_the_body_within_bounds() {
-        assert_eq!(frame_max(12), 4096);
-        assert_eq!(frame_max(4088), 4096);
-        assert_eq!(frame_max(4089), 8192);
+        assert_eq!(frame_max(12), MIN_FRAME);
+        assert_eq!(frame_max(8184), 8192);
+        assert_eq!(frame_max(8185), 16384);
         assert_eq!(frame_max(1 << 20), MAX_FRAME);
         assert_eq!(frame_max(usize::MAX), MAX_FRAME);
     }
