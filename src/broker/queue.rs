@@ -189,13 +189,10 @@ pub async fn at_risk(
     );
     while risk.messages.is_none() && declared.is_ok() && started.elapsed() < STATS_WAIT {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        // The consumer count comes at once; the message statistics with the first emission.
         let Some(now) = api.get_opt::<Queue>(&path).await? else {
             break;
         };
-        if now.messages_unacknowledged.is_none() && now.consumers.is_some() {
-            // Statistics are on and came: consumers without an unacked figure can't be.
-            break;
-        }
         risk = AtRisk::judge(&now, declared.clone());
     }
     Ok(risk)
