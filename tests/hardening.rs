@@ -458,13 +458,16 @@ fn an_http_server_that_is_not_rabbitmq_is_unreachable() {
         )
     });
     let json = server(|s| reply(s, "200 OK", "application/json", r#"{"status":"ok"}"#));
-    let commands: [&[&str]; 5] = [
+    let commands: [&[&str]; 7] = [
         &["list", "vhosts"],
         &["list", "queues", "--vhost", "v"],
         &["show", "vhost", "v"],
         &["topology", "export", "--vhost", "v"],
-        // Reads /api/overview itself: judged as it arrives.
+        // Read /api/overview themselves: judged as it arrives.
         &["health"],
+        &["status"],
+        // Reads many endpoints at once, each of which a JSON server answers with an object.
+        &["audit"],
     ];
     for port in [not_found, html, json] {
         let url = format!("http://127.0.0.1:{port}");

@@ -100,9 +100,12 @@ pub struct Options {
 }
 
 /// Read the snapshot. Fails only when the management API can't be used at all: unreachable,
-/// TLS failure, or credentials refused on `/api/whoami`.
+/// TLS failure, not RabbitMQ's, or credentials refused on `/api/whoami`.
 pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot> {
     let mut s = Snapshot::empty(target(api));
+    // Every other read may fail on its own and leave its rules "not checked"; a server that
+    // answers them all with JSON but is not RabbitMQ must end the audit instead (exit 6).
+    api.check_peer().await?;
     s.whoami = Ok(api.get("/api/whoami").await?);
     // The first read of the authentication counters, before everything else, so that the
     // rest of the reads fill most of the window.

@@ -447,7 +447,8 @@ impl ManagementApi {
     /// (JSON with `rabbitmq_version`). Asked only after an answer looked wrong, and once per
     /// URL: the happy path costs no request. An overview that can't be read at all, or is
     /// refused with RabbitMQ's JSON 401/403 or a 5xx, leaves the caller's own error to speak.
-    async fn check_peer(&self) -> Result<()> {
+    /// Commands that read many endpoints and tolerate each one failing (the audit) ask first.
+    pub async fn check_peer(&self) -> Result<()> {
         let base = self.base().clone();
         let known = self.peers.lock().ok().and_then(|peers| {
             peers
