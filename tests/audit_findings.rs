@@ -32,6 +32,8 @@ fn plant() -> PlantedNode {
         node.api_ok("PUT", path, Some(body));
     };
     let v = VHOST;
+    // A kept node holds an earlier run's plants: start from an empty vhost.
+    node.api("DELETE", &format!("/api/vhosts/{v}"), None);
     put(&node, &format!("/api/vhosts/{v}"), "{}");
     put(
         &node,
@@ -65,6 +67,26 @@ fn plant() -> PlantedNode {
         &format!("/api/queues/{v}/retry"),
         r#"{"durable":true,"arguments":{"x-dead-letter-exchange":"","x-dead-letter-routing-key":"parking"}}"#,
     );
+    // Q013: quorum queues that drop at their delivery limit (4.x's default of 20, or their
+    // own) for want of a dead-letter target, and one that has it.
+    for (q, arguments) in [
+        ("qq.nodlx", r#"{"x-queue-type":"quorum"}"#),
+        (
+            "qq.limited",
+            r#"{"x-queue-type":"quorum","x-delivery-limit":5}"#,
+        ),
+        (
+            "qq.dlx",
+            // The same dead-letter target as `orders`: Q005's exemptions stay as they are.
+            r#"{"x-queue-type":"quorum","x-dead-letter-exchange":"orders.dlx","x-dead-letter-routing-key":"dead"}"#,
+        ),
+    ] {
+        put(
+            &node,
+            &format!("/api/queues/{v}/{q}"),
+            &format!(r#"{{"durable":true,"arguments":{arguments}}}"#),
+        );
+    }
     for q in ["orders.dead", "orders.other", "parking", "plain", "work"] {
         put(
             &node,
@@ -217,7 +239,18 @@ fn q008_counts_the_channels_global_prefetch() {
         !found.iter().any(|(n, _)| n.contains("(global-qos)")),
         "a consumer limited by its channel's global prefetch of 10 was flagged: {found:#?}"
     );
-    if s.node.is_4x() {
+    if s.node.version() == "4.3" {
+        // 4.3 denies global QoS and applies a channel's prefetch per consumer: the consumer
+        // without a prefetch of its own is unlimited, and it is decided, not unknown.
+        let q008 = rule(&report, "Q008");
+        assert_eq!(q008["status"], "finding", "{q008:#}");
+        assert!(
+            found
+                .iter()
+                .any(|(n, m)| n.contains("(no-prefetch)") && m.contains("denies global QoS")),
+            "the consumer without any prefetch limit was not found: {found:#?}"
+        );
+    } else if s.node.is_4x() {
         // 4.0 dropped global_prefetch_count from the channel statistics (rabbit_channel's
         // STATISTICS_KEYS) while basic.qos(global) still works: neither consumer's limit is
         // known, and the rule says so instead of passing or guessing.
@@ -233,6 +266,36 @@ fn q008_counts_the_channels_global_prefetch() {
             "the consumer without any prefetch limit was not found: {found:#?}"
         );
     }
+}
+
+#[test]
+fn q013_finds_quorum_queues_that_drop_at_their_delivery_limit() {
+    let s = setup();
+    let dir = TestDir::new("audit-findings-q013");
+    let report = audit_json(&s.node, &dir, &["Q013"]);
+    let found: Vec<(String, String)> = findings(&report, "Q013")
+        .into_iter()
+        .filter(|(n, _)| n.starts_with("qq."))
+        .collect();
+    let mut expected = vec![(
+        "qq.limited".to_string(),
+        "a message delivered more than 5 times is dropped (limit from its x-delivery-limit \
+         argument), as the queue has no dead-letter exchange (argument or policy)"
+            .to_string(),
+    )];
+    if s.node.is_4x() {
+        // 4.0 made 20 the default delivery limit of quorum queues.
+        expected.push((
+            "qq.nodlx".to_string(),
+            "a message delivered more than 20 times is dropped (limit from RabbitMQ 4.x's \
+             default), as the queue has no dead-letter exchange (argument or policy)"
+                .to_string(),
+        ));
+    }
+    let mut found = found;
+    found.sort();
+    expected.sort();
+    assert_eq!(found, expected, "{report:#}");
 }
 
 #[test]

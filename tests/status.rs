@@ -16,6 +16,13 @@ fn status_reaches_the_vhost_over_amqp_and_http() {
     let dir = TestDir::new("status");
     let run = vhost.warren(&dir).arg("status").succeeds();
     run.says("RabbitMQ").says(&vhost.name).says("amqp");
+    // The metadata store: Khepri is 4.3's only one; the test nodes of 3.10 and 4.0 use Mnesia.
+    let store = if node.version() == "4.3" {
+        "Khepri"
+    } else {
+        "Mnesia"
+    };
+    run.says(&format!("metadata store {store}"));
     let json = vhost
         .warren(&dir)
         .args(["status", "--output", "json"])
@@ -28,6 +35,7 @@ fn status_reaches_the_vhost_over_amqp_and_http() {
             .as_str()
             .is_some_and(|v| !v.is_empty())
     );
+    assert_eq!(json["broker"]["metadata_store"], store, "{json:#}");
     assert!(
         json["broker"]["erlang_version"]
             .as_str()

@@ -538,23 +538,50 @@ fn convert_turns_a_definitions_export_into_a_topology_that_plans_clean() {
         None,
     );
     dir.write("defs.json", &defs);
-    let yaml = vhost
+    let converted = vhost
         .warren(&dir)
         .args(["topology", "convert", "defs.json", "--vhost", &vhost.name])
-        .succeeds()
-        .stdout();
-    dir.write("converted.yaml", &yaml);
-    vhost
-        .warren(&dir)
-        .args([
-            "topology",
-            "plan",
-            "-f",
-            "converted.yaml",
-            "--detailed-exitcode",
-            "--prune",
-        ])
         .succeeds();
+    dir.write("converted.yaml", &converted.stdout());
+    let mut plan = vhost.warren(&dir);
+    plan.args([
+        "topology",
+        "plan",
+        "-f",
+        "converted.yaml",
+        "--detailed-exitcode",
+        "--prune",
+    ]);
+    if node.version() == "4.3" {
+        // 4.3's export leaves out the internal exchange `unrouted`: convert says so, and the
+        // plan would prune it.
+        assert!(
+            converted
+                .stderr()
+                .contains("comes from RabbitMQ 4.3 or later, whose definitions export leaves out internal exchanges"),
+            "{}",
+            converted.stderr()
+        );
+        let exported: serde_json::Value = serde_json::from_str(&defs).unwrap();
+        assert!(
+            !exported["exchanges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["name"] == "unrouted"),
+            "{defs}"
+        );
+        assert!(
+            converted.stderr().contains("exchange `unrouted` in vhost"),
+            "{}",
+            converted.stderr()
+        );
+        plan.fails_with(code(Code::FindingsOrDrift))
+            .says("unrouted");
+    } else {
+        converted.never_says("internal exchanges");
+        plan.succeeds();
+    }
 
     dir.write("broken.json", "{\"queues\": [1,\n 2]}");
     vhost

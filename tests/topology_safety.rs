@@ -444,6 +444,54 @@ fn restore_puts_back_what_a_successful_apply_changed() {
     assert_eq!(definitions(node, &v.name), before);
 }
 
+/// An internal exchange is in the backup, and restore brings it back: RabbitMQ 4.3 leaves
+/// internal exchanges out of its definitions export (`GET /api/definitions/{vhost}`), which
+/// a backup built from that export alone would lose.
+#[test]
+fn a_backup_keeps_internal_exchanges() {
+    let node = shared_node();
+    let v = TestVhost::new(node, "safe-internal");
+    let dir = TestDir::new("safe-internal");
+    v.queue("q", r#"{"durable":true}"#);
+    node.api_ok(
+        "PUT",
+        &format!("/api/exchanges/{}/inner", encode(&v.name)),
+        Some(r#"{"type":"fanout","durable":true,"internal":true}"#),
+    );
+    bind(&v, "inner", "q", "q", json!({"routing_key": "k"}));
+    let before = bindings(node, &v.name);
+    dir.write(
+        "t.yaml",
+        &format!(
+            "exchanges:\n  - {{name: inner, vhost: {}, type: direct, internal: true}}\n",
+            v.name
+        ),
+    );
+    let run = v
+        .warren(&dir)
+        .args(["topology", "apply", "-f", "t.yaml", "-o", "json"])
+        .succeeds();
+    let backup = run.json()["backup"].as_str().unwrap().to_string();
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&backup).unwrap()).unwrap();
+    let inner = saved["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "inner")
+        .unwrap_or_else(|| panic!("no exchange `inner` in the backup: {saved:#}"));
+    assert_eq!(inner["internal"], true, "{inner:#}");
+    assert_eq!(inner["type"], "fanout", "{inner:#}");
+    let path = format!("/api/exchanges/{}/inner", encode(&v.name));
+    assert_eq!(get(node, &path)["type"], "direct");
+    v.warren(&dir)
+        .args(["topology", "restore", &backup, "--yes"])
+        .succeeds();
+    let restored = get(node, &path);
+    assert_eq!(restored["type"], "fanout", "{restored:#}");
+    assert_eq!(restored["internal"], true, "{restored:#}");
+    assert_eq!(bindings(node, &v.name), before);
+}
+
 #[test]
 fn empty_quorum_queues_are_replaced_and_pruned_but_not_one_holding_a_message() {
     let node = shared_node();

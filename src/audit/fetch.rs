@@ -155,13 +155,18 @@ pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot>
         list(api, "/api/channels"),
         list(api, "/api/consumers"),
     );
-    let (shovels, federation, flags, deprecated, auth, cert, ui) = tokio::join!(
+    let (shovels, federation, flags, deprecated, deprecated_all, auth, cert, ui) = tokio::join!(
         list(api, "/api/parameters/shovel"),
         list(api, "/api/parameters/federation-upstream"),
         list(api, "/api/feature-flags"),
         list_or_absent(
             api,
             "/api/deprecated-features/used",
+            "does not exist before RabbitMQ 3.13"
+        ),
+        list_or_absent(
+            api,
+            "/api/deprecated-features",
             "does not exist before RabbitMQ 3.13"
         ),
         raw(api, "/api/auth", Auth::Anonymous, &[]),
@@ -199,7 +204,12 @@ pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot>
     s.federation_upstreams = federation;
     s.feature_flags = flags;
     s.deprecated_used = deprecated;
-    s.auth_settings = auth.and_then(|r| json_body("/api/auth", &r));
+    s.deprecated_features = deprecated_all;
+    // RabbitMQ 4.3 removed /api/auth: a 404 exposes nothing (SEC013 passes).
+    s.auth_settings = auth.and_then(|r| match r.status {
+        404 => Ok(serde_json::json!({})),
+        _ => json_body("/api/auth", &r),
+    });
     s.cert_expiry = cert.and_then(|r| {
         HealthCheck::judge(&r).ok_or_else(|| {
             NotChecked(format!(

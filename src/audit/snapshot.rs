@@ -56,6 +56,8 @@ pub struct Snapshot {
     pub auth_attempts: Source<AuthSample>,
     /// `/api/deprecated-features/used` (3.13+; 404 before).
     pub deprecated_used: Source<Vec<DeprecatedFeature>>,
+    /// `/api/deprecated-features`: every one, with its state (permitted or denied; 3.13+).
+    pub deprecated_features: Source<Vec<DeprecatedFeature>>,
     /// `/api/auth`, read without credentials as the login page does.
     pub auth_settings: Source<Value>,
     /// `/api/health/checks/certificate-expiration/1/months`.
@@ -111,6 +113,7 @@ impl Snapshot {
             feature_flags: unread(),
             auth_attempts: unread(),
             deprecated_used: unread(),
+            deprecated_features: unread(),
             auth_settings: unread(),
             cert_expiry: unread(),
             ui_headers: unread(),

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::http::{ManagementApi, Pages, RawResponse};
@@ -49,6 +49,18 @@ impl Overview {
     pub fn major(&self) -> Option<u32> {
         self.rabbitmq_version.split('.').next()?.parse().ok()
     }
+
+    /// The broker's (major, minor) version, when it says.
+    pub fn major_minor(&self) -> Option<(u32, u32)> {
+        major_minor(&self.rabbitmq_version)
+    }
+}
+
+/// A RabbitMQ version ("4.3.6", "3.10.8-1") as (major, minor); `None` when it doesn't start
+/// with two numbers.
+pub fn major_minor(version: &str) -> Option<(u32, u32)> {
+    let mut parts = version.split(['.', '-']);
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 /// One listener of `/api/overview`.
@@ -226,12 +238,49 @@ pub struct FeatureFlag {
     pub stability: String,
 }
 
+/// Where the cluster keeps its metadata (vhosts, users, queues, bindings...): Mnesia, or
+/// Khepri once its feature flag `khepri_db` is enabled (optional in 4.0-4.2, the only store
+/// from 4.3 on). Partitions, and the checks for them, are Mnesia's.
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataStore {
+    Khepri,
+    Mnesia,
+}
+
+impl MetadataStore {
+    /// From the feature flags; a broker without `khepri_db` (before 3.13) uses Mnesia.
+    pub fn of(flags: &[FeatureFlag]) -> MetadataStore {
+        if flags
+            .iter()
+            .any(|f| f.name == "khepri_db" && f.state == "enabled")
+        {
+            MetadataStore::Khepri
+        } else {
+            MetadataStore::Mnesia
+        }
+    }
+
+    pub async fn read(api: &ManagementApi) -> Result<MetadataStore> {
+        let flags: Vec<FeatureFlag> = api.list("/api/feature-flags", Pages::Whole).await?;
+        Ok(MetadataStore::of(&flags))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MetadataStore::Khepri => "Khepri",
+            MetadataStore::Mnesia => "Mnesia",
+        }
+    }
+}
+
 /// One entry of `GET /api/deprecated-features/used` (3.13 and later; 404 before).
 #[derive(Deserialize, Debug, Default, Clone)]
 #[serde(default)]
 pub struct DeprecatedFeature {
     pub name: String,
     pub deprecation_phase: String,
+    /// `permitted` or `denied` (in `/api/deprecated-features`, not in `/used`).
+    pub state: String,
 }
 
 /// A verdict of `GET /api/health/checks/...`: 200 is healthy, 503 is not, and the reason

@@ -15,18 +15,24 @@ use crate::output;
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Checks (all of them when none is named):
   running              every cluster node is running
+  ready                the API's node is in service, below its connection limit and serving
+                       clients (RabbitMQ 4.2 and later; skipped before)
+  metadata-store       the metadata store (Khepri or Mnesia) is initialized on the API's node
+                       (4.0.6 and later; skipped before)
   alarms               no memory or disk alarm anywhere in the cluster
   local-alarms         no alarm on the node serving the API
   listeners            every listener accepts a TCP connection; each node has an AMQP listener
   virtual-hosts        every virtual host is running on every node
   quorum-critical      no quorum queue has lost its majority or is one node away from it
+  quorum-leaders       every quorum queue has an elected leader (4.1 and later; skipped before)
   certificates         TLS listeners' certificates are valid beyond --within
   deprecated-features  no deprecated feature is in use (3.13 and later; skipped before)
   feature-flags        every stable feature flag is enabled (needed before an upgrade)
-  partitions           no node reports a network partition
+  partitions           no node reports a network partition (Mnesia's; skipped with Khepri,
+                       the only metadata store from 4.3 on)
   preflight            the group that gates a rolling restart or an upgrade: running, alarms,
-                       partitions, quorum-critical, virtual-hosts, feature-flags,
-                       deprecated-features
+                       partitions, quorum-critical, quorum-leaders, virtual-hosts,
+                       feature-flags, deprecated-features
 
 Exit codes: 0 healthy, 3 a check failed or could not be evaluated, 6/7/8 the API could not
 be reached, refused the credentials, or failed TLS.

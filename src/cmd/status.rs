@@ -46,6 +46,8 @@ pub struct BrokerInfo {
     pub rabbitmq_version: String,
     pub erlang_version: String,
     pub cluster_name: String,
+    /// Khepri or Mnesia; `None` (unknown) when the feature flags can't be read.
+    pub metadata_store: Option<api::MetadataStore>,
     pub nodes: Vec<Node>,
 }
 
@@ -103,7 +105,7 @@ pub async fn run(global: &Global, _args: &Args) -> Result<()> {
         ..Default::default()
     };
     match http_result {
-        Ok((overview, nodes)) => {
+        Ok((overview, nodes, metadata_store)) => {
             report.http.reached_vhost = true;
             report.listeners = overview.listeners.as_ref().map(|all| {
                 all.iter()
@@ -121,6 +123,7 @@ pub async fn run(global: &Global, _args: &Args) -> Result<()> {
                 rabbitmq_version: overview.rabbitmq_version,
                 erlang_version: overview.erlang_version,
                 cluster_name: overview.cluster_name,
+                metadata_store,
                 nodes,
             });
         }
@@ -136,8 +139,13 @@ pub async fn run(global: &Global, _args: &Args) -> Result<()> {
     first_failure.map_or(Ok(()), Err)
 }
 
-async fn fetch_http(api: &ManagementApi, vhost: &str) -> Result<(Overview, Vec<Node>)> {
+async fn fetch_http(
+    api: &ManagementApi,
+    vhost: &str,
+) -> Result<(Overview, Vec<Node>, Option<api::MetadataStore>)> {
     let overview = Overview::read(api).await?;
+    // A user without the monitoring tag can't read the feature flags: the store is unknown.
+    let metadata_store = api::MetadataStore::read(api).await.ok();
     // A user without the monitoring tag can't list nodes; the overview still names one.
     let nodes = api::Node::list(api)
         .await
@@ -157,7 +165,7 @@ async fn fetch_http(api: &ManagementApi, vhost: &str) -> Result<(Overview, Vec<N
         ))
         .into());
     }
-    Ok((overview, nodes))
+    Ok((overview, nodes, metadata_store))
 }
 
 impl Render for Report {
@@ -165,8 +173,12 @@ impl Render for Report {
         let mut out = String::new();
         if let Some(b) = &self.broker {
             out.push_str(&format!(
-                "{} {} on Erlang {}, cluster `{}`\n",
-                b.product, b.rabbitmq_version, b.erlang_version, b.cluster_name
+                "{} {} on Erlang {}, cluster `{}`, metadata store {}\n",
+                b.product,
+                b.rabbitmq_version,
+                b.erlang_version,
+                b.cluster_name,
+                b.metadata_store.map_or("unknown", |s| s.name())
             ));
             if !b.nodes.is_empty() {
                 let mut t = output::table(["node", "type", "running"]);

@@ -10,9 +10,9 @@ use reqwest::Method;
 use serde::Serialize;
 
 use crate::broker::api::{
-    DeprecatedFeature, FeatureFlag, HealthCheck, Listener, Node, Overview, Queue,
+    DeprecatedFeature, FeatureFlag, HealthCheck, Listener, MetadataStore, Node, Overview, Queue,
 };
-use crate::broker::http::{Auth, ManagementApi, Pages};
+use crate::broker::http::{Auth, ManagementApi, Pages, RawResponse};
 use crate::broker::settings::Settings;
 use crate::broker::tls;
 use crate::output::Render;
@@ -22,11 +22,14 @@ use crate::output::Render;
 #[serde(rename_all = "kebab-case")]
 pub enum Check {
     Running,
+    Ready,
+    MetadataStore,
     Alarms,
     LocalAlarms,
     Listeners,
     VirtualHosts,
     QuorumCritical,
+    QuorumLeaders,
     Certificates,
     DeprecatedFeatures,
     FeatureFlags,
@@ -34,13 +37,16 @@ pub enum Check {
 }
 
 impl Check {
-    pub const ALL: [Check; 10] = [
+    pub const ALL: [Check; 13] = [
         Check::Running,
+        Check::Ready,
+        Check::MetadataStore,
         Check::Alarms,
         Check::LocalAlarms,
         Check::Listeners,
         Check::VirtualHosts,
         Check::QuorumCritical,
+        Check::QuorumLeaders,
         Check::Certificates,
         Check::DeprecatedFeatures,
         Check::FeatureFlags,
@@ -48,13 +54,14 @@ impl Check {
     ];
 
     /// What gates a rolling restart or an upgrade: every node up, no alarm, no partition, no
-    /// quorum queue that one more stopped node would break, every vhost running, and every
-    /// feature flag enabled with no deprecated feature in use.
-    pub const PREFLIGHT: [Check; 7] = [
+    /// quorum queue that one more stopped node would break or that has no leader, every vhost
+    /// running, and every feature flag enabled with no deprecated feature in use.
+    pub const PREFLIGHT: [Check; 8] = [
         Check::Running,
         Check::Alarms,
         Check::Partitions,
         Check::QuorumCritical,
+        Check::QuorumLeaders,
         Check::VirtualHosts,
         Check::FeatureFlags,
         Check::DeprecatedFeatures,
@@ -63,11 +70,14 @@ impl Check {
     pub fn name(self) -> &'static str {
         match self {
             Check::Running => "running",
+            Check::Ready => "ready",
+            Check::MetadataStore => "metadata-store",
             Check::Alarms => "alarms",
             Check::LocalAlarms => "local-alarms",
             Check::Listeners => "listeners",
             Check::VirtualHosts => "virtual-hosts",
             Check::QuorumCritical => "quorum-critical",
+            Check::QuorumLeaders => "quorum-leaders",
             Check::Certificates => "certificates",
             Check::DeprecatedFeatures => "deprecated-features",
             Check::FeatureFlags => "feature-flags",
@@ -78,6 +88,14 @@ impl Check {
     pub fn about(self) -> &'static str {
         match self {
             Check::Running => "every cluster node is running (/api/nodes)",
+            Check::Ready => {
+                "the node serving the API is in service, below its connection limit and \
+                 serving clients (4.2 and later)"
+            }
+            Check::MetadataStore => {
+                "the metadata store (Khepri or Mnesia) is initialized on the node serving the \
+                 API (4.0.6 and later)"
+            }
             Check::Alarms => "no memory or disk alarm anywhere in the cluster",
             Check::LocalAlarms => "no alarm on the node serving the API",
             Check::Listeners => {
@@ -87,12 +105,15 @@ impl Check {
             Check::QuorumCritical => {
                 "no quorum queue has lost its majority or would lose it with one more node down"
             }
+            Check::QuorumLeaders => "every quorum queue has an elected leader (4.1 and later)",
             Check::Certificates => {
                 "the certificates TLS listeners present are valid beyond --within"
             }
             Check::DeprecatedFeatures => "no deprecated feature is in use (3.13 and later)",
             Check::FeatureFlags => "every stable feature flag is enabled (needed to upgrade)",
-            Check::Partitions => "no node reports a network partition",
+            Check::Partitions => {
+                "no node reports a network partition (Mnesia; skipped where Khepri is the store)"
+            }
         }
     }
 
@@ -234,6 +255,16 @@ async fn evaluate(
 ) -> Verdict {
     let result = match check {
         Check::Running => running(api).await,
+        Check::Ready => {
+            broker_check_since(
+                api,
+                "ready-to-serve-clients",
+                "4.2",
+                "in service, below its connection limit, serving clients",
+            )
+            .await
+        }
+        Check::MetadataStore => metadata_store(api).await,
         Check::Alarms => broker_check(api, "alarms", "no alarms in the cluster").await,
         Check::LocalAlarms => broker_check(api, "local-alarms", "no alarms on this node").await,
         Check::Listeners => Ok(listeners(overview, settings.timeout).await),
@@ -241,6 +272,15 @@ async fn evaluate(
             broker_check(api, "virtual-hosts", "every virtual host is running").await
         }
         Check::QuorumCritical => quorum_critical(api).await,
+        Check::QuorumLeaders => {
+            broker_check_since(
+                api,
+                "quorum-queues-without-elected-leaders/all-vhosts/",
+                "4.1",
+                "every quorum queue has a leader",
+            )
+            .await
+        }
         Check::Certificates => Ok(certificates(overview, settings, options.within).await),
         Check::DeprecatedFeatures => deprecated_features(api).await,
         Check::FeatureFlags => feature_flags(api).await,
@@ -270,6 +310,13 @@ async fn running(api: &ManagementApi) -> Result<Verdict> {
 const PARTITION_WAIT: Duration = Duration::from_secs(8);
 
 async fn partitions(api: &ManagementApi) -> Result<Verdict> {
+    // Partitions are Mnesia's: with Khepri (4.3's only store) nodes report none, ever.
+    if MetadataStore::read(api).await? == MetadataStore::Khepri {
+        return Ok(Verdict::skipped(
+            "the metadata store is Khepri, which has no Mnesia partitions: a member cut off \
+             from the majority shows in `running` and `quorum-critical`",
+        ));
+    }
     let started = Instant::now();
     let mut nodes = Node::list(api).await?;
     let unknown = |nodes: &[Node]| {
@@ -303,11 +350,45 @@ async fn partitions(api: &ManagementApi) -> Result<Verdict> {
 async fn broker_check(api: &ManagementApi, name: &str, fine: &str) -> Result<Verdict> {
     let path = format!("/api/health/checks/{name}");
     let answer = api.raw(Method::GET, &path, Auth::Configured, &[]).await?;
-    Ok(match HealthCheck::judge(&answer) {
+    Ok(judged(&path, &answer, fine))
+}
+
+/// [`broker_check`] for a check the broker has from version `since` on: 404 (an older
+/// broker) skips it.
+async fn broker_check_since(
+    api: &ManagementApi,
+    name: &str,
+    since: &str,
+    fine: &str,
+) -> Result<Verdict> {
+    let path = format!("/api/health/checks/{name}");
+    let answer = api.raw(Method::GET, &path, Auth::Configured, &[]).await?;
+    if answer.status == 404 {
+        return Ok(Verdict::skipped(format!(
+            "the broker has no such check (RabbitMQ {since} and later)"
+        )));
+    }
+    Ok(judged(&path, &answer, fine))
+}
+
+fn judged(path: &str, answer: &RawResponse, fine: &str) -> Verdict {
+    match HealthCheck::judge(answer) {
         Some(h) if h.healthy => Verdict::ok(fine),
         Some(h) => Verdict::failed(with_details(&h)),
         None => Verdict::error(format!("{path} answered {}", answer.status)),
-    })
+    }
+}
+
+/// The broker's `metadata-store/initialized` check, naming the store.
+async fn metadata_store(api: &ManagementApi) -> Result<Verdict> {
+    let store = MetadataStore::read(api).await?;
+    broker_check_since(
+        api,
+        "metadata-store/initialized",
+        "4.0.6",
+        &format!("{} is initialized", store.name()),
+    )
+    .await
 }
 
 /// The broker's reason, followed by what its body lists: the alarms in effect, the

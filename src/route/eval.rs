@@ -28,7 +28,9 @@ pub enum Kind {
     Fanout,
     Topic,
     Headers,
-    /// A plugin's type (consistent hash, x-random, ...): its routing is not modelled.
+    /// A plugin's type (consistent hash, x-random, ...), or a type that picks one binding
+    /// (4.3's x-modulus-hash and x-local-random): which destination a message takes is not
+    /// modelled.
     Other(String),
 }
 
@@ -289,9 +291,30 @@ impl Walk<'_> {
         }
         if let Kind::Other(t) = &x.kind {
             self.unmodelled.push(name.to_string());
-            hop.stop = Some(format!(
-                "type `{t}` is a plugin's: its routing is not modelled"
-            ));
+            let bound: Vec<String> = self
+                .topology
+                .bindings
+                .iter()
+                .filter(|b| b.source == name)
+                .map(|b| format!("`{}`", b.destination))
+                .collect();
+            let among = if bound.is_empty() {
+                "none is bound".to_string()
+            } else {
+                bound.join(", ")
+            };
+            hop.stop = Some(match t.as_str() {
+                // Core exchange types of RabbitMQ 4.3 that send each message to one binding.
+                "x-modulus-hash" => format!(
+                    "type `x-modulus-hash` sends each message to one of its bound destinations, \
+                     picked by a hash of the routing key: one of {among}"
+                ),
+                "x-local-random" => format!(
+                    "type `x-local-random` sends each message to one bound queue on the \
+                     publisher's node, at random: one of {among}"
+                ),
+                _ => format!("type `{t}` is a plugin's: its routing is not modelled"),
+            });
             return hop;
         }
         let mut any = false;
@@ -514,6 +537,7 @@ mod tests {
                 x("loop-a", "fanout", false, None),
                 x("loop-b", "fanout", false, None),
                 x("hash", "x-consistent-hash", false, None),
+                x("modulus", "x-modulus-hash", false, None),
             ]
             .into_iter()
             .collect(),
@@ -522,6 +546,8 @@ mod tests {
                 .map(String::from)
                 .collect(),
             bindings: vec![
+                b("modulus", "orders", Q, "", json!({})),
+                b("modulus", "audit", Q, "", json!({})),
                 b("events", "orders", Q, "order.*", json!({})),
                 b("events", "archive", E, "order.#", json!({})),
                 b("archive", "archive-q", Q, "", json!({})),
@@ -596,6 +622,21 @@ mod tests {
         let r = route(&t, "hash", &m).unwrap();
         assert!(r.queues.is_empty());
         assert_eq!(r.unmodelled, ["hash"]);
+        assert_eq!(
+            r.root.stop.as_deref(),
+            Some("type `x-consistent-hash` is a plugin's: its routing is not modelled")
+        );
+        // 4.3's x-modulus-hash: one of its bound destinations, named.
+        let r = route(&t, "modulus", &m).unwrap();
+        assert!(r.queues.is_empty());
+        assert_eq!(r.unmodelled, ["modulus"]);
+        assert_eq!(
+            r.root.stop.as_deref(),
+            Some(
+                "type `x-modulus-hash` sends each message to one of its bound destinations, \
+                 picked by a hash of the routing key: one of `orders`, `audit`"
+            )
+        );
         let r = route(&t, "loop-a", &m).unwrap();
         let Step::Exchange { hop, .. } = &r.root.steps[0] else {
             panic!("{r:?}")

@@ -114,10 +114,20 @@ pub async fn read(
         "exchanges": [], "queues": [], "bindings": [], "policies": [], "parameters": [],
     });
     for v in existing.iter().filter_map(|v| v["name"].as_str()) {
-        let defs: Value = api
-            .get(&api_path(&["definitions", v]))
-            .await
-            .with_context(|| format!("reading the definitions of vhost `{v}`"))?;
+        let (mut defs, exchanges) = tokio::try_join!(
+            async {
+                api.get::<Value>(&api_path(&["definitions", v]))
+                    .await
+                    .with_context(|| format!("reading the definitions of vhost `{v}`"))
+            },
+            async {
+                let path = format!("{}?disable_stats=true", api_path(&["exchanges", v]));
+                api.list::<Value>(&path, Pages::Whole)
+                    .await
+                    .with_context(|| format!("reading the exchanges of vhost `{v}`"))
+            },
+        )?;
+        add_internal_exchanges(&mut defs, exchanges);
         for key in ["exchanges", "queues", "bindings", "policies", "parameters"] {
             let items = defs[key].as_array().cloned().unwrap_or_default();
             if let Some(target) = doc[key].as_array_mut() {
@@ -130,6 +140,38 @@ pub async fn read(
         }
     }
     Ok(doc)
+}
+
+/// Add to a vhost's definitions export its internal exchanges from `GET /api/exchanges`:
+/// RabbitMQ 4.3 leaves them out of the export (rabbit_definitions:list_exchanges/0), and
+/// earlier versions put them in, so an exchange already there is left as it is.
+fn add_internal_exchanges(defs: &mut Value, exchanges: Vec<Value>) {
+    let Some(list) = defs
+        .as_object_mut()
+        .map(|d| d.entry("exchanges").or_insert_with(|| json!([])))
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for x in exchanges {
+        let Some(name) = x["name"].as_str() else {
+            continue;
+        };
+        if x["internal"] != true
+            || super::defs::is_builtin_exchange(name)
+            || list.iter().any(|e| e["name"] == name)
+        {
+            continue;
+        }
+        list.push(json!({
+            "name": name,
+            "type": x["type"],
+            "durable": x["durable"],
+            "auto_delete": x["auto_delete"],
+            "internal": true,
+            "arguments": x["arguments"],
+        }));
+    }
 }
 
 /// A vhost as the definitions import takes it.

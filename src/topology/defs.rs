@@ -2,7 +2,7 @@
 //! Both sides of a diff are in this form. Decoding is tolerant (fields differ between
 //! RabbitMQ 3.x and 4.x); serializing produces what the definitions import accepts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -240,6 +240,10 @@ pub struct PolicyDef {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct RawDefinitions {
+    /// The version of the broker that exported the document (`rabbit_version`, or
+    /// `rabbitmq_version` in some exports).
+    rabbit_version: Option<Value>,
+    rabbitmq_version: Option<Value>,
     vhosts: Vec<JsonObject>,
     users: Vec<JsonObject>,
     permissions: Vec<JsonObject>,
@@ -381,6 +385,12 @@ impl RawDefinitions {
     /// Normalize into [`Definitions`]; objects without a vhost get `default_vhost`.
     pub fn normalize(self, default_vhost: &str) -> Definitions {
         let mut notes = Vec::new();
+        let version = self
+            .rabbit_version
+            .as_ref()
+            .or(self.rabbitmq_version.as_ref())
+            .and_then(Value::as_str)
+            .and_then(crate::broker::api::major_minor);
         let vh = |v: Option<String>| v.unwrap_or_else(|| default_vhost.to_string());
         let mut out = Definitions::default();
         // A user's limits are a map (`[]` when empty); what else they hold is reported.
@@ -575,8 +585,43 @@ impl RawDefinitions {
             }
             out.policies.push(d);
         }
+        note_absent_exchanges(&out, version, &mut notes);
         out.not_carried = notes;
         out
+    }
+}
+
+/// RabbitMQ 4.3 leaves internal exchanges out of its definitions export: say so for an
+/// export of 4.3 or later, and name each exchange a binding uses that the document lacks.
+fn note_absent_exchanges(d: &Definitions, version: Option<(u32, u32)>, notes: &mut Vec<String>) {
+    let declared: BTreeSet<(&str, &str)> = d
+        .exchanges
+        .iter()
+        .map(|x| (x.vhost.as_str(), x.name.as_str()))
+        .collect();
+    let mut absent = BTreeSet::new();
+    for b in &d.bindings {
+        let exchanges = std::iter::once(b.source.as_str())
+            .chain((b.destination_type == "exchange").then_some(b.destination.as_str()));
+        for name in exchanges {
+            if !is_builtin_exchange(name) && !declared.contains(&(b.vhost.as_str(), name)) {
+                absent.insert((b.vhost.clone(), name.to_string()));
+            }
+        }
+    }
+    for (vhost, name) in &absent {
+        notes.push(format!(
+            "exchange `{name}` in vhost `{vhost}`: bound, but not in the document (RabbitMQ \
+             4.3 and later leave internal exchanges out of definitions exports); declare it, or \
+             take the topology with `warren topology export`, which reads it from the broker"
+        ));
+    }
+    if version.is_some_and(|v| v >= (4, 3)) {
+        notes.push(
+            "the document comes from RabbitMQ 4.3 or later, whose definitions export leaves \
+             out internal exchanges: `warren topology export` reads them from the broker"
+                .into(),
+        );
     }
 }
 

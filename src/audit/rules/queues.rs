@@ -8,7 +8,7 @@ use crate::audit::snapshot::Channel;
 
 /// This file's rules, in catalogue order.
 pub const RULES: &[Rule] = &[
-    Q001, Q002, Q003, Q004, Q005, Q006, Q007, Q008, Q009, Q010, Q011, Q012,
+    Q001, Q002, Q003, Q004, Q005, Q006, Q007, Q008, Q009, Q010, Q011, Q012, Q013,
 ];
 
 const Q001: Rule = Rule {
@@ -373,6 +373,12 @@ fn q008_prefetch_zero(rule: &Rule, s: &Snapshot) -> Outcome {
                 .map(|c| ((c.vhost.as_str(), c.name.as_str()), c))
                 .collect()
         });
+    // Where global QoS is denied (RabbitMQ 4.3's default), a channel's prefetch is applied
+    // per consumer: a consumer with none of its own has none at all.
+    let global_qos_denied = s.deprecated_features.as_ref().is_ok_and(|all| {
+        all.iter()
+            .any(|f| f.name == "global_qos" && f.state == "denied")
+    });
     let mut findings = Vec::new();
     let (mut no_channel, mut no_global, mut no_figures) = (Vec::new(), Vec::new(), Vec::new());
     for c in read(&s.consumers)? {
@@ -383,6 +389,18 @@ fn q008_prefetch_zero(rule: &Rule, s: &Snapshot) -> Outcome {
                 no_figures.push(consumer_object(c));
                 continue;
             }
+        }
+        if global_qos_denied {
+            findings.push(rule.finding(
+                consumer_object(c),
+                format!(
+                    "unlimited prefetch on queue `{}`: the consumer has none, and this broker \
+                     denies global QoS (a channel's prefetch applies per consumer) (user `{}`, \
+                     connection {})",
+                    c.queue.name, c.channel_details.user, c.channel_details.connection_name
+                ),
+            ));
+            continue;
         }
         let channel = channels
             .as_ref()
@@ -589,9 +607,102 @@ fn q012_leaders_piled(rule: &Rule, s: &Snapshot) -> Outcome {
     unless_unknown(findings, &unknown, "their leader")
 }
 
+const Q013: Rule = Rule {
+    id: "Q013",
+    severity: Severity::High,
+    title: "a quorum queue drops messages at its delivery limit: it has no dead-letter target",
+    fix: "give it a dead-letter exchange (a policy with dead-letter-exchange), or lift the \
+          limit (x-delivery-limit -1, or a policy's delivery-limit)",
+    doc: "https://www.rabbitmq.com/docs/quorum-queues#poison-message-handling",
+    scope: Scope::PerVhost,
+    check: q013_delivery_limit_without_dlx,
+};
+
+/// A message redelivered more times than its quorum queue's delivery limit is dead-lettered,
+/// or dropped when the queue has no dead-letter exchange. RabbitMQ 4.0 made 20 the default
+/// limit, so queues that kept every message on 3.x drop them after an upgrade.
+fn q013_delivery_limit_without_dlx(rule: &Rule, s: &Snapshot) -> Outcome {
+    policies_read(s)?;
+    let major = read(&s.overview)?.major().ok_or_else(|| {
+        not_checked("the broker's version is unknown, and with it the default delivery limit")
+    })?;
+    Ok(lasting_queues(s)?
+        .filter(|q| q.setting("dead-letter-exchange").is_none())
+        .filter_map(|q| {
+            let limit = crate::broker::queue::delivery_limit(q, major)?;
+            let from = if q.arguments.contains_key("x-delivery-limit") {
+                "its x-delivery-limit argument".to_string()
+            } else if q.setting("delivery-limit").is_some() {
+                match (&q.policy, &q.operator_policy) {
+                    (Some(p), _) => format!("policy `{p}`"),
+                    (None, Some(p)) => format!("operator policy `{p}`"),
+                    (None, None) => "a policy".into(),
+                }
+            } else {
+                format!("RabbitMQ {major}.x's default")
+            };
+            Some(rule.finding(
+                Object::in_vhost(Kind::Queue, &q.vhost, &q.name),
+                format!(
+                    "a message delivered more than {limit} times is dropped (limit from {from}), \
+                     as the queue has no dead-letter exchange (argument or policy)"
+                ),
+            ))
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use crate::audit::rules::testing::*;
+
+    fn quorum(name: &str, arguments: serde_json::Value) -> crate::audit::snapshot::Queue {
+        serde_json::from_value(serde_json::json!({
+            "name": name, "vhost": "v", "type": "quorum", "durable": true,
+            "arguments": arguments, "effective_policy_definition": {}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_quorum_queue_without_a_dead_letter_target_drops_at_its_delivery_limit() {
+        let mut s = planted();
+        s.queues = Ok(vec![
+            quorum("default", serde_json::json!({})),
+            quorum("argument", serde_json::json!({"x-delivery-limit": 5})),
+            quorum("unlimited", serde_json::json!({"x-delivery-limit": -1})),
+            quorum("kept", serde_json::json!({"x-dead-letter-exchange": "dlx"})),
+            serde_json::from_value(serde_json::json!({
+                "name": "classic", "vhost": "v", "type": "classic", "durable": true,
+                "effective_policy_definition": {}
+            }))
+            .unwrap(),
+        ]);
+        let messages = |s: &crate::audit::snapshot::Snapshot| -> Vec<String> {
+            run("Q013", s)
+                .unwrap()
+                .iter()
+                .map(|f| format!("{}: {}", f.object, f.message))
+                .collect()
+        };
+        let mut overview = s.overview.clone().unwrap();
+        overview.rabbitmq_version = "4.3.6".into();
+        s.overview = Ok(overview.clone());
+        assert_eq!(
+            messages(&s),
+            [
+                "queue v/default: a message delivered more than 20 times is dropped (limit from \
+                 RabbitMQ 4.x's default), as the queue has no dead-letter exchange (argument or policy)",
+                "queue v/argument: a message delivered more than 5 times is dropped (limit from \
+                 its x-delivery-limit argument), as the queue has no dead-letter exchange \
+                 (argument or policy)",
+            ]
+        );
+        // 3.x has no default limit: only the queue with its own.
+        overview.rabbitmq_version = "3.10.8".into();
+        s.overview = Ok(overview);
+        assert_eq!(names("Q013", &s), ["queue v/argument"]);
+    }
 
     #[test]
     fn quorum_replicas_are_judged_against_the_nodes_running() {
@@ -667,6 +778,16 @@ mod tests {
         s.consumers = Ok(vec![consumer("no-prefetch", "c (2)")]);
         let why = run("Q008", &s).unwrap_err();
         assert!(why.0.contains("global_prefetch_count"), "{}", why.0);
+        // 4.3 denies global QoS: the channel's prefetch would apply per consumer, so a
+        // consumer without its own is unlimited, whatever its channel reports.
+        s.deprecated_features = Ok(vec![
+            serde_json::from_value(serde_json::json!({
+                "name": "global_qos", "state": "denied", "deprecation_phase": "denied_by_default"
+            }))
+            .unwrap(),
+        ]);
+        assert_eq!(names("Q008", &s), ["consumer v/work (no-prefetch)"]);
+        s.deprecated_features = Err(NotChecked("before 3.13".into()));
         s.channels = Err(NotChecked("user `x` may not read /api/channels".into()));
         s.consumers = Ok(vec![consumer("no-prefetch", "c (2)")]);
         let why = run("Q008", &s).unwrap_err();

@@ -178,6 +178,11 @@ const RES005: Rule = Rule {
 
 fn res005_partitions(rule: &Rule, s: &Snapshot) -> Outcome {
     let nodes = read(&s.nodes)?;
+    // Partitions and their handling are Mnesia's. With Khepri (4.3's only metadata store)
+    // a node reports none, and Raft keeps the majority side going on its own.
+    let khepri = s.feature_flags.as_ref().is_ok_and(|flags| {
+        crate::broker::api::MetadataStore::of(flags) == crate::broker::api::MetadataStore::Khepri
+    });
     let mut findings = Vec::new();
     let mut unknown = Vec::new();
     for n in nodes {
@@ -196,7 +201,7 @@ fn res005_partitions(rule: &Rule, s: &Snapshot) -> Outcome {
             Some(false) => findings.push(node_finding(rule, n, "node is not running")),
             None => unknown.push(n.name.as_str()),
             // A running node that leaves its partitions out can't be said to have none.
-            Some(true) if n.partitions.is_none() => unknown.push(n.name.as_str()),
+            Some(true) if n.partitions.is_none() && !khepri => unknown.push(n.name.as_str()),
             Some(true) => {}
         }
     }
@@ -215,7 +220,7 @@ fn res005_partitions(rule: &Rule, s: &Snapshot) -> Outcome {
             unknown.join(", ")
         )));
     }
-    if !findings.is_empty() || nodes.len() < 2 {
+    if !findings.is_empty() || nodes.len() < 2 || khepri {
         return Ok(findings);
     }
     // Several nodes, none partitioned: the remaining question is how a partition would be
@@ -518,6 +523,18 @@ mod tests {
         assert_eq!(run("RES005", &s).unwrap().len(), 1);
         // One node: nothing to partition.
         assert!(run("RES005", &planted()).unwrap().is_empty());
+        // Khepri (4.3): no partitions to report and no handling to ask about; a stopped node
+        // and an even count are still findings.
+        s.feature_flags = Ok(vec![
+            serde_json::from_value(serde_json::json!({"name": "khepri_db", "state": "enabled"}))
+                .unwrap(),
+        ]);
+        let mut quiet = bare("c");
+        quiet.running = Some(true);
+        s.nodes = Ok(vec![node("a", true), node("b", true), quiet]);
+        assert!(run("RES005", &s).unwrap().is_empty());
+        s.nodes = Ok(vec![node("a", true), node("b", false), node("c", true)]);
+        assert_eq!(names("RES005", &s), ["node b"]);
     }
 
     /// A node as the broker reports it with the metrics collector off: no figures at all.
