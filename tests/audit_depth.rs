@@ -351,6 +351,13 @@ fn statistics_switched_off_neither_pass_nor_fail_blind() {
         .args(["--fail-on", "critical", "-o", "json"])
         .succeeds()
         .json();
+    if node.version() == "4.3" {
+        // 4.3's queue list names the operator policy and gives the effective definition:
+        // nothing is left to match, and `held` is judged (no DLX; bounded by the policy).
+        assert_eq!(rule(&report, "Q005")["status"], "finding", "{report:#}");
+        assert_eq!(rule(&report, "Q006")["status"], "pass", "{report:#}");
+        return;
+    }
     for id in ["Q005", "Q006"] {
         let r = rule(&report, id);
         assert_eq!(r["status"], "not_checked", "{id}: {r:#}");

@@ -93,8 +93,36 @@ fn a_three_node_cluster_partitions_heals_and_loses_a_member() {
     });
 
     cluster.heal_network(3);
-    // Reconnected, the members report the partition (each in its own entry) and stay
-    // partitioned until healed.
+    if cluster.version() == "4.3" {
+        // Khepri, 4.3's only metadata store, records no partition: once the network is
+        // back the members find each other again, and nothing needs a restart.
+        for member in cluster.members() {
+            wait_view(member, "the cluster whole again", |v| whole(v, &names));
+        }
+    } else {
+        partition_reported_until_healed(&cluster, &names);
+    }
+
+    cluster.heal(3);
+    for member in cluster.members() {
+        wait_view(member, "the cluster whole again", |v| whole(v, &names));
+    }
+
+    cluster.kill(2);
+    wait_view(cluster.member(1), "member 2 down", |v| {
+        running(v, &names[0]) && !running(v, &names[1]) && running(v, &names[2])
+    });
+    cluster.restart(2);
+    wait_view(cluster.member(1), "member 2 back", |v| whole(v, &names));
+
+    if std::env::var("WARREN_KEEP_NODES").as_deref() != Ok("1") {
+        cluster.stop();
+    }
+}
+
+/// Mnesia (3.x, 4.0): reconnected, the members report the partition (each in its own entry)
+/// and stay partitioned until healed.
+fn partition_reported_until_healed(cluster: &Cluster, names: &[String]) {
     let reported = wait_for(Duration::from_secs(60), || {
         let reports: Vec<(String, Vec<String>)> = cluster
             .members()
@@ -118,21 +146,5 @@ fn a_three_node_cluster_partitions_heals_and_loses_a_member() {
             partitions.iter().all(|p| other_side.contains(p)),
             "{reporter} reports partitions {partitions:?}; expected members of {other_side:?}"
         );
-    }
-
-    cluster.heal(3);
-    for member in cluster.members() {
-        wait_view(member, "the cluster whole again", |v| whole(v, &names));
-    }
-
-    cluster.kill(2);
-    wait_view(cluster.member(1), "member 2 down", |v| {
-        running(v, &names[0]) && !running(v, &names[1]) && running(v, &names[2])
-    });
-    cluster.restart(2);
-    wait_view(cluster.member(1), "member 2 back", |v| whole(v, &names));
-
-    if std::env::var("WARREN_KEEP_NODES").as_deref() != Ok("1") {
-        cluster.stop();
     }
 }

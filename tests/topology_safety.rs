@@ -587,6 +587,33 @@ fn what_the_broker_would_ignore_or_refuse_fails_at_preflight() {
         .fails_with(code(Code::InvalidInput))
         .says("policy.yaml:4:5: policy `bad`")
         .says("<<\"lots\">> is not a valid maximum length");
+    // What the broker's version refuses: 4.3 refuses classic queue version 1, which 3.10 and
+    // 4.0 declare (and which is then left alone: the plan doesn't touch arguments it accepts).
+    dir.write(
+        "v1.yaml",
+        &format!(
+            "queues:\n  - name: old\n    vhost: {0}\n    arguments: {{x-queue-version: 1}}\n",
+            v.name
+        ),
+    );
+    let mut apply = v.warren(&dir);
+    apply.args(["topology", "apply", "-f", "v1.yaml"]);
+    if node.version() == "4.3" {
+        apply
+            .fails_with(code(Code::InvalidInput))
+            .says("v1.yaml:2:5: queue old in vhost")
+            .says("RabbitMQ 4.3 refuses `x-queue-version: 1`")
+            .says("[refused-by-target]")
+            .never_says("Applied");
+        assert_eq!(definitions(node, &v.name), before);
+    } else {
+        apply.succeeds().says("Applied 1 change(s)");
+        node.api_ok(
+            "DELETE",
+            &format!("/api/queues/{}/old", encode(&v.name)),
+            None,
+        );
+    }
     assert_eq!(definitions(node, &v.name), before);
     // The scratch vhost of the policy check is gone again.
     let vhosts = get(node, "/api/vhosts");

@@ -36,6 +36,7 @@ pub enum TopologyCommand {
   warren topology lint -f topology.yaml
   warren topology lint -f base.yaml -f orders.yaml --strict
   warren topology lint -f topology/ --output json
+  warren topology lint -f topology.yaml --target-version 3.10   # for a RabbitMQ 3.10 cluster
 
 Exit codes: 0 clean (warnings allowed), 4 errors in the files or lint errors,
 3 warnings with --strict.")]
@@ -105,6 +106,15 @@ pub struct LintArgs {
     /// Fail (exit 3) on warnings too.
     #[arg(long)]
     pub strict: bool,
+    /// The RabbitMQ series the topology is for (e.g. 3.10, 4.0, 4.3): what it refuses is an
+    /// error, what it deprecates or ignores a warning. plan and apply ask the broker instead.
+    #[arg(long, value_name = "MAJOR.MINOR", default_value = "4.3", value_parser = parse_series)]
+    pub target_version: lint::Version,
+}
+
+fn parse_series(text: &str) -> Result<lint::Version, String> {
+    crate::broker::api::major_minor(text)
+        .ok_or_else(|| format!("`{text}` is not a RabbitMQ series such as 4.3 or 3.10"))
 }
 
 #[derive(clap::Args, Debug)]
@@ -214,7 +224,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
 
 fn run_lint(global: &Global, args: &LintArgs) -> Result<()> {
     let topology = load::load(&args.files.files, &args.files.limits.limits(), &env)?;
-    let report = lint::lint(&topology);
+    let report = lint::lint(&topology, Some(args.target_version));
     output::print(global.output, &report)?;
     if report.errors > 0 {
         return Err(Error::invalid_input(format!("lint found {} error(s)", report.errors)).into());

@@ -38,7 +38,7 @@ pub struct Rule {
     pub title: &'static str,
 }
 
-pub const RULES: [Rule; 16] = [
+pub const RULES: [Rule; 19] = [
     Rule {
         id: "binding-unknown-queue",
         severity: Severity::Error,
@@ -75,6 +75,11 @@ pub const RULES: [Rule; 16] = [
         title: "an argument that the queue's type does not support (e.g. stream arguments on a classic queue)",
     },
     Rule {
+        id: "refused-by-target",
+        severity: Severity::Error,
+        title: "a setting the target RabbitMQ version refuses (--target-version; plan and apply: the broker's)",
+    },
+    Rule {
         id: "non-durable-queue",
         severity: Severity::Warning,
         title: "a non-durable queue loses its messages on a broker restart",
@@ -98,6 +103,16 @@ pub const RULES: [Rule; 16] = [
         id: "lazy-queue-mode",
         severity: Severity::Warning,
         title: "x-queue-mode lazy: a no-op since RabbitMQ 3.12 (classic queues v2 page to disk)",
+    },
+    Rule {
+        id: "deprecated-on-target",
+        severity: Severity::Warning,
+        title: "a setting the target RabbitMQ version still accepts, but deprecates or ignores",
+    },
+    Rule {
+        id: "quorum-drops-at-limit",
+        severity: Severity::Warning,
+        title: "a quorum queue without a dead-letter exchange drops a message past its delivery limit (20 by default from 4.0)",
     },
     Rule {
         id: "wildcard-permissions",
@@ -256,8 +271,18 @@ fn dead_letter_queues(t: &Topology) -> HashSet<(&str, &str)> {
     super::dead_letter::dead_letter_queues(&senders, &bindings, kind)
 }
 
-pub fn lint(t: &Topology) -> Report {
+/// A RabbitMQ release series, as (major, minor).
+pub type Version = (u32, u32);
+
+/// The series `topology lint` checks against unless told otherwise: the current one.
+pub const CURRENT: Version = (4, 3);
+
+/// Lint `t` for a broker of version `target` (`None`: unknown, and the version-specific
+/// rules, `refused-by-target`, `deprecated-on-target` and the default delivery limit, stay
+/// silent).
+pub fn lint(t: &Topology, target: Option<Version>) -> Report {
     let mut r = Report::default();
+    let at_least = |v: Version| target.is_some_and(|t| t >= v);
     let exchanges: HashSet<(&str, &str)> = t
         .exchanges
         .iter()
@@ -338,6 +363,17 @@ pub fn lint(t: &Topology) -> Report {
                 format!("dead-letter exchange `{d}` is not declared"),
             );
         }
+        if p.definition.contains_key("queue-master-locator") {
+            if at_least((4, 3)) {
+                r.push("refused-by-target", &p.origin, what.clone(), "RabbitMQ 4.3 refuses `queue-master-locator` (the deprecated feature queue_master_locator is denied): use `queue-leader-locator`".into());
+            } else if at_least((4, 0)) {
+                r.push("deprecated-on-target", &p.origin, what.clone(), "`queue-master-locator` is deprecated (queue_master_locator) and refused from RabbitMQ 4.3: use `queue-leader-locator`".into());
+            }
+        }
+        if p.definition.get("queue-version").and_then(Value::as_u64) == Some(1) && at_least((3, 13))
+        {
+            r.push("deprecated-on-target", &p.origin, what.clone(), "classic queue version 1 is deprecated from RabbitMQ 3.13; 4.3 accepts the policy but runs version 2: remove `queue-version`".into());
+        }
         if p.definition.keys().any(|k| k.starts_with("ha-")) {
             r.push("ha-mirroring-policy", &p.origin, what.clone(), "classic queue mirroring (ha-*) is deprecated and gone in RabbitMQ 4.0: use quorum queues".into());
         }
@@ -414,6 +450,23 @@ pub fn lint(t: &Topology) -> Report {
         }
         if kind == QueueType::Classic && !q.durable {
             r.push("non-durable-queue", &q.origin, what.clone(), "set `durable: true` (the default): a transient queue and its messages vanish on restart".into());
+            if !q.exclusive && at_least((4, 0)) {
+                r.push("deprecated-on-target", &q.origin, what.clone(), "a transient non-exclusive queue is a deprecated feature (transient_nonexcl_queues): RabbitMQ 4.x still declares it, a later version won't".into());
+            }
+        }
+        if args.get("x-queue-version").and_then(Value::as_u64) == Some(1) {
+            if at_least((4, 3)) {
+                r.push("refused-by-target", &q.origin, what.clone(), "RabbitMQ 4.3 refuses `x-queue-version: 1` (unsupported queue version): remove it, classic queues are version 2".into());
+            } else if at_least((3, 13)) {
+                r.push("deprecated-on-target", &q.origin, what.clone(), "classic queue version 1 is deprecated from RabbitMQ 3.13 and refused from 4.3: remove `x-queue-version`".into());
+            }
+        }
+        if args.contains_key("x-queue-master-locator") {
+            if at_least((4, 3)) {
+                r.push("refused-by-target", &q.origin, what.clone(), "RabbitMQ 4.3 refuses `x-queue-master-locator` (the deprecated feature queue_master_locator is denied): use `x-queue-leader-locator`".into());
+            } else if at_least((4, 0)) {
+                r.push("deprecated-on-target", &q.origin, what.clone(), "`x-queue-master-locator` is deprecated (queue_master_locator) and refused from RabbitMQ 4.3: use `x-queue-leader-locator`".into());
+            }
         }
         let dead_letter_target = dead_letter_queues.contains(&(q.vhost.as_str(), q.name.as_str()));
         if kind != QueueType::Stream
@@ -421,6 +474,22 @@ pub fn lint(t: &Topology) -> Report {
             && !has("x-dead-letter-exchange", "dead-letter-exchange")
         {
             r.push("no-dead-letter", &q.origin, what.clone(), "declare `dead_letter_exchange` (better: in a policy) so rejected and expired messages are kept".into());
+        }
+        if kind == QueueType::Quorum && !has("x-dead-letter-exchange", "dead-letter-exchange") {
+            let own = args.get("x-delivery-limit").and_then(Value::as_i64);
+            let limit = match own {
+                Some(n) => (n >= 0).then(|| format!("its x-delivery-limit of {n}")),
+                None if effective.contains("delivery-limit") => {
+                    Some("its policy's delivery-limit".to_string())
+                }
+                None if at_least((4, 0)) => {
+                    Some("the default delivery limit of 20 (RabbitMQ 4.0 and later)".to_string())
+                }
+                None => None,
+            };
+            if let Some(limit) = limit {
+                r.push("quorum-drops-at-limit", &q.origin, what.clone(), format!("a message redelivered past {limit} is dropped: give the queue a dead-letter exchange (better: in a policy), or lift the limit"));
+            }
         }
         let bounded = [
             ("x-max-length", "max-length"),
@@ -493,14 +562,17 @@ pub fn lint(t: &Topology) -> Report {
 
 /// Findings that the broker would refuse or silently get wrong (an exclusive queue, a quorum
 /// queue that is auto-delete, arguments of another queue type): plan and apply stop on these.
-pub fn invalid_for_apply(t: &Topology) -> Vec<String> {
-    lint(t)
+pub fn invalid_for_apply(t: &Topology, broker: Option<Version>) -> Vec<String> {
+    lint(t, broker)
         .findings
         .into_iter()
         .filter(|f| {
             matches!(
                 f.rule,
-                "exclusive-queue" | "quorum-invalid-flags" | "argument-wrong-queue-type"
+                "exclusive-queue"
+                    | "quorum-invalid-flags"
+                    | "argument-wrong-queue-type"
+                    | "refused-by-target"
             )
         })
         .map(|f| format!("{}: {}: {} [{}]", f.location, f.object, f.message, f.rule))
@@ -554,7 +626,10 @@ mod tests {
     use crate::topology::load;
 
     fn lint_text(text: &str) -> Report {
-        lint(&load::merge(vec![load::parse("t.yaml", text, &|_| None).unwrap()]).unwrap())
+        lint(
+            &load::merge(vec![load::parse("t.yaml", text, &|_| None).unwrap()]).unwrap(),
+            Some(CURRENT),
+        )
     }
 
     #[test]
@@ -583,7 +658,55 @@ mod tests {
             .iter()
             .find(|f| f.rule == "binding-unknown-queue")
             .unwrap();
-        assert_eq!(f.location, "t.yaml:37:5");
+        assert_eq!(f.location, "t.yaml:44:5");
+    }
+
+    #[test]
+    fn the_target_version_decides_what_is_refused_deprecated_or_dropped() {
+        let text = "queues:\n  - {name: v1, vhost: v, arguments: {x-queue-version: 1}}\n  \
+                    - {name: loc, vhost: v, arguments: {x-queue-master-locator: min-masters}}\n  \
+                    - {name: qq, vhost: v, type: quorum}\n  \
+                    - {name: qq5, vhost: v, type: quorum, arguments: {x-delivery-limit: 5}}\n";
+        let t = load::merge(vec![load::parse("t.yaml", text, &|_| None).unwrap()]).unwrap();
+        let rules = |target: Option<Version>| -> Vec<(String, &'static str)> {
+            let mut found: Vec<(String, &'static str)> = lint(&t, target)
+                .findings
+                .into_iter()
+                .filter(|f| {
+                    matches!(
+                        f.rule,
+                        "refused-by-target" | "deprecated-on-target" | "quorum-drops-at-limit"
+                    )
+                })
+                .map(|f| (f.object, f.rule))
+                .collect();
+            found.sort();
+            found
+        };
+        let q = |name: &str, rule: &'static str| (format!("queue {name} in vhost v"), rule);
+        assert_eq!(
+            rules(Some((4, 3))),
+            [
+                q("loc", "refused-by-target"),
+                q("qq", "quorum-drops-at-limit"),
+                q("qq5", "quorum-drops-at-limit"),
+                q("v1", "refused-by-target"),
+            ]
+        );
+        assert_eq!(
+            rules(Some((4, 0))),
+            [
+                q("loc", "deprecated-on-target"),
+                q("qq", "quorum-drops-at-limit"),
+                q("qq5", "quorum-drops-at-limit"),
+                q("v1", "deprecated-on-target"),
+            ]
+        );
+        // 3.10: no default delivery limit, nothing deprecated yet.
+        assert_eq!(rules(Some((3, 10))), [q("qq5", "quorum-drops-at-limit")]);
+        assert_eq!(rules(None), [q("qq5", "quorum-drops-at-limit")]);
+        assert_eq!(invalid_for_apply(&t, Some((4, 3))).len(), 2);
+        assert!(invalid_for_apply(&t, Some((4, 0))).is_empty());
     }
 
     #[test]
@@ -593,7 +716,7 @@ mod tests {
             load::parse("topology.example.yaml", text, &|_| None).unwrap(),
         ])
         .unwrap();
-        let r = lint(&t);
+        let r = lint(&t, Some(CURRENT));
         assert_eq!(r.errors, 0, "{:#?}", r.findings);
     }
 

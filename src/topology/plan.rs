@@ -35,7 +35,13 @@ pub async fn from_files(
     prune: bool,
 ) -> Result<Prepared> {
     let topology = load::load(files, limits, env)?;
-    let invalid = lint::invalid_for_apply(&topology);
+    // What this broker's version refuses (4.3: x-queue-version 1, x-queue-master-locator) is
+    // refused here, naming the file and line, before anything is read or changed.
+    let api = ManagementApi::new(&settings)?;
+    let version = crate::broker::api::Overview::read(&api)
+        .await?
+        .major_minor();
+    let invalid = lint::invalid_for_apply(&topology, version);
     if !invalid.is_empty() {
         return Err(Error::invalid_input(invalid.join("\n")).into());
     }
