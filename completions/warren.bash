@@ -3145,7 +3145,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__lint)
-            opts="-f -o -h -V --file --max-file-size --max-depth --strict --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-f -o -h -V --file --max-file-size --max-depth --strict --target-version --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3164,6 +3164,10 @@ _warren() {
                     return 0
                     ;;
                 --max-depth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --target-version)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -353,6 +353,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_s
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s f -l file -d 'Topology file or directory (of *.yaml / *.yml); repeat to merge several' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l max-file-size -d 'Refuse (exit 4) input larger than SIZE (e.g. 64MiB, 1GiB), read no further: a topology file, or one envelope (a line of --file, a file of --dir)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l max-depth -d 'Refuse (exit 4) input whose lists and maps nest deeper than N levels (1 to 128), before parsing it' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l target-version -d 'The RabbitMQ series the topology is for (e.g. 3.10, 4.0, 4.3): what it refuses is an error, what it deprecates or ignores a warning. plan and apply ask the broker instead' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
