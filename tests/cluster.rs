@@ -127,7 +127,7 @@ fn partition_reported_until_healed(cluster: &Cluster, names: &[String]) {
         let reports: Vec<(String, Vec<String>)> = cluster
             .members()
             .iter()
-            .zip(&names)
+            .zip(names)
             .filter_map(|(m, name)| {
                 let own = nodes(m).remove(name)?;
                 (!own.partitions.is_empty()).then(|| (name.clone(), own.partitions))
