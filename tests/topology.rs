@@ -500,7 +500,28 @@ fn lint_catches_each_rule_and_passes_the_example() {
         .arg(&fixture)
         .fails_with(code(Code::InvalidInput))
         .json();
+    // Seven errors on any version, and one that 4.3 (the default target) refuses.
+    assert_eq!(json["errors"], 8, "{json:#}");
+    let json = dir
+        .warren()
+        .args([
+            "topology",
+            "lint",
+            "--target-version",
+            "3.10",
+            "-o",
+            "json",
+            "-f",
+        ])
+        .arg(&fixture)
+        .fails_with(code(Code::InvalidInput))
+        .json();
     assert_eq!(json["errors"], 7, "{json:#}");
+    dir.warren()
+        .args(["topology", "lint", "--target-version", "latest", "-f"])
+        .arg(&fixture)
+        .fails_with(code(Code::Usage))
+        .says("`latest` is not a RabbitMQ series such as 4.3 or 3.10");
 
     let example = support::repo().join("topology.example.yaml");
     dir.warren()

@@ -339,8 +339,13 @@ fn a_definitions_export_of_every_kind_converts_and_applies_back_identically() {
         .lines()
         .filter(|l| l.contains("not carried"))
         .collect();
-    assert_eq!(not_carried.len(), 1, "{stderr}");
-    assert!(not_carried[0].contains("internal_cluster_id"), "{stderr}");
+    if node.version() == "4.3" {
+        // 4.3's export leaves the broker's internal global parameters out itself.
+        assert!(not_carried.is_empty(), "{stderr}");
+    } else {
+        assert_eq!(not_carried.len(), 1, "{stderr}");
+        assert!(not_carried[0].contains("internal_cluster_id"), "{stderr}");
+    }
     for var in [
         "SHOVEL_MV_SRC_URI",
         "FEDERATION_UPSTREAM_UP_URI_1",

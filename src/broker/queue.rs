@@ -21,11 +21,6 @@ pub fn delivery_limit(queue: &Queue, broker_major: u32) -> Option<i64> {
         .filter(|limit| *limit >= 0)
 }
 
-/// The broker's major version (3 when it can't be read).
-pub async fn broker_major(api: &ManagementApi) -> Result<u32> {
-    Ok(super::api::Overview::read(api).await?.major().unwrap_or(3))
-}
-
 /// The queue's info; a missing queue is an error naming it, a missing vhost exit 9.
 pub async fn get(api: &ManagementApi, vhost: &str, queue: &str) -> Result<Queue> {
     if let Some(info) = api.get_opt(&api_path(&["queues", vhost, queue])).await? {
@@ -210,19 +205,30 @@ pub fn loss_refusal(risk: &AtRisk, allow: bool) -> Option<String> {
     ))
 }
 
+/// Whether warren's requeue (`basic.nack` with requeue) counts against a quorum queue's
+/// delivery limit: up to RabbitMQ 4.2 every return does; 4.3 counts `basic.reject` only
+/// (rabbitmq-server #15387), so a peek or a dry run costs a message nothing there.
+pub fn nack_counts_a_delivery(broker: Option<(u32, u32)>) -> bool {
+    broker.is_none_or(|v| v < (4, 3))
+}
+
 /// Where reading a queue and putting messages back counts against a quorum queue's
 /// delivery limit, that is refused (exit 2) unless `force`: `action` says what would requeue
 /// ("every peek", "a dry run, which reads and requeues every message,") and `flag` how to
-/// go on. Returns the queue's info and its limit, if any.
+/// go on. Returns the queue's info, the limit its requeues count against, if any (none
+/// on RabbitMQ 4.3, where a nack doesn't count), and whether a requeue counts a delivery
+/// (`x-delivery-count`) at all: a quorum queue's does, before 4.3.
 pub async fn guard_requeue(
     api: &ManagementApi,
     vhost: &str,
     queue: &str,
     requeues: Option<(&str, &str)>,
     force: bool,
-) -> Result<(Queue, Option<i64>)> {
+) -> Result<(Queue, Option<i64>, bool)> {
     let info = get(api, vhost, queue).await?;
-    let limit = delivery_limit(&info, broker_major(api).await?);
+    let broker = super::api::Overview::read(api).await?.major_minor();
+    let limit = delivery_limit(&info, broker.map_or(3, |(major, _)| major))
+        .filter(|_| nack_counts_a_delivery(broker));
     if let (Some(limit), Some((action, flag)), false) = (limit, requeues, force) {
         return Err(Error::usage(format!(
             "`{queue}` is a quorum queue with a delivery limit of {limit}: {action} counts as a \
@@ -231,7 +237,8 @@ pub async fn guard_requeue(
         ))
         .into());
     }
-    Ok((info, limit))
+    let counts = info.kind == "quorum" && nack_counts_a_delivery(broker);
+    Ok((info, limit, counts))
 }
 
 #[cfg(test)]

@@ -206,6 +206,9 @@ struct Report {
     /// too (a duplicate). At most the window.
     unknown: u64,
     left_in_source: u64,
+    /// Of `left_in_source`: held by the broker for this run's consumer on a lost node (a
+    /// RabbitMQ 4.3 quorum queue puts them back after consumer_disconnected_timeout).
+    held_for_lost_consumer: u64,
     stopped_by: Stop,
     error: Option<String>,
     failures: Vec<Failure>,
@@ -244,6 +247,7 @@ impl Report {
             failed: s.failed,
             unknown: s.unknown,
             left_in_source: s.left_in_dlq,
+            held_for_lost_consumer: s.held_for_lost_consumer,
             stopped_by: s.stopped_by,
             error: s.error,
             failures,
@@ -334,7 +338,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     }
     let api = ManagementApi::new(&from)?;
     let to_api = ManagementApi::new(&to)?;
-    let (info, limit) = crate::broker::queue::guard_requeue(
+    let (info, limit, _) = crate::broker::queue::guard_requeue(
         &api,
         &from.vhost,
         &args.source,
@@ -451,6 +455,15 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             "stopped after {} of the {} messages `{}` held at the start ({}): another consumer \
              took or holds the rest, or the queue is gone",
             report.examined, report.depth_at_start, args.source, report.stopped_by
+        ))
+        .into());
+    }
+    if report.held_for_lost_consumer > 0 {
+        return Err(Error::partial_failure(format!(
+            "{} message(s) are still in `{}`, held by the broker for this run's consumer on \
+             the lost node: RabbitMQ 4.3 puts them back after consumer_disconnected_timeout \
+             (60 s by default); move again then",
+            report.held_for_lost_consumer, args.source
         ))
         .into());
     }

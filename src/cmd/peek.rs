@@ -42,7 +42,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     }
     let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
-    let (queue, limit) = queue::guard_requeue(
+    let (queue, limit, counts) = queue::guard_requeue(
         &api,
         &settings.vhost,
         &args.queue,
@@ -66,7 +66,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     if mode == AckMode::Requeue {
         crate::note!(
             "warren: note: peeked messages are requeued: they come back marked redelivered{}",
-            if queue.kind == "quorum" {
+            if counts {
                 ", and the quorum queue counts the delivery (x-delivery-count)"
             } else {
                 ""

@@ -373,7 +373,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     };
     let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
-    let (info, limit) = queue::guard_requeue(
+    let (info, limit, counts) = queue::guard_requeue(
         &api,
         &settings.vhost,
         &args.dlq,
@@ -392,7 +392,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     if args.dry_run {
         crate::note!(
             "warren: note: a dry run reads every message and puts it back: they come back marked redelivered{}",
-            if info.kind == "quorum" {
+            if counts {
                 ", and the quorum queue counts the delivery"
             } else {
                 ""
@@ -461,13 +461,21 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     if !summary.all_done() {
         return Err(Error::partial_failure(format!(
             "{} replayed, {} parked, {} failed (left in the DLQ), {} in both the target and the \
-             DLQ, {} with an unknown outcome, {} left in the DLQ{}",
+             DLQ, {} with an unknown outcome, {} left in the DLQ{}{}",
             summary.replayed,
             summary.parked,
             summary.failed,
             summary.in_both,
             summary.unknown,
             summary.left_in_dlq,
+            match summary.held_for_lost_consumer {
+                0 => String::new(),
+                n => format!(
+                    " ({n} of them held by the broker for this run's consumer on the lost node: \
+                     RabbitMQ 4.3 puts them back after consumer_disconnected_timeout, 60 s by \
+                     default; replay again then)"
+                ),
+            },
             summary
                 .error
                 .as_deref()

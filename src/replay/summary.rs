@@ -93,6 +93,11 @@ pub struct Summary {
     pub in_both: u64,
     /// Of the messages there at the start: all but replayed and parked.
     pub left_in_dlq: u64,
+    /// Of `left_in_dlq`: messages the broker still held for this run's consumer on a lost
+    /// node when the run ended, never examined after the failover. A RabbitMQ 4.3 quorum
+    /// queue puts them back after `consumer_disconnected_timeout` (60 s by default), or when
+    /// the node is back. Not lost: in the DLQ, for another run.
+    pub held_for_lost_consumer: u64,
     pub stopped_by: Stop,
     pub error: Option<String>,
     pub routes: Vec<RouteReport>,
@@ -114,6 +119,7 @@ impl Summary {
             && self.failed == 0
             && self.unknown == 0
             && self.in_both == 0
+            && self.held_for_lost_consumer == 0
             && self.error.is_none()
     }
 
@@ -138,13 +144,23 @@ impl Summary {
 
 impl Summary {
     /// The whole run from `self`, a part that ended when its node was lost, and `next`, the
-    /// part that went on on another node. The broker put back everything the lost part left
-    /// unacked (skipped by a filter, failed, in flight), and `next` examined it again, so
+    /// part that went on on another node. The broker puts back everything the lost part left
+    /// unacked (skipped by a filter, failed, in flight), and `next` examines it again, so
     /// only the lost part's final outcomes carry over: replayed, parked, and unknown (the
     /// copy may have arrived before the original was replayed again: a possible duplicate).
+    /// What is left in the DLQ is counted from the first depth and the totals, not taken
+    /// from `next`: a RabbitMQ 4.3 quorum queue holds the messages of a consumer on a lost
+    /// node for `consumer_disconnected_timeout` (60 s by default) before it puts them back,
+    /// so `next` may end without having seen them, and they are still in the DLQ.
     pub fn then(self, next: Summary) -> Summary {
         let mut total = next;
         total.run_id = self.run_id;
+        if !total.dry_run {
+            let settled = self.replayed + self.parked + total.replayed + total.parked;
+            let left = self.depth_at_start.saturating_sub(settled);
+            total.held_for_lost_consumer += left.saturating_sub(total.left_in_dlq);
+            total.left_in_dlq = total.left_in_dlq.max(left);
+        }
         total.depth_at_start = self.depth_at_start;
         total.examined += self.replayed + self.parked + self.unknown;
         total.replayed += self.replayed;
@@ -196,6 +212,28 @@ pub(super) fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RabbitMQ 4.3 holds a lost consumer's messages for a while: the next part starts from
+    /// a smaller depth and ends without them, and they are still in the DLQ.
+    #[test]
+    fn messages_held_for_a_lost_consumer_are_left_in_the_dlq() {
+        let lost = Summary {
+            depth_at_start: 100,
+            examined: 50,
+            replayed: 40,
+            ..Default::default()
+        };
+        let next = Summary {
+            depth_at_start: 30,
+            examined: 30,
+            replayed: 30,
+            ..Default::default()
+        };
+        let total = lost.then(next);
+        assert_eq!((total.replayed, total.left_in_dlq), (70, 30));
+        assert_eq!(total.held_for_lost_consumer, 30);
+        assert!(!total.all_done());
+    }
 
     #[test]
     fn a_part_lost_with_its_node_keeps_only_its_final_outcomes() {
