@@ -228,21 +228,33 @@ fn failed_logins_count_by_their_recent_rate_not_their_lifetime_total() {
 fn connection_churn_is_judged_by_the_recent_rate() {
     let node = Node::start("audit-churn", &[]);
     let dir = TestDir::new("audit-churn");
-    // ~10 AMQP connections opened and closed per second, as a client without a pool does.
+    // AMQP connections opened and closed over and over, as clients without a pool do: four
+    // churners, each ~10 a second when the machine is idle. Under a loaded CI machine one
+    // churner alone fell below 2 a second (seen once on 4.0), so the margin is wide: the
+    // audit is asked to flag 1 a second, and the wait below wants 4.
     let uri = node.amqp_uri(node.admin_user(), "/");
-    let _churn = Repeat::every(Duration::from_millis(100), move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let connect = lapin::Connection::connect(&uri, lapin::ConnectionProperties::default());
-            if let Ok(Ok(c)) = tokio::time::timeout(Duration::from_secs(2), connect).await {
-                let _ =
-                    tokio::time::timeout(Duration::from_secs(2), c.close(200, "bye".into())).await;
-            }
-        });
-    });
+    let _churn: Vec<Repeat> = (0..4)
+        .map(|_| {
+            let uri = uri.clone();
+            Repeat::every(Duration::from_millis(100), move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(async {
+                    let connect =
+                        lapin::Connection::connect(&uri, lapin::ConnectionProperties::default());
+                    if let Ok(Ok(c)) = tokio::time::timeout(Duration::from_secs(2), connect).await {
+                        let _ = tokio::time::timeout(
+                            Duration::from_secs(2),
+                            c.close(200, "bye".into()),
+                        )
+                        .await;
+                    }
+                });
+            })
+        })
+        .collect();
     // The management API's rate sample needs a few statistics intervals to see it.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -273,12 +285,17 @@ fn connection_churn_is_judged_by_the_recent_rate() {
             .succeeds()
             .json()
     };
-    let report = run("RES006.per_second=2");
+    let report = run("RES006.per_second=1");
     let findings = rule(&report, "RES006")["findings"]
         .as_array()
         .unwrap()
         .clone();
-    assert_eq!(findings.len(), 1, "{report:#}");
+    assert_eq!(
+        findings.len(),
+        1,
+        "{report:#}\nthe API's churn after the audit: {}",
+        node.api_ok("GET", "/api/overview?columns=churn_rates", None)
+    );
     assert_eq!(findings[0]["severity"], "medium");
     let report = run("RES006.per_second=1000");
     assert_eq!(rule(&report, "RES006")["status"], "pass", "{report:#}");

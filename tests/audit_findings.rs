@@ -105,7 +105,8 @@ fn plant() -> PlantedNode {
     // SEC005: a shovel and a federation link, both connected as the administrator app-admin.
     let amqp_port = node.port("AMQP_PORT");
     let admin_uri = format!("amqp://app-admin:{APP_ADMIN_PASSWORD}@localhost:{amqp_port}/{v}");
-    for q in ["shovel-src", "shovel-dst"] {
+    // (`local-src` and `local-dst` are for the local shovel below.)
+    for q in ["shovel-src", "shovel-dst", "local-src", "local-dst"] {
         put(
             &node,
             &format!("/api/queues/{v}/{q}"),
@@ -134,6 +135,17 @@ fn plant() -> PlantedNode {
         &format!("/api/policies/{v}/fed"),
         r#"{"pattern":"^fed\\.","definition":{"federation-upstream-set":"all"},"apply-to":"exchanges"}"#,
     );
+
+    // RabbitMQ 4.2+ runs a shovel inside the node with `local` ends: no connection and no
+    // channel, and its consumer on `local-src` reports prefetch 0 while the shovel's own
+    // credit (src-prefetch-count) limits it. Nothing about it is a finding.
+    if node.version() == "4.3" {
+        put(
+            &node,
+            &format!("/api/parameters/shovel/{v}/local-shovel"),
+            r#"{"value":{"src-protocol":"local","src-uri":"amqp://","src-queue":"local-src","dest-protocol":"local","dest-uri":"amqp://","dest-queue":"local-dst"}}"#,
+        );
+    }
 
     // Q008: `global-qos` consumes on a channel with basic.qos(prefetch 10, global): limited,
     // though the consumer's own prefetch_count is 0. `no-prefetch` has no limit at all.
@@ -178,6 +190,8 @@ fn plant() -> PlantedNode {
     // The management API's lists are fed by stats events: wait until everything shows.
     let (ready, seen) = wait_for(Duration::from_secs(60), || {
         let (_, consumers) = node.api("GET", &format!("/api/consumers/{v}"), None);
+        // 4.3.6 lists a local shovel's consumer under the vhost `/`, whatever its own.
+        let (_, all_consumers) = node.api("GET", "/api/consumers", None);
         let (_, channels) = node.api("GET", &format!("/api/vhosts/{v}/channels"), None);
         let (_, connections) = node.api("GET", "/api/connections", None);
         let ready = consumers.contains("global-qos")
@@ -185,7 +199,8 @@ fn plant() -> PlantedNode {
             // RabbitMQ 4.0 no longer lists a channel's global prefetch (see the Q008 test).
             && (node.is_4x() || channels.contains("\"global_prefetch_count\":10"))
             && connections.contains("Shovel admin-shovel")
-            && connections.contains("Federation link");
+            && connections.contains("Federation link")
+            && (node.version() != "4.3" || all_consumers.contains("\"local-src\""));
         (
             ready,
             (ready, format!("{consumers}\n{channels}\n{connections}")),
@@ -266,6 +281,41 @@ fn q008_counts_the_channels_global_prefetch() {
             "the consumer without any prefetch limit was not found: {found:#?}"
         );
     }
+}
+
+#[test]
+fn a_local_shovel_is_neither_an_unlimited_consumer_nor_a_remote_link() {
+    let s = setup();
+    if s.node.version() != "4.3" {
+        // Local shovels came with 4.2: 3.10 and 4.0 refuse `src-protocol: local` (with a 500
+        // from the shovel plugin's protocol lookup), so there is nothing to judge there.
+        let path = format!("/api/parameters/shovel/{VHOST}/local-shovel");
+        let (status, body) = s.node.api(
+            "PUT",
+            &path,
+            Some(r#"{"value":{"src-protocol":"local","src-uri":"amqp://","src-queue":"x","dest-protocol":"local","dest-uri":"amqp://","dest-queue":"y"}}"#),
+        );
+        assert!(status >= 400, "{status} {body}");
+        assert_eq!(s.node.api("GET", &path, None).0, 404);
+        return;
+    }
+    let dir = TestDir::new("audit-findings-local-shovel");
+    let report = audit_json(&s.node, &dir, &["Q008", "SEC005", "SEC012"]);
+    for id in ["Q008", "SEC005", "SEC012"] {
+        // In any vhost: 4.3.6 lists a local shovel's consumer under `/`.
+        let local: Vec<&Value> = rule(&report, id)["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f.to_string().contains("local"))
+            .collect();
+        assert!(
+            local.is_empty(),
+            "{id} flagged the local shovel: {local:#?}"
+        );
+    }
+    // The rule still decides the consumer that is unlimited.
+    assert_eq!(rule(&report, "Q008")["status"], "finding", "{report:#}");
 }
 
 #[test]

@@ -365,7 +365,8 @@ const Q008: Rule = Rule {
 /// (`basic.qos(global=true)`, the channel's `global_prefetch_count`) is set. A consumer whose
 /// channel is not in the snapshot (closed between the two reads, or channels unreadable), or
 /// whose channel's global prefetch isn't reported (RabbitMQ 4.0 on), is unknown: not a
-/// finding, and the rule is not checked when nothing else is found.
+/// finding, and the rule is not checked when nothing else is found. A consumer without a
+/// channel (an in-node one, like a local shovel's) has no prefetch to judge.
 fn q008_prefetch_zero(rule: &Rule, s: &Snapshot) -> Outcome {
     let channels: Result<HashMap<(&str, &str), &Channel>, NotChecked> =
         s.channels.as_ref().map_err(Clone::clone).map(|list| {
@@ -382,6 +383,12 @@ fn q008_prefetch_zero(rule: &Rule, s: &Snapshot) -> Outcome {
     let mut findings = Vec::new();
     let (mut no_channel, mut no_global, mut no_figures) = (Vec::new(), Vec::new(), Vec::new());
     for c in read(&s.consumers)? {
+        // A consumer without a channel runs inside the node (RabbitMQ 4.2+'s local shovel):
+        // basic.qos doesn't apply to it, and it limits itself by its own credit
+        // (`src-prefetch-count`), while the API reports its prefetch as 0.
+        if c.channel_details.name.is_empty() {
+            continue;
+        }
         match (c.ack_required, c.prefetch_count) {
             (Some(true), Some(0)) => {}
             (Some(false), _) | (_, Some(1..)) => continue,
