@@ -177,6 +177,68 @@ fn a_queue_shows_its_consumers_with_their_prefetch_and_ack_mode() {
 }
 
 #[test]
+fn a_quorum_queues_consumer_capacity_is_unknown_where_the_broker_reports_0() {
+    let vhost = TestVhost::new(shared_node(), "show-qq-capacity");
+    let dir = TestDir::new("show-qq-capacity");
+    vhost.queue(
+        "qq",
+        r#"{"durable":true,"arguments":{"x-queue-type":"quorum"}}"#,
+    );
+    let out = dir.path.join("consume.out");
+    let mut child = vhost
+        .warren(&dir)
+        .args(["consume", "qq", "--prefetch", "10", "--idle-timeout", "60"])
+        .spawn_to(&out);
+    // An idle consumer that can take deliveries: the broker's own figure, once it is in.
+    let api = wait_for(Duration::from_secs(30), || {
+        let (_, body) = vhost.node.api(
+            "GET",
+            &format!("/api/queues/{}/qq", encode(&vhost.name)),
+            None,
+        );
+        let q: Value = serde_json::from_str(&body).unwrap_or_default();
+        (q["consumers"] == 1 && q["consumer_capacity"].is_number(), q)
+    });
+    let shown = vhost
+        .warren(&dir)
+        .args(["show", "queue", "qq", "-o", "json"])
+        .succeeds()
+        .json();
+    let listed = vhost
+        .warren(&dir)
+        .args([
+            "list",
+            "queues",
+            "--columns",
+            "name,consumer_capacity",
+            "-o",
+            "json",
+        ])
+        .succeeds()
+        .json();
+    let _ = child.kill();
+    let _ = child.wait();
+    let capacity = &shown["messages"]["consumer_capacity"];
+    let notes = shown["notes"].to_string();
+    if vhost.node.version() == "4.3" {
+        // 4.3.6 reports 0 for a quorum queue whose only consumer is idle and able to take
+        // deliveries: not a figure to show as one.
+        assert_eq!(api["consumer_capacity"], 0.0, "{api:#}");
+        assert!(capacity.is_null(), "{shown:#}");
+        assert!(
+            notes.contains("consumer_capacity of a quorum queue is unknown"),
+            "{notes}"
+        );
+        assert_eq!(listed[0]["consumer_capacity"], Value::Null, "{listed:#}");
+    } else {
+        assert_eq!(api["consumer_capacity"], 1.0, "{api:#}");
+        assert_eq!(capacity, &api["consumer_capacity"], "{shown:#}");
+        assert!(!notes.contains("consumer_capacity"), "{notes}");
+        assert_eq!(listed[0]["consumer_capacity"], 1.0, "{listed:#}");
+    }
+}
+
+#[test]
 fn missing_objects_and_other_kinds() {
     let vhost = TestVhost::new(shared_node(), "show-missing");
     let dir = TestDir::new("show-missing");

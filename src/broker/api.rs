@@ -63,6 +63,25 @@ pub fn major_minor(version: &str) -> Option<(u32, u32)> {
     Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
+/// A RabbitMQ version as (major, minor, patch); a missing patch is 0.
+fn major_minor_patch(version: &str) -> Option<(u32, u32, u32)> {
+    let (major, minor) = major_minor(version)?;
+    let patch = version
+        .split(['.', '-'])
+        .nth(2)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    Some((major, minor, patch))
+}
+
+/// Whether a queue's `consumer_capacity` is a figure: RabbitMQ 4.3.1 and later report 0 for
+/// every quorum queue, whatever its consumers do (4.3.6 gives 0 for an idle consumer that
+/// can take deliveries, where 3.10 and 4.0 give 1.0). There it is unknown. An unreadable
+/// version is not trusted either.
+pub fn consumer_capacity_known(version: &str, queue_type: &str) -> bool {
+    queue_type != "quorum" || major_minor_patch(version).is_some_and(|v| v < (4, 3, 1))
+}
+
 /// One listener of `/api/overview`.
 #[derive(Deserialize, Debug, Default, Clone)]
 #[serde(default)]
@@ -325,6 +344,28 @@ impl HealthCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quorum_consumer_capacity_is_unknown_from_4_3_1() {
+        for (version, kind, known) in [
+            ("3.10.8", "quorum", true),
+            ("4.0.5", "quorum", true),
+            ("4.3.0", "quorum", true),
+            ("4.3.1", "quorum", false),
+            ("4.3.6", "quorum", false),
+            ("4.4", "quorum", false),
+            ("5.0.0-beta.1", "quorum", false),
+            ("", "quorum", false),
+            ("4.3.6", "classic", true),
+            ("", "stream", true),
+        ] {
+            assert_eq!(
+                consumer_capacity_known(version, kind),
+                known,
+                "{version} {kind}"
+            );
+        }
+    }
 
     #[test]
     fn overview_decodes_a_real_capture() {

@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 
+use crate::broker::api::Overview;
 use crate::broker::http::ManagementApi;
 use crate::broker::settings;
 use crate::cli::Global;
@@ -129,7 +130,22 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             None => Ok(None),
         }
     };
-    let (listed, consumers) = tokio::join!(api.get_opt::<Vec<serde_json::Value>>(&path), consumers);
+    // The version, when a column's meaning depends on it; unreadable: unknown.
+    let version = async {
+        if query.needs_version() {
+            Overview::read(&api)
+                .await
+                .map(|o| o.rabbitmq_version)
+                .unwrap_or_default()
+        } else {
+            String::new()
+        }
+    };
+    let (listed, consumers, version) = tokio::join!(
+        api.get_opt::<Vec<serde_json::Value>>(&path),
+        consumers,
+        version
+    );
     let items = match listed? {
         Some(items) => items,
         None => {
@@ -150,7 +166,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let counts = consumers?.map(|c| list::count_consumers(&c));
     let mut rows = Vec::new();
     for item in &items {
-        let row = query.row(item, counts.as_ref());
+        let row = query.row(item, counts.as_ref(), &version);
         if query.keep(&row).map_err(|e| Error::usage(e.to_string()))? {
             rows.push(row);
         }

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use regex_lite::Regex;
 use serde_json::{Map, Value};
 
+use crate::broker::api::consumer_capacity_known;
 use crate::broker::http::api_path;
 use expr::{Expr, ExprError};
 use kinds::{Column, Kind, Scope};
@@ -208,6 +209,12 @@ impl Query {
                 .all(|c| QUEUE_TOTALS.contains(&c.name) || TOTALS_BASIC.contains(&c.name))
     }
 
+    /// Whether the rows need the broker's version: a queue's `consumer_capacity` is not a
+    /// figure on every version (see [`consumer_capacity_known`]).
+    pub fn needs_version(&self) -> bool {
+        self.kind.name == "queues" && self.needed().iter().any(|c| c.name == "consumer_capacity")
+    }
+
     /// Whether `consumers` is counted from `/api/consumers` (see [`Query::consumers_path`]).
     fn counts_consumers(&self) -> bool {
         self.totals_form() && self.needed().iter().any(|c| c.name == "consumers")
@@ -235,6 +242,9 @@ impl Query {
                 }
             }
         }
+        if self.needs_version() && !fields.contains(&"type") {
+            fields.push("type");
+        }
         path.push_str("?columns=");
         path.push_str(&fields.join(","));
         if totals {
@@ -259,10 +269,11 @@ impl Query {
         Some(path)
     }
 
-    /// The row of one API object: every needed column (`Null` when the broker left it out).
-    /// `consumers`, when counted from `/api/consumers`, is taken from `counts` (`None`: the
-    /// count could not be read, so it is unknown).
-    pub fn row(&self, item: &Value, counts: Option<&ConsumerCounts>) -> Row {
+    /// The row of one API object: every needed column (`Null` when the broker left it out,
+    /// or when `version`'s figure is not one). `consumers`, when counted from
+    /// `/api/consumers`, is taken from `counts` (`None`: the count could not be read, so it
+    /// is unknown).
+    pub fn row(&self, item: &Value, counts: Option<&ConsumerCounts>, version: &str) -> Row {
         let counted = self.counts_consumers();
         self.needed()
             .into_iter()
@@ -278,6 +289,14 @@ impl Query {
                             ),
                             _ => Value::Null,
                         }
+                    }
+                    _ if c.name == "consumer_capacity"
+                        && !consumer_capacity_known(
+                            version,
+                            field(item, "type").as_str().unwrap_or(""),
+                        ) =>
+                    {
+                        Value::Null
                     }
                     _ => field(item, c.field).clone(),
                 };
@@ -414,12 +433,13 @@ mod tests {
         let row = q.row(
             &json!({"vhost": "v/1", "name": "a", "messages": 2}),
             Some(&counts),
+            "",
         );
         assert_eq!(row["consumers"], 2);
-        let row = q.row(&json!({"vhost": "v/1", "name": "b"}), Some(&counts));
+        let row = q.row(&json!({"vhost": "v/1", "name": "b"}), Some(&counts), "");
         assert_eq!(row["consumers"], 0);
         assert_eq!(row["messages"], Value::Null);
-        let row = q.row(&json!({"vhost": "v/1", "name": "a"}), None);
+        let row = q.row(&json!({"vhost": "v/1", "name": "a"}), None, "");
         assert_eq!(row["consumers"], Value::Null);
         // A statistic the totals form lacks keeps the statistics form.
         let q = query("queues", None, Some("name,consumers,memory"), None);
@@ -435,10 +455,25 @@ mod tests {
         let row = q.row(
             &json!({"name": "a", "message_stats": {"publish_details": {"rate": 2.5}}}),
             None,
+            "",
         );
         assert_eq!(row["name"], "a");
         assert_eq!(row["publish_rate"], 2.5);
         assert_eq!(row["messages"], Value::Null);
+    }
+
+    #[test]
+    fn a_quorum_queues_consumer_capacity_is_unknown_from_4_3_1() {
+        let q = query("queues", None, Some("name,consumer_capacity"), None);
+        assert_eq!(q.path(), "/api/queues?columns=name,consumer_capacity,type");
+        let item = |kind: &str| json!({"name": "a", "type": kind, "consumer_capacity": 0.0});
+        let capacity = |kind: &str, version: &str| {
+            q.row(&item(kind), None, version)["consumer_capacity"].clone()
+        };
+        assert_eq!(capacity("quorum", "4.3.6"), Value::Null);
+        assert_eq!(capacity("quorum", ""), Value::Null);
+        assert_eq!(capacity("quorum", "4.0.5"), 0.0);
+        assert_eq!(capacity("classic", "4.3.6"), 0.0);
     }
 
     #[test]
@@ -452,7 +487,7 @@ mod tests {
             ("d", json!(9)),
         ]
         .into_iter()
-        .map(|(n, m)| q.row(&json!({"name": n, "messages": m}), None))
+        .map(|(n, m)| q.row(&json!({"name": n, "messages": m}), None, ""))
         .collect();
         q.sort(&mut rows);
         let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();

@@ -6,6 +6,7 @@ pub mod policy;
 use anyhow::Result;
 use serde_json::{Map, Value, json};
 
+use crate::broker::api::{Overview, consumer_capacity_known};
 use crate::broker::http::{ManagementApi, Pages, api_path};
 use crate::exit::Error;
 use crate::output::{self, Render};
@@ -254,7 +255,7 @@ async fn policy_section(
 
 pub async fn queue(api: &ManagementApi, vhost: &str, name: &str) -> Result<Shown> {
     let path = api_path(&["queues", vhost, name]);
-    let q = object(
+    let mut q = object(
         api,
         &path,
         &format!("queue `{name}` in vhost `{vhost}`"),
@@ -264,6 +265,25 @@ pub async fn queue(api: &ManagementApi, vhost: &str, name: &str) -> Result<Shown
     let bindings = list(api, &format!("{path}/bindings")).await?;
     let mut notes = Vec::new();
     let kind = q["type"].as_str().unwrap_or("classic").to_string();
+    if q.get("consumer_capacity").is_some_and(|c| !c.is_null()) && kind == "quorum" {
+        // An unreadable overview leaves the version unknown, and the figure with it.
+        let version = Overview::read(api)
+            .await
+            .map(|o| o.rabbitmq_version)
+            .unwrap_or_default();
+        if !consumer_capacity_known(&version, &kind) {
+            q["consumer_capacity"] = Value::Null;
+            notes.push(format!(
+                "the consumer_capacity of a quorum queue is unknown: RabbitMQ {} reports 0 for \
+                 every quorum queue from 4.3.1 on",
+                if version.is_empty() {
+                    "(version unknown)"
+                } else {
+                    &version
+                }
+            ));
+        }
+    }
     let policy = policy_section(api, vhost, &q, policy::Target::Queue(&kind), &mut notes).await?;
     let consumers = q["consumer_details"]
         .as_array()
