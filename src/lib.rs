@@ -13,6 +13,7 @@ pub mod list;
 pub mod message;
 pub mod ops;
 pub mod output;
+pub mod pace;
 pub mod perf;
 pub mod replay;
 pub mod route;

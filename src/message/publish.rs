@@ -285,11 +285,10 @@ async fn lane(
     let mut summary = Summary::default();
     let mut not_confirmed: BTreeMap<u64, NotConfirmed> = BTreeMap::new();
     let started = Instant::now();
-    let interval = options
+    let mut pacer = options
         .rate
         .filter(|r| *r > 0.0)
-        .map(crate::flags::interval);
-    let mut next_send = tokio::time::Instant::now();
+        .map(|r| crate::pace::Pacer::new(r, tokio::time::Instant::now()));
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut seq: u64 = 0;
@@ -357,9 +356,8 @@ async fn lane(
                 unsent = Some(item);
                 break;
             }
-            if let Some(step) = interval {
-                tokio::time::sleep_until(next_send).await;
-                next_send = next_send.max(tokio::time::Instant::now() - step) + step;
+            if let Some(pacer) = &mut pacer {
+                pacer.wait().await;
             }
             let mut env = apply_defaults(item.envelope, defaults, item.is_envelope);
             if !options.queues.is_empty() {

@@ -26,14 +26,10 @@ use tokio::time::Instant;
 
 use crate::broker::amqp::{OPERATION_TIMEOUT, Session, bounded, operation_error};
 use crate::exit::Error;
+use crate::pace::Pacer;
 
 /// The bytes of a body taken by its timestamp.
 pub const STAMP: usize = 8;
-
-/// How far a rate-limited producer may fall behind its schedule before it gives up on the
-/// backlog (a blocked connection, a pause): it then goes on at the rate from where it is,
-/// rather than bursting to catch up.
-const MAX_BACKLOG: Duration = Duration::from_secs(1);
 
 /// How long consumers go on after the end for the messages still on their way: their
 /// latencies count (a stall at the end must show in the percentiles), their rates don't.
@@ -553,10 +549,7 @@ async fn produce(
     let properties =
         BasicProperties::default().with_delivery_mode(if options.persistent { 2 } else { 1 });
     let mut body = vec![0u8; options.size.max(STAMP)];
-    let step = rate.map(crate::flags::interval);
-    // With a rate, message k is due at `first + k * step`.
-    let mut first = start;
-    let mut k: u32 = 0;
+    let mut pacer = rate.map(|r| Pacer::new(r, start));
     let mut outstanding: FuturesUnordered<Confirm> = FuturesUnordered::new();
     let settle = |answer: Option<lapin::Result<bool>>| -> Result<()> {
         match answer {
@@ -568,13 +561,7 @@ async fn produce(
         Ok(())
     };
     'run: loop {
-        if let Some(step) = step {
-            let mut due = first + step * k;
-            let now = Instant::now();
-            if due + MAX_BACKLOG < now {
-                first = now - step * k;
-                due = now;
-            }
+        if let Some(due) = pacer.as_mut().and_then(|p| p.next_due(Instant::now())) {
             // Collect confirms while waiting for the next send.
             loop {
                 tokio::select! {
@@ -633,7 +620,6 @@ async fn produce(
             }
         }
         stats.sent.fetch_add(1, Ordering::Relaxed);
-        k = k.saturating_add(1);
     }
     // Confirms still out at the deadline are not waited for: they count as not confirmed.
     stats

@@ -155,7 +155,8 @@ struct Replay<'a> {
     /// The lowest delivery tag held unacked until the end.
     min_held: Option<u64>,
     stop: Option<Stop>,
-    next_send: tokio::time::Instant,
+    /// `--rate`, when given.
+    pacer: Option<crate::pace::Pacer>,
 }
 
 /// Replay (or, with `dry_run`, examine) the DLQ. Copies are published on `publish_on`
@@ -248,7 +249,10 @@ impl<'a> Replay<'a> {
             consumer_ends: Vec::new(),
             min_held: None,
             stop: None,
-            next_send: tokio::time::Instant::now(),
+            pacer: opts
+                .rate
+                .filter(|r| *r > 0.0)
+                .map(|r| crate::pace::Pacer::new(r, tokio::time::Instant::now())),
         };
         Ok((replay, consumer))
     }
@@ -625,10 +629,8 @@ impl<'a> Replay<'a> {
     }
 
     async fn publish(&mut self, tag: u64, mut f: InFlight) -> Result<()> {
-        if let Some(rate) = self.opts.rate.filter(|r| *r > 0.0) {
-            let step = crate::flags::interval(rate);
-            tokio::time::sleep_until(self.next_send).await;
-            self.next_send = self.next_send.max(tokio::time::Instant::now() - step) + step;
+        if let Some(pacer) = &mut self.pacer {
+            pacer.wait().await;
         }
         let props = f
             .copy
