@@ -16,7 +16,7 @@ use crate::output::Format;
   warren list queues --where 'messages > 1000 && consumers == 0' --sort -messages
   warren list queues --all-vhosts --columns vhost,name,type,messages,memory -o csv
   warren list queues --where 'type == \"quorum\" && online != members'
-  warren list connections --where 'idle_since > 1h' --columns name,user,client_name
+  warren list channels --where 'idle_since > 1h' --columns name,user,idle_since
   warren list exchanges --name '^orders\\.' -o json | jq -r '.[].name'
   warren list nodes --where 'mem_alarm || disk_free_alarm'
   warren list queues --columns help            # every column of a kind
