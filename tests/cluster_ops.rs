@@ -441,14 +441,15 @@ fn publish_across_a_kill(channels: u16) {
     );
     let out = dir.path.join("publish.json");
     let mut cmd = warren_on_all(&cluster, &dir);
-    // A rate, so that the kill (seen through the API's 5 s statistics) lands mid-run.
+    // A rate, so that the kill (seen through the API's 5 s statistics) lands mid-run: 50,000
+    // take 25 s.
     cmd.args([
         "publish",
         "-k",
         &queue,
         "--lines",
         "--rate",
-        "4000",
+        "2000",
         "--channels",
         &channels.to_string(),
         "-o",
@@ -530,7 +531,7 @@ fn replay_goes_on_when_its_node_is_killed() {
         "--window",
         &WINDOW.to_string(),
         "--rate",
-        "2000",
+        "800",
         "--yes",
         "-o",
         "json",

@@ -595,7 +595,8 @@ fn common(dst_flags: Vec<String>) -> Vec<String> {
     let mut args: Vec<String> = vec!["src".into(), "queue:dst".into()];
     args.extend(dst_flags);
     args.extend(
-        ["--window", &WINDOW.to_string(), "--rate", "4000", "--yes"]
+        // A rate, so that both interruptions land mid-move: 20,000 take 25 s.
+        ["--window", &WINDOW.to_string(), "--rate", "800", "--yes"]
             .iter()
             .map(|s| s.to_string()),
     );
