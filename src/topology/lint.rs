@@ -440,11 +440,25 @@ pub fn lint(t: &Topology, target: Option<Version>) -> Report {
                 }
             };
             if wrong {
+                let mut message = format!("`{key}` is not supported by {} queues", kind.as_str());
+                if kind == QueueType::Quorum && key == "x-max-priority" {
+                    // Quorum queues take message priorities without the argument
+                    // (rabbit_fifo: 4.0 has two levels; 4.3 has 0..=31, strict).
+                    message.push_str(if at_least((4, 3)) {
+                        ": on RabbitMQ 4.3 a quorum queue honours message priorities 0 to 31 \
+                         strictly without it (a message without one counts as 4)"
+                    } else if at_least((4, 0)) {
+                        ": on RabbitMQ 4.0 to 4.2 a quorum queue has two priority levels without \
+                         it (a message priority above 4 is high, the rest normal)"
+                    } else {
+                        ""
+                    });
+                }
                 r.push(
                     "argument-wrong-queue-type",
                     &q.origin,
                     what.clone(),
-                    format!("`{key}` is not supported by {} queues", kind.as_str()),
+                    message,
                 );
             }
         }
@@ -707,6 +721,37 @@ mod tests {
         assert_eq!(rules(None), [q("qq5", "quorum-drops-at-limit")]);
         assert_eq!(invalid_for_apply(&t, Some((4, 3))).len(), 2);
         assert!(invalid_for_apply(&t, Some((4, 0))).is_empty());
+    }
+
+    #[test]
+    fn quorum_priorities_are_told_by_the_target_version() {
+        let text =
+            "queues:\n  - {name: qq, vhost: v, type: quorum, arguments: {x-max-priority: 10}}\n";
+        let t = load::merge(vec![load::parse("t.yaml", text, &|_| None).unwrap()]).unwrap();
+        let message = |target: Option<Version>| {
+            lint(&t, target)
+                .findings
+                .into_iter()
+                .find(|f| f.rule == "argument-wrong-queue-type")
+                .map(|f| f.message)
+                .unwrap_or_default()
+        };
+        let base = "`x-max-priority` is not supported by quorum queues";
+        assert_eq!(message(Some((3, 10))), base);
+        assert_eq!(
+            message(Some((4, 0))),
+            format!(
+                "{base}: on RabbitMQ 4.0 to 4.2 a quorum queue has two priority levels without it \
+                 (a message priority above 4 is high, the rest normal)"
+            )
+        );
+        assert_eq!(
+            message(Some((4, 3))),
+            format!(
+                "{base}: on RabbitMQ 4.3 a quorum queue honours message priorities 0 to 31 \
+                 strictly without it (a message without one counts as 4)"
+            )
+        );
     }
 
     #[test]
