@@ -45,6 +45,15 @@ impl Overview {
         api.get("/api/overview").await
     }
 
+    /// The broker's version, for a figure whose meaning depends on it; empty (unknown) when
+    /// the overview can't be read.
+    pub async fn version(api: &ManagementApi) -> String {
+        Overview::read(api)
+            .await
+            .map(|o| o.rabbitmq_version)
+            .unwrap_or_default()
+    }
+
     /// The broker's major version, when it says.
     pub fn major(&self) -> Option<u32> {
         self.rabbitmq_version.split('.').next()?.parse().ok()

@@ -133,10 +133,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     // The version, when a column's meaning depends on it; unreadable: unknown.
     let version = async {
         if query.needs_version() {
-            Overview::read(&api)
-                .await
-                .map(|o| o.rabbitmq_version)
-                .unwrap_or_default()
+            Overview::version(&api).await
         } else {
             String::new()
         }

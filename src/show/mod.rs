@@ -267,10 +267,7 @@ pub async fn queue(api: &ManagementApi, vhost: &str, name: &str) -> Result<Shown
     let kind = q["type"].as_str().unwrap_or("classic").to_string();
     if q.get("consumer_capacity").is_some_and(|c| !c.is_null()) && kind == "quorum" {
         // An unreadable overview leaves the version unknown, and the figure with it.
-        let version = Overview::read(api)
-            .await
-            .map(|o| o.rabbitmq_version)
-            .unwrap_or_default();
+        let version = Overview::version(api).await;
         if !consumer_capacity_known(&version, &kind) {
             q["consumer_capacity"] = Value::Null;
             notes.push(format!(
