@@ -28,6 +28,12 @@ impl Pacer {
         }
     }
 
+    /// A pacer from now for a `--rate` flag's value; `None` (no pacing) for no rate or 0.
+    pub fn optional(rate: Option<f64>) -> Option<Pacer> {
+        rate.filter(|r| *r > 0.0)
+            .map(|r| Pacer::new(r, Instant::now()))
+    }
+
     /// When the next send is due, if that is after `now`; and the schedule moves on by one.
     pub fn next_due(&mut self, now: Instant) -> Option<Instant> {
         if self.due + MAX_BACKLOG < now {

@@ -177,6 +177,54 @@ fn if_empty_on_a_quorum_queue_is_checked_by_warren() {
     assert_eq!(status(&vhost, &queue_path(&vhost, "qq-empty")), 404);
 }
 
+/// The management API's message count of `queue`, as it says it now (it lags the queue).
+fn api_messages(vhost: &TestVhost, queue: &str) -> Option<u64> {
+    let (_, body) = vhost.node.api("GET", &queue_path(vhost, queue), None);
+    serde_json::from_str::<Value>(&body)
+        .ok()
+        .and_then(|q| q["messages"].as_u64())
+}
+
+/// Fill `queue` with `n` messages, wait until the API says `n`, then purge it through the
+/// API, and return once the queue is empty while the API still says `n` (its statistics
+/// lag by up to 5 s). Tries a few times, since an emission may land right after the purge.
+fn purge_behind_the_apis_back(vhost: &TestVhost, queue: &str, n: u64) {
+    for _ in 0..5 {
+        vhost.put_messages(queue, n as usize);
+        wait_messages(vhost, queue, n);
+        vhost.node.api_ok(
+            "DELETE",
+            &format!("{}/contents", queue_path(vhost, queue)),
+            None,
+        );
+        if api_messages(vhost, queue) == Some(n) {
+            return;
+        }
+    }
+    panic!("queue {queue}: the API's count never lagged a purge, so the test can't run");
+}
+
+#[test]
+fn if_empty_right_after_a_purge_goes_by_the_queue_not_the_lagging_api() {
+    let vhost = TestVhost::new(shared_node(), "del-lag");
+    let dir = TestDir::new("del-lag");
+    for (queue, body) in [
+        ("classic-purged", r#"{"durable":true}"#),
+        (
+            "quorum-purged",
+            r#"{"durable":true,"arguments":{"x-queue-type":"quorum"}}"#,
+        ),
+    ] {
+        vhost.queue(queue, body);
+        purge_behind_the_apis_back(&vhost, queue, 4);
+        vhost
+            .warren(&dir)
+            .args(["delete", "queue", queue, "--if-empty", "--yes"])
+            .succeeds();
+        assert_eq!(status(&vhost, &queue_path(&vhost, queue)), 404, "{queue}");
+    }
+}
+
 #[test]
 fn yes_deletes_and_without_it_no_terminal_means_exit_2() {
     let vhost = TestVhost::new(shared_node(), "del-yes");

@@ -100,6 +100,11 @@ pub struct AtRisk {
     pub consumers: Option<u64>,
     /// Why `messages` is unknown.
     pub unknown_because: Option<String>,
+    /// The queue and the API's unacknowledged count say nothing is held, but the API's
+    /// total says something is: its statistics lag a purge or a consume (by up to two
+    /// 5 s intervals: the queue's emission, then the collector's), or a consumer took the
+    /// messages since the API's unacknowledged count was taken.
+    api_ahead: bool,
 }
 
 impl AtRisk {
@@ -112,6 +117,7 @@ impl AtRisk {
                 ready: None,
                 consumers: api.consumers,
                 unknown_because: Some(why),
+                api_ahead: false,
             },
             Ok((ready, consumers)) => {
                 let consumers = Some(api.consumers.unwrap_or(0).max(consumers));
@@ -122,11 +128,14 @@ impl AtRisk {
                     (None, Some(0)) => Some(0),
                     (None, _) => None,
                 };
-                let messages = unacked.map(|u| (ready + u).max(api.messages.unwrap_or(0)));
+                let counted = unacked.map(|u| ready + u);
+                let api_ahead = counted == Some(0) && api.messages.is_some_and(|a| a > 0);
+                let messages = counted.map(|c| c.max(api.messages.unwrap_or(0)));
                 AtRisk {
                     messages,
                     ready: Some(ready),
                     consumers,
+                    api_ahead,
                     unknown_because: messages.is_none().then(|| {
                         "it has consumers, and the management API does not say how many \
                          messages they hold unacknowledged"
@@ -147,22 +156,19 @@ impl AtRisk {
     }
 }
 
-/// How long to wait for the management API's first statistics of a queue that has consumers
-/// (emitted every 5 s by default), before its unacknowledged count stays unknown.
-const STATS_WAIT: std::time::Duration = std::time::Duration::from_secs(6);
+/// How long to wait for the management API's statistics of a queue to come or to catch up:
+/// the queue emits them every 5 s by default, and the API's collector takes them in on its
+/// own 5 s timer, so a change can take 10 s to show (seen on 4.3.6: over 6 s after a purge).
+const STATS_WAIT: std::time::Duration = std::time::Duration::from_secs(11);
 
-/// [`AtRisk`] for one queue of `vhost`, whose API view is `stats`: `session` is an AMQP
-/// session on the vhost ([`super::amqp::session_on`]), or why there is none. A queue with consumers whose statistics the
-/// API has not emitted yet (a new queue) is read again until they come, at most `STATS_WAIT`.
-pub async fn at_risk(
+/// The queue's own (ready, consumers), by a passive declare, or why it can't be read.
+async fn declared_depth(
     session: &std::result::Result<super::amqp::Session, String>,
-    api: &ManagementApi,
-    vhost: &str,
-    stats: &Queue,
-) -> Result<AtRisk> {
-    let declared = match session {
+    queue: &str,
+) -> std::result::Result<(u64, u64), String> {
+    match session {
         Err(why) => Err(format!("its count can't be read over AMQP: {why}")),
-        Ok(s) => match passive_declare(&s.connection, &stats.name).await {
+        Ok(s) => match passive_declare(&s.connection, queue).await {
             Err(e) => Err(format!("its count can't be read over AMQP: {e:#}")),
             Ok(Ok(depth)) => Ok(depth),
             Ok(Err(e)) => Err(match e.kind() {
@@ -175,19 +181,37 @@ pub async fn at_risk(
                 ),
             }),
         },
-    };
+    }
+}
+
+/// [`AtRisk`] for one queue of `vhost`, whose API view is `stats`: `session` is an AMQP
+/// session on the vhost ([`super::amqp::session_on`]), or why there is none. While the
+/// API's view can't be trusted, the queue and the API are read again, every 500 ms and at
+/// most `STATS_WAIT`: a queue with consumers whose statistics the API has not emitted yet
+/// (a new queue), or a queue that looks empty while the API's total says it is not (it
+/// lags a purge or a consume). Past that, the count stays unknown or the API's.
+pub async fn at_risk(
+    session: &std::result::Result<super::amqp::Session, String>,
+    api: &ManagementApi,
+    vhost: &str,
+    stats: &Queue,
+) -> Result<AtRisk> {
+    let mut declared = declared_depth(session, &stats.name).await;
     let mut risk = AtRisk::judge(stats, declared.clone());
     let started = std::time::Instant::now();
     let path = format!(
         "{}?columns=name,messages,messages_unacknowledged,consumers",
         api_path(&["queues", vhost, &stats.name])
     );
-    while risk.messages.is_none() && declared.is_ok() && started.elapsed() < STATS_WAIT {
+    while (risk.messages.is_none() || risk.api_ahead)
+        && declared.is_ok()
+        && started.elapsed() < STATS_WAIT
+    {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        // The consumer count comes at once; the message statistics with the first emission.
         let Some(now) = api.get_opt::<Queue>(&path).await? else {
             break;
         };
+        declared = declared_depth(session, &stats.name).await;
         risk = AtRisk::judge(&now, declared.clone());
     }
     Ok(risk)
@@ -264,6 +288,15 @@ mod tests {
         assert_eq!(r.messages, Some(5));
         let r = AtRisk::judge(&stats(Some(1), Some(3), Some(1)), Ok((4, 1)));
         assert_eq!(r.messages, Some(7));
+        assert!(!r.api_ahead);
+        // The API still says 5 after a purge: the larger count, and a sign to read again.
+        let r = AtRisk::judge(&stats(Some(5), Some(0), Some(0)), Ok((0, 0)));
+        assert_eq!(r.messages, Some(5));
+        assert!(r.api_ahead);
+        // Where the queue holds messages anyway, reading again would change nothing.
+        let r = AtRisk::judge(&stats(Some(5), Some(0), Some(0)), Ok((2, 0)));
+        assert_eq!(r.messages, Some(5));
+        assert!(!r.api_ahead);
         // No statistics, no consumer: nothing can be unacked.
         let r = AtRisk::judge(&stats(None, None, None), Ok((4, 0)));
         assert_eq!(r.messages, Some(4));

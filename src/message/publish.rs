@@ -285,10 +285,7 @@ async fn lane(
     let mut summary = Summary::default();
     let mut not_confirmed: BTreeMap<u64, NotConfirmed> = BTreeMap::new();
     let started = Instant::now();
-    let mut pacer = options
-        .rate
-        .filter(|r| *r > 0.0)
-        .map(|r| crate::pace::Pacer::new(r, tokio::time::Instant::now()));
+    let mut pacer = crate::pace::Pacer::optional(options.rate);
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut seq: u64 = 0;

@@ -249,10 +249,7 @@ impl<'a> Replay<'a> {
             consumer_ends: Vec::new(),
             min_held: None,
             stop: None,
-            pacer: opts
-                .rate
-                .filter(|r| *r > 0.0)
-                .map(|r| crate::pace::Pacer::new(r, tokio::time::Instant::now())),
+            pacer: crate::pace::Pacer::optional(opts.rate),
         };
         Ok((replay, consumer))
     }
