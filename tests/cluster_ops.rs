@@ -559,8 +559,12 @@ fn replay_goes_on_when_its_node_is_killed() {
         });
         assert_eq!(unacked, Some(0), "messages still held in the DLQ");
         in_dlq = second.take_all("/", &dlq);
+        // Plus the originals whose ack went out on the killed node's connection and was
+        // never applied (AMQP acks are not confirmed): their copies are at the target and
+        // they come back to the DLQ too (seen on 4.3.6: 198 over `left_in_dlq`). Acks go
+        // after confirms, so at most a window's worth.
         assert!(
-            in_dlq.len() as u64 <= left,
+            in_dlq.len() as u64 <= left + WINDOW as u64,
             "{} in the DLQ: {report:#}",
             in_dlq.len()
         );

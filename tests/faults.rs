@@ -62,7 +62,9 @@ fn lines(path: &PathBuf) -> usize {
 /// wait (at most 60 s) until `warren status` reaches the vhost over both, so the next
 /// command meets a serving broker, not a booting one.
 fn serving_again(vhost: &TestVhost, dir: &TestDir) {
-    let ok = wait_for(Duration::from_secs(60), || {
+    let path = format!("/api/exchanges/{}/events", support::encode(&vhost.name));
+    let mut redeclared = false;
+    let last = wait_for(Duration::from_secs(60), || {
         let up = vhost
             .warren(dir)
             .arg("status")
@@ -71,18 +73,31 @@ fn serving_again(vhost: &TestVhost, dir: &TestDir) {
             .status
             .success();
         // The vhost can take connections before its durable exchanges are recovered: a tap
-        // started then found no `events` (404) under load.
-        let recovered = up && {
-            let (status, _) = vhost.node.api(
-                "GET",
-                &format!("/api/exchanges/{}/events", support::encode(&vhost.name)),
-                None,
-            );
-            status == 200
+        // started then found no `events` (404) under load. And a node killed a second after
+        // `events` was declared can come back without it (seen once on 4.0.5: the vhost
+        // served for 60 s while `events` stayed 404; its queues, declared just before, were
+        // recovered): the broker's own durability, not warren's, so declare it again, once
+        // the node has had 5 s to recover it.
+        let (status, _) = if up {
+            vhost.node.api("GET", &path, None)
+        } else {
+            (0, String::new())
         };
-        (recovered, recovered)
+        if up && status == 404 && !redeclared {
+            std::thread::sleep(Duration::from_secs(5));
+            if vhost.node.api("GET", &path, None).0 == 404 {
+                eprintln!("faults: the restarted node lost exchange `events`: declared again");
+                vhost.exchange("events", "fanout");
+            }
+            redeclared = true;
+        }
+        (up && status == 200, (up, status))
     });
-    assert!(ok, "the restarted node never served the vhost again");
+    assert_eq!(
+        last,
+        (true, 200),
+        "the restarted node never served the vhost again: (status ok, GET events)"
+    );
 }
 
 /// Wait until `check` holds, at most 60 s, while `child` runs.

@@ -181,9 +181,26 @@ fn a_stream_queue_is_measured_and_removed() {
         within(&report["sent_per_second"], 500.0, 0.05),
         "send rate: {report:#}"
     );
+    // Received by the deadline: what was sent, less what was still on its way, which is
+    // at most the rate times the slowest latency (a stream delivers what it has written;
+    // seen 135 ms under load, so 46 messages short of 500/s over the 3 s).
+    let n = |k: &str| {
+        report[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k}: {report:#}"))
+    };
+    let max_latency = report["latency_ms"]["max"].as_f64().expect("max latency") / 1000.0;
+    let in_flight = (500.0 * max_latency).ceil() as u64 + 1;
     assert!(
-        within(&report["received_per_second"], 500.0, 0.05),
-        "receive rate: {report:#}"
+        n("received") <= n("sent") && n("received") + in_flight >= n("sent"),
+        "received {} of {} sent, {in_flight} on their way at most: {report:#}",
+        n("received"),
+        n("sent")
+    );
+    // Every confirmed message arrives, during the run or the drain after it.
+    assert!(
+        n("received") + n("received_after") >= n("confirmed"),
+        "confirmed messages never received: {report:#}"
     );
     ordered(&report["latency_ms"]);
     gone(node, &vhost, &report);

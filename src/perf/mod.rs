@@ -381,7 +381,20 @@ async fn load(
     for (channel, consumer) in consumer_channels {
         let (stats, multi_ack) = (stats.clone(), options.multi_ack);
         tasks.spawn(
-            async move { consume(channel, consumer, multi_ack, &stats, start, deadline).await },
+            // Consumers go on through the drain, for the messages still on their way at the
+            // deadline (a consumer that stopped at the deadline left the drain nothing to
+            // wait for: `received_after` was always 0).
+            async move {
+                consume(
+                    channel,
+                    consumer,
+                    multi_ack,
+                    &stats,
+                    start,
+                    deadline + DRAIN,
+                )
+                .await
+            },
         );
     }
 
@@ -457,7 +470,8 @@ async fn load(
             let _ = total.add(&h);
         }
     }
-    // Stop producers and consumers (they stop themselves at the deadline).
+    // Stop producers and consumers (producers stop themselves at the deadline, consumers
+    // after the drain).
     tasks.abort_all();
     while let Some(done) = tasks.join_next().await {
         if let Ok(Err(e)) = done {
