@@ -519,10 +519,13 @@ fn without_a_terminal_or_yes_it_refuses() {
 
 fn spawn_replay(vhost: &TestVhost, dir: &TestDir, tag: &str) -> (Child, std::path::PathBuf) {
     let out = dir.path.join(format!("{tag}.json"));
+    // 800 msg/s, so a run of the 20,000 lasts 25 s and the kill lands mid-run: each check of
+    // the depth is a rabbitmqctl call of a second or more under load, and at 2,000 msg/s
+    // (which --rate reaches since the pacer) a run once ended between two checks (4.3.6).
     let child = vhost
         .warren(dir)
         .args([
-            "replay", "dlq", "--yes", "--window", "100", "--rate", "2000", "-o", "json",
+            "replay", "dlq", "--yes", "--window", "100", "--rate", "800", "-o", "json",
         ])
         .spawn_to(&out);
     (child, out)
