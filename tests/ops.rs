@@ -55,10 +55,7 @@ fn listed(summary: &Value, field: &str, outcome: &str) -> BTreeSet<String> {
 /// Wait until the management API reports `n` messages in `queue` (its statistics lag).
 fn wait_messages(vhost: &TestVhost, queue: &str, n: u64) {
     let got = wait_for(Duration::from_secs(30), || {
-        let (_, body) = vhost.node.api("GET", &queue_path(vhost, queue), None);
-        let got = serde_json::from_str::<Value>(&body)
-            .ok()
-            .and_then(|q| q["messages"].as_u64());
+        let got = api_messages(vhost, queue);
         (got == Some(n), got)
     });
     assert_eq!(got, Some(n), "queue {queue}: API message count");
@@ -187,7 +184,7 @@ fn api_messages(vhost: &TestVhost, queue: &str) -> Option<u64> {
 
 /// Fill `queue` with `n` messages, wait until the API says `n`, then purge it through the
 /// API, and return once the queue is empty while the API still says `n` (its statistics
-/// lag by up to 5 s). Tries a few times, since an emission may land right after the purge.
+/// lag by up to 10 s). Tries a few times, since an emission may land right after the purge.
 fn purge_behind_the_apis_back(vhost: &TestVhost, queue: &str, n: u64) {
     for _ in 0..5 {
         vhost.put_messages(queue, n as usize);
