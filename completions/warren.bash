@@ -673,7 +673,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__close__subcmd__connections)
-            opts="-y -o -h -V --by-user --in-vhost --client-name --name --idle-longer-than --protocol --reason --delay-ms --dry-run --yes --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-y -o -h -V --by-user --in-vhost --client-name --name --idle-longer-than --protocol --reason --delay --delay-ms --dry-run --yes --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -704,6 +704,10 @@ _warren() {
                     return 0
                     ;;
                 --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --delay)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -879,7 +883,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__consume)
-            opts="-n -o -h -V --count --idle-timeout --format --output-dir --offset --header --body-regex --routing-key --message-id --jsonpath --requeue --reject --no-ack --prefetch --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-n -o -h -V --count --idle-timeout --format --output-dir --offset --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --requeue --reject --no-ack --prefetch --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -909,23 +913,23 @@ _warren() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --header)
+                --match-header)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --body-regex)
+                --match-body-regex)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --routing-key)
+                --match-routing-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --message-id)
+                --match-message-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --jsonpath)
+                --match-jsonpath)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1637,7 +1641,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__move)
-            opts="-y -o -h -V --to-vhost --to-uri --to-api-url --to-profile --to-user --to-password-file --to-ca-cert --to-client-cert --to-client-key --to-tls-server-name --header --body-regex --routing-key --message-id --jsonpath --moved-from --limit --rate --window --confirm-timeout --dry-run --force --yes --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-y -o -h -V --to-vhost --to-uri --to-api-url --to-profile --to-user --to-password-file --to-ca-cert --to-client-cert --to-client-key --to-tls-server-name --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --moved-from --limit --rate --window --confirm-timeout --dry-run --force --yes --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1683,23 +1687,23 @@ _warren() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --header)
+                --match-header)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --body-regex)
+                --match-body-regex)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --routing-key)
+                --match-routing-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --message-id)
+                --match-message-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --jsonpath)
+                --match-jsonpath)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1779,7 +1783,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__peek)
-            opts="-n -o -h -V --count --idle-timeout --format --output-dir --offset --header --body-regex --routing-key --message-id --jsonpath --force --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-n -o -h -V --count --idle-timeout --format --output-dir --offset --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --force --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1809,23 +1813,23 @@ _warren() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --header)
+                --match-header)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --body-regex)
+                --match-body-regex)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --routing-key)
+                --match-routing-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --message-id)
+                --match-message-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --jsonpath)
+                --match-jsonpath)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2177,7 +2181,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__purge)
-            opts="-y -o -h -V --export --yes --allow-message-loss --match-header --match-body-regex --match-message-id --match-routing-key --match-jsonpath --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-y -o -h -V --export --yes --dry-run --allow-message-loss --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2195,11 +2199,11 @@ _warren() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --match-message-id)
+                --match-routing-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --match-routing-key)
+                --match-message-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2267,7 +2271,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__replay)
-            opts="-y -o -h -V --target --redirect --reason --from-queue --header --body-regex --older-than --newer-than --min-deaths --max-deaths --message-id --dry-run --force --limit --rate --window --confirm-timeout --on-failure --max-replays --keep-death-headers --restore-expiration --export --yes --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-y -o -h -V --target --redirect --reason --from-queue --older-than --newer-than --min-deaths --max-deaths --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --dry-run --force --limit --rate --window --confirm-timeout --on-failure --max-replays --keep-death-headers --restore-expiration --export --yes --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2289,14 +2293,6 @@ _warren() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --header)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --body-regex)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --older-than)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2313,7 +2309,23 @@ _warren() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --message-id)
+                --match-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --match-body-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --match-routing-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --match-message-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --match-jsonpath)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2611,7 +2623,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__tap)
-            opts="-b -n -o -h -V --binding-key --bind-header --x-match --count --idle-timeout --format --output-dir --offset --header --body-regex --routing-key --message-id --jsonpath --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-b -n -o -h -V --binding-key --bind-header --x-match --count --idle-timeout --format --output-dir --offset --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2657,23 +2669,23 @@ _warren() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --header)
+                --match-header)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --body-regex)
+                --match-body-regex)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --routing-key)
+                --match-routing-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --message-id)
+                --match-message-id)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --jsonpath)
+                --match-jsonpath)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2803,7 +2815,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__apply)
-            opts="-f -o -h -V --file --max-file-size --max-depth --prune --yes --allow-message-loss --backup --no-backup --keep-backups --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-f -y -o -h -V --file --max-file-size --max-depth --prune --yes --dry-run --allow-message-loss --backup --no-backup --keep-backups --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3313,7 +3325,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__restore)
-            opts="-o -h -V --yes --backup --no-backup --keep-backups --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-y -o -h -V --yes --dry-run --backup --no-backup --keep-backups --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

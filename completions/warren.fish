@@ -37,7 +37,7 @@ complete -c warren -n "__fish_warren_needs_command" -l ca-cert -d 'PEM file of t
 complete -c warren -n "__fish_warren_needs_command" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_needs_command" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_needs_command" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_needs_command" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_needs_command" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_needs_command" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_needs_command" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'
@@ -73,7 +73,7 @@ complete -c warren -n "__fish_warren_using_subcommand status" -l ca-cert -d 'PEM
 complete -c warren -n "__fish_warren_using_subcommand status" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand status" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand status" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand status" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand status" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand status" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand ping" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
@@ -89,7 +89,7 @@ complete -c warren -n "__fish_warren_using_subcommand ping" -l ca-cert -d 'PEM f
 complete -c warren -n "__fish_warren_using_subcommand ping" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand ping" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand ping" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand ping" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand ping" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand ping" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand ping" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand publish" -s e -l exchange -d 'Exchange (default: the default exchange ""). Given, it replaces an envelope\'s own' -r
@@ -117,7 +117,7 @@ complete -c warren -n "__fish_warren_using_subcommand publish" -l window -d 'Mes
 complete -c warren -n "__fish_warren_using_subcommand publish" -l channels -d 'Channels to publish on, messages dealt to them in turn, each with its own --window. The broker runs a process per channel and per queue: with --queues, more than one channel keeps more of its cores busy' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l queues -d 'Queues to deal the messages to in turn, through the default exchange (e.g. `--queues q1,q2 --channels 2`). Replaces --exchange and --routing-key' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l rate -d 'Messages per second, at most (0.001 to 1000000000)' -r
-complete -c warren -n "__fish_warren_using_subcommand publish" -l confirm-timeout -d 'Seconds to wait for outstanding confirms at the end (and after Ctrl-C); above 0' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l confirm-timeout -d 'How long to wait for outstanding confirms at the end (and after Ctrl-C); above 0, a bare number is seconds' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -131,23 +131,23 @@ complete -c warren -n "__fish_warren_using_subcommand publish" -l ca-cert -d 'PE
 complete -c warren -n "__fish_warren_using_subcommand publish" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand publish" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand publish" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand publish" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand publish" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l lines -d 'One message per line of stdin'
 complete -c warren -n "__fish_warren_using_subcommand publish" -l transient -d 'Delivery mode 1 (not persisted) instead of the default 2 (persistent)'
 complete -c warren -n "__fish_warren_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand publish" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand consume" -s n -l count -d 'Stop after N messages' -r
-complete -c warren -n "__fish_warren_using_subcommand consume" -l idle-timeout -d 'Stop when no message arrives for this many seconds (above 0)' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l idle-timeout -d 'Stop when no message arrives for this long (5s, 500ms, 2m; a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand consume" -l format -d 'How messages are written to stdout [default: jsonl; pretty for peek]' -r -f -a "jsonl\t'One envelope per line (publish --file reads it back exactly)'
 raw\t'The bodies only, each followed by a newline'
 pretty\t'A readable block per message'"
 complete -c warren -n "__fish_warren_using_subcommand consume" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
 complete -c warren -n "__fish_warren_using_subcommand consume" -l offset -d 'Where to start reading a stream: first, last, next, an offset N, a time (2026-12-03T10:00:00Z) or an age (30m) [default for a stream: first]' -r
-complete -c warren -n "__fish_warren_using_subcommand consume" -l header -d 'Only messages with this header value (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand consume" -l body-regex -d 'Only messages whose body matches this regular expression' -r
-complete -c warren -n "__fish_warren_using_subcommand consume" -l routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand consume" -l message-id -d 'Only messages with one of these message ids (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand consume" -l jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l match-header -d 'Only messages with this header value (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l match-body-regex -d 'Only messages whose body (as UTF-8, lossy) matches this regular expression' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l match-routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l match-message-id -d 'Only messages with one of these message ids (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l match-jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand consume" -l prefetch -d 'Messages in flight at most (basic.qos); never unlimited' -r
 complete -c warren -n "__fish_warren_using_subcommand consume" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
@@ -162,24 +162,24 @@ complete -c warren -n "__fish_warren_using_subcommand consume" -l ca-cert -d 'PE
 complete -c warren -n "__fish_warren_using_subcommand consume" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand consume" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand consume" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand consume" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand consume" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand consume" -l requeue -d 'Put every message back once the run is over (needs --count)'
 complete -c warren -n "__fish_warren_using_subcommand consume" -l reject -d 'Reject every message (nack without requeue): it goes to the queue\'s dead-letter exchange'
 complete -c warren -n "__fish_warren_using_subcommand consume" -l no-ack -d 'Let the broker forget each message as it is sent (auto-ack). Faster, but a crash loses what was in flight'
 complete -c warren -n "__fish_warren_using_subcommand consume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand consume" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand peek" -s n -l count -d 'Stop after N messages' -r
-complete -c warren -n "__fish_warren_using_subcommand peek" -l idle-timeout -d 'Stop when no message arrives for this many seconds (above 0)' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l idle-timeout -d 'Stop when no message arrives for this long (5s, 500ms, 2m; a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand peek" -l format -d 'How messages are written to stdout [default: jsonl; pretty for peek]' -r -f -a "jsonl\t'One envelope per line (publish --file reads it back exactly)'
 raw\t'The bodies only, each followed by a newline'
 pretty\t'A readable block per message'"
 complete -c warren -n "__fish_warren_using_subcommand peek" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
 complete -c warren -n "__fish_warren_using_subcommand peek" -l offset -d 'Where to start reading a stream: first, last, next, an offset N, a time (2026-12-03T10:00:00Z) or an age (30m) [default for a stream: first]' -r
-complete -c warren -n "__fish_warren_using_subcommand peek" -l header -d 'Only messages with this header value (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand peek" -l body-regex -d 'Only messages whose body matches this regular expression' -r
-complete -c warren -n "__fish_warren_using_subcommand peek" -l routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand peek" -l message-id -d 'Only messages with one of these message ids (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand peek" -l jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l match-header -d 'Only messages with this header value (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l match-body-regex -d 'Only messages whose body (as UTF-8, lossy) matches this regular expression' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l match-routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l match-message-id -d 'Only messages with one of these message ids (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l match-jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand peek" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -193,7 +193,7 @@ complete -c warren -n "__fish_warren_using_subcommand peek" -l ca-cert -d 'PEM f
 complete -c warren -n "__fish_warren_using_subcommand peek" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand peek" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand peek" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand peek" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand peek" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand peek" -l force -d 'Peek even where it counts against a delivery limit'
 complete -c warren -n "__fish_warren_using_subcommand peek" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand peek" -s V -l version -d 'Print version'
@@ -202,17 +202,17 @@ complete -c warren -n "__fish_warren_using_subcommand tap" -l bind-header -d 'Fo
 complete -c warren -n "__fish_warren_using_subcommand tap" -l x-match -d 'How --bind-header values combine: all or any' -r -f -a "all\t''
 any\t''"
 complete -c warren -n "__fish_warren_using_subcommand tap" -s n -l count -d 'Stop after N messages' -r
-complete -c warren -n "__fish_warren_using_subcommand tap" -l idle-timeout -d 'Stop when no message arrives for this many seconds (above 0)' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l idle-timeout -d 'Stop when no message arrives for this long (5s, 500ms, 2m; a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -l format -d 'How messages are written to stdout [default: jsonl; pretty for peek]' -r -f -a "jsonl\t'One envelope per line (publish --file reads it back exactly)'
 raw\t'The bodies only, each followed by a newline'
 pretty\t'A readable block per message'"
 complete -c warren -n "__fish_warren_using_subcommand tap" -l output-dir -d 'Write one `NNNNNNNNNN.envelope.json` file per message here instead of stdout' -r -F
 complete -c warren -n "__fish_warren_using_subcommand tap" -l offset -d 'Where to start reading a stream: first, last, next, an offset N, a time (2026-12-03T10:00:00Z) or an age (30m) [default for a stream: first]' -r
-complete -c warren -n "__fish_warren_using_subcommand tap" -l header -d 'Only messages with this header value (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand tap" -l body-regex -d 'Only messages whose body matches this regular expression' -r
-complete -c warren -n "__fish_warren_using_subcommand tap" -l routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand tap" -l message-id -d 'Only messages with one of these message ids (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand tap" -l jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l match-header -d 'Only messages with this header value (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l match-body-regex -d 'Only messages whose body (as UTF-8, lossy) matches this regular expression' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l match-routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l match-message-id -d 'Only messages with one of these message ids (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l match-jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -226,7 +226,7 @@ complete -c warren -n "__fish_warren_using_subcommand tap" -l ca-cert -d 'PEM fi
 complete -c warren -n "__fish_warren_using_subcommand tap" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand tap" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand tap" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand tap" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand tap" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l fail-on -d 'Exit with code 3 when a finding is at or above this severity' -r -f -a "low\t''
@@ -252,7 +252,7 @@ complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l probe -d 'Also run the active probes: a guest:guest login and an EPMD NAMES request (port 4369) as a remote client would send them (for a loopback target, to this machine\'s non-loopback address), a CORS preflight from https://evil.example, and an unauthenticated GET of the metrics endpoint'
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l queue-stats -d 'Read per-queue statistics (messages, consumers, basic.get) even when the broker has more than 2,000 queues; slower, since every page of /api/queues lists every queue'
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l fail-on-not-checked -d 'Also exit with code 3 when any selected rule is "not checked" (missing permissions, statistics switched off, an endpoint this version lacks): without it such a rule is listed with its reason but doesn\'t fail the run'
@@ -284,7 +284,7 @@ complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_sub
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l probe -d 'Also run the active probes: a guest:guest login and an EPMD NAMES request (port 4369) as a remote client would send them (for a loopback target, to this machine\'s non-loopback address), a CORS preflight from https://evil.example, and an unauthenticated GET of the metrics endpoint'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l queue-stats -d 'Read per-queue statistics (messages, consumers, basic.get) even when the broker has more than 2,000 queues; slower, since every page of /api/queues lists every queue'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l fail-on-not-checked -d 'Also exit with code 3 when any selected rule is "not checked" (missing permissions, statistics switched off, an endpoint this version lacks): without it such a rule is listed with its reason but doesn\'t fail the run'
@@ -304,7 +304,7 @@ complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_sub
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run the audit (the default when no subcommand is given)'
@@ -324,7 +324,7 @@ complete -c warren -n "__fish_warren_using_subcommand health" -l ca-cert -d 'PEM
 complete -c warren -n "__fish_warren_using_subcommand health" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand health" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand health" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand health" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand health" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand health" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
@@ -340,7 +340,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_s
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -f -a "lint" -d 'Check topology files offline: broken references, invalid combinations, advice'
@@ -367,7 +367,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l strict -d 'Fail (exit 3) on warnings too'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s V -l version -d 'Print version'
@@ -387,7 +387,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l detailed-exitcode -d 'Exit 0 when there are no changes and 3 when there are'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l prune -d 'Include deleting objects of the managed vhosts that the files don\'t declare'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -410,9 +410,10 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l prune -d 'Delete objects of the managed vhosts that the files don\'t declare (needs --yes)'
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l yes -d 'Confirm destructive changes (--prune)'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s y -l yes -d 'Confirm destructive changes (--prune)'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l dry-run -d 'Print the plan (as `warren topology plan` does) and change nothing'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l allow-message-loss -d 'Allow replacing or deleting queues that hold messages; their messages are lost'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l no-backup -d 'Change the broker without writing a backup first'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -430,7 +431,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l all-vhosts -d 'Export every vhost instead of the connection\'s (--vhost or the URI\'s)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
@@ -449,7 +450,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l strict -d 'Exit 3 when the file holds anything the model can\'t carry (listed on stderr)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -s V -l version -d 'Print version'
@@ -468,8 +469,9 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l yes -d 'Confirm: without it, restore only shows what it would change'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -s y -l yes -d 'Confirm: without it, restore only shows what it would change'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l dry-run -d 'Print the plan and change nothing (exit 0, where no --yes is exit 2)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l no-backup -d 'Change the broker without writing a backup first'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
@@ -484,17 +486,19 @@ complete -c warren -n "__fish_warren_using_subcommand replay" -l target -d 'Wher
 complete -c warren -n "__fish_warren_using_subcommand replay" -l redirect -d 'Send messages that died in queue OLD to queue NEW instead (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l reason -d 'Only messages dead-lettered for this reason (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l from-queue -d 'Only messages that died in this queue (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand replay" -l header -d 'Only messages with this header value (repeatable; all must match)' -r
-complete -c warren -n "__fish_warren_using_subcommand replay" -l body-regex -d 'Only messages whose body (as UTF-8, lossy) matches this regular expression' -r
-complete -c warren -n "__fish_warren_using_subcommand replay" -l older-than -d 'Only messages that died at least this long ago (30m, 2h, 1d)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l older-than -d 'Only messages that died at least this long ago (30m, 2h, 1h30m, 1d)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l newer-than -d 'Only messages that died at most this long ago' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l min-deaths -d 'Only messages with at least N recorded deaths' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l max-deaths -d 'Only messages with at most N recorded deaths' -r
-complete -c warren -n "__fish_warren_using_subcommand replay" -l message-id -d 'Only the message with this message_id (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l match-header -d 'Only messages with this header value (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l match-body-regex -d 'Only messages whose body (as UTF-8, lossy) matches this regular expression' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l match-routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l match-message-id -d 'Only messages with one of these message ids (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l match-jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l limit -d 'Replay at most N messages' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l rate -d 'Messages per second, at most (0.001 to 1000000000)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l window -d 'Copies awaiting their confirm, at most' -r
-complete -c warren -n "__fish_warren_using_subcommand replay" -l confirm-timeout -d 'Seconds to wait for a publisher confirm (above 0)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l confirm-timeout -d 'How long to wait for a publisher confirm (above 0; a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l on-failure -d 'What to do with a message whose copy is returned, nacked or has no route: requeue (leave it in the DLQ), park:QUEUE, or abort' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l max-replays -d 'Treat messages replayed N times already as failures (see --on-failure)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l export -d 'Append every replayed copy\'s envelope here, fsynced before the DLQ ack' -r -F
@@ -511,7 +515,7 @@ complete -c warren -n "__fish_warren_using_subcommand replay" -l ca-cert -d 'PEM
 complete -c warren -n "__fish_warren_using_subcommand replay" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand replay" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand replay" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand replay" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l dry-run -d 'Show what would happen (counts by origin, reason and target, a sample); change nothing'
 complete -c warren -n "__fish_warren_using_subcommand replay" -l force -d 'Dry-run even a quorum DLQ with a delivery limit'
 complete -c warren -n "__fish_warren_using_subcommand replay" -l keep-death-headers -d 'Keep x-death and x-first/last-death-* on the copies (RabbitMQ 4.x ignores a client-set x-death; 3.x counts on from it)'
@@ -544,7 +548,7 @@ complete -c warren -n "__fish_warren_using_subcommand perf" -l ca-cert -d 'PEM f
 complete -c warren -n "__fish_warren_using_subcommand perf" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand perf" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand perf" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand perf" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand perf" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand perf" -l persistent -d 'Persistent messages (delivery mode 2) instead of transient ones'
 complete -c warren -n "__fish_warren_using_subcommand perf" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand perf" -s V -l version -d 'Print version'
@@ -558,15 +562,15 @@ complete -c warren -n "__fish_warren_using_subcommand move" -l to-ca-cert -d 'CA
 complete -c warren -n "__fish_warren_using_subcommand move" -l to-client-cert -d 'Client certificate for the destination' -r -F
 complete -c warren -n "__fish_warren_using_subcommand move" -l to-client-key -d 'Private key of --to-client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand move" -l to-tls-server-name -d 'Verify the destination\'s certificate against this name' -r
-complete -c warren -n "__fish_warren_using_subcommand move" -l header -d 'Only messages with this header value (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand move" -l body-regex -d 'Only messages whose body matches this regular expression' -r
-complete -c warren -n "__fish_warren_using_subcommand move" -l routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand move" -l message-id -d 'Only messages with one of these message ids (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand move" -l jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand move" -l match-header -d 'Only messages with this header value (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand move" -l match-body-regex -d 'Only messages whose body (as UTF-8, lossy) matches this regular expression' -r
+complete -c warren -n "__fish_warren_using_subcommand move" -l match-routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand move" -l match-message-id -d 'Only messages with one of these message ids (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand move" -l match-jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand move" -l limit -d 'Move at most N messages' -r
 complete -c warren -n "__fish_warren_using_subcommand move" -l rate -d 'Messages per second, at most (0.001 to 1000000000)' -r
 complete -c warren -n "__fish_warren_using_subcommand move" -l window -d 'Copies awaiting their confirm or their source ack, at most: also the most messages that can end up in both queues after a crash' -r
-complete -c warren -n "__fish_warren_using_subcommand move" -l confirm-timeout -d 'Seconds to wait for a publisher confirm (above 0)' -r
+complete -c warren -n "__fish_warren_using_subcommand move" -l confirm-timeout -d 'How long to wait for a publisher confirm (above 0; a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand move" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -580,7 +584,7 @@ complete -c warren -n "__fish_warren_using_subcommand move" -l ca-cert -d 'PEM f
 complete -c warren -n "__fish_warren_using_subcommand move" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand move" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand move" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand move" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand move" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand move" -l moved-from -d 'Add `moved-from` (the source queue) and `moved-from-vhost` headers to each copy'
 complete -c warren -n "__fish_warren_using_subcommand move" -l dry-run -d 'Show what would move (counts, a sample); change nothing'
 complete -c warren -n "__fish_warren_using_subcommand move" -l force -d 'Dry-run even a quorum source with a delivery limit'
@@ -606,16 +610,16 @@ complete -c warren -n "__fish_warren_using_subcommand list" -l ca-cert -d 'PEM f
 complete -c warren -n "__fish_warren_using_subcommand list" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand list" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand list" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand list" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand list" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand list" -l all-vhosts -d 'Every virtual host instead of the one of --vhost / the URI'
 complete -c warren -n "__fish_warren_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand list" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand purge" -l export -d 'Append every message to this JSON Lines file (fsynced) before removing it' -r -F
-complete -c warren -n "__fish_warren_using_subcommand purge" -l match-header -d 'Remove only messages with this header value (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand purge" -l match-body-regex -d 'Remove only messages whose body matches this regular expression' -r
-complete -c warren -n "__fish_warren_using_subcommand purge" -l match-message-id -d 'Remove only messages with one of these message ids (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand purge" -l match-routing-key -d 'Remove only messages published with one of these routing keys (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand purge" -l match-jsonpath -d 'Remove only JSON bodies with this value at this path (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand purge" -l match-header -d 'Only messages with this header value (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand purge" -l match-body-regex -d 'Only messages whose body (as UTF-8, lossy) matches this regular expression' -r
+complete -c warren -n "__fish_warren_using_subcommand purge" -l match-routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand purge" -l match-message-id -d 'Only messages with one of these message ids (repeatable)' -r
+complete -c warren -n "__fish_warren_using_subcommand purge" -l match-jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand purge" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -629,8 +633,9 @@ complete -c warren -n "__fish_warren_using_subcommand purge" -l ca-cert -d 'PEM 
 complete -c warren -n "__fish_warren_using_subcommand purge" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand purge" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand purge" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand purge" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand purge" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand purge" -s y -l yes -d 'Go ahead without asking'
+complete -c warren -n "__fish_warren_using_subcommand purge" -l dry-run -d 'Say what would be removed (the queue\'s own count); change nothing'
 complete -c warren -n "__fish_warren_using_subcommand purge" -l allow-message-loss -d 'Without --export, purge a queue that holds messages (or whose count is unknown): they are lost'
 complete -c warren -n "__fish_warren_using_subcommand purge" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand purge" -s V -l version -d 'Print version'
@@ -647,7 +652,7 @@ complete -c warren -n "__fish_warren_using_subcommand show" -l ca-cert -d 'PEM f
 complete -c warren -n "__fish_warren_using_subcommand show" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand show" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand show" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand show" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand show" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand show" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand route" -s H -l header -d 'A header of the message: `key=value` or `key:TYPE=value`, as `warren publish -H`' -r
@@ -664,7 +669,7 @@ complete -c warren -n "__fish_warren_using_subcommand route" -l ca-cert -d 'PEM 
 complete -c warren -n "__fish_warren_using_subcommand route" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand route" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand route" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand route" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand route" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand route" -l verify -d 'Also publish one marked message and compare what the broker did'
 complete -c warren -n "__fish_warren_using_subcommand route" -s y -l yes -d 'Go ahead with --verify without asking'
 complete -c warren -n "__fish_warren_using_subcommand route" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -688,7 +693,7 @@ complete -c warren -n "__fish_warren_using_subcommand delete" -l ca-cert -d 'PEM
 complete -c warren -n "__fish_warren_using_subcommand delete" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand delete" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand delete" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand delete" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand delete" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand delete" -l if-empty -d 'Queues: only if they hold no message'
 complete -c warren -n "__fish_warren_using_subcommand delete" -l if-unused -d 'Queues: only if they have no consumer. Exchanges: only if they are no binding\'s source'
 complete -c warren -n "__fish_warren_using_subcommand delete" -l allow-message-loss -d 'Delete queues (and vhosts) that hold messages, or whose count is unknown; the messages are lost'
@@ -709,7 +714,7 @@ complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen
 complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -f -a "connections" -d 'Close the client connections every given selector matches (at least one is needed)'
@@ -721,7 +726,8 @@ complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_sub
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l idle-longer-than -d 'Only connections idle for longer than this (30m, 1h, 2d)' -r
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l protocol -d 'Only connections of this protocol, e.g. "AMQP 0-9-1", "MQTT 3.1.1" (any case)' -r
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l reason -d 'The reason the clients are given (sent as X-Reason; printable ASCII)' -r
-complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l delay-ms -d 'Pause this many milliseconds between two closes (0 to 600000)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l delay -d 'Pause this long between two closes (200ms, 1s; 0 to 10m; a bare number is seconds)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l delay-ms -d 'The old spelling of --delay, in milliseconds (deprecated: see `crate::cli::DEPRECATED`)' -r
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -735,7 +741,7 @@ complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_sub
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l dry-run -d 'List the connections that would be closed; close nothing'
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -s y -l yes -d 'Don\'t ask for confirmation'
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -755,7 +761,7 @@ complete -c warren -n "__fish_warren_using_subcommand completions" -l ca-cert -d
 complete -c warren -n "__fish_warren_using_subcommand completions" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
 complete -c warren -n "__fish_warren_using_subcommand completions" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand completions" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand completions" -l connect-timeout -d 'Seconds to wait for a connection or an HTTP response (1 to 3600)' -r
+complete -c warren -n "__fish_warren_using_subcommand completions" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay perf move list purge show route delete close completions help" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::broker::settings::ConnectionFlags;
 use crate::cmd;
@@ -35,10 +35,86 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// Parse the process's arguments; a usage error prints clap's message and exits 2.
+    /// Parse the process's arguments; a usage error prints clap's message and exits 2. A
+    /// deprecated spelling ([`DEPRECATED`]) works, with a warning on stderr.
     pub fn from_args() -> Cli {
-        Cli::parse()
+        let args: Vec<String> = std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let matches = Cli::command().get_matches_from(&args);
+        let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        for note in deprecation_notes(matches.subcommand_name(), &args) {
+            crate::note!("warren: warning: {note}");
+        }
+        cli
     }
+}
+
+/// A flag the one grammar (docs/cli-grammar.md) renamed, still taken (hidden) for one
+/// release, with a warning.
+pub struct Deprecated {
+    /// The commands that took the old spelling.
+    pub commands: &'static [&'static str],
+    pub old: &'static str,
+    /// What to write instead.
+    pub new: &'static str,
+}
+
+/// The commands that read messages through the shared filter flags (`cmd::FilterArgs`).
+const FILTERING: &[&str] = &["consume", "peek", "tap", "move", "replay", "purge"];
+
+pub const DEPRECATED: &[Deprecated] = &[
+    Deprecated {
+        commands: &["close"],
+        old: "--delay-ms",
+        new: "--delay with a duration (`--delay-ms 200` is `--delay 200ms`)",
+    },
+    // Matching a header and setting one (`publish -H/--header`) no longer share a name;
+    // every filter is `--match-...` on every command that reads messages, as purge had it.
+    Deprecated {
+        commands: FILTERING,
+        old: "--header",
+        new: "--match-header",
+    },
+    Deprecated {
+        commands: FILTERING,
+        old: "--body-regex",
+        new: "--match-body-regex",
+    },
+    Deprecated {
+        commands: FILTERING,
+        old: "--routing-key",
+        new: "--match-routing-key",
+    },
+    Deprecated {
+        commands: FILTERING,
+        old: "--message-id",
+        new: "--match-message-id",
+    },
+    Deprecated {
+        commands: FILTERING,
+        old: "--jsonpath",
+        new: "--match-jsonpath",
+    },
+];
+
+/// One note for each old spelling of [`DEPRECATED`] that `args` (the whole command line)
+/// uses with `command`.
+pub fn deprecation_notes(command: Option<&str>, args: &[String]) -> Vec<String> {
+    DEPRECATED
+        .iter()
+        .filter(|d| command.is_some_and(|c| d.commands.contains(&c)))
+        .filter(|d| {
+            args.iter()
+                .any(|a| a == d.old || a.strip_prefix(d.old).is_some_and(|r| r.starts_with('=')))
+        })
+        .map(|d| {
+            format!(
+                "{} is deprecated and will be removed in the next release: use {}",
+                d.old, d.new
+            )
+        })
+        .collect()
 }
 
 /// Options every command takes.
@@ -100,10 +176,11 @@ pub struct ConnectionArgs {
     #[arg(long, value_name = "NAME", global = true)]
     pub tls_server_name: Option<String>,
 
-    /// Seconds to wait for a connection or an HTTP response (1 to 3600).
-    #[arg(long, value_name = "SECS", global = true, default_value_t = 10,
-          value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub connect_timeout: u64,
+    /// How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms
+    /// forms alike: a bare number is seconds).
+    #[arg(long, value_name = "DURATION", global = true, default_value = "10s",
+          value_parser = crate::flags::connect_timeout)]
+    pub connect_timeout: std::time::Duration,
 }
 
 impl ConnectionArgs {
@@ -257,5 +334,17 @@ impl clap::ValueEnum for crate::message::sink::Format {
             }
             Format::Pretty => PossibleValue::new("pretty").help("A readable block per message"),
         })
+    }
+}
+
+/// `--queue-type` values of perf.
+impl clap::ValueEnum for crate::perf::QueueType {
+    fn value_variants<'a>() -> &'a [Self] {
+        use crate::perf::QueueType;
+        &[QueueType::Classic, QueueType::Quorum, QueueType::Stream]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.name()))
     }
 }

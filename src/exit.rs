@@ -1,7 +1,7 @@
 //! The documented exit codes, and the typed error that carries one up to `main`.
 //!
 //! Every failure that an operator or a script should tell apart has its own code here;
-//! the README's exit-code table is generated from the same list (see `exit_code_table`).
+//! docs/exit-codes.md's table is generated from the same list (see `exit_code_table`).
 
 use std::fmt;
 
@@ -224,7 +224,7 @@ pub fn code_of(err: &anyhow::Error) -> Code {
     error_of(err).map_or(Code::Internal, Error::code)
 }
 
-/// A markdown table of every code, for the README (checked by a test).
+/// A markdown table of every code, for docs/exit-codes.md (checked by a test).
 pub fn exit_code_table() -> String {
     let mut out = String::from("| code | meaning |\n|---|---|\n");
     for code in Code::ALL {

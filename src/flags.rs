@@ -10,41 +10,89 @@ pub const MAX_SECONDS: f64 = 365.0 * 86_400.0;
 /// AMQP short strings (names, routing keys, most properties) hold at most this many bytes.
 pub const SHORT_STRING_MAX: usize = 255;
 
-/// Seconds as a decimal number (`5`, `0.5`): finite, above zero, at most a year.
-pub fn seconds(text: &str) -> Result<Duration, String> {
-    let value: f64 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
-    if !value.is_finite() || value <= 0.0 || value > MAX_SECONDS {
-        return Err(format!(
-            "`{text}`: expected seconds above 0 and at most {MAX_SECONDS} (a year)"
-        ));
+/// What every duration flag says it takes, in its errors and its help.
+pub const DURATION_FORMS: &str = "500ms, 5s, 2m, 1h30m or 1w (a bare number is seconds)";
+
+/// A duration in the one grammar of every duration flag: humantime's units (`500ms`, `5s`,
+/// `2m`, `1h30m`, `1h 30m`, `1w`), or a bare number of seconds (`5`, `0.5`). Not negative;
+/// bounds are the caller's.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    if let Ok(secs) = t.parse::<f64>() {
+        if !secs.is_finite() || !(0.0..=100.0 * MAX_SECONDS).contains(&secs) {
+            return Err(format!(
+                "`{text}`: expected a duration such as {DURATION_FORMS}"
+            ));
+        }
+        return Ok(Duration::from_secs_f64(secs));
     }
-    Ok(Duration::from_secs_f64(value))
+    humantime::parse_duration(t)
+        .map_err(|e| format!("`{text}`: {e}; expected a duration such as {DURATION_FORMS}"))
 }
 
-/// A span of time in humantime's form (`30d`, `12h`, `1w 2d`): above zero, at most ten years.
+/// [`parse_duration`] within `min..=max` (`min` zero: zero allowed; otherwise above zero
+/// and at least `min`), the bounds said in words as `max_words`.
+fn bounded(text: &str, min: Duration, max: Duration, max_words: &str) -> Result<Duration, String> {
+    let value = parse_duration(text)?;
+    let too_small = if min.is_zero() {
+        false
+    } else {
+        value.is_zero() || value < min
+    };
+    if too_small || value > max {
+        let low = if min.is_zero() {
+            "from 0".to_string()
+        } else if min == Duration::from_nanos(1) {
+            "above 0".to_string()
+        } else {
+            format!("from {}", humantime::format_duration(min))
+        };
+        return Err(format!(
+            "`{text}`: expected a duration {low} up to {max_words}"
+        ));
+    }
+    Ok(value)
+}
+
+/// A wait or a timeout (`--idle-timeout`, `--confirm-timeout`): above zero, at most a year.
+pub fn duration(text: &str) -> Result<Duration, String> {
+    bounded(
+        text,
+        Duration::from_nanos(1),
+        Duration::from_secs_f64(MAX_SECONDS),
+        "a year",
+    )
+}
+
+/// `--connect-timeout`: from 1 s to an hour.
+pub fn connect_timeout(text: &str) -> Result<Duration, String> {
+    bounded(
+        text,
+        Duration::from_secs(1),
+        Duration::from_secs(3600),
+        "1h",
+    )
+}
+
+/// A span of time (`--within`, `--idle-longer-than`, `--duration`): above zero, at most
+/// ten years.
 pub fn span(text: &str) -> Result<Duration, String> {
-    let value = humantime::parse_duration(text.trim())
-        .map_err(|e| format!("`{text}`: {e} (expected e.g. 30d, 12h or 2w)"))?;
-    if value.is_zero() || value.as_secs_f64() > 10.0 * MAX_SECONDS {
-        return Err(format!(
-            "`{text}`: expected a span above 0 and at most ten years"
-        ));
-    }
-    Ok(value)
+    bounded(
+        text,
+        Duration::from_nanos(1),
+        Duration::from_secs_f64(10.0 * MAX_SECONDS),
+        "ten years",
+    )
 }
 
-/// A short sampling window in humantime's form (`2s`, `500ms`): zero (no sampling) up to a
-/// minute.
+/// A short sampling window (`--rate-window`): zero (no sampling) up to a minute.
 pub fn window(text: &str) -> Result<Duration, String> {
-    let value = humantime::parse_duration(text.trim())
-        .map_err(|e| format!("`{text}`: {e} (expected e.g. 2s or 500ms)"))?;
-    if value > Duration::from_secs(60) {
-        return Err(format!("`{text}`: expected at most 60s"));
-    }
-    Ok(value)
+    bounded(text, Duration::ZERO, Duration::from_secs(60), "1m")
+}
+
+/// A pause between two actions (`close --delay`): zero (none) up to ten minutes.
+pub fn pause(text: &str) -> Result<Duration, String> {
+    bounded(text, Duration::ZERO, Duration::from_secs(600), "10m")
 }
 
 /// Messages per second: finite, at least one per 1000 s, at most a billion.
@@ -132,11 +180,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn seconds_are_finite_positive_and_bounded() {
-        assert_eq!(seconds("1.5"), Ok(Duration::from_millis(1500)));
-        for bad in ["inf", "nan", "-1", "0", "1e20", "abc", ""] {
-            assert!(seconds(bad).is_err(), "{bad}");
+    fn every_duration_takes_units_or_bare_seconds() {
+        let s = Duration::from_secs;
+        assert_eq!(duration("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(duration("5"), Ok(s(5)));
+        assert_eq!(duration("5s"), Ok(s(5)));
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("2m"), Ok(s(120)));
+        assert_eq!(duration("1h30m"), Ok(s(5400)));
+        assert_eq!(duration("1h 30m"), Ok(s(5400)));
+        assert_eq!(span("1w"), Ok(s(7 * 86_400)));
+        for bad in [
+            "inf",
+            "nan",
+            "-1",
+            "0",
+            "0s",
+            "1e20",
+            "abc",
+            "",
+            "5 parsecs",
+            "2y",
+        ] {
+            let err = duration(bad).unwrap_err();
+            assert!(err.contains(&format!("`{bad}`")), "{bad}: {err}");
         }
+        assert!(duration("abc").unwrap_err().contains("1h30m"));
+        assert_eq!(window("0"), Ok(Duration::ZERO));
+        assert_eq!(window("0s"), Ok(Duration::ZERO));
+        assert!(window("61s").unwrap_err().contains("up to 1m"));
+        assert_eq!(pause("200ms"), Ok(Duration::from_millis(200)));
+        assert!(pause("11m").is_err());
+        assert_eq!(connect_timeout("2m"), Ok(s(120)));
+        assert_eq!(connect_timeout("10"), Ok(s(10)));
+        let err = connect_timeout("500ms").unwrap_err();
+        assert!(err.contains("from 1s up to 1h"), "{err}");
+        assert!(connect_timeout("2h").is_err());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The command line itself: help texts with examples, generated completions and man pages,
-//! and the README's exit-code table. No broker needed.
+//! and the exit-code and header tag tables of docs/. No broker needed.
 
 mod support;
 
@@ -33,14 +33,58 @@ fn usage_errors_exit_2() {
         .fails_with(2);
 }
 
+/// Every man page: one for warren and one for each command and subcommand, down the whole
+/// tree (`warren-topology-lint.1`), so that every `warren-X(1)` a page names exists.
+fn man_pages() -> Vec<(String, Vec<u8>)> {
+    fn walk(name: String, cmd: &clap::Command, out: &mut Vec<(String, Vec<u8>)>) {
+        // A `help` subcommand gets a page of its own (its parent's page names it), without
+        // its pseudo-subcommands, which repeat the tree.
+        let is_help = cmd.get_name() == "help";
+        let page = if is_help {
+            clap::Command::new(name.clone())
+                .about(cmd.get_about().map(ToString::to_string).unwrap_or_default())
+                .arg(clap::Arg::new("command").value_name("COMMAND").num_args(0..))
+        } else {
+            cmd.clone().name(name.clone())
+        };
+        let mut buf = Vec::new();
+        clap_mangen::Man::new(page)
+            .render(&mut buf)
+            .expect("rendering a man page");
+        out.push((format!("man/{name}.1"), buf));
+        if is_help {
+            return;
+        }
+        for sub in cmd.get_subcommands() {
+            walk(format!("{name}-{}", sub.get_name()), sub, out);
+        }
+    }
+    let mut root = warren::cli::command();
+    root.build();
+    let mut out = Vec::new();
+    walk("warren".into(), &root, &mut out);
+    out
+}
+
+/// Every generated file: the completion scripts and the man pages.
+fn generated_files() -> Vec<(String, Vec<u8>)> {
+    let mut files = warren::cmd::completions::generated_files();
+    files.extend(man_pages());
+    files
+}
+
 /// Regenerate with `WARREN_UPDATE_GENERATED=1 cargo test --test cli`.
 #[test]
 fn completions_and_man_pages_are_fresh() {
     if std::env::var_os("WARREN_UPDATE_GENERATED").is_some() {
-        warren::cmd::completions::write_generated(&repo()).expect("writing generated files");
+        for (rel, contents) in generated_files() {
+            let path = repo().join(&rel);
+            std::fs::create_dir_all(path.parent().expect("a directory")).expect("mkdir");
+            std::fs::write(&path, contents).expect("writing a generated file");
+        }
     }
     let mut stale = Vec::new();
-    for (rel, expected) in warren::cmd::completions::generated_files().expect("generating") {
+    for (rel, expected) in generated_files() {
         let actual = std::fs::read(repo().join(&rel)).unwrap_or_default();
         if actual != expected {
             stale.push(rel);
@@ -51,11 +95,7 @@ fn completions_and_man_pages_are_fresh() {
         "stale generated files {stale:?}: run `WARREN_UPDATE_GENERATED=1 cargo test --test cli` and commit"
     );
     // No orphan man pages from removed subcommands.
-    let generated: Vec<String> = warren::cmd::completions::generated_files()
-        .expect("generating")
-        .into_iter()
-        .map(|(rel, _)| rel)
-        .collect();
+    let generated: Vec<String> = generated_files().into_iter().map(|(rel, _)| rel).collect();
     for entry in std::fs::read_dir(repo().join("man")).expect("man/") {
         let name = format!(
             "man/{}",
@@ -68,13 +108,46 @@ fn completions_and_man_pages_are_fresh() {
     }
 }
 
+/// Every `warren-X(1)` a man page refers to is a page of man/.
 #[test]
-fn readme_documents_every_exit_code() {
-    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+fn man_pages_refer_only_to_pages_that_exist() {
+    let pages: Vec<(String, Vec<u8>)> = man_pages();
+    let names: Vec<String> = pages
+        .iter()
+        .map(|(rel, _)| {
+            rel.trim_start_matches("man/")
+                .trim_end_matches(".1")
+                .to_string()
+        })
+        .collect();
+    let mut dangling = Vec::new();
+    for (rel, page) in &pages {
+        let text = String::from_utf8_lossy(page).replace("\\-", "-");
+        for (i, _) in text.match_indices("(1)") {
+            let start = text[..i]
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .map_or(0, |s| s + 1);
+            let name = &text[start..i];
+            if name.starts_with("warren") && !names.iter().any(|n| n == name) {
+                dangling.push(format!("{rel}: {name}(1)"));
+            }
+        }
+    }
+    assert!(names.len() > 20, "{names:?}");
+    assert!(
+        dangling.is_empty(),
+        "man pages refer to pages that don't exist: {dangling:?}"
+    );
+}
+
+#[test]
+fn docs_document_every_exit_code() {
+    let page =
+        std::fs::read_to_string(repo().join("docs/exit-codes.md")).expect("docs/exit-codes.md");
     let table = warren::exit::exit_code_table();
     assert!(
-        readme.contains(&table),
-        "README.md must contain the exit-code table exactly as warren::exit::exit_code_table() prints it:\n{table}"
+        page.contains(&table),
+        "docs/exit-codes.md must contain the exit-code table exactly as warren::exit::exit_code_table() prints it:\n{table}"
     );
 }
 
@@ -88,11 +161,11 @@ fn completions_command_prints_a_script() {
 }
 
 #[test]
-fn readme_documents_every_header_tag() {
-    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README.md");
+fn docs_document_every_header_tag() {
+    let page = std::fs::read_to_string(repo().join("docs/envelope.md")).expect("docs/envelope.md");
     let table = warren::message::headers::tags_table();
     assert!(
-        readme.contains(&table),
-        "README.md must contain the header tag table:\n{table}"
+        page.contains(&table),
+        "docs/envelope.md must contain the header tag table:\n{table}"
     );
 }

@@ -82,6 +82,15 @@ fn consume_takes_the_matching_and_leaves_the_rest_in_order() {
     assert_eq!(taken, (0..1000).filter(|i| poison(*i)).collect::<Vec<_>>());
     let left = vhost.node.take_all(&vhost.name, "work");
     assert_eq!(numbers(&left), the_rest(), "the other 990, in their order");
+    // --header is the old spelling of --match-header: it still works, with a warning first.
+    assert_eq!(
+        run.stderr().lines().next(),
+        Some(
+            "warren: warning: --header is deprecated and will be removed in the next release: use --match-header"
+        ),
+        "{}",
+        run.stderr()
+    );
 }
 
 #[test]
@@ -94,7 +103,7 @@ fn peek_shows_the_matching_and_moves_nothing() {
         .args([
             "peek",
             "work",
-            "--jsonpath",
+            "--match-jsonpath",
             "$.status=failed",
             "-n",
             "10",
@@ -166,7 +175,7 @@ fn selective_purge_removes_only_the_matching() {
             "consume",
             "ids",
             "--no-ack",
-            "--header",
+            "--match-header",
             "a=b",
             "--idle-timeout",
             "1",
@@ -191,7 +200,7 @@ fn tap_watches_several_exchanges_with_header_bindings_and_filters() {
             "tenant=acme",
             "--x-match",
             "any",
-            "--jsonpath",
+            "--match-jsonpath",
             "$.keep=yes",
             "-n",
             "3",

@@ -77,6 +77,45 @@ fn purge_reports_what_it_removed_and_needs_yes() {
 }
 
 #[test]
+fn a_dry_run_says_what_it_would_remove_and_removes_nothing() {
+    let vhost = TestVhost::new(shared_node(), "purge-dry");
+    let dir = TestDir::new("purge-dry");
+    vhost.queue("dry", r#"{"durable":true}"#);
+    fill(&vhost, &dir, "dry", "d", 30);
+
+    // No --yes, no terminal, no --allow-message-loss: a dry run needs none of them.
+    let run = vhost
+        .warren(&dir)
+        .args(["purge", "dry", "--dry-run"])
+        .succeeds();
+    assert_eq!(
+        run.stdout(),
+        format!(
+            "dry run: would remove 30 message(s) from `dry` (vhost `{}`); nothing changed\n",
+            vhost.name
+        )
+    );
+    assert_eq!(run.stderr(), "");
+    let report = vhost
+        .warren(&dir)
+        .args([
+            "purge",
+            "dry",
+            "--dry-run",
+            "--match-header",
+            "k=v",
+            "-o",
+            "json",
+        ])
+        .succeeds()
+        .json();
+    assert_eq!(report["dry_run"], true, "{report}");
+    assert_eq!(report["ready"], 30, "{report}");
+    assert_eq!(report["filtered"], true, "{report}");
+    assert_eq!(vhost.ready("dry"), Some(30));
+}
+
+#[test]
 fn purge_export_writes_every_message_before_removing_it() {
     let vhost = TestVhost::new(shared_node(), "purge-export");
     let dir = TestDir::new("purge-export");

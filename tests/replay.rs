@@ -396,7 +396,7 @@ fn filters_take_exactly_the_matching_messages_and_the_rest_stay_in_order() {
             "replay",
             "dlq",
             "--dry-run",
-            "--header",
+            "--match-header",
             "tenant=acme",
             "-o",
             "json",
@@ -418,7 +418,7 @@ fn filters_take_exactly_the_matching_messages_and_the_rest_stay_in_order() {
             "replay",
             "dlq",
             "--yes",
-            "--header",
+            "--match-header",
             "tenant=acme",
             "--from-queue",
             "work",
@@ -430,7 +430,13 @@ fn filters_take_exactly_the_matching_messages_and_the_rest_stay_in_order() {
     );
     vhost
         .warren(&dir)
-        .args(["replay", "dlq", "--yes", "--body-regex", r#""n":[37]\b"#])
+        .args([
+            "replay",
+            "dlq",
+            "--yes",
+            "--match-body-regex",
+            r#""n":[37]\b"#,
+        ])
         .succeeds();
     assert_eq!(ids(&vhost.drain(&dir, "work")), ["m-3", "m-7"]);
     vhost
@@ -439,7 +445,7 @@ fn filters_take_exactly_the_matching_messages_and_the_rest_stay_in_order() {
             "replay",
             "dlq",
             "--yes",
-            "--message-id",
+            "--match-message-id",
             "o-1",
             "--reason",
             "rejected",

@@ -402,6 +402,66 @@ fn a_failure_in_the_middle_is_rolled_back_to_the_backup() {
 }
 
 #[test]
+fn apply_and_restore_dry_runs_print_the_plan_and_change_nothing() {
+    let node = shared_node();
+    let v = TestVhost::new(node, "safe-dry");
+    let dir = TestDir::new("safe-dry");
+    v.exchange("x", "direct");
+    v.queue("q", r#"{"durable":true}"#);
+    v.queue("undeclared", r#"{"durable":true}"#);
+    v.bind("x", "q", "k");
+    let before = definitions(node, &v.name);
+    dir.write(
+        "t.yaml",
+        &format!(
+            "exchanges:\n  - {{name: x, vhost: {0}, type: fanout}}\nqueues:\n  - {{name: q, vhost: {0}}}\n",
+            v.name
+        ),
+    );
+    // The dry run prints exactly the plan; --prune needs no --yes there.
+    for extra in [&[][..], &["--prune"][..]] {
+        let plan = v
+            .warren(&dir)
+            .args(["topology", "plan", "-f", "t.yaml"])
+            .args(extra)
+            .succeeds();
+        let dry = v
+            .warren(&dir)
+            .args(["topology", "apply", "-f", "t.yaml", "--dry-run"])
+            .args(extra)
+            .succeeds();
+        assert_eq!(dry.stdout(), plan.stdout(), "{extra:?}");
+        assert_eq!(dry.stderr(), plan.stderr(), "{extra:?}");
+        assert!(dry.stdout().contains("replace"), "{}", dry.stdout());
+        assert_eq!(definitions(node, &v.name), before, "{extra:?}");
+    }
+
+    let run = v
+        .warren(&dir)
+        .args(["topology", "apply", "-f", "t.yaml", "-o", "json"])
+        .succeeds();
+    let backup = run.json()["backup"].as_str().unwrap().to_string();
+    let applied = definitions(node, &v.name);
+    assert_ne!(applied, before);
+    // Restore's dry run prints the plan its refusal without --yes prints, and exits 0.
+    let refused = v
+        .warren(&dir)
+        .args(["topology", "restore", &backup])
+        .fails_with(code(Code::Usage));
+    let dry = v
+        .warren(&dir)
+        .args(["topology", "restore", &backup, "--dry-run"])
+        .succeeds();
+    assert_eq!(dry.stdout(), refused.stdout());
+    assert_eq!(dry.stderr(), "");
+    assert_eq!(definitions(node, &v.name), applied);
+    v.warren(&dir)
+        .args(["topology", "restore", &backup, "-y"])
+        .succeeds();
+    assert_eq!(definitions(node, &v.name), before);
+}
+
+#[test]
 fn restore_puts_back_what_a_successful_apply_changed() {
     let node = shared_node();
     let v = TestVhost::new(node, "safe-restore");

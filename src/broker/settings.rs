@@ -81,7 +81,7 @@ pub struct ConnectionFlags {
     pub tls_server_name: Option<String>,
 
     /// Seconds to wait for a connection or an HTTP response (1 to 3600).
-    pub connect_timeout: u64,
+    pub connect_timeout: Duration,
 }
 
 /// `$XDG_CONFIG_HOME/warren/config.yaml`.
@@ -461,7 +461,7 @@ pub fn resolve(
         password,
         vhost,
         tls,
-        timeout: Duration::from_secs(args.connect_timeout.max(1)),
+        timeout: args.connect_timeout.max(Duration::from_secs(1)),
         profile: profile_name,
     })
 }
@@ -658,7 +658,7 @@ mod tests {
 
     fn args() -> ConnectionFlags {
         ConnectionFlags {
-            connect_timeout: 10,
+            connect_timeout: Duration::from_secs(10),
             ..Default::default()
         }
     }

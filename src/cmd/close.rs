@@ -34,7 +34,7 @@ pub enum What {
   warren close connections --in-vhost staging --idle-longer-than 1h --yes
   warren close connections --client-name '^batch-' --protocol 'AMQP 0-9-1' --yes
   warren close connections --name '127.0.0.1:50312 -> 127.0.0.1:5672' --yes
-  warren close connections --by-user app --delay-ms 500 --yes -o json
+  warren close connections --by-user app --delay 500ms --yes -o json
 
 Selectors (all given must hold; at least one is needed, so that no run closes every
 connection by accident): --by-user, --in-vhost, --client-name, --name, --idle-longer-than,
@@ -46,7 +46,7 @@ them running), or since it connected when it has no channel. Where the broker gi
 channel statistics, the idle time is unknown and --idle-longer-than never selects it.
 
 Connections are closed through the management API (DELETE /api/connections/NAME, the reason
-in X-Reason), one by one, --delay-ms apart. warren itself uses only HTTP here, so it never
+in X-Reason), one by one, --delay apart. warren itself uses only HTTP here, so it never
 closes its own connection. Without --yes, warren asks at a terminal and refuses (exit 2)
 otherwise; --dry-run lists the connections and closes nothing.")]
 pub struct ConnectionsArgs {
@@ -69,7 +69,7 @@ pub struct ConnectionsArgs {
     pub names: Vec<String>,
 
     /// Only connections idle for longer than this (30m, 1h, 2d).
-    #[arg(long, value_name = "SPAN", value_parser = crate::flags::span)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::flags::span)]
     pub idle_longer_than: Option<Duration>,
 
     /// Only connections of this protocol, e.g. "AMQP 0-9-1", "MQTT 3.1.1" (any case).
@@ -81,10 +81,15 @@ pub struct ConnectionsArgs {
           value_parser = parse_reason)]
     pub reason: String,
 
-    /// Pause this many milliseconds between two closes (0 to 600000).
-    #[arg(long, value_name = "MS", default_value_t = 0,
+    /// Pause this long between two closes (200ms, 1s; 0 to 10m; a bare number is seconds).
+    #[arg(long, value_name = "DURATION", default_value = "0s",
+          value_parser = crate::flags::pause)]
+    pub delay: Duration,
+
+    /// The old spelling of --delay, in milliseconds (deprecated: see `crate::cli::DEPRECATED`).
+    #[arg(long, value_name = "MS", hide = true, conflicts_with = "delay",
           value_parser = clap::value_parser!(u64).range(0..=600_000))]
-    pub delay_ms: u64,
+    pub delay_ms: Option<u64>,
 
     /// List the connections that would be closed; close nothing.
     #[arg(long)]
@@ -166,8 +171,9 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let mut first_failure: Option<Code> = None;
     let total = items.len();
     for (i, item) in items.iter_mut().enumerate() {
-        if i > 0 && args.delay_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(args.delay_ms)).await;
+        let delay = args.delay_ms.map_or(args.delay, Duration::from_millis);
+        if i > 0 && !delay.is_zero() {
+            tokio::time::sleep(delay).await;
         }
         match close::close(&api, &item.name, &args.reason).await {
             Ok(true) => item.set("closed", None),

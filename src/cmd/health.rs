@@ -48,7 +48,7 @@ pub struct Args {
     pub checks: Vec<Selection>,
 
     /// `certificates` fails for a certificate that expires within this span (e.g. 30d, 2w).
-    #[arg(long, value_name = "SPAN", default_value = "30d", value_parser = crate::flags::span)]
+    #[arg(long, value_name = "DURATION", default_value = "30d", value_parser = crate::flags::span)]
     pub within: Duration,
 }
 

@@ -112,8 +112,8 @@ pub struct ReadArgs {
     #[arg(long, short = 'n', value_name = "N")]
     pub count: Option<u64>,
 
-    /// Stop when no message arrives for this many seconds (above 0).
-    #[arg(long, value_name = "SECS", value_parser = crate::flags::seconds)]
+    /// Stop when no message arrives for this long (5s, 500ms, 2m; a bare number is seconds).
+    #[arg(long, value_name = "DURATION", value_parser = crate::flags::duration)]
     pub idle_timeout: Option<Duration>,
 
     /// How messages are written to stdout [default: jsonl; pretty for peek].
@@ -139,37 +139,46 @@ pub struct ReadArgs {
 #[command(next_help_heading = "Filters")]
 pub struct FilterArgs {
     /// Only messages with this header value (repeatable).
-    #[arg(long = "header", value_name = "KEY=VALUE", value_parser = crate::replay::filter::parse_header)]
+    #[arg(long = "match-header", alias = "header", value_name = "KEY=VALUE",
+          value_parser = crate::replay::filter::parse_header)]
     pub headers: Vec<(String, String)>,
 
-    /// Only messages whose body matches this regular expression.
-    #[arg(long, value_name = "REGEX", value_parser = regex_lite::Regex::new)]
+    /// Only messages whose body (as UTF-8, lossy) matches this regular expression.
+    #[arg(long = "match-body-regex", alias = "body-regex", value_name = "REGEX",
+          value_parser = regex_lite::Regex::new)]
     pub body_regex: Option<regex_lite::Regex>,
 
     /// Only messages published with one of these routing keys (repeatable).
-    #[arg(long = "routing-key", value_name = "KEY")]
+    #[arg(long = "match-routing-key", alias = "routing-key", value_name = "KEY")]
     pub routing_keys: Vec<String>,
 
     /// Only messages with one of these message ids (repeatable).
-    #[arg(long = "message-id", value_name = "ID")]
+    #[arg(long = "match-message-id", alias = "message-id", value_name = "ID")]
     pub message_ids: Vec<String>,
 
     /// Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable).
-    #[arg(long = "jsonpath", value_name = "PATH=VALUE", value_parser = crate::replay::filter::parse_json_path)]
+    #[arg(long = "match-jsonpath", alias = "jsonpath", value_name = "PATH=VALUE",
+          value_parser = crate::replay::filter::parse_json_path)]
     pub json_paths: Vec<(String, String)>,
 }
 
 impl FilterArgs {
-    /// The filter, or `None` when no filter flag was given.
-    pub fn to_filter(&self) -> Option<crate::replay::filter::Filter> {
-        let f = crate::replay::filter::Filter {
+    /// The message filter these flags make (empty when none was given), to which a command
+    /// adds its own criteria (replay's reasons and ages).
+    pub fn to_filter_with_defaults(&self) -> crate::replay::filter::Filter {
+        crate::replay::filter::Filter {
             headers: self.headers.clone(),
             body_regex: self.body_regex.clone(),
             routing_keys: self.routing_keys.clone(),
             message_ids: self.message_ids.clone(),
             json_paths: self.json_paths.clone(),
             ..Default::default()
-        };
+        }
+    }
+
+    /// The filter, or `None` when no filter flag was given.
+    pub fn to_filter(&self) -> Option<crate::replay::filter::Filter> {
+        let f = self.to_filter_with_defaults();
         (!f.is_empty()).then_some(f)
     }
 

@@ -21,7 +21,7 @@ use crate::replay::run::{self, Failure, OnFailure, Stop, Summary, Target};
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
   warren move orders.parked queue:orders --yes
-  warren move orders.parked queue:orders --dry-run --header tenant=acme   # what would move
+  warren move orders.parked queue:orders --dry-run --match-header tenant=acme   # what would move
   warren move orders exchange:orders.v2 --yes            # each message keeps its routing key
   warren move orders exchange:orders.v2:eu.new --limit 100 --rate 500 --yes
   warren move orders queue:orders --to-vhost shop-v2 --yes
@@ -112,8 +112,8 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub window: u64,
 
-    /// Seconds to wait for a publisher confirm (above 0).
-    #[arg(long, value_name = "SECS", default_value = "30", value_parser = crate::flags::seconds)]
+    /// How long to wait for a publisher confirm (above 0; a bare number is seconds).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::flags::duration)]
     pub confirm_timeout: Duration,
 
     /// Show what would move (counts, a sample); change nothing.

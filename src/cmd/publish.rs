@@ -126,8 +126,9 @@ pub struct Args {
     #[arg(long, value_name = "MSGS_PER_S", value_parser = crate::flags::rate)]
     pub rate: Option<f64>,
 
-    /// Seconds to wait for outstanding confirms at the end (and after Ctrl-C); above 0.
-    #[arg(long, value_name = "SECS", default_value = "30", value_parser = crate::flags::seconds)]
+    /// How long to wait for outstanding confirms at the end (and after Ctrl-C); above 0, a
+    /// bare number is seconds.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::flags::duration)]
     pub confirm_timeout: Duration,
 }
 

@@ -25,6 +25,7 @@ use crate::output::{self, Render};
   warren purge orders --vhost shop -o json --allow-message-loss --yes
   warren purge orders --match-header poison=true --export poison.jsonl --yes   # only those
   warren purge orders --match-jsonpath '$.sku=BAD-1' --allow-message-loss --yes
+  warren purge orders.retry --dry-run                          # what it would remove
 
 Without --export the messages are lost, so a queue that holds any (counted by the queue
 itself, over AMQP) or whose count can't be read is refused (exit 2) unless
@@ -39,7 +40,8 @@ leaves every message either in the file or still in the queue (a few may be in b
 acknowledged are not ready, and neither way removes them. With --match-..., only the
 matching messages are removed (through `consume`, exported first with --export); the others
 are held and put back once, in their order. Without --yes, warren asks on a
-terminal and refuses otherwise (exit 2).")]
+terminal and refuses otherwise (exit 2). --dry-run says what would be removed (the queue's
+own count) and changes nothing.")]
 pub struct Args {
     /// The queue to empty.
     #[arg(value_parser = crate::flags::short_string)]
@@ -53,43 +55,24 @@ pub struct Args {
     #[arg(long, short = 'y')]
     pub yes: bool,
 
+    /// Say what would be removed (the queue's own count); change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
     /// Without --export, purge a queue that holds messages (or whose count is unknown): they
     /// are lost.
     #[arg(long)]
     pub allow_message_loss: bool,
 
-    /// Remove only messages with this header value (repeatable).
-    #[arg(long = "match-header", value_name = "KEY=VALUE", value_parser = crate::replay::filter::parse_header)]
-    pub match_headers: Vec<(String, String)>,
-
-    /// Remove only messages whose body matches this regular expression.
-    #[arg(long, value_name = "REGEX", value_parser = regex_lite::Regex::new)]
-    pub match_body_regex: Option<regex_lite::Regex>,
-
-    /// Remove only messages with one of these message ids (repeatable).
-    #[arg(long = "match-message-id", value_name = "ID")]
-    pub match_message_ids: Vec<String>,
-
-    /// Remove only messages published with one of these routing keys (repeatable).
-    #[arg(long = "match-routing-key", value_name = "KEY")]
-    pub match_routing_keys: Vec<String>,
-
-    /// Remove only JSON bodies with this value at this path (repeatable).
-    #[arg(long = "match-jsonpath", value_name = "PATH=VALUE", value_parser = crate::replay::filter::parse_json_path)]
-    pub match_json_paths: Vec<(String, String)>,
+    /// Remove only the messages these match (the read filters of consume, peek, tap, move
+    /// and replay).
+    #[command(flatten)]
+    pub filters: super::FilterArgs,
 }
 
 impl Args {
-    /// The --match-... flags are the read filters under purge's own names.
     fn filter(&self) -> Option<std::sync::Arc<crate::replay::filter::Filter>> {
-        super::FilterArgs {
-            headers: self.match_headers.clone(),
-            body_regex: self.match_body_regex.clone(),
-            routing_keys: self.match_routing_keys.clone(),
-            message_ids: self.match_message_ids.clone(),
-            json_paths: self.match_json_paths.clone(),
-        }
-        .filter()
+        self.filters.filter()
     }
 }
 
@@ -130,6 +113,42 @@ impl Render for Report {
     }
 }
 
+/// What a `--dry-run` would remove.
+#[derive(Serialize)]
+struct DryRun {
+    queue: String,
+    vhost: String,
+    dry_run: bool,
+    /// Ready messages as the queue answered; `None`: unknown.
+    ready: Option<u64>,
+    /// With --match-...: only those of `ready` that match would go.
+    filtered: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    export: Option<PathBuf>,
+}
+
+impl Render for DryRun {
+    fn human(&self) -> String {
+        let count = self
+            .ready
+            .map_or_else(|| "an unknown number of".to_string(), |n| n.to_string());
+        let which = if self.filtered {
+            format!("the messages matching the filters, of {count} ready,")
+        } else {
+            format!("{count} message(s)")
+        };
+        let export = self
+            .export
+            .as_ref()
+            .map(|f| format!(", writing each to {} first", f.display()))
+            .unwrap_or_default();
+        format!(
+            "dry run: would remove {which} from `{}` (vhost `{}`){export}; nothing changed",
+            self.queue, self.vhost
+        )
+    }
+}
+
 /// How long the broker may take over one queue.purge (a large quorum queue takes a while).
 const PURGE_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -163,6 +182,19 @@ async fn purge(
     } else {
         count
     };
+    if args.dry_run {
+        return output::print(
+            global.output,
+            &DryRun {
+                queue: args.queue.clone(),
+                vhost: settings.vhost.clone(),
+                dry_run: true,
+                ready: risk.ready,
+                filtered: filter.is_some(),
+                export: args.export.clone(),
+            },
+        );
+    }
     if args.export.is_none() && risk.ready == Some(0) {
         // Nothing to lose, and nothing purged that might arrive meanwhile.
         return report(global, args, settings, 0, filter.as_ref().map(|_| 0));

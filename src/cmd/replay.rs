@@ -20,7 +20,7 @@ use crate::replay::run::{self, OnFailure, Stop, Summary, Target};
   warren replay orders.dlq --dry-run                     # what would go where, changes nothing
   warren replay orders.dlq --yes                         # everything back where it died
   warren replay orders.dlq --reason rejected --older-than 30m --yes
-  warren replay orders.dlq --header tenant=acme --body-regex '\"sku\":\"A-' --limit 100 --yes
+  warren replay orders.dlq --match-header tenant=acme --match-body-regex '\"sku\":\"A-' --limit 100 --yes
   warren replay orders.dlq --target queue:orders.retry --on-failure park:orders.parked --yes
   warren replay orders.dlq --redirect orders.v1=orders.v2 --export replayed.jsonl --yes
 
@@ -51,20 +51,12 @@ pub struct Args {
     #[arg(long, value_name = "QUEUE")]
     pub from_queue: Vec<String>,
 
-    /// Only messages with this header value (repeatable; all must match).
-    #[arg(long = "header", value_name = "KEY=VALUE", value_parser = filter::parse_header)]
-    pub headers: Vec<(String, String)>,
-
-    /// Only messages whose body (as UTF-8, lossy) matches this regular expression.
-    #[arg(long, value_name = "REGEX")]
-    pub body_regex: Option<String>,
-
-    /// Only messages that died at least this long ago (30m, 2h, 1d).
-    #[arg(long, value_name = "AGE", value_parser = filter::parse_age)]
+    /// Only messages that died at least this long ago (30m, 2h, 1h30m, 1d).
+    #[arg(long, value_name = "DURATION", value_parser = filter::parse_age)]
     pub older_than: Option<i64>,
 
     /// Only messages that died at most this long ago.
-    #[arg(long, value_name = "AGE", value_parser = filter::parse_age)]
+    #[arg(long, value_name = "DURATION", value_parser = filter::parse_age)]
     pub newer_than: Option<i64>,
 
     /// Only messages with at least N recorded deaths.
@@ -75,9 +67,8 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub max_deaths: Option<i64>,
 
-    /// Only the message with this message_id (repeatable).
-    #[arg(long, value_name = "ID")]
-    pub message_id: Vec<String>,
+    #[command(flatten)]
+    pub filters: super::FilterArgs,
 
     /// Show what would happen (counts by origin, reason and target, a sample); change nothing.
     #[arg(long)]
@@ -99,8 +90,8 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
     pub window: u64,
 
-    /// Seconds to wait for a publisher confirm (above 0).
-    #[arg(long, value_name = "SECS", default_value = "30", value_parser = crate::flags::seconds)]
+    /// How long to wait for a publisher confirm (above 0; a bare number is seconds).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::flags::duration)]
     pub confirm_timeout: Duration,
 
     /// What to do with a message whose copy is returned, nacked or has no route:
@@ -357,19 +348,11 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let filter = Filter {
         reasons: args.reason.clone(),
         from_queues: args.from_queue.clone(),
-        headers: args.headers.clone(),
-        body_regex: args
-            .body_regex
-            .as_deref()
-            .map(regex_lite::Regex::new)
-            .transpose()
-            .map_err(|e| Error::usage(format!("--body-regex: {e}")))?,
         older_than: args.older_than,
         newer_than: args.newer_than,
         min_deaths: args.min_deaths,
         max_deaths: args.max_deaths,
-        message_ids: args.message_id.clone(),
-        ..Default::default()
+        ..args.filters.to_filter_with_defaults()
     };
     let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;

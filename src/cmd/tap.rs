@@ -17,7 +17,7 @@ use crate::message::sink::Format;
   warren tap events --binding-key '' --idle-timeout 30 > traffic.jsonl
   warren tap orders payments -n 50                 # several exchanges into one stream
   warren tap by-tenant --bind-header tenant=acme --x-match any
-  warren tap orders --jsonpath '$.status=failed'   # the same filters as consume
+  warren tap orders --match-jsonpath '$.status=failed'   # the same filters as consume
 
 The tap queue is exclusive and auto-delete: it holds copies only, bounded to 100,000 messages
 (the oldest are dropped beyond that, and the broker says so in the queue's stats), and it

@@ -54,6 +54,7 @@ Exit codes: 0 clean (warnings allowed), 4 errors in the files or lint errors,
   ORDERS_APP_PASSWORD=... warren topology apply -f topology.yaml
   warren topology apply -f topology/ --prune --yes
   warren topology apply -f topology.yaml --allow-message-loss
+  warren topology apply -f topology/ --prune --dry-run     # the plan; nothing changes
 
 Before the first change, apply checks what the broker would refuse (exit 4), then writes a
 backup of the managed vhosts (with password hashes) to $XDG_STATE_HOME/warren/backups/.
@@ -84,9 +85,11 @@ Whatever the model can't hold is listed on stderr; --strict then exits 3.")]
     #[command(after_help = "Examples:
   warren topology restore ~/.local/state/warren/backups/topology-2026-12-02T18-40-00Z-4242.json --yes
   warren topology restore backup.json --yes --no-backup
+  warren topology restore backup.json --dry-run            # the plan; nothing changes
 
 Restore re-creates and updates what the file holds; it deletes nothing the file lacks.
-It shows its plan first, and needs --yes to change anything.")]
+It shows its plan first, and needs --yes to change anything; --dry-run shows the plan and
+exits 0.")]
     Restore(RestoreArgs),
 }
 
@@ -137,8 +140,11 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub prune: bool,
     /// Confirm destructive changes (--prune).
-    #[arg(long)]
+    #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Print the plan (as `warren topology plan` does) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Allow replacing or deleting queues that hold messages; their messages are lost.
     #[arg(long)]
     pub allow_message_loss: bool,
@@ -175,8 +181,11 @@ pub struct RestoreArgs {
     /// The backup file (a definitions document).
     pub file: PathBuf,
     /// Confirm: without it, restore only shows what it would change.
-    #[arg(long)]
+    #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Print the plan and change nothing (exit 0, where no --yes is exit 2).
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(flatten)]
     pub backup: BackupArgs,
 }
@@ -271,6 +280,10 @@ impl Render for Applied {
 }
 
 async fn run_apply(global: &Global, args: &ApplyArgs) -> Result<()> {
+    if args.dry_run {
+        let p = args.files.prepare(global, args.prune).await?;
+        return output::print(global.output, &p.plan);
+    }
     if args.prune && !args.yes {
         return Err(Error::usage("--prune deletes undeclared objects: add --yes to confirm (run `warren topology plan --prune` to see them)").into());
     }
@@ -322,7 +335,7 @@ async fn execute_plan(
 
 async fn run_restore(global: &Global, args: &RestoreArgs) -> Result<()> {
     let (file, p) = plan::from_backup(settings_of(global)?, &args.file).await?;
-    if p.plan.is_empty() {
+    if p.plan.is_empty() || args.dry_run {
         return output::print(global.output, &p.plan);
     }
     if !args.yes {

@@ -5,7 +5,7 @@
 //! and tables are themselves, void is `null`. Every other type is an object with exactly one
 //! key that starts with `$`, naming the type: `{"$i32": 7}`. A real table whose only key
 //! starts with `$` is wrapped as `{"$table": {...}}`, so decoding is never ambiguous.
-//! The README's "Header type mapping" table lists every tag.
+//! docs/envelope.md's "Header type mapping" table lists every tag.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -14,7 +14,7 @@ use lapin::types::{
 };
 use serde_json::{Map, Number, Value};
 
-/// Every tag, in the README's order: (tag, AMQP type letter, meaning).
+/// Every tag, in docs/envelope.md's order: (tag, AMQP type letter, meaning).
 pub const TAGS: [(&str, &str, &str); 14] = [
     ("$i8", "b", "signed 8-bit integer"),
     ("$u8", "B", "unsigned 8-bit integer"),
@@ -48,7 +48,7 @@ pub const TAGS: [(&str, &str, &str); 14] = [
     ("$table", "F", "a table whose only key starts with `$`"),
 ];
 
-/// The README's table of tags (checked by a test).
+/// docs/envelope.md's table of tags (checked by a test).
 pub fn tags_table() -> String {
     let mut out = String::from("| JSON | AMQP type | meaning |\n|---|---|---|\n");
     for (tag, letter, meaning) in TAGS {

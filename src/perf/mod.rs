@@ -38,7 +38,8 @@ const DRAIN: Duration = Duration::from_secs(1);
 /// The highest latency recorded, in microseconds (an hour); longer ones count as an hour.
 const MAX_LATENCY_US: u64 = 3_600_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+/// The queue type perf declares (its `--queue-type` values are in `cli`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QueueType {
     Classic,
@@ -47,7 +48,7 @@ pub enum QueueType {
 }
 
 impl QueueType {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             QueueType::Classic => "classic",
             QueueType::Quorum => "quorum",

@@ -31,26 +31,12 @@ pub struct Filter {
 /// The oldest age a filter takes: a century, so `now - age` can't overflow.
 const MAX_AGE_SECONDS: i64 = 100 * 365 * 86_400;
 
-/// `30s`, `30m`, `2h`, `1d` as seconds (at most a century).
+/// An age in the duration grammar of every flag ([`crate::flags::parse_duration`]: `30m`,
+/// `1h30m`, `2d`, or bare seconds) as whole seconds, at most a century.
 pub fn parse_age(text: &str) -> Result<i64, String> {
-    let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (n, unit) = t.split_at(split);
-    let n: i64 = n
-        .parse()
-        .map_err(|_| format!("`{text}`: expected a number and a unit, e.g. 30m, 2h, 1d"))?;
-    let scale = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => {
-            return Err(format!(
-                "`{text}`: the unit must be s, m, h or d (e.g. 30m, 2h, 1d)"
-            ));
-        }
-    };
-    n.checked_mul(scale)
+    let age = crate::flags::parse_duration(text)?;
+    i64::try_from(age.as_secs())
+        .ok()
         .filter(|s| *s <= MAX_AGE_SECONDS)
         .ok_or_else(|| format!("`{text}`: at most 100 years (36500d)"))
 }
@@ -343,9 +329,10 @@ mod tests {
         assert_eq!(parse_age("2h"), Ok(7200));
         assert_eq!(parse_age("1d"), Ok(86_400));
         assert_eq!(parse_age("45s"), Ok(45));
-        assert!(parse_age("10").unwrap_err().contains("unit"));
+        assert_eq!(parse_age("10"), Ok(10));
+        assert_eq!(parse_age("1h30m"), Ok(5400));
+        assert_eq!(parse_age("3w"), Ok(3 * 7 * 86_400));
         assert!(parse_age("h").is_err());
-        assert!(parse_age("3w").is_err());
         assert!(parse_age("999999999999999999d").is_err());
         assert!(parse_age("9999999999999999999s").is_err());
         assert!(parse_age("36500d").is_ok());
