@@ -494,9 +494,9 @@ fn without_a_terminal_or_yes_it_refuses() {
         .says("queue:NAME");
     vhost
         .warren(&dir)
-        .args(["replay", "dlq", "--older-than", "10"])
+        .args(["replay", "dlq", "--older-than", "10 parsecs"])
         .fails_with(2)
-        .says("unit");
+        .says("1h30m");
     vhost.queue(
         "qdlq",
         r#"{"durable":true,"arguments":{"x-queue-type":"quorum","x-delivery-limit":5}}"#,
