@@ -239,7 +239,7 @@ _warren() {
 
     case "${cmd}" in
         warren)
-            opts="-o -h -V --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version status ping publish consume peek tap audit health topology replay perf move list purge show route delete close completions help"
+            opts="-o -q -h -V --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version status ping publish consume peek tap audit health topology replay perf move list purge show route delete close completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -305,7 +305,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__audit)
-            opts="-o -h -V --fail-on --rule --skip --probe --queue-stats --fail-on-not-checked --set --rate-window --password-list --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version run rules help"
+            opts="-o -q -h -V --fail-on --rule --skip --probe --queue-stats --fail-on-not-checked --set --rate-window --password-list --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version run rules help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -451,7 +451,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__audit__subcmd__rules)
-            opts="-o -h -V --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-o -q -h -V --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -517,7 +517,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__audit__subcmd__run)
-            opts="-o -h -V --fail-on --rule --skip --probe --queue-stats --fail-on-not-checked --set --rate-window --password-list --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-o -q -h -V --fail-on --rule --skip --probe --queue-stats --fail-on-not-checked --set --rate-window --password-list --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -607,7 +607,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__close)
-            opts="-o -h -V --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version connections help"
+            opts="-o -q -h -V --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version connections help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -673,7 +673,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__close__subcmd__connections)
-            opts="-y -o -h -V --by-user --in-vhost --client-name --name --idle-longer-than --protocol --reason --delay --delay-ms --dry-run --yes --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-y -o -q -h -V --by-user --in-vhost --all-vhosts --client-name --name --idle-longer-than --protocol --reason --delay --delay-ms --dry-run --yes --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -817,7 +817,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__completions)
-            opts="-o -h -V --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version bash elvish fish powershell zsh"
+            opts="-o -q -h -V --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -883,7 +883,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__consume)
-            opts="-n -o -h -V --count --idle-timeout --format --output-dir --offset --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --requeue --reject --no-ack --prefetch --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-n -o -q -h -V --count --idle-timeout --format --output-dir --offset --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --requeue --reject --no-ack --prefetch --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -997,13 +997,13 @@ _warren() {
             return 0
             ;;
         warren__subcmd__delete)
-            opts="-y -o -h -V --name-pattern --if-empty --if-unused --allow-message-loss --dry-run --yes --source --destination --destination-type --routing-key --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-y -o -q -h -V --name --if-empty --if-unused --allow-message-loss --dry-run --yes --source --destination --destination-type --routing-key --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --name-pattern)
+                --name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1083,7 +1083,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__health)
-            opts="-o -h -V --within --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-o -q -h -V --within --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1559,7 +1559,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__list)
-            opts="-o -h -V --all-vhosts --name --where --sort --columns --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-o -q -h -V --all-vhosts --name --where --sort --columns --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1641,7 +1641,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__move)
-            opts="-y -o -h -V --to-vhost --to-uri --to-api-url --to-profile --to-user --to-password-file --to-ca-cert --to-client-cert --to-client-key --to-tls-server-name --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --moved-from --limit --rate --window --confirm-timeout --dry-run --force --yes --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-n -y -o -q -h -V --to-vhost --to-uri --to-api-url --to-profile --to-user --to-password-file --to-ca-cert --to-client-cert --to-client-key --to-tls-server-name --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --moved-from --count --rate --window --confirm-timeout --dry-run --force --yes --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1707,7 +1707,11 @@ _warren() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --limit)
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1783,7 +1787,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__peek)
-            opts="-n -o -h -V --count --idle-timeout --format --output-dir --offset --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --force --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-n -o -q -h -V --count --idle-timeout --format --output-dir --offset --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --force --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1893,7 +1897,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__perf)
-            opts="-o -h -V --producers --consumers --rate --size --queue-type --queue --confirm --multi-ack --prefetch --persistent --duration --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-o -q -h -V --producers --consumers --rate --size --queue-type --queue --confirm --multi-ack --prefetch --persistent --duration --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1999,7 +2003,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__publish)
-            opts="-e -k -H -o -h -V --exchange --routing-key --body --lines --file --dir --max-file-size --max-depth --count --size --header --content-type --content-encoding --transient --priority --correlation-id --reply-to --expiration --message-id --timestamp --type --user-id --app-id --window --channels --queues --rate --confirm-timeout --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-e -k -H -o -q -h -V --exchange --routing-key --body --lines --file --dir --max-file-size --max-depth --count --size --header --content-type --content-encoding --transient --priority --correlation-id --reply-to --expiration --message-id --timestamp --type --user-id --app-id --window --channels --queues --rate --confirm-timeout --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2181,7 +2185,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__purge)
-            opts="-y -o -h -V --export --yes --dry-run --allow-message-loss --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-y -o -q -h -V --export --yes --dry-run --allow-message-loss --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2271,7 +2275,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__replay)
-            opts="-y -o -h -V --target --redirect --reason --from-queue --older-than --newer-than --min-deaths --max-deaths --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --dry-run --force --limit --rate --window --confirm-timeout --on-failure --max-replays --keep-death-headers --restore-expiration --export --yes --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-n -y -o -q -h -V --target --redirect --reason --from-queue --older-than --newer-than --min-deaths --max-deaths --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --dry-run --force --count --rate --window --confirm-timeout --on-failure --max-replays --keep-death-headers --restore-expiration --export --yes --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2329,7 +2333,11 @@ _warren() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --limit)
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2417,7 +2425,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__route)
-            opts="-H -y -o -h -V --header --verify --yes --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-H -y -o -q -h -V --header --verify --yes --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2491,7 +2499,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__show)
-            opts="-o -h -V --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version queue exchange connection user vhost"
+            opts="-o -q -h -V --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version queue exchange connection user vhost"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2557,7 +2565,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__status)
-            opts="-o -h -V --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-o -q -h -V --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2623,7 +2631,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__tap)
-            opts="-b -n -o -h -V --binding-key --bind-header --x-match --count --idle-timeout --format --output-dir --offset --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-b -n -o -q -h -V --binding-key --bind-header --x-match --count --idle-timeout --format --output-dir --offset --match-header --match-body-regex --match-routing-key --match-message-id --match-jsonpath --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2749,7 +2757,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology)
-            opts="-o -h -V --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version lint plan apply export convert restore help"
+            opts="-o -q -h -V --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version lint plan apply export convert restore help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2815,7 +2823,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__apply)
-            opts="-f -y -o -h -V --file --max-file-size --max-depth --prune --yes --dry-run --allow-message-loss --backup --no-backup --keep-backups --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-f -y -o -q -h -V --file --max-file-size --max-depth --prune --yes --dry-run --allow-message-loss --backup --no-backup --keep-backups --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2905,7 +2913,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__convert)
-            opts="-o -h -V --strict --max-file-size --max-depth --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-o -q -h -V --strict --max-file-size --max-depth --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2979,7 +2987,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__export)
-            opts="-o -h -V --all-vhosts --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-o -q -h -V --all-vhosts --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3157,7 +3165,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__lint)
-            opts="-f -o -h -V --file --max-file-size --max-depth --strict --target-version --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-f -o -q -h -V --file --max-file-size --max-depth --strict --target-version --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3243,7 +3251,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__plan)
-            opts="-f -o -h -V --file --max-file-size --max-depth --detailed-exitcode --prune --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-f -o -q -h -V --file --max-file-size --max-depth --detailed-exitcode --prune --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -3325,7 +3333,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__topology__subcmd__restore)
-            opts="-y -o -h -V --yes --dry-run --backup --no-backup --keep-backups --output --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-y -o -q -h -V --yes --dry-run --backup --no-backup --keep-backups --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

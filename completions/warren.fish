@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_warren_global_optspecs
-    string join \n o/output= uri= api-url= user= password-file= vhost= profile= ca-cert= client-cert= client-key= tls-server-name= connect-timeout= h/help V/version
+    string join \n o/output= q/quiet uri= api-url= user= password-file= vhost= profile= ca-cert= client-cert= client-key= tls-server-name= connect-timeout= h/help V/version
 end
 
 function __fish_warren_needs_command
@@ -38,6 +38,7 @@ complete -c warren -n "__fish_warren_needs_command" -l client-cert -d 'PEM clien
 complete -c warren -n "__fish_warren_needs_command" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_needs_command" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_needs_command" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
+complete -c warren -n "__fish_warren_needs_command" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_needs_command" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_needs_command" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'
@@ -74,6 +75,7 @@ complete -c warren -n "__fish_warren_using_subcommand status" -l client-cert -d 
 complete -c warren -n "__fish_warren_using_subcommand status" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand status" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand status" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
+complete -c warren -n "__fish_warren_using_subcommand status" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand status" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand ping" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
@@ -90,6 +92,7 @@ complete -c warren -n "__fish_warren_using_subcommand ping" -l client-cert -d 'P
 complete -c warren -n "__fish_warren_using_subcommand ping" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand ping" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand ping" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
+complete -c warren -n "__fish_warren_using_subcommand ping" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand ping" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand ping" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand publish" -s e -l exchange -d 'Exchange (default: the default exchange ""). Given, it replaces an envelope\'s own' -r
@@ -134,6 +137,7 @@ complete -c warren -n "__fish_warren_using_subcommand publish" -l tls-server-nam
 complete -c warren -n "__fish_warren_using_subcommand publish" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand publish" -l lines -d 'One message per line of stdin'
 complete -c warren -n "__fish_warren_using_subcommand publish" -l transient -d 'Delivery mode 1 (not persisted) instead of the default 2 (persistent)'
+complete -c warren -n "__fish_warren_using_subcommand publish" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand publish" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand publish" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand consume" -s n -l count -d 'Stop after N messages' -r
@@ -166,6 +170,7 @@ complete -c warren -n "__fish_warren_using_subcommand consume" -l connect-timeou
 complete -c warren -n "__fish_warren_using_subcommand consume" -l requeue -d 'Put every message back once the run is over (needs --count)'
 complete -c warren -n "__fish_warren_using_subcommand consume" -l reject -d 'Reject every message (nack without requeue): it goes to the queue\'s dead-letter exchange'
 complete -c warren -n "__fish_warren_using_subcommand consume" -l no-ack -d 'Let the broker forget each message as it is sent (auto-ack). Faster, but a crash loses what was in flight'
+complete -c warren -n "__fish_warren_using_subcommand consume" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand consume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand consume" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand peek" -s n -l count -d 'Stop after N messages' -r
@@ -195,6 +200,7 @@ complete -c warren -n "__fish_warren_using_subcommand peek" -l client-key -d 'PE
 complete -c warren -n "__fish_warren_using_subcommand peek" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand peek" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand peek" -l force -d 'Peek even where it counts against a delivery limit'
+complete -c warren -n "__fish_warren_using_subcommand peek" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand peek" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand peek" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand tap" -s b -l binding-key -d 'Binding key: `#` sees everything on a topic exchange; ignored by fanout exchanges' -r
@@ -227,6 +233,7 @@ complete -c warren -n "__fish_warren_using_subcommand tap" -l client-cert -d 'PE
 complete -c warren -n "__fish_warren_using_subcommand tap" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand tap" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand tap" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
+complete -c warren -n "__fish_warren_using_subcommand tap" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand tap" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand tap" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l fail-on -d 'Exit with code 3 when a finding is at or above this severity' -r -f -a "low\t''
@@ -256,6 +263,7 @@ complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l probe -d 'Also run the active probes: a guest:guest login and an EPMD NAMES request (port 4369) as a remote client would send them (for a loopback target, to this machine\'s non-loopback address), a CORS preflight from https://evil.example, and an unauthenticated GET of the metrics endpoint'
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l queue-stats -d 'Read per-queue statistics (messages, consumers, basic.get) even when the broker has more than 2,000 queues; slower, since every page of /api/queues lists every queue'
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -l fail-on-not-checked -d 'Also exit with code 3 when any selected rule is "not checked" (missing permissions, statistics switched off, an endpoint this version lacks): without it such a rule is listed with its reason but doesn\'t fail the run'
+complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand audit; and not __fish_seen_subcommand_from run rules help" -f -a "run" -d 'Run the audit (the default when no subcommand is given)'
@@ -288,6 +296,7 @@ complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_sub
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l probe -d 'Also run the active probes: a guest:guest login and an EPMD NAMES request (port 4369) as a remote client would send them (for a loopback target, to this machine\'s non-loopback address), a CORS preflight from https://evil.example, and an unauthenticated GET of the metrics endpoint'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l queue-stats -d 'Read per-queue statistics (messages, consumers, basic.get) even when the broker has more than 2,000 queues; slower, since every page of /api/queues lists every queue'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -l fail-on-not-checked -d 'Also exit with code 3 when any selected rule is "not checked" (missing permissions, statistics switched off, an endpoint this version lacks): without it such a rule is listed with its reason but doesn\'t fail the run'
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -s o -l output -d 'Output format: sarif (SARIF 2.1.0, for code scanning) besides table, json and yaml. Same id as the global --output, which it replaces under `audit`; its value reaches `Global::output`' -r -f -a "table\t'Human-readable tables'
@@ -305,6 +314,7 @@ complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_sub
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
+complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from rules" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand audit; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run the audit (the default when no subcommand is given)'
@@ -325,6 +335,7 @@ complete -c warren -n "__fish_warren_using_subcommand health" -l client-cert -d 
 complete -c warren -n "__fish_warren_using_subcommand health" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand health" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand health" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
+complete -c warren -n "__fish_warren_using_subcommand health" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand health" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
@@ -341,6 +352,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_s
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
+complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and not __fish_seen_subcommand_from lint plan apply export convert restore help" -f -a "lint" -d 'Check topology files offline: broken references, invalid combinations, advice'
@@ -369,6 +381,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -l strict -d 'Fail (exit 3) on warnings too'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from lint" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -s f -l file -d 'Topology file or directory (of *.yaml / *.yml); repeat to merge several' -r -F
@@ -390,6 +403,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l detailed-exitcode -d 'Exit 0 when there are no changes and 3 when there are'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -l prune -d 'Include deleting objects of the managed vhosts that the files don\'t declare'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from plan" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s f -l file -d 'Topology file or directory (of *.yaml / *.yml); repeat to merge several' -r -F
@@ -416,6 +430,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l dry-run -d 'Print the plan (as `warren topology plan` does) and change nothing'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l allow-message-loss -d 'Allow replacing or deleting queues that hold messages; their messages are lost'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l no-backup -d 'Change the broker without writing a backup first'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
@@ -433,6 +448,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -l all-vhosts -d 'Export every vhost instead of the connection\'s (--vhost or the URI\'s)'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l max-file-size -d 'Refuse (exit 4) input larger than SIZE (e.g. 64MiB, 1GiB), read no further: a topology file, or one envelope (a line of --file, a file of --dir)' -r
@@ -452,6 +468,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -l strict -d 'Exit 3 when the file holds anything the model can\'t carry (listed on stderr)'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from convert" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l backup -d 'Write the backup taken before changing anything to this file (default: a timestamped file in $XDG_STATE_HOME/warren/backups/)' -r -F
@@ -473,6 +490,7 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -s y -l yes -d 'Confirm: without it, restore only shows what it would change'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l dry-run -d 'Print the plan and change nothing (exit 0, where no --yes is exit 2)'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -l no-backup -d 'Change the broker without writing a backup first'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from help" -f -a "lint" -d 'Check topology files offline: broken references, invalid combinations, advice'
@@ -495,7 +513,7 @@ complete -c warren -n "__fish_warren_using_subcommand replay" -l match-body-rege
 complete -c warren -n "__fish_warren_using_subcommand replay" -l match-routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l match-message-id -d 'Only messages with one of these message ids (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l match-jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand replay" -l limit -d 'Replay at most N messages' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -s n -l count -d 'Stop after N messages (replay at most N)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l rate -d 'Messages per second, at most (0.001 to 1000000000)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l window -d 'Copies awaiting their confirm, at most' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l confirm-timeout -d 'How long to wait for a publisher confirm (above 0; a bare number is seconds)' -r
@@ -521,6 +539,7 @@ complete -c warren -n "__fish_warren_using_subcommand replay" -l force -d 'Dry-r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l keep-death-headers -d 'Keep x-death and x-first/last-death-* on the copies (RabbitMQ 4.x ignores a client-set x-death; 3.x counts on from it)'
 complete -c warren -n "__fish_warren_using_subcommand replay" -l restore-expiration -d 'Give copies their per-message TTL back (x-death\'s original-expiration)'
 complete -c warren -n "__fish_warren_using_subcommand replay" -s y -l yes -d 'Don\'t ask for confirmation'
+complete -c warren -n "__fish_warren_using_subcommand replay" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand replay" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand replay" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand perf" -l producers -d 'Publishing connections, one channel each (at most 500)' -r
@@ -550,6 +569,7 @@ complete -c warren -n "__fish_warren_using_subcommand perf" -l client-key -d 'PE
 complete -c warren -n "__fish_warren_using_subcommand perf" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand perf" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand perf" -l persistent -d 'Persistent messages (delivery mode 2) instead of transient ones'
+complete -c warren -n "__fish_warren_using_subcommand perf" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand perf" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand perf" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand move" -l to-vhost -d 'The destination\'s virtual host (default: the source\'s, or the destination broker\'s)' -r
@@ -567,7 +587,7 @@ complete -c warren -n "__fish_warren_using_subcommand move" -l match-body-regex 
 complete -c warren -n "__fish_warren_using_subcommand move" -l match-routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand move" -l match-message-id -d 'Only messages with one of these message ids (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand move" -l match-jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand move" -l limit -d 'Move at most N messages' -r
+complete -c warren -n "__fish_warren_using_subcommand move" -s n -l count -d 'Stop after N messages (move at most N)' -r
 complete -c warren -n "__fish_warren_using_subcommand move" -l rate -d 'Messages per second, at most (0.001 to 1000000000)' -r
 complete -c warren -n "__fish_warren_using_subcommand move" -l window -d 'Copies awaiting their confirm or their source ack, at most: also the most messages that can end up in both queues after a crash' -r
 complete -c warren -n "__fish_warren_using_subcommand move" -l confirm-timeout -d 'How long to wait for a publisher confirm (above 0; a bare number is seconds)' -r
@@ -589,6 +609,7 @@ complete -c warren -n "__fish_warren_using_subcommand move" -l moved-from -d 'Ad
 complete -c warren -n "__fish_warren_using_subcommand move" -l dry-run -d 'Show what would move (counts, a sample); change nothing'
 complete -c warren -n "__fish_warren_using_subcommand move" -l force -d 'Dry-run even a quorum source with a delivery limit'
 complete -c warren -n "__fish_warren_using_subcommand move" -s y -l yes -d 'Don\'t ask for confirmation'
+complete -c warren -n "__fish_warren_using_subcommand move" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand move" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand move" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand list" -l name -d 'Only objects whose name matches this regular expression' -r
@@ -612,6 +633,7 @@ complete -c warren -n "__fish_warren_using_subcommand list" -l client-key -d 'PE
 complete -c warren -n "__fish_warren_using_subcommand list" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand list" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand list" -l all-vhosts -d 'Every virtual host instead of the one of --vhost / the URI'
+complete -c warren -n "__fish_warren_using_subcommand list" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand list" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand purge" -l export -d 'Append every message to this JSON Lines file (fsynced) before removing it' -r -F
@@ -637,6 +659,7 @@ complete -c warren -n "__fish_warren_using_subcommand purge" -l connect-timeout 
 complete -c warren -n "__fish_warren_using_subcommand purge" -s y -l yes -d 'Go ahead without asking'
 complete -c warren -n "__fish_warren_using_subcommand purge" -l dry-run -d 'Say what would be removed (the queue\'s own count); change nothing'
 complete -c warren -n "__fish_warren_using_subcommand purge" -l allow-message-loss -d 'Without --export, purge a queue that holds messages (or whose count is unknown): they are lost'
+complete -c warren -n "__fish_warren_using_subcommand purge" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand purge" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand purge" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand show" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
@@ -653,6 +676,7 @@ complete -c warren -n "__fish_warren_using_subcommand show" -l client-cert -d 'P
 complete -c warren -n "__fish_warren_using_subcommand show" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand show" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand show" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
+complete -c warren -n "__fish_warren_using_subcommand show" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand show" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand route" -s H -l header -d 'A header of the message: `key=value` or `key:TYPE=value`, as `warren publish -H`' -r
@@ -672,9 +696,10 @@ complete -c warren -n "__fish_warren_using_subcommand route" -l tls-server-name 
 complete -c warren -n "__fish_warren_using_subcommand route" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand route" -l verify -d 'Also publish one marked message and compare what the broker did'
 complete -c warren -n "__fish_warren_using_subcommand route" -s y -l yes -d 'Go ahead with --verify without asking'
+complete -c warren -n "__fish_warren_using_subcommand route" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand route" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand route" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand delete" -l name-pattern -d 'Every object of the kind whose name matches this regular expression, instead of names (never the default exchange or an amq.* one)' -r
+complete -c warren -n "__fish_warren_using_subcommand delete" -l name -d 'Every object of the kind whose name matches this regular expression, instead of names (never the default exchange or an amq.* one)' -r
 complete -c warren -n "__fish_warren_using_subcommand delete" -l source -d 'Bindings: the source exchange' -r
 complete -c warren -n "__fish_warren_using_subcommand delete" -l destination -d 'Bindings: the destination queue (or exchange, see --destination-type)' -r
 complete -c warren -n "__fish_warren_using_subcommand delete" -l destination-type -d 'Bindings: what the destination is' -r -f -a "queue\t''
@@ -699,6 +724,7 @@ complete -c warren -n "__fish_warren_using_subcommand delete" -l if-unused -d 'Q
 complete -c warren -n "__fish_warren_using_subcommand delete" -l allow-message-loss -d 'Delete queues (and vhosts) that hold messages, or whose count is unknown; the messages are lost'
 complete -c warren -n "__fish_warren_using_subcommand delete" -l dry-run -d 'Show what would be deleted, with message counts; change nothing'
 complete -c warren -n "__fish_warren_using_subcommand delete" -s y -l yes -d 'Don\'t ask for confirmation'
+complete -c warren -n "__fish_warren_using_subcommand delete" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand delete" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
@@ -715,12 +741,13 @@ complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen
 complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -f -a "connections" -d 'Close the client connections every given selector matches (at least one is needed)'
 complete -c warren -n "__fish_warren_using_subcommand close; and not __fish_seen_subcommand_from connections help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l by-user -d 'Only connections of this user' -r
-complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l in-vhost -d 'Only connections to this vhost (default: every vhost)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l in-vhost -d 'The old scope flag (deprecated: see `crate::cli::DEPRECATED`): the same as --vhost here' -r
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l client-name -d 'Only connections whose client-given name (client_properties.connection_name) matches this regular expression' -r
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l name -d 'Only the connection of this exact name (repeatable), as `warren list connections` shows it' -r
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l idle-longer-than -d 'Only connections idle for longer than this (30m, 1h, 2d)' -r
@@ -742,8 +769,10 @@ complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_sub
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l all-vhosts -d 'Connections to every vhost instead of the one of --vhost / the URI'
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -l dry-run -d 'List the connections that would be closed; close nothing'
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -s y -l yes -d 'Don\'t ask for confirmation'
+complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from connections" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand close; and __fish_seen_subcommand_from help" -f -a "connections" -d 'Close the client connections every given selector matches (at least one is needed)'
@@ -762,6 +791,7 @@ complete -c warren -n "__fish_warren_using_subcommand completions" -l client-cer
 complete -c warren -n "__fish_warren_using_subcommand completions" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand completions" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand completions" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
+complete -c warren -n "__fish_warren_using_subcommand completions" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand help; and not __fish_seen_subcommand_from status publish consume peek tap audit health topology replay perf move list purge show route delete close completions help" -f -a "status" -d 'Connect over AMQP and HTTP and show the broker, its nodes and listeners'

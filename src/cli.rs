@@ -43,8 +43,9 @@ impl Cli {
             .collect();
         let matches = Cli::command().get_matches_from(&args);
         let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        crate::output::set_quiet(cli.global.quiet);
         for note in deprecation_notes(matches.subcommand_name(), &args) {
-            crate::note!("warren: warning: {note}");
+            crate::warning!("{note}");
         }
         cli
     }
@@ -64,6 +65,24 @@ pub struct Deprecated {
 const FILTERING: &[&str] = &["consume", "peek", "tap", "move", "replay", "purge"];
 
 pub const DEPRECATED: &[Deprecated] = &[
+    // One word for "stop after N messages" on every command that reads messages.
+    Deprecated {
+        commands: &["replay", "move"],
+        old: "--limit",
+        new: "--count (or -n)",
+    },
+    // `--name REGEX` selects by name wherever a command selects objects, as in list.
+    Deprecated {
+        commands: &["delete"],
+        old: "--name-pattern",
+        new: "--name",
+    },
+    // close acted on every vhost unless --in-vhost; it now has list's scope.
+    Deprecated {
+        commands: &["close"],
+        old: "--in-vhost",
+        new: "--vhost (close acts in the vhost of --vhost or the URI, as list does; --all-vhosts for every vhost)",
+    },
     Deprecated {
         commands: &["close"],
         old: "--delay-ms",
@@ -124,6 +143,10 @@ pub struct Global {
     #[arg(long, short = 'o', global = true, default_value = "table",
           value_parser = common_formats())]
     pub output: Format,
+
+    /// No notes and no progress on stderr: only results, warnings and errors.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
 
     #[command(flatten)]
     pub connection: ConnectionArgs,

@@ -9,7 +9,7 @@ fn main() {
     {
         Ok(rt) => rt,
         Err(e) => {
-            warren::note!("warren: error: starting the async runtime: {e}");
+            warren::error!("starting the async runtime: {e}");
             std::process::exit(warren::exit::Code::Internal.as_i32());
         }
     };
@@ -20,7 +20,7 @@ fn main() {
         let code = warren::exit::code_of(&err);
         // A closed pipe ends the run quietly, as it would a shell tool.
         if code != warren::exit::Code::BrokenPipe {
-            warren::note!("warren: error: {err:#}");
+            warren::error!("{err:#}");
         }
         std::process::exit(code.as_i32());
     }

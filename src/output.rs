@@ -39,14 +39,65 @@ pub trait Render: Serialize {
     }
 }
 
-/// `eprintln!` that never panics: a diagnostic line on stderr. A closed stderr is ignored
-/// here; the next result or message written reports the broken pipe.
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--quiet`: notes and progress are silenced; warnings, errors and results are not.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether `--quiet` was given.
+pub fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A diagnostic line on stderr, the one way every module reports. `Note` lines are
+/// silenced by `--quiet`; `Warning` and `Error` lines never are, and carry their prefix here,
+/// so that no caller writes it by hand. A closed stderr is ignored here; the next result
+/// written reports the broken pipe. Never panics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// A line of a running measurement (perf's per-interval rates), without a prefix.
+    Progress,
+    Note,
+    Warning,
+    Error,
+}
+
+/// Write one diagnostic line (see [`Level`]); use the `note!`, `warning!` macros.
+pub fn report(level: Level, line: std::fmt::Arguments<'_>) {
+    let prefix = match level {
+        Level::Note | Level::Progress if quiet() => return,
+        Level::Progress => "",
+        Level::Note => "warren: ",
+        Level::Warning => "warren: warning: ",
+        Level::Error => "warren: error: ",
+    };
+    let _ = writeln!(std::io::stderr().lock(), "{prefix}{line}");
+}
+
+/// A note on stderr, prefixed `warren: `; silenced by `--quiet`.
 #[macro_export]
 macro_rules! note {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
-    }};
+    ($($arg:tt)*) => {
+        $crate::output::report($crate::output::Level::Note, format_args!($($arg)*))
+    };
+}
+
+/// The error that ends a run, on stderr, prefixed `warren: error: ` (`main` only).
+#[macro_export]
+macro_rules! error {
+    ($($arg:tt)*) => {
+        $crate::output::report($crate::output::Level::Error, format_args!($($arg)*))
+    };
+}
+
+/// A warning on stderr, prefixed `warren: warning: `; never silenced.
+#[macro_export]
+macro_rules! warning {
+    ($($arg:tt)*) => {
+        $crate::output::report($crate::output::Level::Warning, format_args!($($arg)*))
+    };
 }
 
 /// Print `value` to stdout in the chosen format.
@@ -80,7 +131,7 @@ pub fn io_error(err: std::io::Error, what: &str) -> anyhow::Error {
 /// A progress bar on stderr while stderr is a terminal; hidden otherwise.
 pub fn progress(total: Option<u64>, what: &str) -> indicatif::ProgressBar {
     use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
+    if quiet() || !std::io::stderr().is_terminal() {
         return indicatif::ProgressBar::hidden();
     }
     let bar = match total {

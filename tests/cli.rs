@@ -24,6 +24,67 @@ fn every_help_shows_examples() {
     }
 }
 
+/// The path of every command and subcommand, `[]` for warren itself (not `help`).
+fn command_paths() -> Vec<Vec<String>> {
+    fn walk(path: Vec<String>, cmd: &clap::Command, out: &mut Vec<Vec<String>>) {
+        out.push(path.clone());
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let mut next = path.clone();
+            next.push(sub.get_name().to_string());
+            walk(next, sub, out);
+        }
+    }
+    let mut root = warren::cli::command();
+    root.build();
+    let mut out = Vec::new();
+    walk(Vec::new(), &root, &mut out);
+    out
+}
+
+/// `--help` of every command is exactly its file in tests/expected/help/, on stdout, with
+/// nothing on stderr (regenerate with `WARREN_UPDATE_GENERATED=1 cargo test --test cli`).
+#[test]
+fn every_help_is_exactly_as_expected() {
+    let dir = TestDir::new("help-exact");
+    let paths = command_paths();
+    assert!(paths.len() > 25, "{paths:?}");
+    for path in paths {
+        let run = dir
+            .warren()
+            .args(&path)
+            .arg("--help")
+            .env("COLUMNS", "100")
+            .succeeds();
+        assert_eq!(run.stderr(), "", "warren {} --help", path.join(" "));
+        let name = std::iter::once("warren".to_string())
+            .chain(path)
+            .collect::<Vec<_>>()
+            .join("-");
+        support::expect_output(&format!("help/{name}.txt"), &run.stdout());
+    }
+}
+
+/// Usage errors a user meets first, exactly: stdout empty, the message on stderr.
+#[test]
+fn usage_errors_are_exactly_as_expected() {
+    let dir = TestDir::new("usage-exact");
+    let cases: &[(&str, &[&str])] = &[
+        ("show-kind-typo", &["show", "queuez", "orders"]),
+        (
+            "bad-duration",
+            &["consume", "q", "--idle-timeout", "5 parsecs"],
+        ),
+        ("close-without-selector", &["close", "connections", "--yes"]),
+        ("unknown-flag", &["list", "queues", "--no-such-flag"]),
+        ("bad-output", &["status", "--output", "xml"]),
+    ];
+    for (name, args) in cases {
+        let run = dir.warren().args(*args).env("COLUMNS", "100").fails_with(2);
+        assert_eq!(run.stdout(), "", "warren {}", args.join(" "));
+        support::expect_output(&format!("errors/{name}.stderr"), &run.stderr());
+    }
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let dir = TestDir::new("usage");
@@ -43,7 +104,11 @@ fn man_pages() -> Vec<(String, Vec<u8>)> {
         let page = if is_help {
             clap::Command::new(name.clone())
                 .about(cmd.get_about().map(ToString::to_string).unwrap_or_default())
-                .arg(clap::Arg::new("command").value_name("COMMAND").num_args(0..))
+                .arg(
+                    clap::Arg::new("command")
+                        .value_name("COMMAND")
+                        .num_args(0..),
+                )
         } else {
             cmd.clone().name(name.clone())
         };

@@ -341,7 +341,7 @@ fn to_an_exchange_each_message_keeps_its_routing_key_unless_one_is_given() {
         api_publish(&vhost, "src", json!({}), &format!("x-{i}"), "string");
     }
     vhost.wait_ready("src", 4);
-    vhost
+    let run = vhost
         .warren(&dir)
         .args([
             "move",
@@ -352,6 +352,15 @@ fn to_an_exchange_each_message_keeps_its_routing_key_unless_one_is_given() {
             "--yes",
         ])
         .succeeds();
+    // The old spelling still works for one release, and says so on stderr.
+    let warning = "warren: warning: --limit is deprecated and will be removed in the next \
+                   release: use --count (or -n)";
+    assert_eq!(
+        run.stderr().lines().next(),
+        Some(warning),
+        "{}",
+        run.explain()
+    );
     vhost.wait_ready("eu", 3);
     vhost.wait_ready("all", 3);
     assert_eq!(vhost.ready("us"), Some(0));

@@ -107,13 +107,7 @@ fn a_dry_run_by_name_pattern_changes_nothing() {
     let summary = json_summary(
         &vhost,
         &dir,
-        &[
-            "delete",
-            "queue",
-            "--name-pattern",
-            r"^orders\.",
-            "--dry-run",
-        ],
+        &["delete", "queue", "--name", r"^orders\.", "--dry-run"],
     );
     let listed = listed(&summary, "name", "would delete");
     assert_eq!(
@@ -127,13 +121,7 @@ fn a_dry_run_by_name_pattern_changes_nothing() {
     // The table form too, and still nothing changes.
     vhost
         .warren(&dir)
-        .args([
-            "delete",
-            "queue",
-            "--name-pattern",
-            r"^orders\.",
-            "--dry-run",
-        ])
+        .args(["delete", "queue", "--name", r"^orders\.", "--dry-run"])
         .succeeds()
         .says("orders.a")
         .says("would delete")
@@ -415,12 +403,30 @@ fn close_connections_by_user_closes_only_that_users() {
         &node.admin_password(),
         "admin-1",
     );
+    // The same user in another vhost: outside the scope of --vhost (here the URI's), as
+    // `list connections` has it, until --all-vhosts widens it.
+    let elsewhere = TestVhost::new(node, "close-user-b");
+    node.api_ok(
+        "PUT",
+        &format!("/api/permissions/{}/{user}", encode(&elsewhere.name)),
+        Some(r#"{"configure":".*","write":".*","read":".*"}"#),
+    );
+    let _theirs_elsewhere = open(&runtime, &elsewhere, &user, password, "app-3");
     let all: BTreeSet<String> = ["app-1", "app-2", "admin-1"].map(String::from).into();
     let seen = wait_for(Duration::from_secs(30), || {
         let names = connection_names(&vhost);
         (names == all, names)
     });
     assert_eq!(seen, all, "the API lists the three connections");
+    let app3: BTreeSet<String> = ["app-3".to_string()].into();
+    let seen = wait_for(Duration::from_secs(30), || {
+        let names = connection_names(&elsewhere);
+        (names == app3, names)
+    });
+    assert_eq!(
+        seen, app3,
+        "the API lists the connection in the other vhost"
+    );
 
     // `warren close connections --by-user USER EXTRA... -o json`.
     let close = |extra: &[&str]| {
@@ -430,10 +436,38 @@ fn close_connections_by_user_closes_only_that_users() {
 
     // A dry run lists the user's two and closes nothing.
     let summary = close(&["--dry-run"]);
-    let listed = listed(&summary, "client_name", "would close");
+    let closing = listed(&summary, "client_name", "would close");
     assert_eq!(
-        listed,
+        closing,
         ["app-1", "app-2"].map(String::from).into(),
+        "{summary}"
+    );
+    // `close connections F` acts on exactly the rows `list connections F` shows.
+    let listed_rows = vhost
+        .warren(&dir)
+        .args([
+            "list",
+            "connections",
+            "-o",
+            "json",
+            "--columns",
+            "user,client_name",
+        ])
+        .succeeds()
+        .json();
+    let by_list: BTreeSet<String> = listed_rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["user"] == user.as_str())
+        .map(|r| r["client_name"].as_str().expect("client_name").to_string())
+        .collect();
+    assert_eq!(by_list, closing, "{listed_rows}");
+    // --all-vhosts widens the scope to the user's connection elsewhere.
+    let summary = close(&["--all-vhosts", "--dry-run"]);
+    assert_eq!(
+        listed(&summary, "client_name", "would close"),
+        ["app-1", "app-2", "app-3"].map(String::from).into(),
         "{summary}"
     );
     // Nobody's connection has been idle an hour.
@@ -442,14 +476,13 @@ fn close_connections_by_user_closes_only_that_users() {
     assert_eq!(connection_names(&vhost), all);
 
     // Both are closed now: so the dry runs closed neither (a closed one would be `gone`).
-    let summary = close(&[
-        "--in-vhost",
-        &vhost.name,
-        "--reason",
-        "maintenance",
-        "--yes",
-    ]);
+    let summary = close(&["--reason", "maintenance", "--yes"]);
     assert_eq!(summary["closed"], 2, "{summary}");
+    assert_eq!(
+        connection_names(&elsewhere),
+        app3,
+        "the other vhost's stays"
+    );
     let only_admin: BTreeSet<String> = ["admin-1".to_string()].into();
     let left = wait_for(Duration::from_secs(30), || {
         let names = connection_names(&vhost);

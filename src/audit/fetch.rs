@@ -223,7 +223,7 @@ pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot>
     s.queue_stats = if options.queue_stats || count <= QUEUE_STATS_LIMIT {
         if count > QUEUE_STATS_LIMIT {
             crate::note!(
-                "warren: reading the statistics of {count} queues in pages of 500; this takes a while"
+                "reading the statistics of {count} queues in pages of 500; this takes a while"
             );
         }
         list(api, "/api/queues").await

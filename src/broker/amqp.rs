@@ -155,7 +155,7 @@ pub async fn connect_from(settings: &Settings, first: usize) -> Result<Session> 
         match connect_one(settings, endpoint, tls_config.clone()).await {
             Ok(connection) => {
                 if settings.amqp.len() > 1 {
-                    crate::note!("warren: connected to {shown}");
+                    crate::note!("connected to {shown}");
                 }
                 return Ok(Session {
                     connection,
@@ -167,7 +167,7 @@ pub async fn connect_from(settings: &Settings, first: usize) -> Result<Session> 
                 let code = code_of(&err);
                 let more = i + 1 < count;
                 if more && matches!(code, Code::Unreachable | Code::Tls) {
-                    crate::note!("warren: {err:#}; trying the next node");
+                    crate::note!("{err:#}; trying the next node");
                     last_err = Some(err);
                     continue;
                 }

@@ -103,7 +103,7 @@ impl<'a> Failover<'a> {
         self.next = (session.index + 1) % self.settings.amqp.len();
         self.lost_at = Some(Instant::now());
         crate::note!(
-            "warren: lost {} ({reason}); {consequence}; going on with the next node",
+            "lost {} ({reason}); {consequence}; going on with the next node",
             session.endpoint
         );
         Ok(())

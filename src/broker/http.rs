@@ -343,7 +343,7 @@ impl ManagementApi {
                     {
                         asked += 1;
                         crate::note!(
-                            "warren: management API: GET {path} failed with 500 at {base}; \
+                            "management API: GET {path} failed with 500 at {base}; \
                              asking again ({asked} of {READ_RETRIES})"
                         );
                         tokio::time::sleep(READ_RETRY_PAUSE * asked).await;
@@ -360,7 +360,7 @@ impl ManagementApi {
                     if crate::exit::code_of(&err) == Code::Unreachable
                         && offset + 1 < self.bases.len()
                     {
-                        crate::note!("warren: {err:#}; trying the next management URL");
+                        crate::note!("{err:#}; trying the next management URL");
                     }
                     last_err = Some(err);
                 }

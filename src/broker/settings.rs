@@ -271,8 +271,8 @@ fn warn_if_exposed(path: &Path, what: &str, holds: &str) {
         return;
     };
     let shown = path.display();
-    crate::note!(
-        "warren: warning: {what} {shown}{holds} is readable by {who} (mode {mode:04o}); run \
+    crate::warning!(
+        "{what} {shown}{holds} is readable by {who} (mode {mode:04o}); run \
          `chmod 600 {shown}`"
     );
 }

@@ -165,7 +165,7 @@ async fn audit_broker(global: &Global, args: &RunArgs) -> Result<()> {
     // What the remote-client probes dialled and met, so that a pass says why it passed.
     for (id, note) in snapshot.probes.iter().flat_map(|p| p.notes()) {
         if selection.includes(id) {
-            crate::note!("warren: {id} probe: {note}");
+            crate::note!("{id} probe: {note}");
         }
     }
     let results = audit::evaluate(&snapshot, &selection);

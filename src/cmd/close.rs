@@ -31,15 +31,18 @@ pub enum What {
 #[command(after_help = "Examples:
   warren close connections --by-user legacy-app --dry-run
   warren close connections --by-user legacy-app --reason 'credentials rotated' --yes
-  warren close connections --in-vhost staging --idle-longer-than 1h --yes
+  warren close connections --vhost staging --idle-longer-than 1h --yes
+  warren close connections --all-vhosts --by-user legacy-app --dry-run
   warren close connections --client-name '^batch-' --protocol 'AMQP 0-9-1' --yes
   warren close connections --name '127.0.0.1:50312 -> 127.0.0.1:5672' --yes
   warren close connections --by-user app --delay 500ms --yes -o json
 
-Selectors (all given must hold; at least one is needed, so that no run closes every
-connection by accident): --by-user, --in-vhost, --client-name, --name, --idle-longer-than,
---protocol. They are not --user and --vhost: those are the global flags that say how warren
-itself logs in. Without --in-vhost, connections of every vhost are candidates.
+Scope, as `warren list connections` has it: the connections of the vhost of --vhost (or the
+URI), or of every vhost with --all-vhosts; `close connections F` closes exactly the rows
+`list connections F` shows. Selectors (all given must hold; at least one is needed, or a
+--vhost given on the command line, so that no run closes every connection by accident):
+--by-user, --client-name, --name, --idle-longer-than, --protocol. --by-user is not --user:
+that global flag says how warren itself logs in.
 
 A connection's idle time is the time since the latest idle_since of its channels (none of
 them running), or since it connected when it has no channel. Where the broker gives no
@@ -54,9 +57,14 @@ pub struct ConnectionsArgs {
     #[arg(long, value_name = "USER")]
     pub by_user: Option<String>,
 
-    /// Only connections to this vhost (default: every vhost).
-    #[arg(long, value_name = "VHOST", value_parser = crate::flags::short_string)]
+    /// The old scope flag (deprecated: see `crate::cli::DEPRECATED`): the same as --vhost here.
+    #[arg(long, value_name = "VHOST", hide = true, conflicts_with = "all_vhosts",
+          value_parser = crate::flags::short_string)]
     pub in_vhost: Option<String>,
+
+    /// Connections to every vhost instead of the one of --vhost / the URI.
+    #[arg(long)]
+    pub all_vhosts: bool,
 
     /// Only connections whose client-given name (client_properties.connection_name) matches
     /// this regular expression.
@@ -112,9 +120,9 @@ fn parse_reason(text: &str) -> Result<String, String> {
 
 pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let What::Connections(args) = &args.what;
-    let selector = Selector {
+    let mut selector = Selector {
         user: args.by_user.clone(),
-        vhost: args.in_vhost.clone(),
+        vhost: None,
         client_name: args
             .client_name
             .as_deref()
@@ -125,20 +133,27 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         idle_longer_than: args.idle_longer_than,
         protocol: args.protocol.clone(),
     };
-    if selector.is_empty() {
+    // A vhost named on the command line is a choice; the URI's or the profile's is not.
+    let named_vhost = args.in_vhost.is_some() || global.connection.vhost.is_some();
+    if selector.is_empty() && (!named_vhost || args.all_vhosts) {
         return Err(Error::usage(
             "no selector given: warren won't close every connection; choose them with --by-user, \
-             --in-vhost, --client-name, --name, --idle-longer-than or --protocol",
+             --client-name, --name, --idle-longer-than or --protocol, or name a --vhost",
         )
         .into());
     }
     let settings = settings::load(&global.connection.flags())?;
+    selector.vhost = (!args.all_vhosts).then(|| {
+        args.in_vhost
+            .clone()
+            .unwrap_or_else(|| settings.vhost.clone())
+    });
     let api = ManagementApi::new(&settings)?;
     let mut items = close::select(&api, &selector).await?;
     let report = |items: Vec<Item>| {
         Report::new(
             "close connections".into(),
-            args.in_vhost.clone(),
+            selector.vhost.clone(),
             args.dry_run,
             "closed",
             items,

@@ -57,8 +57,8 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     } else if args.reject {
         AckMode::Reject
     } else if args.no_ack {
-        crate::note!(
-            "warren: warning: --no-ack: the broker forgets each message when it is sent; a crash or a full disk loses them"
+        crate::warning!(
+            "--no-ack: the broker forgets each message when it is sent; a crash or a full disk loses them"
         );
         AckMode::NoAck
     } else {

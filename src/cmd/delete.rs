@@ -14,8 +14,8 @@ use crate::output;
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
   warren delete queue orders.tmp --yes
-  warren delete queue --name-pattern '^load-test\\.' --dry-run      # what would go
-  warren delete queue --name-pattern '^load-test\\.' --allow-message-loss --yes
+  warren delete queue --name '^load-test\\.' --dry-run      # what would go
+  warren delete queue --name '^load-test\\.' --allow-message-loss --yes
   warren delete queue orders.retry --if-empty --yes               # quorum queues too
   warren delete exchange legacy.events --if-unused --yes
   warren delete binding --source orders --destination orders.audit --routing-key 'eu.#' --yes
@@ -48,7 +48,13 @@ pub struct Args {
 
     /// Every object of the kind whose name matches this regular expression, instead of names
     /// (never the default exchange or an amq.* one).
-    #[arg(long, value_name = "REGEX", conflicts_with = "names")]
+    // `--name-pattern` is its old spelling (deprecated: see `crate::cli::DEPRECATED`).
+    #[arg(
+        long = "name",
+        alias = "name-pattern",
+        value_name = "REGEX",
+        conflicts_with = "names"
+    )]
     pub name_pattern: Option<String>,
 
     /// Queues: only if they hold no message.
@@ -142,12 +148,11 @@ fn selection(args: &Args, kind: Kind) -> Result<(Selection, Checks)> {
             }
         }
         (Some(pattern), _) => Selection::Pattern(
-            regex_lite::Regex::new(pattern)
-                .map_err(|e| Error::usage(format!("--name-pattern: {e}")))?,
+            regex_lite::Regex::new(pattern).map_err(|e| Error::usage(format!("--name: {e}")))?,
         ),
         (None, _) if args.names.is_empty() => {
             return Err(Error::usage(format!(
-                "name the {}s to delete, or select them with --name-pattern",
+                "name the {}s to delete, or select them with --name REGEX",
                 kind.name()
             ))
             .into());

@@ -91,7 +91,7 @@ pub fn stream_mode(
             }
             if target.offset.is_none() {
                 crate::note!(
-                    "warren: `{queue}` is a stream: reading from its first message (--offset to choose)"
+                    "`{queue}` is a stream: reading from its first message (--offset to choose)"
                 );
                 target.offset = Some(StreamOffset::First);
             }

@@ -23,7 +23,7 @@ use crate::replay::run::{self, Failure, OnFailure, Stop, Summary, Target};
   warren move orders.parked queue:orders --yes
   warren move orders.parked queue:orders --dry-run --match-header tenant=acme   # what would move
   warren move orders exchange:orders.v2 --yes            # each message keeps its routing key
-  warren move orders exchange:orders.v2:eu.new --limit 100 --rate 500 --yes
+  warren move orders exchange:orders.v2:eu.new --count 100 --rate 500 --yes
   warren move orders queue:orders --to-vhost shop-v2 --yes
   warren move orders queue:orders --to-uri amqps://ops@new-cluster:5671/shop \\
       --to-password-file ~/.new-pw --to-ca-cert new-ca.pem --yes
@@ -99,8 +99,9 @@ pub struct Args {
     #[arg(long)]
     pub moved_from: bool,
 
-    /// Move at most N messages.
-    #[arg(long, value_name = "N")]
+    /// Stop after N messages (move at most N).
+    // `--limit` is its old spelling (deprecated: see `crate::cli::DEPRECATED`).
+    #[arg(long = "count", short = 'n', alias = "limit", value_name = "N")]
     pub limit: Option<u64>,
 
     /// Messages per second, at most (0.001 to 1000000000).
@@ -358,8 +359,8 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     }
     super::replay::note_sharing(&info, limit, &args.source);
     if info.setting("single-active-consumer") == Some(&serde_json::Value::Bool(true)) {
-        crate::note!(
-            "warren: warning: `{}` has a single active consumer: while another consumer is active this move gets nothing, and it ends early (exit 5)",
+        crate::warning!(
+            "`{}` has a single active consumer: while another consumer is active this move gets nothing, and it ends early (exit 5)",
             args.source
         );
     }

@@ -51,8 +51,8 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     )
     .await?;
     if let Some(limit) = limit {
-        crate::note!(
-            "warren: warning: peeking counts against `{}`'s delivery limit of {limit}",
+        crate::warning!(
+            "peeking counts against `{}`'s delivery limit of {limit}",
             args.queue
         );
     }
@@ -65,7 +65,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     )?;
     if mode == AckMode::Requeue {
         crate::note!(
-            "warren: note: peeked messages are requeued: they come back marked redelivered{}",
+            "note: peeked messages are requeued: they come back marked redelivered{}",
             if counts {
                 ", and the quorum queue counts the delivery (x-delivery-count)"
             } else {

@@ -178,7 +178,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     )
     .await?;
     // On a terminal, one line updated every second; otherwise one plain line per second.
-    let bar = std::io::stderr().is_terminal().then(|| {
+    let bar = (!crate::output::quiet() && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new_spinner().with_style(
             indicatif::ProgressStyle::with_template("{spinner} {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
@@ -188,7 +188,10 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     });
     let result = perf::run(&connections, &options, |sample| match &bar {
         Some(bar) => bar.set_message(sample.line()),
-        None => crate::note!("{}", sample.line()),
+        None => crate::output::report(
+            crate::output::Level::Progress,
+            format_args!("{}", sample.line()),
+        ),
     })
     .await;
     if let Some(bar) = &bar {
@@ -198,7 +201,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let summary = result?;
     if summary.blocked {
         crate::note!(
-            "warren: the broker blocked publishing (connection.blocked) during {} of {} samples{}",
+            "the broker blocked publishing (connection.blocked) during {} of {} samples{}",
             summary.blocked_seconds,
             summary.samples.len(),
             summary

@@ -211,7 +211,7 @@ async fn purge(
     if let Some(path) = &args.export
         && let Some(note) = crate::message::sink::prepare_export(path)?
     {
-        crate::note!("warren: note: {note}");
+        crate::note!("note: {note}");
     }
     super::go_ahead(
         args.yes,

@@ -20,7 +20,7 @@ use crate::replay::run::{self, OnFailure, Stop, Summary, Target};
   warren replay orders.dlq --dry-run                     # what would go where, changes nothing
   warren replay orders.dlq --yes                         # everything back where it died
   warren replay orders.dlq --reason rejected --older-than 30m --yes
-  warren replay orders.dlq --match-header tenant=acme --match-body-regex '\"sku\":\"A-' --limit 100 --yes
+  warren replay orders.dlq --match-header tenant=acme --match-body-regex '\"sku\":\"A-' --count 100 --yes
   warren replay orders.dlq --target queue:orders.retry --on-failure park:orders.parked --yes
   warren replay orders.dlq --redirect orders.v1=orders.v2 --export replayed.jsonl --yes
 
@@ -78,8 +78,9 @@ pub struct Args {
     #[arg(long)]
     pub force: bool,
 
-    /// Replay at most N messages.
-    #[arg(long, value_name = "N")]
+    /// Stop after N messages (replay at most N).
+    // `--limit` is its old spelling (deprecated: see `crate::cli::DEPRECATED`).
+    #[arg(long = "count", short = 'n', alias = "limit", value_name = "N")]
     pub limit: Option<u64>,
 
     /// Messages per second, at most (0.001 to 1000000000).
@@ -303,20 +304,20 @@ async fn replay_across_nodes(
 /// that what stays behind counts against, other consumers, messages they hold.
 pub(crate) fn note_sharing(info: &crate::broker::api::Queue, limit: Option<i64>, queue: &str) {
     if let Some(limit) = limit {
-        crate::note!(
-            "warren: warning: `{}` has a delivery limit of {limit}: messages left in it (filtered out, failed) count a delivery",
+        crate::warning!(
+            "`{}` has a delivery limit of {limit}: messages left in it (filtered out, failed) count a delivery",
             queue
         );
     }
     if let Some(consumers) = info.consumers.filter(|n| *n > 0) {
-        crate::note!(
-            "warren: warning: `{}` has {consumers} other consumer(s): they take messages too, and the order of what stays can change",
+        crate::warning!(
+            "`{}` has {consumers} other consumer(s): they take messages too, and the order of what stays can change",
             queue,
         );
     }
     if let Some(unacked) = info.messages_unacknowledged.filter(|n| *n > 0) {
         crate::note!(
-            "warren: note: {unacked} messages of `{}` are delivered to another consumer (or to a connection the \
+            "note: {unacked} messages of `{}` are delivered to another consumer (or to a connection the \
              broker has not yet seen die) and unacknowledged: they are not part of this run",
             queue
         );
@@ -374,7 +375,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     }
     if args.dry_run {
         crate::note!(
-            "warren: note: a dry run reads every message and puts it back: they come back marked redelivered{}",
+            "note: a dry run reads every message and puts it back: they come back marked redelivered{}",
             if counts {
                 ", and the quorum queue counts the delivery"
             } else {
@@ -429,7 +430,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     if let (Some(path), false) = (&args.export, args.dry_run)
         && let Some(note) = crate::message::sink::prepare_export(path)?
     {
-        crate::note!("warren: note: {note}");
+        crate::note!("note: {note}");
     }
     let progress = output::progress(info.messages_ready, "replaying");
     let result = replay_across_nodes(&settings, &api, &mut options, &progress).await;

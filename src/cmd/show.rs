@@ -10,10 +10,15 @@ use crate::show;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
+    #[value(alias = "queues")]
     Queue,
+    #[value(alias = "exchanges")]
     Exchange,
+    #[value(alias = "connections")]
     Connection,
+    #[value(alias = "users")]
     User,
+    #[value(alias = "vhosts")]
     Vhost,
 }
 
@@ -32,8 +37,8 @@ the highest priority on top of it, and where both set a numeric limit (max-lengt
 message-ttl, expires, delivery-limit) the lower value wins. Two matching policies of the
 same priority are flagged: which applies is then the broker's choice.")]
 pub struct Args {
-    /// What to show.
-    #[arg(value_enum)]
+    /// What to show (plural accepted: `show queues NAME`).
+    #[arg(value_enum, value_name = "KIND")]
     pub kind: Kind,
 
     /// Its name (queues and exchanges in the vhost of --vhost or the URI).

@@ -405,10 +405,10 @@ fn run_convert(global: &Global, args: &ConvertArgs) -> Result<()> {
 /// What a written topology leaves out, and the variables its URIs need, on stderr.
 fn report_converted(c: &export::Converted) {
     for line in &c.not_carried {
-        crate::note!("warren: {line}");
+        crate::note!("{line}");
     }
     for line in &c.variables {
-        crate::note!("warren: uri_env: {line}");
+        crate::note!("uri_env: {line}");
     }
 }
 

@@ -234,6 +234,11 @@ pub async fn run(
             summary.stopped_by = Stop::Count;
             break;
         }
+        // Ctrl-C also ends a run whose messages never pause (a busy tap), not only a wait.
+        if (&mut ctrl_c).now_or_never().is_some() {
+            summary.stopped_by = Stop::Interrupted;
+            break;
+        }
         // Settle before waiting, so a slow trickle of messages still gets acked promptly; but
         // not in a lull of a few milliseconds: under load the next delivery is on its way,
         // and settling at every lull would flush and ack every few messages, which costs the

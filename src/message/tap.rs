@@ -70,7 +70,7 @@ pub async fn declare(channel: &lapin::Channel, binding: Binding<'_>) -> Result<S
         .await
         .map_err(|e| amqp::operation_error(&format!("binding to exchange `{exchange}`"), &e))?;
         crate::note!(
-            "warren: tapping exchange `{exchange}` with binding key `{}`{}",
+            "tapping exchange `{exchange}` with binding key `{}`{}",
             binding.binding_key,
             if binding.headers.is_empty() {
                 String::new()

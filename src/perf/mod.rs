@@ -309,7 +309,7 @@ pub async fn run(
         match delete(&connections.control, &queue).await {
             Ok(()) => true,
             Err(e) => {
-                crate::note!("warren: could not delete queue `{queue}` after the run: {e:#}");
+                crate::note!("could not delete queue `{queue}` after the run: {e:#}");
                 false
             }
         }

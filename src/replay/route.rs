@@ -86,8 +86,8 @@ impl<'a> Router<'a> {
             .clone()
             .map_or("(unknown origin)".into(), |q| format!("`{q}`"));
         match &route {
-            Some(r) => crate::note!("warren: messages from {from} go to {}: {why}", r.describe()),
-            None => crate::note!("warren: messages from {from} stay in the DLQ: {why}"),
+            Some(r) => crate::note!("messages from {from} go to {}: {why}", r.describe()),
+            None => crate::note!("messages from {from} stay in the DLQ: {why}"),
         }
         reports.push(RouteReport {
             origin_queue: key.0.clone(),

@@ -257,13 +257,13 @@ pub async fn apply(
     }
     preflight::check(api, plan, desired, live, origins).await?;
     let backup = if options.backup.disabled {
-        crate::note!("warren: no backup (--no-backup)");
+        crate::note!("no backup (--no-backup)");
         None
     } else {
         let existing: BTreeSet<String> = live.vhosts.iter().map(|v| v.name.clone()).collect();
         let users: BTreeSet<String> = desired.users.iter().map(|u| u.name.clone()).collect();
         let path = backup::write(api, &options.backup, &existing, &users).await?;
-        crate::note!("warren: backup written to {}", path.display());
+        crate::note!("backup written to {}", path.display());
         Some(path)
     };
     let restore_hint = match &backup {
@@ -281,7 +281,7 @@ pub async fn apply(
     let result = executor.run(plan).await;
     executor.close().await;
     if let Err(e) = result {
-        crate::note!("warren: apply failed; rolling back what this run changed");
+        crate::note!("apply failed; rolling back what this run changed");
         return Err(anyhow::Error::from(
             match execute::rollback(api, settings, live, managed, &executor.touched).await {
                 Ok(undone) => Error::partial_failure(format!(

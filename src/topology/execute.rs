@@ -309,7 +309,7 @@ impl<'a> Executor<'a> {
 
     async fn bulk_import(&self, defs: &Definitions) -> Result<()> {
         crate::note!(
-            "warren: importing {} exchange(s), {} queue(s), {} binding(s), {} policy(ies), {} operator policy(ies) in one bulk request",
+            "importing {} exchange(s), {} queue(s), {} binding(s), {} policy(ies), {} operator policy(ies) in one bulk request",
             defs.exchanges.len(),
             defs.queues.len(),
             defs.bindings.len(),

@@ -250,14 +250,12 @@ async fn policies(api: &ManagementApi, plan: &Plan, origins: &Origins) -> Result
         )
         .await
     {
-        crate::note!(
-            "warren: policies not validated before apply: cannot create a scratch vhost ({e:#})"
-        );
+        crate::note!("policies not validated before apply: cannot create a scratch vhost ({e:#})");
         return Ok(Vec::new());
     }
     let result = validate_in(api, &scratch, &to_write, origins).await;
     if let Err(e) = api.delete(&vhost_path).await {
-        crate::note!("warren: could not delete the scratch vhost `{scratch}`: {e:#}");
+        crate::note!("could not delete the scratch vhost `{scratch}`: {e:#}");
     }
     result
 }

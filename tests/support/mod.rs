@@ -51,6 +51,47 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Compare `actual` with its expected-output file, `tests/expected/{rel}`, byte for byte;
+/// `WARREN_UPDATE_GENERATED=1` writes the file instead (then review the diff and commit).
+/// Redact volatile fields (times, rates, ids, ports) before calling.
+pub fn expect_output(rel: &str, actual: &str) {
+    if let Some(difference) = differs_from_expected(rel, actual) {
+        panic!("{difference}");
+    }
+}
+
+/// What [`expect_output`] would panic with, if anything.
+pub fn differs_from_expected(rel: &str, actual: &str) -> Option<String> {
+    let path = repo().join("tests/expected").join(rel);
+    if std::env::var_os("WARREN_UPDATE_GENERATED").is_some() {
+        std::fs::create_dir_all(path.parent().expect("a directory")).expect("mkdir");
+        std::fs::write(&path, actual).expect("writing an expected-output file");
+        return None;
+    }
+    let expected = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) => {
+            return Some(format!(
+                "{}: {e}; create it with WARREN_UPDATE_GENERATED=1 and review it\n--- actual\n{actual}",
+                path.display()
+            ));
+        }
+    };
+    if expected == actual {
+        return None;
+    }
+    let line = expected
+        .lines()
+        .zip(actual.lines())
+        .position(|(e, a)| e != a)
+        .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
+    Some(format!(
+        "{} differs from the output, first at line {}:\n--- expected\n{expected}\n--- actual\n{actual}",
+        path.display(),
+        line + 1
+    ))
+}
+
 /// The RabbitMQ version the integration tests run against: `WARREN_TEST_BROKER` (`3.10`,
 /// the default, `4.0` or `4.3`); `scripts/test` runs the suite once per version.
 pub fn test_broker() -> String {
@@ -400,7 +441,17 @@ pub struct TestVhost {
 
 impl TestVhost {
     pub fn new(node: &Node, test: &str) -> TestVhost {
-        let name = unique(&format!("t-{test}"));
+        Self::named(node, unique(&format!("t-{test}")))
+    }
+
+    /// A vhost of exactly this name, made afresh (one a crashed earlier run left is deleted
+    /// first): for expected output, whose table widths must not vary with a process id.
+    pub fn fixed(node: &Node, name: &str) -> TestVhost {
+        let _ = node.api("DELETE", &format!("/api/vhosts/{}", encode(name)), None);
+        Self::named(node, name.to_string())
+    }
+
+    fn named(node: &Node, name: String) -> TestVhost {
         node.api_ok("PUT", &format!("/api/vhosts/{}", encode(&name)), Some("{}"));
         node.api_ok(
             "PUT",
