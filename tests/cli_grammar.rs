@@ -239,3 +239,37 @@ fn every_reading_command_takes_the_same_filters() {
         assert_eq!(filters(name), want, "warren {name}");
     }
 }
+
+/// The command lines issue 29 names, each parsed whole, as a user types them.
+#[test]
+fn the_grammar_takes_what_a_user_types() {
+    let lines: &[&str] = &[
+        "consume q --idle-timeout 5s",
+        "consume q --idle-timeout 5",
+        "perf --duration 5",
+        "audit run --rate-window 2",
+        "replay orders.dlq --older-than 1h30m --dry-run",
+        "-o json list queues",
+        "list queues -o json",
+        "show queues orders",
+        "show queue orders",
+        "--quiet status",
+        "status -q",
+        "--vhost shop close connections --by-user app --dry-run",
+        "close connections --all-vhosts --by-user app --dry-run",
+        "replay orders.dlq -n 10 --dry-run",
+        "move orders queue:orders.v2 --count 10 --dry-run",
+        "delete queue --name ^load- --dry-run",
+    ];
+    let refused: Vec<String> = lines
+        .iter()
+        .filter_map(|line| {
+            let argv = std::iter::once("warren").chain(line.split(' '));
+            warren::cli::command()
+                .try_get_matches_from(argv)
+                .err()
+                .map(|e| format!("warren {line}: {e}"))
+        })
+        .collect();
+    assert!(refused.is_empty(), "{}", refused.join("\n"));
+}
