@@ -18,4 +18,5 @@ pub mod perf;
 pub mod replay;
 pub mod route;
 pub mod show;
+pub mod suggest;
 pub mod topology;

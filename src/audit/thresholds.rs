@@ -61,10 +61,9 @@ impl Limits {
             };
             let key = key.trim();
             let Some(t) = known.iter().find(|t| t.key().eq_ignore_ascii_case(key)) else {
-                let closest = known
-                    .iter()
-                    .map(|t| t.key())
-                    .min_by_key(|k| strsim::levenshtein(&k.to_lowercase(), &key.to_lowercase()));
+                let keys: Vec<String> = known.iter().map(|t| t.key()).collect();
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                let closest = crate::suggest::closest_ignoring_case(key, &keys);
                 return Err(format!(
                     "--set: unknown threshold `{key}`{}; `warren audit rules` lists them",
                     closest

@@ -400,7 +400,7 @@ impl Parser<'_> {
             return Ok(name.to_string());
         }
         let mut message = format!("unknown column `{name}`");
-        if let Some(close) = closest(name, self.columns) {
+        if let Some(close) = crate::suggest::closest(name, self.columns) {
             message.push_str(&format!(" (did you mean `{close}`?)"));
         }
         message.push_str(&format!("; columns: {}", self.columns.join(", ")));
@@ -480,27 +480,6 @@ impl Parser<'_> {
             value_at,
         })
     }
-}
-
-/// The closest of `candidates` to `name`, if any is close (Jaro-Winkler, as clap suggests).
-pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(name, c), *c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
-}
-
-/// The error for a `what` (kind, ...) named `name` that is none of `candidates`: the closest
-/// one suggested, and the list.
-pub fn unknown(what: &str, name: &str, candidates: &[&str]) -> String {
-    let mut message = format!("unknown {what} `{name}`");
-    if let Some(close) = closest(name, candidates) {
-        message.push_str(&format!(" (did you mean `{close}`?)"));
-    }
-    message.push_str(&format!("; {what}s: {}", candidates.join(", ")));
-    message
 }
 
 /// Parse `input` against the known `columns` (empty: any column).

@@ -423,7 +423,7 @@ pub fn find(name: &str) -> Result<&'static Kind, String> {
         return Ok(kind);
     }
     let names: Vec<&str> = KINDS.iter().map(|k| k.name).collect();
-    Err(super::expr::unknown("kind", name, &names))
+    Err(crate::suggest::unknown("kind", name, &names))
 }
 
 #[cfg(test)]

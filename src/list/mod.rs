@@ -146,7 +146,7 @@ pub fn parse_sort(kind: &'static Kind, text: &str) -> Result<Vec<SortKey>, Strin
 fn unknown_column(flag: &str, kind: &Kind, name: &str) -> String {
     let names = kind.column_names();
     let mut message = format!("{flag}: unknown column `{name}` of {}", kind.name);
-    if let Some(close) = expr::closest(name, &names) {
+    if let Some(close) = crate::suggest::closest(name, &names) {
         message.push_str(&format!(" (did you mean `{close}`?)"));
     }
     message.push_str(&format!("; columns: {}", names.join(", ")));

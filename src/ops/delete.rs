@@ -48,7 +48,7 @@ impl Kind {
             return Ok(*k);
         }
         let names: Vec<&str> = KINDS.iter().map(|(n, _)| *n).collect();
-        Err(crate::list::expr::unknown("kind", name, &names))
+        Err(crate::suggest::unknown("kind", name, &names))
     }
 
     pub fn name(self) -> &'static str {

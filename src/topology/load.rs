@@ -159,35 +159,10 @@ fn unknown_field_hint(message: &str) -> Option<String> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    Some(match closest(field, &expected) {
+    Some(match crate::suggest::closest(field, &expected) {
         Some(best) => format!("{prefix}unknown field `{field}`, did you mean `{best}`? ({valid})"),
         None => format!("{prefix}unknown field `{field}` ({valid})"),
     })
-}
-
-/// The candidate nearest to `word` by edit distance, if it is near enough to be a typo.
-pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(2);
-    candidates
-        .iter()
-        .map(|c| (levenshtein(word, c), *c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// The error of a value that came from a `${VAR}`: it names the variable and its value's

@@ -172,12 +172,6 @@ fn what_the_broker_would_refuse_is_an_error_at_load() {
 }
 
 #[test]
-fn closest_key() {
-    assert_eq!(closest("durabel", &["name", "durable"]), Some("durable"));
-    assert_eq!(closest("zzzzzz", &["name", "durable"]), None);
-}
-
-#[test]
 fn a_wrong_type_from_a_variable_names_it_and_its_type() {
     let env = |k: &str| match k {
         "DURABLE" => Some("not sure".to_string()),
