@@ -136,6 +136,32 @@ impl ManagementApi {
         &self.user
     }
 
+    /// The error (exit 9) for a vhost this user can't see: missing, or no permission on it;
+    /// the API answers both alike.
+    pub fn vhost_unavailable(&self, vhost: &str) -> Error {
+        Error::vhost_unavailable(format!(
+            "vhost `{vhost}` does not exist or user `{}` has no access to it",
+            self.user
+        ))
+    }
+
+    /// Whether `vhost` exists and this user may see it.
+    pub async fn vhost_exists(&self, vhost: &str) -> Result<bool> {
+        Ok(self
+            .get_opt::<Value>(&api_path(&["vhosts", vhost]))
+            .await?
+            .is_some())
+    }
+
+    /// Fail with exit 9 unless `vhost` exists and this user may see it: the one vhost check.
+    pub async fn require_vhost(&self, vhost: &str) -> Result<()> {
+        if self.vhost_exists(vhost).await? {
+            Ok(())
+        } else {
+            Err(self.vhost_unavailable(vhost).into())
+        }
+    }
+
     /// GET and decode; 404 is an error.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
         match self.get_opt(path).await? {

@@ -26,19 +26,8 @@ pub async fn get(api: &ManagementApi, vhost: &str, queue: &str) -> Result<Queue>
     if let Some(info) = api.get_opt(&api_path(&["queues", vhost, queue])).await? {
         return Ok(info);
     }
-    let vhost_exists = api
-        .get_opt::<serde_json::Value>(&api_path(&["vhosts", vhost]))
-        .await?
-        .is_some();
-    Err(if vhost_exists {
-        Error::broker_refused(format!("queue `{queue}` not found in vhost `{vhost}`")).into()
-    } else {
-        Error::vhost_unavailable(format!(
-            "vhost `{vhost}` does not exist or user `{}` has no access to it",
-            api.user()
-        ))
-        .into()
-    })
+    api.require_vhost(vhost).await?;
+    Err(Error::broker_refused(format!("queue `{queue}` not found in vhost `{vhost}`")).into())
 }
 
 /// Messages ready in `queue` and its consumers, as the queue itself answers a passive

@@ -4,10 +4,10 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::broker::api::{self, Overview};
-use crate::broker::http::{ManagementApi, api_path};
+use crate::broker::http::ManagementApi;
 use crate::broker::{amqp, settings};
 use crate::cli::Global;
-use crate::exit::{Code, Error, code_of};
+use crate::exit::{Code, code_of};
 use crate::output::{self, Render, yes_no};
 
 #[derive(clap::Args, Debug)]
@@ -157,13 +157,8 @@ async fn fetch_http(
             running: n.running,
         })
         .collect();
-    let found: Option<serde_json::Value> = api.get_opt(&api_path(&["vhosts", vhost])).await?;
-    if found.is_none() {
-        return Err(Error::vhost_unavailable(format!(
-            "management API: vhost `{vhost}` does not exist or user `{}` cannot see it",
-            api.user()
-        ))
-        .into());
+    if !api.vhost_exists(vhost).await? {
+        return Err(anyhow::Error::from(api.vhost_unavailable(vhost)).context("management API"));
     }
     Ok((overview, nodes, metadata_store))
 }

@@ -8,20 +8,12 @@ pub mod delete;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::broker::http::{ManagementApi, api_path};
-use crate::exit::Error;
+use crate::broker::http::ManagementApi;
 use crate::output::{self, Render};
 
 /// Fail with exit 9 unless `vhost` exists and the user may see it.
 pub async fn require_vhost(api: &ManagementApi, vhost: &str) -> anyhow::Result<()> {
-    match api.get_opt::<Value>(&api_path(&["vhosts", vhost])).await? {
-        Some(_) => Ok(()),
-        None => Err(Error::vhost_unavailable(format!(
-            "vhost `{vhost}` does not exist or user `{}` has no access to it",
-            api.user()
-        ))
-        .into()),
-    }
+    api.require_vhost(vhost).await
 }
 
 /// What happened to one selected object.

@@ -156,17 +156,8 @@ async fn object(api: &ManagementApi, path: &str, what: &str, vhost: Option<&str>
     if let Some(v) = api.get_opt::<Value>(path).await? {
         return Ok(v);
     }
-    if let Some(vhost) = vhost
-        && api
-            .get_opt::<Value>(&api_path(&["vhosts", vhost]))
-            .await?
-            .is_none()
-    {
-        return Err(Error::vhost_unavailable(format!(
-            "vhost `{vhost}` does not exist or user `{}` has no access to it",
-            api.user()
-        ))
-        .into());
+    if let Some(vhost) = vhost {
+        api.require_vhost(vhost).await?;
     }
     Err(Error::broker_refused(format!("{what} not found")).into())
 }
@@ -547,12 +538,10 @@ pub async fn user(api: &ManagementApi, name: &str) -> Result<Shown> {
 
 pub async fn vhost(api: &ManagementApi, name: &str) -> Result<Shown> {
     let path = api_path(&["vhosts", name]);
-    let v = api.get_opt::<Value>(&path).await?.ok_or_else(|| {
-        Error::vhost_unavailable(format!(
-            "vhost `{name}` does not exist or user `{}` has no access to it",
-            api.user()
-        ))
-    })?;
+    let v = api
+        .get_opt::<Value>(&path)
+        .await?
+        .ok_or_else(|| api.vhost_unavailable(name))?;
     let permissions = list(api, &format!("{path}/permissions")).await?;
     let limits = api
         .get_opt::<Value>(&api_path(&["vhost-limits", name]))

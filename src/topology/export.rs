@@ -50,11 +50,7 @@ pub async fn export(api: &ManagementApi, vhosts: Option<BTreeSet<String>>) -> Re
     let live = fetch_live(api, &scope).await?;
     for v in &scope {
         if !live.vhosts.iter().any(|l| &l.name == v) {
-            return Err(Error::vhost_unavailable(format!(
-                "vhost `{v}` does not exist or user `{}` cannot see it",
-                api.user()
-            ))
-            .into());
+            return Err(api.vhost_unavailable(v).into());
         }
     }
     Ok(Converted::from_defs(scoped(live, &scope, all_vhosts)))
