@@ -15,6 +15,7 @@ pub mod ops;
 pub mod output;
 pub mod pace;
 pub mod perf;
+pub mod rabbit;
 pub mod replay;
 pub mod route;
 pub mod show;

@@ -8,7 +8,8 @@ use crate::broker::settings;
 use crate::cli::Global;
 use crate::exit::Error;
 use crate::output;
-use crate::route::{self, Report, eval};
+use crate::rabbit::routing;
+use crate::route::{self, Report};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
@@ -61,18 +62,18 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
     let topology = route::fetch(&api, &settings.vhost).await?;
-    let message = eval::Message {
+    let message = routing::Message {
         routing_key: args.routing_key.clone(),
         headers: headers
             .iter()
             .map(|(k, v)| (k.clone(), route::plain(v)))
             .collect(),
     };
-    let predicted = eval::route(&topology, exchange, &message).map_err(|e| match e {
-        eval::RouteError::NoExchange(_) => {
+    let predicted = routing::route(&topology, exchange, &message).map_err(|e| match e {
+        routing::RouteError::NoExchange(_) => {
             Error::broker_refused(format!("{e} in vhost `{}`", settings.vhost))
         }
-        eval::RouteError::Internal(_) => Error::auth_refused(e.to_string()),
+        routing::RouteError::Internal(_) => Error::auth_refused(e.to_string()),
     })?;
     let verified = if args.verify {
         super::go_ahead(

@@ -9,7 +9,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::route::eval::topic_matches;
+use crate::rabbit::routing::topic_matches;
 
 /// Which headers the origin was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

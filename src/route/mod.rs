@@ -1,7 +1,6 @@
 //! `warren route`: which queues a message would reach, and why, from the live bindings
 //! (`eval`, pure), and with `--verify` what the broker really does with a marked message.
 
-pub mod eval;
 pub mod verify;
 
 use std::collections::BTreeSet;
@@ -12,8 +11,10 @@ use serde_json::{Map, Value};
 
 use crate::broker::http::{ManagementApi, Pages, api_path};
 use crate::output::Render;
-use crate::show::policy::{self, Policy};
-use eval::{Binding, DestinationType, Exchange, Hop, Kind, Route, Step, Topology};
+use crate::rabbit::policy::{self, Policy};
+use crate::rabbit::routing::{
+    Binding, DestinationType, Exchange, Hop, Kind, Route, Step, Topology,
+};
 
 /// An exchange of `/api/exchanges/{vhost}`.
 #[derive(serde::Deserialize)]

@@ -15,13 +15,13 @@ use lapin::types::FieldTable;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::eval::{DestinationType, Topology};
 use crate::broker::amqp::{self, OPERATION_TIMEOUT, bounded, operation_error};
 use crate::broker::publisher::{Outcome, Publisher};
 use crate::broker::settings::Settings;
 use crate::exit::Error;
 use crate::message::envelope::{Envelope, Properties};
 use crate::message::headers::table_from_json;
+use crate::rabbit::routing::{DestinationType, Topology};
 
 /// What the broker did with the marked message.
 #[derive(Debug, Serialize)]

@@ -1,8 +1,6 @@
 //! `warren show KIND NAME`: one object in depth, as sections (fields or a table each). The
 //! JSON form is one object whose keys are the sections, so `jq '.policy.applied'` works.
 
-pub mod policy;
-
 use anyhow::Result;
 use serde_json::{Map, Value, json};
 
@@ -10,7 +8,7 @@ use crate::broker::api::{Overview, consumer_capacity_known};
 use crate::broker::http::{ManagementApi, Pages, api_path};
 use crate::exit::Error;
 use crate::output::{self, Render};
-use policy::Policy;
+use crate::rabbit::policy::{self, Policy};
 
 /// One section: named fields, or a table of rows.
 #[derive(Debug)]

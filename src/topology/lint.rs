@@ -6,12 +6,12 @@ use std::collections::{BTreeSet, HashSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::dead_letter::{QueueBinding, Sender};
 use super::defs::is_builtin_exchange;
 use super::diff::POLICY_CARRIED;
 use super::model::{DestinationType, Origin, Policy, Queue, QueueType, Topology};
 use crate::output::{self, Render};
-use crate::route::eval::Kind;
+use crate::rabbit::dead_letter::{QueueBinding, Sender};
+use crate::rabbit::routing::Kind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -268,7 +268,7 @@ fn dead_letter_queues(t: &Topology) -> HashSet<(&str, &str)> {
             .find(|e| e.vhost == vhost && e.name == name)
             .map(|e| Kind::parse(&e.kind))
     };
-    super::dead_letter::dead_letter_queues(&senders, &bindings, kind)
+    crate::rabbit::dead_letter::dead_letter_queues(&senders, &bindings, kind)
 }
 
 /// A RabbitMQ release series, as (major, minor).

@@ -2,7 +2,6 @@
 
 pub mod apply;
 pub mod backup;
-pub mod dead_letter;
 pub mod defs;
 pub mod diff;
 pub mod execute;

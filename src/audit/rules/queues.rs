@@ -232,7 +232,7 @@ fn q005_no_dlx(rule: &Rule, s: &Snapshot) -> Outcome {
 /// be one. Exchange types are only needed to judge a fixed dead-letter routing key; unread,
 /// every binding of the DLX counts.
 fn dead_letter_queues(s: &Snapshot) -> Result<HashSet<(&str, &str)>, NotChecked> {
-    use crate::topology::dead_letter::{QueueBinding, Sender};
+    use crate::rabbit::dead_letter::{QueueBinding, Sender};
     let bindings: Vec<QueueBinding> = read(&s.bindings)
         .map_err(|e| {
             not_checked(format!(
@@ -269,13 +269,13 @@ fn dead_letter_queues(s: &Snapshot) -> Result<HashSet<(&str, &str)>, NotChecked>
                 .collect()
         })
         .unwrap_or_default();
-    Ok(crate::topology::dead_letter::dead_letter_queues(
+    Ok(crate::rabbit::dead_letter::dead_letter_queues(
         &senders,
         &bindings,
         |vhost, name| {
             kinds
                 .get(&(vhost, name))
-                .map(|k| crate::route::eval::Kind::parse(k))
+                .map(|k| crate::rabbit::routing::Kind::parse(k))
         },
     ))
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use crate::route::eval::{Kind, topic_matches};
+use super::routing::{Kind, topic_matches};
 
 /// Where a queue, or a policy, sends its dead-lettered messages.
 #[derive(Clone, Copy, Debug)]
