@@ -260,8 +260,15 @@ impl Policy {
         regex_lite::Regex::new(&self.pattern).ok()
     }
 
-    fn covers(&self, q: &Queue) -> bool {
-        self.vhost == q.vhost && applies_to_queue(&self.apply_to, &q.kind)
+    /// The policy as the one matcher (`rabbit::policy`) takes it.
+    fn rule(&self) -> crate::rabbit::policy::Policy {
+        crate::rabbit::policy::Policy {
+            name: self.name.clone(),
+            pattern: self.pattern.clone(),
+            apply_to: self.apply_to.clone(),
+            priority: self.priority,
+            definition: self.definition.clone().into_iter().collect(),
+        }
     }
 }
 
@@ -281,23 +288,28 @@ pub fn apply_policies(queues: &mut [Queue], policies: &[Policy], operator_polici
             .find(|p| p.vhost == vhost && p.name == name)
             .map(|p| p.definition.clone())
     };
-    let compiled: Vec<(&Policy, Option<regex_lite::Regex>)> =
-        operator_policies.iter().map(|p| (p, p.regex())).collect();
+    let mut by_vhost: BTreeMap<&str, Vec<crate::rabbit::policy::Policy>> = BTreeMap::new();
+    for p in operator_policies {
+        by_vhost.entry(p.vhost.as_str()).or_default().push(p.rule());
+    }
     // `None`: a policy warren cannot evaluate may apply, so the queue's is unknown.
     let by_pattern = |q: &Queue| {
-        let mut best: Option<&Policy> = None;
-        for (p, re) in compiled.iter().filter(|(p, _)| p.covers(q)) {
-            match re {
-                None => return None,
-                Some(re) if re.is_match(&q.name) => {
-                    if best.is_none_or(|b| p.priority >= b.priority) {
-                        best = Some(p);
-                    }
-                }
-                Some(_) => {}
-            }
+        let mine = by_vhost
+            .get(q.vhost.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        let (found, unreadable) = crate::rabbit::policy::matching(
+            mine,
+            &q.name,
+            crate::rabbit::policy::Target::Queue(&q.kind),
+        );
+        if !unreadable.is_empty() {
+            return None;
         }
-        Some(best.map(|p| p.definition.clone()))
+        Some(
+            found
+                .first()
+                .map(|p| p.definition.clone().into_iter().collect::<BTreeMap<_, _>>()),
+        )
     };
     for q in queues.iter_mut() {
         if !q.effective_policy_definition.is_null() {
@@ -318,17 +330,6 @@ pub fn apply_policies(queues: &mut [Queue], policies: &[Policy], operator_polici
             merged.extend(definition);
         }
         q.effective_policy_definition = Value::Object(merged);
-    }
-}
-
-/// Whether a policy's `apply-to` covers a queue of this type (`classic`, `quorum`, `stream`).
-fn applies_to_queue(apply_to: &str, kind: &str) -> bool {
-    match apply_to {
-        "" | "all" | "queues" => true,
-        "classic_queues" => kind == "classic",
-        "quorum_queues" => kind == "quorum",
-        "streams" => kind == "stream",
-        _ => false,
     }
 }
 

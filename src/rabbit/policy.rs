@@ -14,12 +14,17 @@ pub struct Policy {
     pub name: String,
     #[serde(default)]
     pub pattern: String,
-    #[serde(rename = "apply-to", default)]
+    /// `all` when the broker leaves it out, as RabbitMQ defaults it.
+    #[serde(rename = "apply-to", default = "apply_to_all")]
     pub apply_to: String,
     #[serde(default)]
     pub priority: i64,
     #[serde(default)]
     pub definition: Map<String, Value>,
+}
+
+fn apply_to_all() -> String {
+    "all".into()
 }
 
 /// What a policy is matched against.
@@ -34,7 +39,7 @@ impl Policy {
     /// Whether this policy applies to objects like `target` (its `apply-to`).
     fn applies_to(&self, target: Target<'_>) -> bool {
         match (self.apply_to.as_str(), target) {
-            ("all", _) => true,
+            ("all" | "", _) => true,
             ("exchanges", Target::Exchange) => true,
             ("queues", Target::Queue(_)) => true,
             ("classic_queues", Target::Queue(t)) => t == "classic",
@@ -196,5 +201,21 @@ mod tests {
         let (found, unreadable) = matching(&all, "xa", Target::Queue("classic"));
         assert!(found.is_empty());
         assert_eq!(unreadable, ["odd"]);
+    }
+
+    #[test]
+    fn a_policy_without_apply_to_applies_to_all_as_the_broker_defaults_it() {
+        let listed: Vec<Policy> = serde_json::from_str(
+            r#"[{"name":"cap","pattern":"^orders","priority":0,"definition":{"max-length":1}}]"#,
+        )
+        .unwrap();
+        assert_eq!(listed[0].apply_to, "all");
+        for target in [Target::Queue("quorum"), Target::Exchange] {
+            let (found, _) = matching(&listed, "orders", target);
+            assert_eq!(found.len(), 1, "{target:?}");
+        }
+        // An empty one, as a hand-made definitions file may carry, is the same.
+        let empty = vec![policy("cap", "^orders", "", 0, json!({}))];
+        assert_eq!(matching(&empty, "orders", Target::Exchange).0.len(), 1);
     }
 }
