@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use super::routing::{Kind, topic_matches};
+use super::routing::{Kind, key_takes};
 
 /// Where a queue, or a policy, sends its dead-lettered messages.
 #[derive(Clone, Copy, Debug)]
@@ -50,8 +50,7 @@ pub fn dead_letter_queues<'a>(
         }
         let kind = kind(s.vhost, s.exchange);
         let takes = |b: &QueueBinding| match (s.routing_key, b.key, &kind) {
-            (Some(key), Some(bound), Some(Kind::Direct)) => key == bound,
-            (Some(key), Some(bound), Some(Kind::Topic)) => topic_matches(bound, key),
+            (Some(key), Some(bound), Some(kind)) => key_takes(kind, bound, key).unwrap_or(true),
             _ => true,
         };
         for b in bindings {

@@ -212,6 +212,19 @@ pub fn topic_matches(binding: &str, key: &str) -> bool {
     reach[key.len()]
 }
 
+/// Whether a binding with key `bound`, of an exchange of `kind`, takes a message routed with
+/// `key`, where the key alone decides: `Some` for direct (equal), fanout (always) and topic
+/// (a match); `None` where more than the key decides (headers) or the choice is not modelled
+/// (a plugin's type). The one key rule of route, replay's origin and the dead-letter reach.
+pub fn key_takes(kind: &Kind, bound: &str, key: &str) -> Option<bool> {
+    match kind {
+        Kind::Direct => Some(bound == key),
+        Kind::Fanout => Some(true),
+        Kind::Topic => Some(topic_matches(bound, key)),
+        Kind::Headers | Kind::Other(_) => None,
+    }
+}
+
 /// Header values are equal as the broker compares them: numbers by value, others exactly.
 fn same_value(a: &Value, b: &Value) -> bool {
     match (a.as_f64(), b.as_f64()) {
@@ -258,11 +271,12 @@ struct Walk<'a> {
 impl Walk<'_> {
     fn matches(&self, kind: &Kind, b: &Binding) -> bool {
         match kind {
-            Kind::Direct => self.keys.contains(&b.routing_key),
-            Kind::Fanout => true,
-            Kind::Topic => self.keys.iter().any(|k| topic_matches(&b.routing_key, k)),
             Kind::Headers => headers_match(&b.arguments, &self.message.headers),
             Kind::Other(_) => false,
+            _ => self
+                .keys
+                .iter()
+                .any(|k| key_takes(kind, &b.routing_key, k) == Some(true)),
         }
     }
 

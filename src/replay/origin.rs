@@ -9,7 +9,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::rabbit::routing::topic_matches;
+use crate::rabbit::routing::{Kind, key_takes};
 
 /// Which headers the origin was read from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -154,15 +154,10 @@ impl Route {
 /// The destinations `key` reaches through an exchange of `kind` with `bindings`, or `None`
 /// when warren can't tell for sure (headers and plugin exchange types).
 pub fn destinations(kind: &str, bindings: &[Binding], key: &str) -> Option<Vec<(String, String)>> {
-    let matches = |b: &Binding| match kind {
-        "direct" => Some(b.routing_key == key),
-        "fanout" => Some(true),
-        "topic" => Some(topic_matches(&b.routing_key, key)),
-        _ => None,
-    };
+    let kind = Kind::parse(kind);
     let mut out = Vec::new();
     for b in bindings {
-        if matches(b)? {
+        if key_takes(&kind, &b.routing_key, key)? {
             out.push((b.destination_type.clone(), b.destination.clone()));
         }
     }
