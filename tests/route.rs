@@ -10,7 +10,7 @@ mod support;
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
-use support::{TestDir, TestVhost, encode, shared_node};
+use support::{Gen, TestDir, TestVhost, encode, shared_node};
 use warren::exit::Code;
 
 fn exchange(v: &TestVhost, name: &str, body: Value) {
@@ -119,22 +119,6 @@ fn topology(v: &TestVhost) {
     bind(v, "ingress", "e", "side", "side.#", json!({}));
     bind(v, "side", "q", "q-side", "side.known", json!({}));
     bind(v, "side-ae", "q", "q-side-ae", "", json!({}));
-}
-
-/// A small deterministic generator (no dependency): xorshift.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-        from[(self.next() % from.len() as u64) as usize]
-    }
 }
 
 /// 50 messages: a few chosen to reach every part, the rest generated.

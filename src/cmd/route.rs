@@ -23,11 +23,16 @@ The prediction follows RabbitMQ's routing: direct, fanout, topic (`*` one word, 
 more) and headers bindings (x-match all, any, all-with-x, any-with-x), exchange-to-exchange
 bindings, alternate exchanges (argument or policy) when nothing matched, the default
 exchange, CC and BCC headers, and internal exchanges (which refuse direct publishing).
+Header values compare as the broker's version does (before 3.13 an integer equals a float of
+its value; from 3.13 it doesn't, and a timestamp header counts in milliseconds). The
+management API shows a void (presence-only) binding argument as \"undefined\" and arrays
+without their elements' types: where that decides, the binding is reported as uncertain.
 --verify mirrors every binding to a queue behind the exchange onto temporary queues of its
 own and publishes one marked message (type warren.route.probe, confirmed, mandatory); the
-real queues receive it too, so it needs --yes. A disagreement is exit 3.")]
+real queues receive it too, so it needs --yes. A disagreement is exit 3, and so is a mirror
+that could not copy its binding exactly.")]
 pub struct Args {
-    /// The exchange (`''` or amq.default for the default exchange).
+    /// The exchange (`''` for the default exchange; the broker refuses `amq.default`).
     pub exchange: String,
 
     /// The routing key.
@@ -47,11 +52,7 @@ pub struct Args {
 }
 
 pub async fn run(global: &Global, args: &Args) -> Result<()> {
-    let exchange = if args.exchange == "amq.default" {
-        ""
-    } else {
-        args.exchange.as_str()
-    };
+    let exchange = args.exchange.as_str();
     crate::flags::check_short(exchange).map_err(Error::usage)?;
     crate::flags::check_short(&args.routing_key).map_err(Error::usage)?;
     let mut headers = Map::new();
@@ -64,16 +65,18 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let topology = route::fetch(&api, &settings.vhost).await?;
     let message = routing::Message {
         routing_key: args.routing_key.clone(),
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.clone(), route::plain(v)))
-            .collect(),
+        headers: crate::message::headers::table_from_json(
+            &serde_json::Value::Object(headers.clone()),
+            "--header",
+        )
+        .map_err(Error::usage)?,
     };
     let predicted = routing::route(&topology, exchange, &message).map_err(|e| match e {
         routing::RouteError::NoExchange(_) => {
             Error::broker_refused(format!("{e} in vhost `{}`", settings.vhost))
         }
         routing::RouteError::Internal(_) => Error::auth_refused(e.to_string()),
+        routing::RouteError::BadHeader(_) => Error::broker_refused(e.to_string()),
     })?;
     let verified = if args.verify {
         super::go_ahead(

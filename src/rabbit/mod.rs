@@ -4,5 +4,6 @@
 //! these rules and none of them import another feature for one (ARCHITECTURE.md).
 
 pub mod dead_letter;
+pub mod headers;
 pub mod policy;
 pub mod routing;

@@ -7,20 +7,25 @@
 //! - direct: the binding key equals a routing key; fanout: every binding;
 //! - topic: keys are words split at `.`; `*` is exactly one word, `#` zero or more; the empty
 //!   key has no words;
-//! - headers: `x-match` `all` (the default), `any`, `all-with-x`, `any-with-x`; a binding
-//!   argument matches a header of the same name and equal value; `all`/`any` ignore
-//!   arguments whose names start with `x-`; `all` of no arguments matches everything;
+//! - headers: as the broker compares values (`rabbit::headers`); a binding whose arguments
+//!   the management API can't show faithfully is uncertain, and named;
+//! - a `CC` or `BCC` header that is not an array is refused (406);
 //! - the default exchange (`""`) delivers to the queue named by each routing key;
 //! - an exchange whose own bindings give no destination at all hands the message to its
-//!   alternate exchange (its `alternate-exchange` argument, else its policy's);
+//!   alternate exchange (its `alternate-exchange` argument, else its policy's); the default
+//!   exchange as an alternate (`alternate-exchange: ""`) takes nothing, since it routes by
+//!   name only what is published to it (`rabbit_exchange:route/3`; measured on 3.10, 4.0, 4.3);
 //! - exchange-to-exchange bindings are followed; an exchange is visited once per message,
 //!   so cycles end; a queue is delivered to once however many paths reach it;
 //! - an internal exchange can't be published to directly (only through a binding).
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use lapin::types::FieldTable;
 use serde::Serialize;
 use serde_json::{Map, Value};
+
+use super::headers::{self, Comparison, Verdict};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
@@ -87,26 +92,34 @@ pub struct Topology {
     pub exchanges: BTreeMap<String, Exchange>,
     pub queues: BTreeSet<String>,
     pub bindings: Vec<Binding>,
+    /// How this broker compares header values (its version decides).
+    pub comparison: Comparison,
 }
 
-/// What is routed: a routing key and headers (`CC` and `BCC` among them, if any).
+/// What is routed: a routing key and typed headers (`CC` and `BCC` among them, if any).
 #[derive(Debug, Clone, Default)]
 pub struct Message {
     pub routing_key: String,
-    pub headers: Map<String, Value>,
+    pub headers: FieldTable,
 }
 
 impl Message {
-    /// The key and every `CC` and `BCC` entry.
-    pub fn routing_keys(&self) -> Vec<String> {
+    /// The key and every string of the `CC` and `BCC` arrays; the broker's refusal of a `CC`
+    /// or `BCC` that is not an array.
+    pub fn routing_keys(&self) -> Result<Vec<String>, RouteError> {
         let mut keys = vec![self.routing_key.clone()];
-        for h in ["CC", "BCC"] {
-            if let Some(Value::Array(list)) = self.headers.get(h) {
-                keys.extend(list.iter().filter_map(|v| v.as_str().map(String::from)));
-            }
-        }
-        keys
+        keys.extend(headers::routing_headers(&self.headers).map_err(RouteError::BadHeader)?);
+        Ok(keys)
     }
+}
+
+/// A binding the prediction can't decide for this message, and why: the route assumes it
+/// does not take the message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Uncertain {
+    pub source: String,
+    pub destination: String,
+    pub reason: String,
 }
 
 /// One step of the route: where the message went from an exchange, and why.
@@ -154,6 +167,10 @@ pub struct Route {
     /// Every exchange whose routing warren can't model (plugin types): the answer may miss
     /// queues behind them.
     pub unmodelled: Vec<String>,
+    /// Bindings the management API can't show faithfully enough to decide: the answer
+    /// assumes they don't take the message, and may be wrong.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uncertain: Vec<Uncertain>,
 }
 
 /// Why a message can't be routed at all.
@@ -162,12 +179,20 @@ pub enum RouteError {
     NoExchange(String),
     /// Publishing to an internal exchange is refused (403).
     Internal(String),
+    /// The message itself is refused (406): why.
+    BadHeader(String),
 }
 
 impl std::fmt::Display for RouteError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            RouteError::NoExchange(x) if x == "amq.default" => write!(
+                f,
+                "exchange `amq.default` does not exist for publishing (404): the management UI's \
+                 name for the default exchange, which is `''`"
+            ),
             RouteError::NoExchange(x) => write!(f, "exchange `{x}` does not exist"),
+            RouteError::BadHeader(why) => write!(f, "{why}"),
             RouteError::Internal(x) => write!(
                 f,
                 "exchange `{x}` is internal: the broker refuses publishing to it (403); it takes messages only through bindings"
@@ -225,32 +250,6 @@ pub fn key_takes(kind: &Kind, bound: &str, key: &str) -> Option<bool> {
     }
 }
 
-/// Header values are equal as the broker compares them: numbers by value, others exactly.
-fn same_value(a: &Value, b: &Value) -> bool {
-    match (a.as_f64(), b.as_f64()) {
-        (Some(x), Some(y)) => x == y,
-        _ => a == b,
-    }
-}
-
-/// Headers matching of one binding's arguments against the message's headers.
-pub fn headers_match(arguments: &Map<String, Value>, headers: &Map<String, Value>) -> bool {
-    let mode = arguments
-        .get("x-match")
-        .and_then(Value::as_str)
-        .unwrap_or("all");
-    let with_x = mode.ends_with("-with-x");
-    let mut considered = arguments
-        .iter()
-        .filter(|(k, _)| *k != "x-match" && (with_x || !k.starts_with("x-")));
-    let one = |(k, v): (&String, &Value)| headers.get(k).is_some_and(|h| same_value(h, v));
-    if mode.starts_with("any") {
-        considered.any(one)
-    } else {
-        considered.all(one)
-    }
-}
-
 fn describe(b: &Binding, kind: &Kind) -> String {
     match kind {
         Kind::Fanout => "fanout binding".into(),
@@ -266,12 +265,28 @@ struct Walk<'a> {
     seen: BTreeSet<String>,
     queues: BTreeSet<String>,
     unmodelled: Vec<String>,
+    uncertain: Vec<Uncertain>,
 }
 
 impl Walk<'_> {
-    fn matches(&self, kind: &Kind, b: &Binding) -> bool {
+    fn matches(&mut self, kind: &Kind, b: &Binding) -> bool {
         match kind {
-            Kind::Headers => headers_match(&b.arguments, &self.message.headers),
+            Kind::Headers => match headers::headers_match(
+                &b.arguments,
+                &self.message.headers,
+                self.topology.comparison,
+            ) {
+                Verdict::Yes => true,
+                Verdict::No => false,
+                Verdict::Unsure(reason) => {
+                    self.uncertain.push(Uncertain {
+                        source: b.source.clone(),
+                        destination: b.destination.clone(),
+                        reason,
+                    });
+                    false
+                }
+            },
             Kind::Other(_) => false,
             _ => self
                 .keys
@@ -280,7 +295,7 @@ impl Walk<'_> {
         }
     }
 
-    fn hop(&mut self, name: &str) -> Hop {
+    fn hop(&mut self, name: &str, root: bool) -> Hop {
         let Some(x) = self.topology.exchanges.get(name).cloned() else {
             return Hop {
                 exchange: name.to_string(),
@@ -332,7 +347,14 @@ impl Walk<'_> {
             return hop;
         }
         let mut any = false;
-        if name.is_empty() {
+        if name.is_empty() && !root {
+            hop.stop = Some(
+                "the default exchange routes by queue name only messages published to it: \
+                 reached as an alternate exchange, it takes nothing"
+                    .into(),
+            );
+            return hop;
+        } else if name.is_empty() {
             for key in self.keys.clone() {
                 if self.topology.queues.contains(&key) {
                     any = true;
@@ -345,16 +367,16 @@ impl Walk<'_> {
                 }
             }
         } else {
-            let bindings: Vec<Binding> = self
-                .topology
+            let topology = self.topology;
+            let bindings: Vec<&Binding> = topology
                 .bindings
                 .iter()
-                .filter(|b| b.source == name && self.matches(&x.kind, b))
-                .cloned()
+                .filter(|b| b.source == name)
+                .filter(|b| self.matches(&x.kind, b))
                 .collect();
             for b in bindings {
                 any = true;
-                let via = describe(&b, &x.kind);
+                let via = describe(b, &x.kind);
                 match b.destination_type {
                     DestinationType::Queue => {
                         let already = !self.queues.insert(b.destination.clone());
@@ -365,7 +387,7 @@ impl Walk<'_> {
                         });
                     }
                     DestinationType::Exchange => {
-                        let next = self.hop(&b.destination);
+                        let next = self.hop(&b.destination, false);
                         hop.steps.push(Step::Exchange { hop: next, via });
                     }
                 }
@@ -374,7 +396,7 @@ impl Walk<'_> {
         if !any {
             match &x.alternate {
                 Some(ae) => {
-                    let next = self.hop(ae);
+                    let next = self.hop(ae, false);
                     hop.steps.push(Step::Alternate { hop: next });
                 }
                 None => {
@@ -397,16 +419,18 @@ pub fn route(topology: &Topology, exchange: &str, message: &Message) -> Result<R
     let mut walk = Walk {
         topology,
         message,
-        keys: message.routing_keys(),
+        keys: message.routing_keys()?,
         seen: BTreeSet::new(),
         queues: BTreeSet::new(),
         unmodelled: Vec::new(),
+        uncertain: Vec::new(),
     };
-    let root = walk.hop(exchange);
+    let root = walk.hop(exchange, true);
     Ok(Route {
         root,
         queues: walk.queues,
         unmodelled: walk.unmodelled,
+        uncertain: walk.uncertain,
     })
 }
 
@@ -480,47 +504,6 @@ mod tests {
         v.as_object().cloned().unwrap()
     }
 
-    #[test]
-    fn headers_all_any_and_the_x_variants() {
-        let h = args(json!({"a": 1, "b": "x", "x-trace": "t"}));
-        assert!(headers_match(&args(json!({"a": 1, "b": "x"})), &h));
-        assert!(headers_match(
-            &args(json!({"x-match": "all", "a": 1.0})),
-            &h
-        ));
-        assert!(!headers_match(&args(json!({"a": 1, "c": 2})), &h));
-        assert!(headers_match(
-            &args(json!({"x-match": "any", "a": 2, "b": "x"})),
-            &h
-        ));
-        assert!(!headers_match(&args(json!({"x-match": "any", "a": 2})), &h));
-        // all/any ignore x- arguments; the -with-x variants use them.
-        assert!(headers_match(
-            &args(json!({"a": 1, "x-trace": "other"})),
-            &h
-        ));
-        assert!(!headers_match(
-            &args(json!({"x-match": "all-with-x", "a": 1, "x-trace": "other"})),
-            &h
-        ));
-        assert!(headers_match(
-            &args(json!({"x-match": "all-with-x", "x-trace": "t"})),
-            &h
-        ));
-        assert!(headers_match(
-            &args(json!({"x-match": "any-with-x", "x-trace": "t", "z": 0})),
-            &h
-        ));
-        assert!(!headers_match(
-            &args(json!({"x-match": "any", "x-trace": "t"})),
-            &h
-        ));
-        // all of nothing matches everything; any of nothing, nothing.
-        assert!(headers_match(&args(json!({})), &h));
-        assert!(!headers_match(&args(json!({"x-match": "any"})), &h));
-        assert!(!headers_match(&args(json!({"b": "X"})), &h));
-    }
-
     fn topology() -> Topology {
         let x = |name: &str, kind: &str, internal: bool, ae: Option<&str>| {
             (
@@ -573,13 +556,14 @@ mod tests {
                 b("loop-b", "loop-a", E, "", json!({})),
                 b("loop-b", "looped", Q, "", json!({})),
             ],
+            comparison: Comparison::Exact,
         }
     }
 
     fn queues(t: &Topology, exchange: &str, key: &str, headers: Value) -> Vec<String> {
         let m = Message {
             routing_key: key.into(),
-            headers: args(headers),
+            headers: crate::message::headers::table_from_json(&headers, "headers").unwrap(),
         };
         route(t, exchange, &m).unwrap().queues.into_iter().collect()
     }

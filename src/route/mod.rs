@@ -9,8 +9,10 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::broker::api::Overview;
 use crate::broker::http::{ManagementApi, Pages, api_path};
 use crate::output::Render;
+use crate::rabbit::headers::Comparison;
 use crate::rabbit::policy::{self, Policy};
 use crate::rabbit::routing::{
     Binding, DestinationType, Exchange, Hop, Kind, Route, Step, Topology,
@@ -60,12 +62,14 @@ pub async fn fetch(api: &ManagementApi, vhost: &str) -> Result<Topology> {
         api_path(&["bindings", vhost]),
         api_path(&["policies", vhost]),
     );
-    let (exchanges, queues, bindings, policies) = tokio::try_join!(
+    let (exchanges, queues, bindings, policies, version) = tokio::join!(
         api.list::<ApiExchange>(&xs_path, Pages::Whole),
         api.list::<ApiQueue>(&qs_path, Pages::Whole),
         api.list::<ApiBinding>(&bs_path, Pages::Whole),
         api.list::<Policy>(&ps_path, Pages::Whole),
-    )?;
+        Overview::version(api),
+    );
+    let (exchanges, queues, bindings, policies) = (exchanges?, queues?, bindings?, policies?);
     let alternate = |x: &ApiExchange| -> Option<String> {
         if let Some(Value::String(ae)) = x.arguments.get("alternate-exchange") {
             return Some(ae.clone());
@@ -109,19 +113,8 @@ pub async fn fetch(api: &ManagementApi, vhost: &str) -> Result<Topology> {
                 arguments: b.arguments,
             })
             .collect(),
+        comparison: Comparison::of_version(&version),
     })
-}
-
-/// A header value as the broker compares it: a typed value of the envelope's mapping
-/// (`{"$i32": 3}`) is its plain value.
-pub fn plain(value: &Value) -> Value {
-    match value {
-        Value::Object(map) if map.len() == 1 => match map.iter().next() {
-            Some((k, v)) if k.starts_with('$') && k != "$table" => v.clone(),
-            _ => value.clone(),
-        },
-        other => other.clone(),
-    }
 }
 
 /// What `warren route` reports.
@@ -138,11 +131,12 @@ pub struct Report {
 }
 
 impl Report {
-    /// Whether a verification disagrees with the prediction.
+    /// Whether a verification disagrees with the prediction, or could not copy every
+    /// binding exactly (then a match proves nothing).
     pub fn disagrees(&self) -> bool {
         self.verified
             .as_ref()
-            .is_some_and(|v| v.observed != self.route.queues)
+            .is_some_and(|v| v.observed != self.route.queues || !v.inexact.is_empty())
     }
 }
 
@@ -215,28 +209,43 @@ impl Render for Report {
                 names(&self.route.queues)
             ));
         }
+        for u in &self.route.uncertain {
+            out.push_str(&format!(
+                "uncertain: the binding of `{}` to `{}`: {} (the prediction assumes it does not match)\n",
+                u.source, u.destination, u.reason
+            ));
+        }
         for x in &self.route.unmodelled {
             out.push_str(&format!(
                 "note: exchange `{x}` is of a plugin's type: queues behind it are not predicted (use --verify)\n"
             ));
         }
         if let Some(v) = &self.verified {
-            if v.observed == self.route.queues {
-                out.push_str(&format!(
+            for why in &v.inexact {
+                out.push_str(&format!("not verified: {why}\n"));
+            }
+            let delivered = if v.observed.is_empty() {
+                "no queue".to_string()
+            } else {
+                names(&v.observed)
+            };
+            out.push_str(&if !v.inexact.is_empty() {
+                format!(
+                    "NOT VERIFIED: a mirror differs from its binding, so what it shows proves nothing; \
+                     the broker delivered to: {delivered} ({})\n",
+                    v.how
+                )
+            } else if v.observed == self.route.queues {
+                format!(
                     "verified: the broker delivered to exactly these ({})\n",
                     v.how
-                ));
+                )
             } else {
-                out.push_str(&format!(
-                    "DISAGREEMENT: the broker delivered to: {} ({})\n",
-                    if v.observed.is_empty() {
-                        "no queue".into()
-                    } else {
-                        names(&v.observed)
-                    },
+                format!(
+                    "DISAGREEMENT: the broker delivered to: {delivered} ({})\n",
                     v.how
-                ));
-            }
+                )
+            });
         }
         out
     }

@@ -21,7 +21,8 @@ use crate::broker::settings::Settings;
 use crate::exit::Error;
 use crate::message::envelope::{Envelope, Properties};
 use crate::message::headers::table_from_json;
-use crate::rabbit::routing::{DestinationType, Topology};
+use crate::rabbit::headers;
+use crate::rabbit::routing::{DestinationType, Kind, Topology};
 
 /// What the broker did with the marked message.
 #[derive(Debug, Serialize)]
@@ -32,6 +33,10 @@ pub struct Observed {
     /// Returned as unroutable (`mandatory`).
     pub returned: bool,
     pub how: String,
+    /// The mirrors that differ from their bindings, and why: while any does, what the
+    /// mirrors show proves nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inexact: Vec<String>,
 }
 
 /// The exchanges a message published to `root` can pass through: along every
@@ -60,7 +65,7 @@ pub async fn verify(
     topology: &Topology,
     exchange: &str,
     routing_key: &str,
-    headers: &Map<String, Value>,
+    message_headers: &Map<String, Value>,
 ) -> Result<Observed> {
     if exchange.is_empty() {
         return Err(Error::usage(
@@ -73,6 +78,23 @@ pub async fn verify(
         .bindings
         .iter()
         .filter(|b| b.destination_type == DestinationType::Queue && through.contains(&b.source))
+        .collect();
+    let inexact: Vec<String> = mirrored
+        .iter()
+        .filter(|b| {
+            topology
+                .exchanges
+                .get(&b.source)
+                .is_some_and(|x| x.kind == Kind::Headers)
+        })
+        .filter_map(|b| {
+            headers::unfaithful(&b.arguments).map(|why| {
+                format!(
+                    "the binding of `{}` to `{}` can't be copied exactly: {why}",
+                    b.source, b.destination
+                )
+            })
+        })
         .collect();
     let message_id = format!("warren-route-probe-{}", crate::replay::run::new_run_id());
     let session = amqp::connect(settings).await?;
@@ -117,7 +139,8 @@ pub async fn verify(
             properties: Properties {
                 message_id: Some(message_id.clone()),
                 kind: Some("warren.route.probe".into()),
-                headers: (!headers.is_empty()).then(|| Value::Object(headers.clone())),
+                headers: (!message_headers.is_empty())
+                    .then(|| Value::Object(message_headers.clone())),
                 ..Default::default()
             },
             ..Default::default()
@@ -169,6 +192,7 @@ pub async fn verify(
             observed,
             message_id: message_id.clone(),
             returned,
+            inexact: inexact.clone(),
             how: format!(
                 "one marked message, id {message_id}, through {} mirrored binding(s)",
                 mirrors.len()

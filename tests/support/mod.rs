@@ -12,6 +12,27 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+/// A small deterministic generator for generated test cases (no dependency): xorshift.
+pub struct Gen(pub u64);
+
+impl Gen {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    pub fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[self.below(from.len())]
+    }
+}
+
 /// Poll `check` (every 100 ms) until it says done or `limit` passes; returns its last value.
 pub fn wait_for<T>(limit: Duration, mut check: impl FnMut() -> (bool, T)) -> T {
     let deadline = Instant::now() + limit;
