@@ -187,6 +187,14 @@ where
     t
 }
 
+/// What a sentence says for a count the broker left out, before a noun ("... messages").
+pub const UNKNOWN_NUMBER: &str = "an unknown number of";
+
+/// A count, or [`UNKNOWN_NUMBER`] when it is unknown: `{} message(s)`.
+pub fn count_or_unknown(count: Option<impl std::fmt::Display>) -> String {
+    count.map_or_else(|| UNKNOWN_NUMBER.to_string(), |n| n.to_string())
+}
+
 /// Messages per second over a run, 0 for a run too short to measure.
 pub fn per_second(count: u64, elapsed_seconds: f64) -> f64 {
     if elapsed_seconds > 0.0 {

@@ -7,6 +7,7 @@ use anyhow::Result;
 use super::api::Queue;
 use super::http::{ManagementApi, api_path};
 use crate::exit::Error;
+use crate::output::UNKNOWN_NUMBER;
 
 /// The delivery limit that applies to a queue, if any: the argument, the policy's, or the
 /// 4.x default of 20 for quorum queues.
@@ -139,8 +140,8 @@ impl AtRisk {
     pub fn describe(&self) -> String {
         match (self.messages, &self.unknown_because) {
             (Some(n), _) => format!("{n} message(s)"),
-            (None, Some(why)) => format!("an unknown number of messages ({why})"),
-            (None, None) => "an unknown number of messages".into(),
+            (None, Some(why)) => format!("{UNKNOWN_NUMBER} messages ({why})"),
+            (None, None) => format!("{UNKNOWN_NUMBER} messages"),
         }
     }
 }

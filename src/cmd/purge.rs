@@ -129,9 +129,7 @@ struct DryRun {
 
 impl Render for DryRun {
     fn human(&self) -> String {
-        let count = self
-            .ready
-            .map_or_else(|| "an unknown number of".to_string(), |n| n.to_string());
+        let count = output::count_or_unknown(self.ready);
         let which = if self.filtered {
             format!("the messages matching the filters, of {count} ready,")
         } else {
@@ -174,9 +172,7 @@ async fn purge(
     risk: &queue::AtRisk,
 ) -> Result<()> {
     let filter = args.filter();
-    let count = risk
-        .ready
-        .map_or_else(|| "an unknown number of".to_string(), |n| n.to_string());
+    let count = output::count_or_unknown(risk.ready);
     let count = if filter.is_some() {
         format!("those matching the filters, of {count}")
     } else {

@@ -431,7 +431,7 @@ async fn check_queue(
         if consumers != Some(0) {
             return Ok(Some(Refusal::Precondition(format!(
                 "has {} consumer(s) (--if-unused)",
-                consumers.map_or("an unknown number of".to_string(), |c| c.to_string())
+                crate::output::count_or_unknown(consumers)
             ))));
         }
     }

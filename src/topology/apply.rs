@@ -179,9 +179,7 @@ pub fn check_message_loss(plan: &Plan, allow: bool) -> Result<()> {
         .filter(|c| c.kind == Kind::Queue && matches!(c.action, Action::Replace | Action::Delete))
         .filter(|c| c.messages != Some(0))
         .map(|c| {
-            let count = c
-                .messages
-                .map_or("an unknown number of".to_string(), |n| n.to_string());
+            let count = crate::output::count_or_unknown(c.messages);
             let mut s = format!(
                 "queue `{}` in vhost `{}` holds {count} message(s) and would be {}d",
                 c.name,

@@ -647,7 +647,7 @@ pub async fn rollback(
                 "kept queue `{}` in vhost `{}`: it holds {} message(s) (delete it by hand once drained)",
                 c.name,
                 c.vhost.as_deref().unwrap_or("/"),
-                c.messages.map_or("an unknown number of".to_string(), |n| n.to_string())
+                crate::output::count_or_unknown(c.messages)
             ));
         }
         !loses
