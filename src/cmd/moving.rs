@@ -15,8 +15,10 @@ use crate::cli::Global;
 use crate::cmd::FilterArgs;
 use crate::exit::Error;
 use crate::output::{self, Render};
+use crate::replay::filter::Filter;
 use crate::replay::mark::CopyMode;
-use crate::replay::run::{self, Failure, OnFailure, Stop, Summary, Target};
+use crate::replay::run::{self, OnFailure, Stop, Summary, Target};
+use crate::replay::summary::{Failure, ListedFailure};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
@@ -212,7 +214,7 @@ struct Report {
     held_for_lost_consumer: u64,
     stopped_by: Stop,
     error: Option<String>,
-    failures: Vec<Failure>,
+    failures: Vec<ListedFailure>,
     elapsed_seconds: f64,
     rate_per_second: f64,
 }
@@ -220,20 +222,9 @@ struct Report {
 impl Report {
     fn new(s: Summary, from: &Settings, to: &Settings, target: &Target) -> Report {
         let other_broker = !same_broker(from, to);
-        let failures = s
-            .failures
-            .into_iter()
-            .map(|f| Failure {
-                fate: if f.fate == "left_in_dlq" {
-                    "left_in_source".into()
-                } else {
-                    f.fate
-                },
-                ..f
-            })
-            .collect();
+        let c = s.counts;
         Report {
-            source: s.dlq,
+            source: s.queue,
             source_vhost: from.vhost.clone(),
             destination: describe(target),
             destination_vhost: to.vhost.clone(),
@@ -241,21 +232,54 @@ impl Report {
                 .then(|| to.amqp.first().map(|e| e.redacted(&to.user, &to.vhost)))
                 .flatten(),
             dry_run: s.dry_run,
-            depth_at_start: s.depth_at_start,
-            examined: s.examined,
-            moved: s.replayed,
-            skipped_by_filter: s.skipped_by_filter,
-            failed: s.failed,
-            unknown: s.unknown,
-            left_in_source: s.left_in_dlq,
-            held_for_lost_consumer: s.held_for_lost_consumer,
+            depth_at_start: c.depth_at_start,
+            examined: c.examined,
+            moved: c.copied,
+            skipped_by_filter: c.skipped_by_filter,
+            failed: c.failed,
+            unknown: c.unknown,
+            left_in_source: c.left,
+            held_for_lost_consumer: c.held_for_lost_consumer,
             stopped_by: s.stopped_by,
             error: s.error,
-            failures,
+            failures: Failure::list(s.failures, "left_in_source"),
             elapsed_seconds: s.elapsed_seconds,
             rate_per_second: s.rate_per_second,
         }
     }
+}
+
+/// The exit code of a move: 130 when interrupted; 5 when it ended before the depth at the
+/// start (another consumer, a deleted queue), when the broker holds messages for a lost
+/// consumer, or when any message failed, has an unknown outcome, or an error ended it.
+fn verdict(s: &Summary) -> Result<(), Error> {
+    let c = &s.counts;
+    s.interrupted("moved")?;
+    if matches!(s.stopped_by, Stop::Drained | Stop::Cancelled) {
+        return Err(Error::partial_failure(format!(
+            "stopped after {} of the {} messages `{}` held at the start ({}): another consumer \
+             took or holds the rest, or the queue is gone",
+            c.examined, c.depth_at_start, s.queue, s.stopped_by
+        )));
+    }
+    if c.held_for_lost_consumer > 0 {
+        return Err(Error::partial_failure(format!(
+            "{} message(s) are still in `{}`, held by the broker for this run's consumer on \
+             the lost node: RabbitMQ 4.3 puts them back after consumer_disconnected_timeout \
+             (60 s by default); move again then",
+            c.held_for_lost_consumer, s.queue
+        )));
+    }
+    if c.failed > 0 || c.unknown > 0 || s.error.is_some() {
+        return Err(Error::partial_failure(format!(
+            "{} failed (left in `{}`), {} with an unknown outcome{}",
+            c.failed,
+            s.queue,
+            c.unknown,
+            s.error_in_brackets()
+        )));
+    }
+    Ok(())
 }
 
 fn describe(target: &Target) -> String {
@@ -282,28 +306,19 @@ impl Render for Report {
             ));
             return out;
         }
-        let mut t = output::table([
-            "source",
-            "at start",
-            "moved",
-            "skipped by filter",
-            "failed",
-            "unknown",
-            "left in source",
-            "stopped by",
-            "msg/s",
-        ]);
-        t.add_row([
-            self.source.clone(),
-            self.depth_at_start.to_string(),
-            self.moved.to_string(),
-            self.skipped_by_filter.to_string(),
-            self.failed.to_string(),
-            self.unknown.to_string(),
-            self.left_in_source.to_string(),
-            self.stopped_by.to_string(),
-            format!("{:.0}", self.rate_per_second),
-        ]);
+        let t = super::replay::counts_table(
+            ("source", &self.source),
+            &[
+                ("at start", self.depth_at_start),
+                ("moved", self.moved),
+                ("skipped by filter", self.skipped_by_filter),
+                ("failed", self.failed),
+                ("unknown", self.unknown),
+                ("left in source", self.left_in_source),
+            ],
+            self.stopped_by,
+            self.rate_per_second,
+        );
         out.push_str(&format!("to {to}\n{t}\n"));
         for f in &self.failures {
             out.push_str(&format!(
@@ -339,8 +354,32 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     }
     let api = ManagementApi::new(&from)?;
     let to_api = ManagementApi::new(&to)?;
+    let info = check_source(&api, &from, args).await?;
+    super::replay::target_exists(&to_api, &to.vhost, &args.destination).await?;
+    let filter = args.filters.to_filter();
+    if !args.dry_run {
+        ask(args, &info, filter.is_some())?;
+    }
+    let options = options(args, &from, &to, filter.unwrap_or_default());
+    let summary = move_messages(&from, &to, &api, &options, info.messages_ready).await?;
+    let verdict = verdict(&summary);
+    output::print(
+        global.output,
+        &Report::new(summary, &from, &to, &args.destination),
+    )?;
+    Ok(verdict?)
+}
+
+/// The source queue as the API sees it, once the checks of a move pass: a requeue guard
+/// (a dry run of a quorum queue with a delivery limit), no stream; with warnings about
+/// what else reads it.
+async fn check_source(
+    api: &ManagementApi,
+    from: &Settings,
+    args: &Args,
+) -> Result<crate::broker::api::Queue> {
     let (info, limit, _) = crate::broker::queue::guard_requeue(
-        &api,
+        api,
         &from.vhost,
         &args.source,
         args.dry_run.then_some((
@@ -364,34 +403,40 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             args.source
         );
     }
-    super::replay::target_exists(&to_api, &to.vhost, &args.destination).await?;
-    let filter = args.filters.to_filter();
-    if !args.dry_run {
-        super::go_ahead(
-            args.yes,
-            || {
-                format!(
-                    "move takes messages out of `{}`: pass --yes to go ahead (or look first with --dry-run)",
-                    args.source
-                )
-            },
-            || {
-                format!(
-                    "Move {} messages from `{}` to {}{}?",
-                    info.messages_ready
-                        .map_or_else(|| "the".to_string(), |n| format!("up to {n}")),
-                    args.source,
-                    describe(&args.destination),
-                    if filter.is_some() {
-                        " that match the filters"
-                    } else {
-                        ""
-                    }
-                )
-            },
-        )?;
-    }
-    let options = run::Options {
+    Ok(info)
+}
+
+/// --yes, or the question at a terminal.
+fn ask(args: &Args, info: &crate::broker::api::Queue, filtered: bool) -> Result<()> {
+    super::go_ahead(
+        args.yes,
+        || {
+            format!(
+                "move takes messages out of `{}`: pass --yes to go ahead (or look first with --dry-run)",
+                args.source
+            )
+        },
+        || {
+            format!(
+                "Move {} messages from `{}` to {}{}?",
+                info.messages_ready
+                    .map_or_else(|| "the".to_string(), |n| format!("up to {n}")),
+                args.source,
+                describe(&args.destination),
+                if filtered {
+                    " that match the filters"
+                } else {
+                    ""
+                }
+            )
+        },
+    )
+}
+
+/// The loop's options for a move: verbatim copies to the destination, failures left in
+/// the source.
+fn options(args: &Args, from: &Settings, to: &Settings, filter: Filter) -> run::Options {
+    run::Options {
         run_id: run::new_run_id(),
         dlq: args.source.clone(),
         copy: CopyMode::Verbatim {
@@ -403,7 +448,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         login_user: to.user.clone(),
         target: args.destination.clone(),
         redirects: Vec::new(),
-        filter: filter.unwrap_or_default(),
+        filter,
         dry_run: args.dry_run,
         limit: args.limit,
         rate: args.rate,
@@ -415,16 +460,26 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         restore_expiration: false,
         export: None,
         idle: Duration::from_secs(5),
-    };
-    let source = amqp::connect(&from).await?;
+    }
+}
+
+/// Connect to both ends and run the loop; close both, whatever it ends with.
+async fn move_messages(
+    from: &Settings,
+    to: &Settings,
+    api: &ManagementApi,
+    options: &run::Options,
+    messages_ready: Option<u64>,
+) -> Result<Summary> {
+    let source = amqp::connect(from).await?;
     // Copies go out on a connection of their own, even to the same vhost: the broker's flow
     // control and alarms hold a publishing connection back, and the source's deliveries and
     // acks must not wait behind it (measured on one node: 4,800 msg/s on one connection,
     // 8,000 on two).
-    let destination = if args.dry_run {
+    let destination = if options.dry_run {
         None
     } else {
-        match amqp::connect(&to).await {
+        match amqp::connect(to).await {
             Ok(s) => Some(s),
             Err(e) => {
                 source.close().await;
@@ -432,12 +487,12 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             }
         }
     };
-    let progress = output::progress(info.messages_ready, "moving");
+    let progress = output::progress(messages_ready, "moving");
     let result = run::run(
         &source.connection,
         destination.as_ref().map(|s| &s.connection),
-        &api,
-        &options,
+        api,
+        options,
         &progress,
     )
     .await;
@@ -446,43 +501,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         d.close().await;
     }
     source.close().await;
-    let report = Report::new(result?, &from, &to, &args.destination);
-    output::print(global.output, &report)?;
-    if report.stopped_by == Stop::Interrupted {
-        return Err(Error::interrupted(format!("interrupted after {} moved", report.moved)).into());
-    }
-    if matches!(report.stopped_by, Stop::Drained | Stop::Cancelled) {
-        return Err(Error::partial_failure(format!(
-            "stopped after {} of the {} messages `{}` held at the start ({}): another consumer \
-             took or holds the rest, or the queue is gone",
-            report.examined, report.depth_at_start, args.source, report.stopped_by
-        ))
-        .into());
-    }
-    if report.held_for_lost_consumer > 0 {
-        return Err(Error::partial_failure(format!(
-            "{} message(s) are still in `{}`, held by the broker for this run's consumer on \
-             the lost node: RabbitMQ 4.3 puts them back after consumer_disconnected_timeout \
-             (60 s by default); move again then",
-            report.held_for_lost_consumer, args.source
-        ))
-        .into());
-    }
-    if report.failed > 0 || report.unknown > 0 || report.error.is_some() {
-        return Err(Error::partial_failure(format!(
-            "{} failed (left in `{}`), {} with an unknown outcome{}",
-            report.failed,
-            args.source,
-            report.unknown,
-            report
-                .error
-                .as_deref()
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default()
-        ))
-        .into());
-    }
-    Ok(())
+    result
 }
 
 #[cfg(test)]
@@ -501,5 +520,75 @@ mod tests {
         );
         assert!(parse_destination("original").is_err());
         assert!(parse_destination("q").is_err());
+    }
+
+    /// The exit code of a run that ended so (None: success).
+    fn code(stopped_by: Stop, counts: run::Counts) -> Option<crate::exit::Code> {
+        verdict(&Summary::ended("src", stopped_by, counts))
+            .err()
+            .map(|e| e.code())
+    }
+
+    #[test]
+    fn each_outcome_has_its_exit_code() {
+        use crate::exit::Code;
+        let all = run::Counts::TEN_COPIED;
+        assert_eq!(code(Stop::Depth, all), None);
+        assert_eq!(code(Stop::Limit, all), None);
+        // Interrupted comes first, whatever else happened.
+        let unknown = run::Counts { unknown: 1, ..all };
+        assert_eq!(code(Stop::Interrupted, unknown), Some(Code::Interrupted));
+        for short in [Stop::Drained, Stop::Cancelled] {
+            assert_eq!(code(short, all), Some(Code::PartialFailure));
+        }
+        let held = run::Counts {
+            held_for_lost_consumer: 2,
+            ..all
+        };
+        assert_eq!(code(Stop::Depth, held), Some(Code::PartialFailure));
+        assert_eq!(code(Stop::Depth, unknown), Some(Code::PartialFailure));
+        let failed = run::Counts { failed: 1, ..all };
+        assert_eq!(code(Stop::Depth, failed), Some(Code::PartialFailure));
+        let mut broken = Summary::ended("src", Stop::ConfirmTimeout, all);
+        broken.error = Some("no publisher confirm".into());
+        assert_eq!(
+            verdict(&broken).err().map(|e| e.code()),
+            Some(Code::PartialFailure)
+        );
+    }
+
+    #[test]
+    fn messages_say_why_in_moves_words() {
+        let drained = verdict(&Summary::ended(
+            "src",
+            Stop::Drained,
+            run::Counts {
+                depth_at_start: 10,
+                examined: 4,
+                ..Default::default()
+            },
+        ));
+        assert_eq!(
+            drained.map_err(|e| e.to_string()),
+            Err(
+                "stopped after 4 of the 10 messages `src` held at the start (drained): another \
+                 consumer took or holds the rest, or the queue is gone"
+                    .into()
+            )
+        );
+        let mut failed = Summary::ended(
+            "src",
+            Stop::Depth,
+            run::Counts {
+                failed: 2,
+                unknown: 1,
+                ..Default::default()
+            },
+        );
+        failed.error = Some("lost".into());
+        assert_eq!(
+            verdict(&failed).map_err(|e| e.to_string()),
+            Err("2 failed (left in `src`), 1 with an unknown outcome (lost)".into())
+        );
     }
 }

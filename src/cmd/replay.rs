@@ -1,11 +1,13 @@
 //! `warren replay DLQ`: move dead-lettered messages back, filtered, without losing one.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Result;
+use serde::Serialize;
 
-use crate::broker::failover::Failover;
+use crate::broker::failover::{Failover, Failovers};
 use crate::broker::http::ManagementApi;
 use crate::broker::queue;
 use crate::broker::settings;
@@ -14,6 +16,7 @@ use crate::exit::Error;
 use crate::output::{self, Render};
 use crate::replay::filter::{self, Filter};
 use crate::replay::run::{self, OnFailure, Stop, Summary, Target};
+use crate::replay::summary::{Failure, ListedFailure, RouteReport, Sample};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
@@ -168,7 +171,108 @@ fn parse_on_failure(text: &str) -> Result<OnFailure, String> {
     }
 }
 
-impl Render for Summary {
+/// What `warren replay` reports (`-o json`): the run's outcome in replay's words.
+#[derive(Serialize)]
+struct Report {
+    run_id: String,
+    dlq: String,
+    dry_run: bool,
+    depth_at_start: u64,
+    examined: u64,
+    /// Dry run: messages that would be replayed. Otherwise: confirmed at the target and
+    /// acked in the DLQ.
+    replayed: u64,
+    skipped_by_filter: u64,
+    parked: u64,
+    /// Returned, nacked, unroutable or past --max-replays: left in the DLQ.
+    failed: u64,
+    /// Published, but the confirm never came (or the DLQ ack did not go through): the
+    /// original stays in the DLQ and a copy may also have arrived.
+    unknown: u64,
+    /// Confirmed at the target (or the park queue), but the original could not be acked
+    /// because the copy's `--export` record could not be written: in both places.
+    in_both: u64,
+    /// Of the messages there at the start: all but replayed and parked.
+    left_in_dlq: u64,
+    /// Of `left_in_dlq`: held by the broker for this run's consumer on a lost node.
+    held_for_lost_consumer: u64,
+    stopped_by: Stop,
+    error: Option<String>,
+    routes: Vec<RouteReport>,
+    by_reason: BTreeMap<String, u64>,
+    by_origin: BTreeMap<String, u64>,
+    by_target: BTreeMap<String, u64>,
+    failures: Vec<ListedFailure>,
+    sample: Vec<Sample>,
+    /// The nodes the run lost and went on after (`--uri` of each node).
+    #[serde(flatten)]
+    failovers: Failovers,
+    elapsed_seconds: f64,
+    rate_per_second: f64,
+}
+
+impl From<Summary> for Report {
+    fn from(s: Summary) -> Report {
+        let c = s.counts;
+        Report {
+            run_id: s.run_id,
+            dlq: s.queue,
+            dry_run: s.dry_run,
+            depth_at_start: c.depth_at_start,
+            examined: c.examined,
+            replayed: c.copied,
+            skipped_by_filter: c.skipped_by_filter,
+            parked: c.parked,
+            failed: c.failed,
+            unknown: c.unknown,
+            in_both: c.in_both,
+            left_in_dlq: c.left,
+            held_for_lost_consumer: c.held_for_lost_consumer,
+            stopped_by: s.stopped_by,
+            error: s.error,
+            routes: s.routes,
+            by_reason: s.by_reason,
+            by_origin: s.by_origin,
+            by_target: s.by_target,
+            failures: Failure::list(s.failures, "left_in_dlq"),
+            sample: s.sample,
+            failovers: s.failovers,
+            elapsed_seconds: s.elapsed_seconds,
+            rate_per_second: s.rate_per_second,
+        }
+    }
+}
+
+/// The exit code of a run: 130 when interrupted, 5 when anything was parked, failed, is in
+/// both places, has an unknown outcome or is held for a lost consumer, or on an error.
+fn verdict(s: &Summary) -> Result<(), Error> {
+    let c = &s.counts;
+    s.interrupted("replayed")?;
+    if s.all_done() {
+        return Ok(());
+    }
+    Err(Error::partial_failure(format!(
+        "{} replayed, {} parked, {} failed (left in the DLQ), {} in both the target and the \
+         DLQ, {} with an unknown outcome, {} left in the DLQ{}{}",
+        c.copied,
+        c.parked,
+        c.failed,
+        c.in_both,
+        c.unknown,
+        c.left,
+        match c.held_for_lost_consumer {
+            0 => String::new(),
+            n => format!(
+                " ({n} of them held by the broker for this run's consumer on the lost node: \
+                 RabbitMQ 4.3 puts them back after consumer_disconnected_timeout, 60 s by \
+                 default; replay again then)"
+            ),
+        },
+        s.error_in_brackets()
+    )))
+}
+
+impl Render for Report {
     fn human(&self) -> String {
         let mut out = String::new();
         if self.dry_run {
@@ -206,30 +310,20 @@ impl Render for Summary {
             ));
             return out;
         }
-        let mut t = output::table([
-            "dlq",
-            "at start",
-            "replayed",
-            "skipped by filter",
-            "parked",
-            "failed",
-            "unknown",
-            "left in DLQ",
-            "stopped by",
-            "msg/s",
-        ]);
-        t.add_row([
-            self.dlq.clone(),
-            self.depth_at_start.to_string(),
-            self.replayed.to_string(),
-            self.skipped_by_filter.to_string(),
-            self.parked.to_string(),
-            self.failed.to_string(),
-            self.unknown.to_string(),
-            self.left_in_dlq.to_string(),
-            self.stopped_by.to_string(),
-            format!("{:.0}", self.rate_per_second),
-        ]);
+        let t = counts_table(
+            ("dlq", &self.dlq),
+            &[
+                ("at start", self.depth_at_start),
+                ("replayed", self.replayed),
+                ("skipped by filter", self.skipped_by_filter),
+                ("parked", self.parked),
+                ("failed", self.failed),
+                ("unknown", self.unknown),
+                ("left in DLQ", self.left_in_dlq),
+            ],
+            self.stopped_by,
+            self.rate_per_second,
+        );
         out.push_str(&format!("{t}\n"));
         for f in &self.failures {
             out.push_str(&format!(
@@ -257,6 +351,28 @@ impl Render for Summary {
         }
         out
     }
+}
+
+/// A run's one-row table, in its command's words: the queue, the counts, how it stopped and
+/// its rate.
+pub(crate) fn counts_table(
+    (title, queue): (&str, &str),
+    counts: &[(&str, u64)],
+    stopped_by: Stop,
+    rate_per_second: f64,
+) -> comfy_table::Table {
+    let titles = counts.iter().map(|(title, _)| *title);
+    let mut t = output::table(
+        std::iter::once(title)
+            .chain(titles)
+            .chain(["stopped by", "msg/s"]),
+    );
+    t.add_row(
+        std::iter::once(queue.to_string())
+            .chain(counts.iter().map(|(_, n)| n.to_string()))
+            .chain([stopped_by.to_string(), format!("{rate_per_second:.0}")]),
+    );
+    t
 }
 
 /// Replay; with the `--uri` of several nodes, a part that loses its node goes on on the next
@@ -290,13 +406,13 @@ async fn replay_across_nodes(
         if failover.lost(&session, &reason, consequence).is_err() {
             break total;
         }
-        options.limit = limit.map(|l| l.saturating_sub(total.replayed + total.parked));
+        options.limit = limit.map(|l| l.saturating_sub(total.counts.copied + total.counts.parked));
         done = Some(total);
     };
     let mut summary = summary;
     summary.failovers = failover.record;
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
-    summary.rate_per_second = output::per_second(summary.replayed, summary.elapsed_seconds);
+    summary.rate_per_second = output::per_second(summary.counts.copied, summary.elapsed_seconds);
     Ok(summary)
 }
 
@@ -436,39 +552,9 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let result = replay_across_nodes(&settings, &api, &mut options, &progress).await;
     progress.finish_and_clear();
     let summary = result?;
-    output::print(global.output, &summary)?;
-    if summary.stopped_by == Stop::Interrupted {
-        return Err(
-            Error::interrupted(format!("interrupted after {} replayed", summary.replayed)).into(),
-        );
-    }
-    if !summary.all_done() {
-        return Err(Error::partial_failure(format!(
-            "{} replayed, {} parked, {} failed (left in the DLQ), {} in both the target and the \
-             DLQ, {} with an unknown outcome, {} left in the DLQ{}{}",
-            summary.replayed,
-            summary.parked,
-            summary.failed,
-            summary.in_both,
-            summary.unknown,
-            summary.left_in_dlq,
-            match summary.held_for_lost_consumer {
-                0 => String::new(),
-                n => format!(
-                    " ({n} of them held by the broker for this run's consumer on the lost node: \
-                     RabbitMQ 4.3 puts them back after consumer_disconnected_timeout, 60 s by \
-                     default; replay again then)"
-                ),
-            },
-            summary
-                .error
-                .as_deref()
-                .map(|e| format!(" ({e})"))
-                .unwrap_or_default()
-        ))
-        .into());
-    }
-    Ok(())
+    let verdict = verdict(&summary);
+    output::print(global.output, &Report::from(summary))?;
+    Ok(verdict?)
 }
 
 #[cfg(test)]
@@ -502,5 +588,82 @@ mod tests {
         assert_eq!(parse_on_failure("park:p"), Ok(OnFailure::Park("p".into())));
         assert_eq!(parse_on_failure("abort"), Ok(OnFailure::Abort));
         assert!(parse_on_failure("park:").is_err());
+    }
+
+    /// The exit code of a run that ended so (None: success).
+    fn code(stopped_by: Stop, counts: run::Counts) -> Option<crate::exit::Code> {
+        verdict(&Summary::ended("dlq", stopped_by, counts))
+            .err()
+            .map(|e| e.code())
+    }
+
+    #[test]
+    fn each_outcome_has_its_exit_code() {
+        use crate::exit::Code;
+        let all = run::Counts::TEN_COPIED;
+        // A DLQ that held fewer messages than at the start is no failure of replay's.
+        for fine in [Stop::Depth, Stop::Limit, Stop::Drained, Stop::Cancelled] {
+            assert_eq!(code(fine, all), None);
+        }
+        let parked = run::Counts { parked: 1, ..all };
+        assert_eq!(code(Stop::Interrupted, parked), Some(Code::Interrupted));
+        for bad in [
+            parked,
+            run::Counts { failed: 1, ..all },
+            run::Counts { unknown: 1, ..all },
+            run::Counts { in_both: 1, ..all },
+            run::Counts {
+                held_for_lost_consumer: 1,
+                ..all
+            },
+        ] {
+            assert_eq!(code(Stop::Depth, bad), Some(Code::PartialFailure));
+        }
+        let mut broken = Summary::ended("dlq", Stop::ExportFailed, all);
+        broken.error = Some("disk full".into());
+        assert_eq!(
+            verdict(&broken).err().map(|e| e.code()),
+            Some(Code::PartialFailure)
+        );
+    }
+
+    #[test]
+    fn the_report_speaks_replays_words() {
+        let mut s = Summary::ended(
+            "dlq",
+            Stop::Depth,
+            run::Counts {
+                depth_at_start: 3,
+                copied: 1,
+                failed: 1,
+                left: 2,
+                held_for_lost_consumer: 1,
+                ..Default::default()
+            },
+        );
+        s.failures.push(run::Failure {
+            message_id: None,
+            origin_queue: Some("orders".into()),
+            reason: "nacked".into(),
+            fate: run::Fate::Left,
+        });
+        assert_eq!(
+            verdict(&s).map_err(|e| e.to_string()),
+            Err(
+                "1 replayed, 0 parked, 1 failed (left in the DLQ), 0 in both the target and \
+                 the DLQ, 0 with an unknown outcome, 2 left in the DLQ (1 of them held by the \
+                 broker for this run's consumer on the lost node: RabbitMQ 4.3 puts them back \
+                 after consumer_disconnected_timeout, 60 s by default; replay again then)"
+                    .into()
+            )
+        );
+        let json = serde_json::to_string(&Report::from(s)).expect("json");
+        assert!(json.starts_with(
+            r#"{"run_id":"","dlq":"dlq","dry_run":false,"depth_at_start":3,"examined":0,"replayed":1,"#
+        ));
+        assert!(json.contains(r#""in_both":0,"left_in_dlq":2,"held_for_lost_consumer":1,"#));
+        assert!(json.contains(
+            r#""failures":[{"message_id":null,"origin_queue":"orders","reason":"nacked","fate":"left_in_dlq"}]"#
+        ));
     }
 }

@@ -26,7 +26,7 @@ use super::mark::{self, CopyMode, CopyRules};
 use super::origin::{self, Route};
 use super::route::Router;
 pub use super::route::Target;
-pub use super::summary::{Failure, RouteReport, Stop, Summary};
+pub use super::summary::{Counts, Failure, Fate, RouteReport, Stop, Summary};
 use super::summary::{SAMPLE, Sample, bump};
 use crate::broker::amqp::{OPERATION_TIMEOUT, bounded, close_channel, operation_error, shut};
 use crate::broker::http::ManagementApi;
@@ -172,9 +172,12 @@ pub async fn run(
     let (depth, _) = crate::broker::queue::depth(connection, &opts.dlq).await?;
     let summary = Summary {
         run_id: opts.run_id.clone(),
-        dlq: opts.dlq.clone(),
+        queue: opts.dlq.clone(),
         dry_run: opts.dry_run,
-        depth_at_start: depth,
+        counts: Counts {
+            depth_at_start: depth,
+            ..Counts::default()
+        },
         ..Default::default()
     };
     if depth == 0 {
@@ -206,7 +209,7 @@ impl<'a> Replay<'a> {
         opts: &'a Options,
         summary: Summary,
     ) -> Result<(Replay<'a>, Consumer)> {
-        let prefetch = prefetch_for(opts.window, summary.depth_at_start);
+        let prefetch = prefetch_for(opts.window, summary.counts.depth_at_start);
         let channel = crate::broker::amqp::open_channel(connection).await?;
         bounded(
             OPERATION_TIMEOUT,
@@ -258,7 +261,7 @@ impl<'a> Replay<'a> {
     /// condition, settling acks in batches.
     async fn pump(&mut self, consumer: &mut Consumer, progress: &ProgressBar) -> Result<()> {
         let opts = self.opts;
-        let depth = self.summary.depth_at_start;
+        let depth = self.summary.counts.depth_at_start;
         let ack_batch = (opts.window / 4).clamp(1, ACK_BATCH);
         let ctrl_c = tokio::signal::ctrl_c();
         tokio::pin!(ctrl_c);
@@ -267,7 +270,7 @@ impl<'a> Replay<'a> {
             if self.stop.is_some() {
                 break;
             }
-            if self.summary.examined >= depth {
+            if self.summary.counts.examined >= depth {
                 self.stop = Some(Stop::Depth);
                 break;
             }
@@ -443,14 +446,14 @@ impl<'a> Replay<'a> {
         self.settle(true).await?;
         // Whatever never got an outcome: the original stays in the DLQ.
         for (_, f) in std::mem::take(&mut self.in_flight) {
-            self.summary.unknown += 1;
+            self.summary.counts.unknown += 1;
             let reason = self
                 .summary
                 .error
                 .clone()
                 .unwrap_or_else(|| "no confirm".into());
             self.summary
-                .failure(f.message_id, f.origin_queue, reason, "unknown");
+                .failure(f.message_id, f.origin_queue, reason, Fate::Unknown);
         }
         let channel = &self.channel;
         shut(channel.basic_cancel(consumer.tag(), BasicCancelOptions::default())).await;
@@ -477,16 +480,16 @@ impl<'a> Replay<'a> {
         }
         close_channel(channel).await;
         let mut summary = self.summary;
-        let depth = summary.depth_at_start;
+        let depth = summary.counts.depth_at_start;
         summary.stopped_by = self.stop.unwrap_or_default();
-        summary.left_in_dlq = if self.opts.dry_run {
+        summary.counts.left = if self.opts.dry_run {
             depth
         } else {
-            depth.saturating_sub(summary.replayed + summary.parked)
+            depth.saturating_sub(summary.counts.copied + summary.counts.parked)
         };
         summary.elapsed_seconds = started.elapsed().as_secs_f64();
         summary.rate_per_second =
-            crate::output::per_second(summary.replayed, summary.elapsed_seconds);
+            crate::output::per_second(summary.counts.copied, summary.elapsed_seconds);
         Ok(summary)
     }
 
@@ -498,7 +501,7 @@ impl<'a> Replay<'a> {
     }
 
     async fn delivery(&mut self, d: lapin::message::Delivery) -> Result<()> {
-        self.summary.examined += 1;
+        self.summary.counts.examined += 1;
         let env = Envelope::from_delivery(
             d.exchange.as_str(),
             d.routing_key.as_str(),
@@ -527,7 +530,7 @@ impl<'a> Replay<'a> {
             &d.data,
             i64::try_from(now).unwrap_or(i64::MAX),
         ) {
-            self.summary.skipped_by_filter += 1;
+            self.summary.counts.skipped_by_filter += 1;
             self.hold(d.delivery_tag);
             return Ok(());
         }
@@ -570,7 +573,7 @@ impl<'a> Replay<'a> {
                 });
             }
             if route.is_some() {
-                self.summary.replayed += 1;
+                self.summary.counts.copied += 1;
             }
             self.hold(d.delivery_tag);
             return Ok(());
@@ -663,9 +666,9 @@ impl<'a> Replay<'a> {
                     self.to_export.insert(tag, f.copy);
                 }
                 if f.park {
-                    self.summary.parked += 1;
+                    self.summary.counts.parked += 1;
                 } else {
-                    self.summary.replayed += 1;
+                    self.summary.counts.copied += 1;
                 }
                 self.to_ack.insert(tag);
                 Ok(())
@@ -673,9 +676,9 @@ impl<'a> Replay<'a> {
             Outcome::Unknown { reason } => {
                 // Its original stays unacked: no `multiple` ack may cover it (see `settle`).
                 self.min_held = Some(self.min_held.map_or(tag, |m| m.min(tag)));
-                self.summary.unknown += 1;
+                self.summary.counts.unknown += 1;
                 self.summary
-                    .failure(f.message_id, f.origin_queue, reason.clone(), "unknown");
+                    .failure(f.message_id, f.origin_queue, reason.clone(), Fate::Unknown);
                 if self.summary.error.is_none() {
                     self.summary.error = Some(reason);
                 }
@@ -700,12 +703,12 @@ impl<'a> Replay<'a> {
     async fn failed_or_park_failed(&mut self, tag: u64, f: InFlight, why: String) -> Result<()> {
         if f.park {
             self.hold(tag);
-            self.summary.failed += 1;
+            self.summary.counts.failed += 1;
             self.summary.failure(
                 f.message_id,
                 f.origin_queue,
                 format!("parking failed: {why}"),
-                "left_in_dlq",
+                Fate::Left,
             );
             return Ok(());
         }
@@ -725,15 +728,19 @@ impl<'a> Replay<'a> {
                         serde_json::Value::String(why.clone()),
                     );
                 }
-                self.summary
-                    .failure(f.message_id.clone(), f.origin_queue.clone(), why, "parked");
+                self.summary.failure(
+                    f.message_id.clone(),
+                    f.origin_queue.clone(),
+                    why,
+                    Fate::Parked,
+                );
                 Box::pin(self.publish(tag, f)).await
             }
             other => {
                 self.hold(tag);
-                self.summary.failed += 1;
+                self.summary.counts.failed += 1;
                 self.summary
-                    .failure(f.message_id, f.origin_queue, why, "left_in_dlq");
+                    .failure(f.message_id, f.origin_queue, why, Fate::Left);
                 if *other == OnFailure::Abort {
                     self.stop = Some(Stop::Aborted);
                 }
@@ -787,9 +794,9 @@ impl<'a> Replay<'a> {
                 .filter(|t| self.to_export.remove(t).is_some())
                 .count() as u64;
             let n = tags.len() as u64;
-            self.summary.replayed = self.summary.replayed.saturating_sub(replayed);
-            self.summary.parked = self.summary.parked.saturating_sub(n - replayed);
-            self.summary.in_both += n;
+            self.summary.counts.copied = self.summary.counts.copied.saturating_sub(replayed);
+            self.summary.counts.parked = self.summary.counts.parked.saturating_sub(n - replayed);
+            self.summary.counts.in_both += n;
             if self.summary.error.is_none() {
                 self.summary.error = Some(format!("{e:#}"));
             }
@@ -838,8 +845,8 @@ impl<'a> Replay<'a> {
         };
         if failed > 0 {
             // The copies are at the target, the originals may still be in the DLQ.
-            self.summary.unknown += failed;
-            self.summary.replayed = self.summary.replayed.saturating_sub(failed);
+            self.summary.counts.unknown += failed;
+            self.summary.counts.copied = self.summary.counts.copied.saturating_sub(failed);
             if self.summary.error.is_none() {
                 self.summary.error = error.map(|e| format!("acking in the DLQ: {e}"));
             }
