@@ -181,50 +181,24 @@ pub async fn run(
     sink: &mut dyn Sink,
     progress: &ProgressBar,
 ) -> Result<Summary> {
-    let mut prefetch = effective_prefetch(options)?;
-    if options.filter.is_some() {
-        // Skipped messages stay unacked until the end and take room in the prefetch; a
-        // consumer's prefetch can't grow once it consumes (a new basic.qos applies to later
-        // consumers only), so a filtered read starts with room for many.
-        prefetch = prefetch.max(FILTER_PREFETCH);
-    }
-    if options.filter.is_some() && options.mode == AckMode::NoAck {
-        return Err(Error::usage(
-            "a filter keeps the messages it skips in the queue, which needs acks: --no-ack can't filter",
-        )
-        .into());
-    }
-    bounded(
-        OPERATION_TIMEOUT,
-        channel.basic_qos(prefetch, BasicQosOptions::default()),
-    )
-    .await
-    .map_err(|e| broker_error(queue, &e))?;
-    let no_ack = options.mode == AckMode::NoAck;
-    let mut consumer = bounded(
-        OPERATION_TIMEOUT,
-        channel.basic_consume(
-            queue.into(),
-            "".into(),
-            BasicConsumeOptions {
-                no_ack,
-                ..Default::default()
-            },
-            consumer_arguments(options),
-        ),
-    )
-    .await
-    .map_err(|e| broker_error(queue, &e))?;
-
+    let (prefetch, mut consumer) = start(channel, queue, options).await?;
     let mut summary = Summary {
         queue: queue.to_string(),
         ..Default::default()
     };
     let started = Instant::now();
-    let batch = batch_size(prefetch);
     let mut pending = Pending {
         one_by_one: options.filter.is_some(),
         ..Default::default()
+    };
+    let mut take = Take {
+        channel,
+        queue,
+        options,
+        prefetch,
+        batch: batch_size(prefetch),
+        sink,
+        progress,
     };
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
@@ -250,15 +224,11 @@ pub async fn run(
         let next = match ready {
             Some(item) => item,
             None => {
-                if pending.count > 0 && options.mode != AckMode::Requeue {
-                    let settled = pending.settle(channel, options.mode, sink, &mut summary);
-                    if let Some(lost) = node_lost(settled.await)? {
-                        summary.lost = Some(lost);
-                        break;
-                    }
-                    if summary.stopped_by == Stop::WriteFailed {
-                        break;
-                    }
+                if pending.count > 0
+                    && options.mode != AckMode::Requeue
+                    && take.settle(&mut pending, &mut summary).await?
+                {
+                    break;
                 }
                 let wait = async {
                     match options.idle_timeout {
@@ -298,91 +268,193 @@ pub async fn run(
             }
             Some(Ok(d)) => d,
         };
+        if take.delivery(delivery, &mut pending, &mut summary).await? == Flow::Stop {
+            break;
+        }
+    }
+    finish(
+        channel,
+        consumer,
+        options.mode,
+        take.sink,
+        pending,
+        summary,
+        started,
+    )
+    .await
+}
+
+/// Set the prefetch (room for many skipped messages when filtering) and start consuming.
+async fn start(
+    channel: &Channel,
+    queue: &str,
+    options: &Options,
+) -> Result<(u16, lapin::Consumer)> {
+    let mut prefetch = effective_prefetch(options)?;
+    if options.filter.is_some() {
+        // Skipped messages stay unacked until the end and take room in the prefetch; a
+        // consumer's prefetch can't grow once it consumes (a new basic.qos applies to later
+        // consumers only), so a filtered read starts with room for many.
+        prefetch = prefetch.max(FILTER_PREFETCH);
+    }
+    if options.filter.is_some() && options.mode == AckMode::NoAck {
+        return Err(Error::usage(
+            "a filter keeps the messages it skips in the queue, which needs acks: --no-ack can't filter",
+        )
+        .into());
+    }
+    bounded(
+        OPERATION_TIMEOUT,
+        channel.basic_qos(prefetch, BasicQosOptions::default()),
+    )
+    .await
+    .map_err(|e| broker_error(queue, &e))?;
+    let consumer = bounded(
+        OPERATION_TIMEOUT,
+        channel.basic_consume(
+            queue.into(),
+            "".into(),
+            BasicConsumeOptions {
+                no_ack: options.mode == AckMode::NoAck,
+                ..Default::default()
+            },
+            consumer_arguments(options),
+        ),
+    )
+    .await
+    .map_err(|e| broker_error(queue, &e))?;
+    Ok((prefetch, consumer))
+}
+
+/// Whether the loop goes on after a delivery.
+#[derive(Debug, PartialEq, Eq)]
+enum Flow {
+    Go,
+    Stop,
+}
+
+/// What taking one delivery needs: where it goes and how it is settled.
+struct Take<'a> {
+    channel: &'a Channel,
+    queue: &'a str,
+    options: &'a Options,
+    prefetch: u16,
+    batch: u64,
+    sink: &'a mut dyn Sink,
+    progress: &'a ProgressBar,
+}
+
+impl Take<'_> {
+    /// Skip a delivery the filter leaves out (held for the end), or write it and settle the
+    /// batch when it is full.
+    async fn delivery(
+        &mut self,
+        delivery: lapin::message::Delivery,
+        pending: &mut Pending,
+        summary: &mut Summary,
+    ) -> Result<Flow> {
         let envelope = Envelope::from_delivery(
             delivery.exchange.as_str(),
             delivery.routing_key.as_str(),
             &delivery.properties,
             &delivery.data,
             delivery.redelivered,
-            Some(queue),
+            Some(self.queue),
         );
-        if let Some(filter) = &options.filter
+        if let Some(filter) = &self.options.filter
             && !filter.matches(&envelope, None, &delivery.data, now_secs())
         {
             // Held unacked: it goes back, in its place, at the end.
             pending.skip(delivery.delivery_tag);
             summary.skipped += 1;
-            progress.inc(1);
-            if pending.skipped + pending.count >= u64::from(prefetch) {
+            self.progress.inc(1);
+            if pending.skipped + pending.count >= u64::from(self.prefetch) {
                 // Every message the broker may have in flight is held: nothing more comes.
                 summary.stopped_by = Stop::PrefetchFull;
-                break;
+                return Ok(Flow::Stop);
             }
-            continue;
+            return Ok(Flow::Go);
         }
-        if let Err(e) = sink.write(&envelope, &delivery.data) {
+        let no_ack = self.options.mode == AckMode::NoAck;
+        if let Err(e) = self.sink.write(&envelope, &delivery.data) {
             // Not written, so not acked: it goes back with the others pending.
             if !no_ack {
                 pending.add(delivery.delivery_tag);
             }
             summary.write_failed(e)?;
-            break;
+            return Ok(Flow::Stop);
         }
         summary.received += 1;
-        progress.inc(1);
+        self.progress.inc(1);
         if no_ack {
             summary.auto_acked += 1;
-            continue;
+            return Ok(Flow::Go);
         }
         pending.add(delivery.delivery_tag);
-        if pending.count >= batch && options.mode != AckMode::Requeue {
-            let settled = pending.settle(channel, options.mode, sink, &mut summary);
-            if let Some(lost) = node_lost(settled.await)? {
-                summary.lost = Some(lost);
-                break;
-            }
-            if summary.stopped_by == Stop::WriteFailed {
-                break;
-            }
+        if pending.count >= self.batch
+            && self.options.mode != AckMode::Requeue
+            && self.settle(pending, summary).await?
+        {
+            return Ok(Flow::Stop);
         }
+        Ok(Flow::Go)
     }
 
+    /// Settle what is pending; true when the run must stop (the node lost, or the output
+    /// failed).
+    async fn settle(&mut self, pending: &mut Pending, summary: &mut Summary) -> Result<bool> {
+        let settled = pending.settle(self.channel, self.options.mode, &mut *self.sink, summary);
+        if let Some(lost) = node_lost(settled.await)? {
+            summary.lost = Some(lost);
+            return Ok(true);
+        }
+        Ok(summary.stopped_by == Stop::WriteFailed)
+    }
+}
+
+/// After the loop: settle or count what is pending, put back what was skipped, cancel the
+/// consumer, and time the run.
+async fn finish(
+    channel: &Channel,
+    consumer: lapin::Consumer,
+    mode: AckMode,
+    sink: &mut dyn Sink,
+    mut pending: Pending,
+    mut summary: Summary,
+    started: Instant,
+) -> Result<Summary> {
     if summary.lost.is_some() {
         // Nothing more can be settled on a dead connection: keep what was written, and
         // count what the broker will deliver again.
         sink.commit()?;
         summary.stopped_by = Stop::NodeLost;
         summary.unacked_at_loss = pending.count;
-        summary.elapsed_seconds = started.elapsed().as_secs_f64();
-        summary.rate_per_second =
-            crate::output::per_second(summary.received, summary.elapsed_seconds);
-        return Ok(summary);
+        return Ok(timed(summary, started));
     }
-
     // Whatever was written is committed and settled; the skipped ones go back in one nack
     // (a classic queue puts them in their places); prefetched messages that were never
     // looked at go back when the consumer is cancelled and the channel closes.
     if summary.stopped_by != Stop::WriteFailed {
-        pending
-            .settle(channel, options.mode, sink, &mut summary)
-            .await?;
+        pending.settle(channel, mode, sink, &mut summary).await?;
     }
     if summary.stopped_by == Stop::WriteFailed {
         // What was written since the last commit is not in the output: it goes back, with
         // every message held, and nothing more is acked.
         pending.put_back_all(channel).await;
         shut(channel.basic_cancel(consumer.tag(), BasicCancelOptions::default())).await;
-        summary.elapsed_seconds = started.elapsed().as_secs_f64();
-        summary.rate_per_second =
-            crate::output::per_second(summary.received, summary.elapsed_seconds);
-        return Ok(summary);
+        return Ok(timed(summary, started));
     }
     sink.commit()?;
     pending.put_back_skipped(channel).await?;
     shut(channel.basic_cancel(consumer.tag(), BasicCancelOptions::default())).await;
+    Ok(timed(summary, started))
+}
+
+/// The summary with the run's time and rate.
+fn timed(mut summary: Summary, started: Instant) -> Summary {
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     summary.rate_per_second = crate::output::per_second(summary.received, summary.elapsed_seconds);
-    Ok(summary)
+    summary
 }
 
 /// A settle that failed because the node is gone is the node lost (its reason); any other
