@@ -277,41 +277,29 @@ pub async fn run(
 /// next node that answers. A message not yet sent when the loss was noticed goes there too.
 async fn lane(
     failover: &mut Failover<'_>,
-    mut input: super::source::Input,
+    input: super::source::Input,
     defaults: &Defaults,
     options: &Options,
     progress: &ProgressBar,
 ) -> Result<Summary> {
-    let mut summary = Summary::default();
-    let mut not_confirmed: BTreeMap<u64, NotConfirmed> = BTreeMap::new();
     let started = Instant::now();
-    let mut pacer = crate::pace::Pacer::optional(options.rate);
+    let mut lane = Lane {
+        input,
+        defaults,
+        options,
+        pacer: crate::pace::Pacer::optional(options.rate),
+        seq: 0,
+        unsent: None,
+        ledger: Ledger {
+            summary: Summary::default(),
+            not_confirmed: BTreeMap::new(),
+            progress,
+        },
+    };
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
-    let mut seq: u64 = 0;
-    // A message read but not sent when the node was lost: the first for the next node.
-    let mut unsent: Option<Item> = None;
 
-    let mut record = |id: u64,
-                      outcome: Outcome,
-                      summary: &mut Summary,
-                      in_flight: &mut BTreeMap<u64, Origin>| {
-        let Some(origin) = in_flight.remove(&id) else {
-            return;
-        };
-        match &outcome {
-            Outcome::Confirmed => summary.confirmed += 1,
-            Outcome::Returned { .. } => summary.returned += 1,
-            Outcome::Nacked => summary.nacked += 1,
-            Outcome::Unknown { .. } => summary.unknown += 1,
-        }
-        if outcome != Outcome::Confirmed {
-            not_confirmed.insert(id, NotConfirmed { origin, outcome });
-        }
-        progress.inc(1);
-    };
-
-    'nodes: loop {
+    loop {
         let session = failover.connect().await?;
         let mut publisher =
             match Publisher::open(&session.connection, options.window, options.confirm_timeout)
@@ -324,22 +312,119 @@ async fn lane(
                 }
             };
         let mut in_flight: BTreeMap<u64, Origin> = BTreeMap::new();
+        lane.feed(&mut publisher, &mut in_flight, &mut ctrl_c).await;
+        let (closed, lost, unanswered) = lane.wind_down(&mut publisher, &mut in_flight).await;
+        publisher.close().await;
+        session.close().await;
+        let summary = &mut lane.ledger.summary;
+        match closed {
+            Some(why) if lost && !summary.interrupted && summary.input_error.is_none() => {
+                let consequence = format!(
+                    "{unanswered} message(s) in flight count as unknown (they may or may not \
+                     have arrived)"
+                );
+                if let Err(e) = failover.lost(&session, &why, &consequence) {
+                    summary.lost = Some(format!("{e:#}"));
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+    // A message read but never sent (the run ended on the loss): not sent, so not at the
+    // broker; listed with the rest.
+    if let Some(item) = lane.unsent.take() {
+        lane.seq += 1;
+        let mut pending = BTreeMap::from([(lane.seq, item.origin)]);
+        lane.ledger.record(
+            lane.seq,
+            Outcome::Unknown {
+                reason: "not sent: the node was lost".into(),
+            },
+            &mut pending,
+        );
+        lane.ledger.summary.published += 1;
+    }
+
+    let Ledger {
+        mut summary,
+        not_confirmed,
+        ..
+    } = lane.ledger;
+    summary.failovers = failover.record.clone();
+    summary.not_confirmed = not_confirmed.into_values().collect();
+    summary.elapsed_seconds = started.elapsed().as_secs_f64();
+    summary.rate_per_second = crate::output::per_second(summary.confirmed, summary.elapsed_seconds);
+    Ok(summary)
+}
+
+/// A lane's account of its messages: the counts, and each one not confirmed.
+struct Ledger<'a> {
+    summary: Summary,
+    /// By sequence number: input order.
+    not_confirmed: BTreeMap<u64, NotConfirmed>,
+    progress: &'a ProgressBar,
+}
+
+impl Ledger<'_> {
+    /// Count the outcome of copy `id`, once: it leaves `in_flight`.
+    fn record(&mut self, id: u64, outcome: Outcome, in_flight: &mut BTreeMap<u64, Origin>) {
+        let Some(origin) = in_flight.remove(&id) else {
+            return;
+        };
+        match &outcome {
+            Outcome::Confirmed => self.summary.confirmed += 1,
+            Outcome::Returned { .. } => self.summary.returned += 1,
+            Outcome::Nacked => self.summary.nacked += 1,
+            Outcome::Unknown { .. } => self.summary.unknown += 1,
+        }
+        if outcome != Outcome::Confirmed {
+            self.not_confirmed
+                .insert(id, NotConfirmed { origin, outcome });
+        }
+        self.progress.inc(1);
+    }
+}
+
+/// One lane's input and what it has sent, across the nodes it publishes to.
+struct Lane<'a> {
+    input: super::source::Input,
+    defaults: &'a Defaults,
+    options: &'a Options,
+    pacer: Option<crate::pace::Pacer>,
+    /// The sequence number of the last message sent.
+    seq: u64,
+    /// A message read but not sent when the node was lost: the first for the next node.
+    unsent: Option<Item>,
+    ledger: Ledger<'a>,
+}
+
+impl Lane<'_> {
+    /// Publish the input on `publisher` until it ends, fails, Ctrl-C comes or the channel
+    /// closes.
+    async fn feed(
+        &mut self,
+        publisher: &mut Publisher,
+        in_flight: &mut BTreeMap<u64, Origin>,
+        ctrl_c: &mut (impl std::future::Future<Output = std::io::Result<()>> + Unpin),
+    ) {
+        let options = self.options;
         loop {
-            let item = match unsent.take() {
+            let item = match self.unsent.take() {
                 Some(item) => item,
                 None => {
                     let item = tokio::select! {
                         biased;
-                        _ = &mut ctrl_c => {
-                            summary.interrupted = true;
+                        _ = &mut *ctrl_c => {
+                            self.ledger.summary.interrupted = true;
                             break;
                         }
-                        item = input.recv() => item,
+                        item = self.input.recv() => item,
                     };
                     match item {
                         None => break,
                         Some(Err(e)) => {
-                            summary.input_error = Some(e);
+                            self.ledger.summary.input_error = Some(e);
                             break;
                         }
                         Some(Ok(item)) => item,
@@ -347,35 +432,35 @@ async fn lane(
                 }
             };
             for (id, outcome) in publisher.make_room().await {
-                record(id, outcome, &mut summary, &mut in_flight);
+                self.ledger.record(id, outcome, in_flight);
             }
             if publisher.closed_reason().is_some() {
-                unsent = Some(item);
+                self.unsent = Some(item);
                 break;
             }
-            if let Some(pacer) = &mut pacer {
+            if let Some(pacer) = &mut self.pacer {
                 pacer.wait().await;
             }
-            let mut env = apply_defaults(item.envelope, defaults, item.is_envelope);
+            let mut env = apply_defaults(item.envelope, self.defaults, item.is_envelope);
             if !options.queues.is_empty() {
                 let queue =
-                    &options.queues[usize::try_from(seq).unwrap_or(0) % options.queues.len()];
+                    &options.queues[usize::try_from(self.seq).unwrap_or(0) % options.queues.len()];
                 env.exchange = Some(String::new());
                 env.routing_key = Some(queue.clone());
             }
             let (props, body) = match env.encode() {
                 Ok(x) => x,
                 Err(e) => {
-                    summary.input_error = Some(format!("{}: {e}", item.origin));
+                    self.ledger.summary.input_error = Some(format!("{}: {e}", item.origin));
                     break;
                 }
             };
-            seq += 1;
-            in_flight.insert(seq, item.origin);
-            summary.published += 1;
+            self.seq += 1;
+            in_flight.insert(self.seq, item.origin);
+            self.ledger.summary.published += 1;
             let done = publisher
                 .publish(
-                    seq,
+                    self.seq,
                     env.exchange.as_deref().unwrap_or(""),
                     env.routing_key.as_deref().unwrap_or(""),
                     props,
@@ -384,13 +469,23 @@ async fn lane(
                 )
                 .await;
             for (id, outcome) in done {
-                record(id, outcome, &mut summary, &mut in_flight);
+                self.ledger.record(id, outcome, in_flight);
             }
             if publisher.closed_reason().is_some() {
                 break;
             }
         }
+    }
 
+    /// Wait for the confirms in flight (briefly when the node is gone) and count what got
+    /// none as unknown. Returns why the channel closed, whether the node was lost (not the
+    /// broker refusing something), and how many messages got no answer.
+    async fn wind_down(
+        &mut self,
+        publisher: &mut Publisher,
+        in_flight: &mut BTreeMap<u64, Origin>,
+    ) -> (Option<String>, bool, usize) {
+        let options = self.options;
         // The node is gone (not the broker refusing something): what is in flight will not be
         // answered, so there is no point waiting the whole confirm timeout for it.
         let closed = publisher.closed_reason().map(str::to_string);
@@ -401,7 +496,7 @@ async fn lane(
             options.confirm_timeout
         };
         for (id, outcome) in publisher.drain(wait).await {
-            record(id, outcome, &mut summary, &mut in_flight);
+            self.ledger.record(id, outcome, in_flight);
         }
         // What came to light while draining (the broker's refusal, say) counts too.
         let closed = closed.or_else(|| publisher.closed_reason().map(str::to_string));
@@ -416,53 +511,17 @@ async fn lane(
         };
         let unanswered = in_flight.len();
         for id in in_flight.keys().copied().collect::<Vec<_>>() {
-            record(
+            self.ledger.record(
                 id,
                 Outcome::Unknown {
                     reason: reason.clone(),
                 },
-                &mut summary,
-                &mut in_flight,
+                in_flight,
             );
         }
-        summary.channel_error = refusal;
-        publisher.close().await;
-        session.close().await;
-        match closed {
-            Some(why) if lost && !summary.interrupted && summary.input_error.is_none() => {
-                let consequence = format!(
-                    "{unanswered} message(s) in flight count as unknown (they may or may not \
-                     have arrived)"
-                );
-                if let Err(e) = failover.lost(&session, &why, &consequence) {
-                    summary.lost = Some(format!("{e:#}"));
-                    break 'nodes;
-                }
-            }
-            _ => break 'nodes,
-        }
+        self.ledger.summary.channel_error = refusal;
+        (closed, lost, unanswered)
     }
-    // A message read but never sent (the run ended on the loss): not sent, so not at the
-    // broker; listed with the rest.
-    if let Some(item) = unsent {
-        seq += 1;
-        let mut pending = BTreeMap::from([(seq, item.origin)]);
-        record(
-            seq,
-            Outcome::Unknown {
-                reason: "not sent: the node was lost".into(),
-            },
-            &mut summary,
-            &mut pending,
-        );
-        summary.published += 1;
-    }
-
-    summary.failovers = failover.record.clone();
-    summary.not_confirmed = not_confirmed.into_values().collect();
-    summary.elapsed_seconds = started.elapsed().as_secs_f64();
-    summary.rate_per_second = crate::output::per_second(summary.confirmed, summary.elapsed_seconds);
-    Ok(summary)
 }
 
 /// How long the confirms in flight may take to fail once the node is known to be gone.
