@@ -329,12 +329,69 @@ async fn load(
 ) -> Result<Summary> {
     let stats = Arc::new(Stats::new()?);
     // Channels and consumers are all set up before the clock starts.
+    let consumer_channels = open_consumers(connections, queue, options).await?;
+    let producer_channels = open_producers(connections, options, &stats).await?;
+    let start = Instant::now();
+    let deadline = start + options.duration;
+    let mut tasks = spawn_workers(
+        producer_channels,
+        consumer_channels,
+        queue,
+        options,
+        &stats,
+        start,
+    );
+    let mut sampled =
+        sample_every_second(connections, &stats, &mut tasks, start, deadline, on_sample).await?;
+    // The rates are those of the run; the messages still on their way get up to DRAIN to
+    // arrive, for their latencies.
+    if !sampled.interrupted && sampled.failure.is_none() && options.consumers > 0 {
+        let drained = deadline + DRAIN;
+        while stats.received.load(Ordering::Relaxed) < stats.sent.load(Ordering::Relaxed)
+            && Instant::now() < drained
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        if let Some(h) = stats.take_interval() {
+            let _ = sampled.total.add(&h);
+        }
+    }
+    // Stop producers and consumers (producers stop themselves at the deadline, consumers
+    // after the drain).
+    tasks.abort_all();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok(Err(e)) = done {
+            sampled.failure.get_or_insert(e);
+        }
+    }
+    if let Some(e) = sampled.failure.take() {
+        return Err(e);
+    }
+    Ok(summarise(queue, options, &stats, sampled, start))
+}
+
+/// A consumer, with its channel, on each consumer connection.
+async fn open_consumers(
+    connections: &Connections,
+    queue: &str,
+    options: &Options,
+) -> Result<Vec<(Channel, lapin::Consumer)>> {
     let mut consumer_channels = Vec::new();
     for session in &connections.consumers {
         let channel = session.channel().await?;
         let consumer = start_consumer(&channel, queue, options).await?;
         consumer_channels.push((channel, consumer));
     }
+    Ok(consumer_channels)
+}
+
+/// A channel on each producer connection (in confirm mode with --confirm), each
+/// connection's blocked notices recorded in `stats`.
+async fn open_producers(
+    connections: &Connections,
+    options: &Options,
+    stats: &Arc<Stats>,
+) -> Result<Vec<Channel>> {
     let mut producer_channels = Vec::new();
     for session in &connections.producers {
         let channel = session.channel().await?;
@@ -359,8 +416,18 @@ async fn load(
             }
         });
     }
+    Ok(producer_channels)
+}
 
-    let start = Instant::now();
+/// Start every producer and consumer on a task of its own.
+fn spawn_workers(
+    producer_channels: Vec<Channel>,
+    consumer_channels: Vec<(Channel, lapin::Consumer)>,
+    queue: &str,
+    options: &Options,
+    stats: &Arc<Stats>,
+    start: Instant,
+) -> tokio::task::JoinSet<Result<()>> {
     let deadline = start + options.duration;
     let mut tasks = tokio::task::JoinSet::new();
     let per_producer = options.rate.map(|r| r / options.producers.max(1) as f64);
@@ -398,29 +465,56 @@ async fn load(
             },
         );
     }
+    tasks
+}
 
-    // The sampler: one sample a second until the deadline, and Ctrl-C ends the run early.
-    let mut samples = Vec::new();
-    let mut total = histogram()?;
-    let mut blocked_seconds = 0;
-    let (mut last_sent, mut last_received) = (0, 0);
-    let mut last_tick = start;
-    let mut interrupted = false;
+/// What the sampler saw until the deadline (or Ctrl-C, or a failed task).
+struct Sampled {
+    samples: Vec<Sample>,
+    /// Every latency of the run.
+    total: Histogram<u64>,
+    blocked_seconds: u64,
+    /// Sent and received at the last sample, and its time.
+    last_sent: u64,
+    last_received: u64,
+    last_tick: Instant,
+    interrupted: bool,
+    failure: Option<anyhow::Error>,
+}
+
+/// The sampler: one sample a second until the deadline, and Ctrl-C ends the run early.
+async fn sample_every_second(
+    connections: &Connections,
+    stats: &Stats,
+    tasks: &mut tokio::task::JoinSet<Result<()>>,
+    start: Instant,
+    deadline: Instant,
+    on_sample: &mut impl FnMut(&Sample),
+) -> Result<Sampled> {
+    let mut s = Sampled {
+        samples: Vec::new(),
+        total: histogram()?,
+        blocked_seconds: 0,
+        last_sent: 0,
+        last_received: 0,
+        last_tick: start,
+        interrupted: false,
+        failure: None,
+    };
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
-    let mut failure: Option<anyhow::Error> = None;
     let mut second = 0;
     loop {
         let tick = (start + Duration::from_secs(second + 1)).min(deadline);
         tokio::select! {
             biased;
-            _ = &mut ctrl_c => { interrupted = true; }
+            _ = &mut ctrl_c => { s.interrupted = true; }
             Some(done) = tasks.join_next() => {
                 // A task that ends before the deadline failed (its connection was lost).
                 if let Ok(Err(e)) = done {
-                    failure.get_or_insert(e);
+                    s.failure.get_or_insert(e);
                 }
-                if failure.is_none() { continue; }
+                if s.failure.is_none() { continue; }
             }
             () = tokio::time::sleep_until(tick) => {}
         }
@@ -428,7 +522,7 @@ async fn load(
         let blocked = connections
             .producers
             .iter()
-            .any(|s| s.connection.status().blocked());
+            .any(|p| p.connection.status().blocked());
         if blocked {
             stats.ever_blocked.store(true, Ordering::Relaxed);
         }
@@ -436,58 +530,43 @@ async fn load(
             stats.sent.load(Ordering::Relaxed),
             stats.received.load(Ordering::Relaxed),
         );
-        let span = now.duration_since(last_tick).as_secs_f64();
+        let span = now.duration_since(s.last_tick).as_secs_f64();
         let interval = stats.take_interval();
         if let Some(h) = &interval {
-            let _ = total.add(h);
+            let _ = s.total.add(h);
         }
         second += 1;
         let sample = Sample {
             second,
-            sent_per_second: crate::output::per_second(sent - last_sent, span),
-            received_per_second: crate::output::per_second(received - last_received, span),
+            sent_per_second: crate::output::per_second(sent - s.last_sent, span),
+            received_per_second: crate::output::per_second(received - s.last_received, span),
             latency_ms: Latency::of(interval.as_ref()),
             blocked,
         };
-        blocked_seconds += u64::from(blocked);
+        s.blocked_seconds += u64::from(blocked);
         on_sample(&sample);
-        samples.push(sample);
-        (last_sent, last_received, last_tick) = (sent, received, now);
-        if interrupted || failure.is_some() || now >= deadline {
-            break;
+        s.samples.push(sample);
+        (s.last_sent, s.last_received, s.last_tick) = (sent, received, now);
+        if s.interrupted || s.failure.is_some() || now >= deadline {
+            return Ok(s);
         }
     }
-    // The rates are those of the run; the messages still on their way get up to DRAIN to
-    // arrive, for their latencies.
-    let in_window = (last_sent, last_received);
-    if !interrupted && failure.is_none() && options.consumers > 0 {
-        let drained = deadline + DRAIN;
-        while stats.received.load(Ordering::Relaxed) < stats.sent.load(Ordering::Relaxed)
-            && Instant::now() < drained
-        {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        if let Some(h) = stats.take_interval() {
-            let _ = total.add(&h);
-        }
-    }
-    // Stop producers and consumers (producers stop themselves at the deadline, consumers
-    // after the drain).
-    tasks.abort_all();
-    while let Some(done) = tasks.join_next().await {
-        if let Ok(Err(e)) = done {
-            failure.get_or_insert(e);
-        }
-    }
-    if let Some(e) = failure {
-        return Err(e);
-    }
-    let elapsed = last_tick.duration_since(start).as_secs_f64();
-    let (sent, received) = in_window;
+}
+
+/// The run's summary: the rates of the sampled window, the latencies of every message.
+fn summarise(
+    queue: &str,
+    options: &Options,
+    stats: &Stats,
+    sampled: Sampled,
+    start: Instant,
+) -> Summary {
+    let elapsed = sampled.last_tick.duration_since(start).as_secs_f64();
+    let (sent, received) = (sampled.last_sent, sampled.last_received);
     let received_after = stats.received.load(Ordering::Relaxed) - received;
     let reason = stats.blocked_reason.lock().ok().and_then(|r| r.clone());
     let blocked = stats.ever_blocked.load(Ordering::Relaxed) || reason.is_some();
-    let summary = Summary {
+    Summary {
         queue: queue.to_string(),
         queue_type: options.queue_type,
         producers: options.producers,
@@ -502,15 +581,14 @@ async fn load(
         received_after,
         sent_per_second: crate::output::per_second(sent, elapsed),
         received_per_second: crate::output::per_second(received, elapsed),
-        latency_ms: Latency::of(Some(&total)),
+        latency_ms: Latency::of(Some(&sampled.total)),
         blocked,
         blocked_reason: blocked.then_some(reason).flatten(),
-        blocked_seconds,
+        blocked_seconds: sampled.blocked_seconds,
         queue_deleted: false,
-        interrupted,
-        samples,
-    };
-    Ok(summary)
+        interrupted: sampled.interrupted,
+        samples: sampled.samples,
+    }
 }
 
 async fn start_consumer(
