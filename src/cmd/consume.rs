@@ -70,14 +70,13 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     let kind = super::queue_kind(&settings, &args.queue).await;
     let mode = super::stream_mode(kind.as_deref(), &args.queue, &mut target, mode)?;
     let options = target.options(args.prefetch, mode);
-    read::read(
+    let summary = read::read(
         &settings,
         Source::Queue(&args.queue),
         &target,
         &options,
         Format::Jsonl,
-        global.output,
     )
     .await?;
-    Ok(())
+    read::report(summary, &target, global.output)
 }

@@ -81,14 +81,13 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             .or(Some(std::time::Duration::from_secs(1))),
         ..options
     };
-    read::read(
+    let summary = read::read(
         &settings,
         Source::Queue(&args.queue),
         &target,
         &options,
         Format::Pretty,
-        global.output,
     )
     .await?;
-    Ok(())
+    read::report(summary, &target, global.output)
 }

@@ -294,7 +294,7 @@ async fn drain(
         filter,
     };
     let options = target.options(1000, AckMode::Ack);
-    let summary = read::read_quietly(
+    let summary = read::read(
         settings,
         Source::Queue(queue),
         &target,

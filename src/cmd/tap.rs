@@ -52,7 +52,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
     }
     let settings = settings::load(&global.connection.flags())?;
     let target = args.read.target();
-    read::read(
+    let summary = read::read(
         &settings,
         Source::Tap(crate::message::tap::Binding {
             exchanges: &args.exchanges,
@@ -63,8 +63,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         &target,
         &target.options(1000, AckMode::Ack),
         Format::Jsonl,
-        global.output,
     )
     .await?;
-    Ok(())
+    read::report(summary, &target, global.output)
 }

@@ -52,7 +52,7 @@ pub enum Source<'a> {
 }
 
 /// Connect, read `source` into the sink `target` names (its format defaults to
-/// `default_format`), print the summary (to stderr when messages own stdout), and close.
+/// `default_format`), and close; [`report`] prints the summary.
 ///
 /// With the `--uri` of several nodes, a queue read that takes messages (ack, reject or
 /// no-ack) survives the loss of its node: it reconnects to the next node that answers and
@@ -61,61 +61,6 @@ pub enum Source<'a> {
 /// (the summary counts it). A look (`--requeue`, peek) or a tap ends with the error instead:
 /// a second pass would show the same messages again, and a tap's queue dies with its node.
 pub async fn read(
-    settings: &Settings,
-    source: Source<'_>,
-    target: &Target,
-    options: &consume::Options,
-    default_format: Format,
-    summary_format: output::Format,
-) -> Result<Summary> {
-    let summary = read_quietly(settings, source, target, options, default_format).await?;
-    if target.output_dir.is_some() || target.output_file.is_some() {
-        output::print(summary_format, &summary)?;
-    } else {
-        output::eprint(summary_format, &summary)?;
-    }
-    if summary.stopped_by == Stop::PrefetchFull {
-        return Err(Error::partial_failure(format!(
-            "stopped after {} skipped message(s): messages that don't match the filter fill the \
-             prefetch ({}), so the rest of the queue was not examined; they were put back in order",
-            summary.skipped,
-            super::consume::FILTER_PREFETCH
-        ))
-        .into());
-    }
-    if summary.stopped_by == Stop::Interrupted {
-        // Everything written was settled first (acked, or put back for a look).
-        return Err(Error::interrupted(format!(
-            "interrupted after {} message(s)",
-            summary.received
-        ))
-        .into());
-    }
-    if let (Stop::NodeLost, Some(lost)) = (summary.stopped_by, &summary.lost) {
-        return Err(Error::partial_failure(format!(
-            "{lost}; {} message(s) were written and acknowledged; {} written but not \
-             acknowledged will be delivered again (they may be in the output twice)",
-            summary.acked + summary.rejected,
-            summary.unacked_at_loss
-        ))
-        .into());
-    }
-    if summary.stopped_by == Stop::WriteFailed {
-        return Err(Error::partial_failure(format!(
-            "{}; {} message(s) were written whole and acknowledged, and the rest stay in the queue",
-            summary
-                .write_error
-                .as_deref()
-                .unwrap_or("writing the output failed"),
-            summary.acked + summary.rejected,
-        ))
-        .into());
-    }
-    Ok(summary)
-}
-
-/// [`read`] without printing the summary, for commands that report in their own terms.
-pub async fn read_quietly(
     settings: &Settings,
     source: Source<'_>,
     target: &Target,
@@ -198,6 +143,55 @@ pub async fn read_quietly(
     summary.elapsed_seconds = started.elapsed().as_secs_f64();
     summary.rate_per_second = output::per_second(summary.received, summary.elapsed_seconds);
     Ok(summary)
+}
+
+/// Print the summary of a [`read`] (to stderr when messages own stdout), and end with the
+/// run's exit code: 5 for a run cut short (a full prefetch, a lost node, a failed write),
+/// 130 for Ctrl-C.
+pub fn report(summary: Summary, target: &Target, summary_format: output::Format) -> Result<()> {
+    if target.output_dir.is_some() || target.output_file.is_some() {
+        output::print(summary_format, &summary)?;
+    } else {
+        output::eprint(summary_format, &summary)?;
+    }
+    if summary.stopped_by == Stop::PrefetchFull {
+        return Err(Error::partial_failure(format!(
+            "stopped after {} skipped message(s): messages that don't match the filter fill the \
+             prefetch ({}), so the rest of the queue was not examined; they were put back in order",
+            summary.skipped,
+            super::consume::FILTER_PREFETCH
+        ))
+        .into());
+    }
+    if summary.stopped_by == Stop::Interrupted {
+        // Everything written was settled first (acked, or put back for a look).
+        return Err(Error::interrupted(format!(
+            "interrupted after {} message(s)",
+            summary.received
+        ))
+        .into());
+    }
+    if let (Stop::NodeLost, Some(lost)) = (summary.stopped_by, &summary.lost) {
+        return Err(Error::partial_failure(format!(
+            "{lost}; {} message(s) were written and acknowledged; {} written but not \
+             acknowledged will be delivered again (they may be in the output twice)",
+            summary.acked + summary.rejected,
+            summary.unacked_at_loss
+        ))
+        .into());
+    }
+    if summary.stopped_by == Stop::WriteFailed {
+        return Err(Error::partial_failure(format!(
+            "{}; {} message(s) were written whole and acknowledged, and the rest stay in the queue",
+            summary
+                .write_error
+                .as_deref()
+                .unwrap_or("writing the output failed"),
+            summary.acked + summary.rejected,
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 impl Render for Summary {
