@@ -11,6 +11,9 @@ use serde_json::{Map, Value};
 /// One policy or operator policy as `/api/policies/{vhost}` lists it.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct Policy {
+    /// Absent from a vhost's own list in older answers: then the vhost asked for.
+    #[serde(default)]
+    pub vhost: String,
     pub name: String,
     #[serde(default)]
     pub pattern: String,
@@ -36,6 +39,12 @@ pub enum Target<'a> {
 }
 
 impl Policy {
+    /// The pattern as warren can evaluate it, or `None` when it uses what the broker's
+    /// regular expressions have and warren's don't (look-around, back-references).
+    pub fn regex(&self) -> Option<Regex> {
+        Regex::new(&self.pattern).ok()
+    }
+
     /// Whether this policy applies to objects like `target` (its `apply-to`).
     fn applies_to(&self, target: Target<'_>) -> bool {
         match (self.apply_to.as_str(), target) {
@@ -55,7 +64,7 @@ impl Policy {
         if !self.applies_to(target) {
             return Some(false);
         }
-        Regex::new(&self.pattern).ok().map(|re| re.is_match(name))
+        self.regex().map(|re| re.is_match(name))
     }
 }
 
@@ -121,6 +130,7 @@ mod tests {
 
     fn policy(name: &str, pattern: &str, apply_to: &str, priority: i64, def: Value) -> Policy {
         Policy {
+            vhost: "/".into(),
             name: name.into(),
             pattern: pattern.into(),
             apply_to: apply_to.into(),
