@@ -259,20 +259,11 @@ pub fn apply_policies(queues: &mut [Queue], policies: &[Policy], operator_polici
             .find(|p| p.vhost == vhost && p.name == name)
             .map(|p| p.definition.clone())
     };
-    let mut by_vhost: BTreeMap<&str, Vec<crate::rabbit::policy::Policy>> = BTreeMap::new();
-    for p in operator_policies {
-        by_vhost
-            .entry(p.vhost.as_str())
-            .or_default()
-            .push(p.clone());
-    }
+    let operator = crate::rabbit::policy::Compiled::new(operator_policies.iter().cloned());
     // `None`: a policy warren cannot evaluate may apply, so the queue's is unknown.
     let by_pattern = |q: &Queue| {
-        let mine = by_vhost
-            .get(q.vhost.as_str())
-            .map_or(&[][..], Vec::as_slice);
-        let (found, unreadable) = crate::rabbit::policy::matching(
-            mine,
+        let (found, unreadable) = operator.matching(
+            &q.vhost,
             &q.name,
             crate::rabbit::policy::Target::Queue(&q.kind),
         );

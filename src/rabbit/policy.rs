@@ -90,6 +90,50 @@ pub fn matching<'a>(
     (found, unreadable)
 }
 
+/// Policies with their patterns compiled once, for matching many names (audit's and lint's
+/// queues): the same answers as [`matching`].
+pub struct Compiled {
+    entries: Vec<(Policy, Option<Regex>)>,
+}
+
+impl Compiled {
+    pub fn new(all: impl IntoIterator<Item = Policy>) -> Compiled {
+        Compiled {
+            entries: all
+                .into_iter()
+                .map(|p| {
+                    let re = p.regex();
+                    (p, re)
+                })
+                .collect(),
+        }
+    }
+
+    /// The policies of `vhost` that match `name`, highest priority first (stable for equal
+    /// ones), and the names whose pattern warren could not read.
+    pub fn matching(
+        &self,
+        vhost: &str,
+        name: &str,
+        target: Target<'_>,
+    ) -> (Vec<&Policy>, Vec<String>) {
+        let mut unreadable = Vec::new();
+        let mut found: Vec<&Policy> = Vec::new();
+        for (p, re) in &self.entries {
+            if p.vhost != vhost || !p.applies_to(target) {
+                continue;
+            }
+            match re {
+                Some(re) if re.is_match(name) => found.push(p),
+                Some(_) => {}
+                None => unreadable.push(p.name.clone()),
+            }
+        }
+        found.sort_by_key(|p| std::cmp::Reverse(p.priority));
+        (found, unreadable)
+    }
+}
+
 /// Keys where an operator policy and a policy combine by taking the lower value.
 const LOWER_WINS: &[&str] = &[
     "max-length",

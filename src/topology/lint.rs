@@ -11,6 +11,7 @@ use super::diff::POLICY_CARRIED;
 use super::model::{Arguments, DestinationType, Origin, Policy, Queue, QueueType, Topology};
 use crate::output::{self, Render};
 use crate::rabbit::dead_letter::{QueueBinding, Sender};
+use crate::rabbit::policy;
 use crate::rabbit::routing::Kind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -182,43 +183,19 @@ const QUORUM_ONLY: [&str; 3] = [
     "x-dead-letter-strategy",
 ];
 
-/// Policies compiled once; a pattern that can't be compiled is reported and skipped.
-struct Compiled<'a> {
-    policy: &'a Policy,
-    regex: regex_lite::Regex,
-}
-
-fn applies_to_queue(p: &Policy, kind: QueueType) -> bool {
-    use super::model::ApplyTo::*;
-    match p.apply_to {
-        All | Queues => true,
-        Exchanges => false,
-        ClassicQueues => kind == QueueType::Classic,
-        QuorumQueues => kind == QueueType::Quorum,
-        Streams => kind == QueueType::Stream,
-    }
-}
-
-/// The definition keys in effect for a queue: the highest-priority matching policy, plus the
-/// highest-priority matching operator policy (the broker applies one of each).
+/// The definition keys in effect for a queue: the matching policy of the highest priority,
+/// plus the operator policy's (the broker applies one of each), by the one matcher.
 fn effective_keys(
     q: &Queue,
     kind: QueueType,
-    policies: &[Compiled],
-    operator: &[Compiled],
+    policies: &policy::Compiled,
+    operator: &policy::Compiled,
 ) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     for set in [policies, operator] {
-        let best = set
-            .iter()
-            .filter(|c| {
-                c.policy.vhost == q.vhost
-                    && applies_to_queue(c.policy, kind)
-                    && c.regex.is_match(&q.name)
-            })
-            .max_by_key(|c| c.policy.priority);
-        if let Some(c) = best {
-            keys.extend(c.policy.definition.keys().cloned());
+        let (found, _) = set.matching(&q.vhost, &q.name, policy::Target::Queue(kind.as_str()));
+        if let Some(p) = found.first() {
+            keys.extend(p.definition.keys().cloned());
         }
     }
     keys
@@ -326,8 +303,8 @@ struct Context<'a> {
     target: Option<Version>,
     exchanges: HashSet<(&'a str, &'a str)>,
     queues: HashSet<(&'a str, &'a str)>,
-    policies: Vec<Compiled<'a>>,
-    operator: Vec<Compiled<'a>>,
+    policies: policy::Compiled,
+    operator: policy::Compiled,
     /// Dead-letter queues are the end of the line: they need no DLX of their own.
     dead_letter_queues: HashSet<(&'a str, &'a str)>,
 }
@@ -668,20 +645,27 @@ pub fn invalid_for_apply(t: &Topology, broker: Option<Version>) -> Vec<String> {
         .collect()
 }
 
-fn compile_all<'a>(list: &'a [Policy], r: &mut Report) -> Vec<Compiled<'a>> {
-    let mut out = Vec::new();
+/// The policies as the one matcher takes them; a pattern that can't be compiled is reported
+/// here (and matches nothing there).
+fn compile_all(list: &[Policy], r: &mut Report) -> policy::Compiled {
     for p in list {
-        match regex_lite::Regex::new(&p.pattern) {
-            Ok(regex) => out.push(Compiled { policy: p, regex }),
-            Err(e) => r.push(
+        if let Err(e) = regex_lite::Regex::new(&p.pattern) {
+            r.push(
                 "policy-pattern-invalid",
                 &p.origin,
                 format!("policy {} in vhost {}", p.name, p.vhost),
                 format!("pattern `{}`: {e}", p.pattern),
-            ),
+            );
         }
     }
-    out
+    policy::Compiled::new(list.iter().map(|p| policy::Policy {
+        vhost: p.vhost.clone(),
+        name: p.name.clone(),
+        pattern: p.pattern.clone(),
+        apply_to: p.apply_to.as_str().into(),
+        priority: p.priority,
+        definition: p.definition.clone().into_iter().collect(),
+    }))
 }
 
 impl Render for Report {
