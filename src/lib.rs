@@ -9,6 +9,7 @@ pub mod exit;
 pub mod flags;
 pub mod health;
 pub mod input;
+pub mod json;
 pub mod list;
 pub mod message;
 pub mod ops;

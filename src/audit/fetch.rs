@@ -115,6 +115,55 @@ pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot>
     // Each read is taken as made halfway through its requests: the window between those
     // midpoints divides the failures, neither longer nor shorter than the time they had.
     let before_at = started + started.elapsed() / 2;
+    s.nodes = nodes;
+    read_objects(api, &mut s).await;
+    s.queue_stats = queue_stats(api, &s, options.queue_stats).await;
+    // The weak-password check is CPU work over users already read: it runs on other threads
+    // while the rate window passes, instead of after it.
+    let verdicts = match (&options.weak_passwords, &s.users) {
+        (Some(extra), Ok(users)) => {
+            s.extra_passwords = extra.clone();
+            let (users, extra) = (users.clone(), extra.clone());
+            let vhosts = s.vhosts.clone().unwrap_or_default();
+            Some(tokio::task::spawn_blocking(move || {
+                super::password::assess(&users, &vhosts, &extra)
+            }))
+        }
+        _ => None,
+    };
+    s.auth_attempts = if options.rate_window.is_zero() {
+        Err(NotChecked(
+            "--rate-window 0: the failed-login rate needs two reads of /api/auth/attempts".into(),
+        ))
+    } else {
+        if let Some(rest) = options.rate_window.checked_sub(started.elapsed()) {
+            tokio::time::sleep(rest).await;
+        }
+        let asked = std::time::Instant::now();
+        let after = auth_attempts(api, &s.nodes).await;
+        let after_at = asked + asked.elapsed() / 2;
+        let seconds = after_at.duration_since(before_at).as_secs_f64();
+        before.and_then(|before| {
+            Ok(super::snapshot::AuthSample {
+                seconds,
+                before,
+                after: after?,
+            })
+        })
+    };
+    if options.probe {
+        s.probes = Some(super::probe::run(api, &s).await);
+    }
+    if let Some(task) = verdicts {
+        // A panicked check leaves the verdicts to SEC003 itself.
+        s.password_verdicts = task.await.ok();
+    }
+    Ok(s)
+}
+
+/// Everything but the nodes, the rate sample and the queue statistics, read side by side;
+/// each read that fails leaves its rules "not checked".
+async fn read_objects(api: &ManagementApi, s: &mut Snapshot) {
     // Queue definitions in one unpaged request without statistics: on 3.x every page of
     // /api/queues makes the broker list and format every queue, so 10,000 queues in pages of
     // 500 cost 20 full listings (measured: ~0.7 s each), while one disable_stats listing costs
@@ -179,7 +228,6 @@ pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot>
         raw(api, "/", Auth::Anonymous, &[]),
     );
     s.overview = overview;
-    s.nodes = nodes;
     s.users = users;
     s.permissions = permissions;
     s.topic_permissions = topic_permissions;
@@ -219,8 +267,17 @@ pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot>
         })
     });
     s.ui_headers = ui.map(|r| r.headers);
+}
+
+/// Per-queue statistics: every page of /api/queues lists every queue, so only for at most
+/// QUEUE_STATS_LIMIT queues unless `asked` (--queue-stats).
+async fn queue_stats(
+    api: &ManagementApi,
+    s: &Snapshot,
+    asked: bool,
+) -> Source<Vec<super::snapshot::Queue>> {
     let count = s.queues.as_ref().map(Vec::len).unwrap_or(0);
-    s.queue_stats = if options.queue_stats || count <= QUEUE_STATS_LIMIT {
+    if asked || count <= QUEUE_STATS_LIMIT {
         if count > QUEUE_STATS_LIMIT {
             crate::note!(
                 "reading the statistics of {count} queues in pages of 500; this takes a while"
@@ -232,48 +289,7 @@ pub async fn snapshot(api: &ManagementApi, options: Options) -> Result<Snapshot>
             "per-queue statistics are read for at most {QUEUE_STATS_LIMIT} queues and this \
              broker has {count} (each page of /api/queues lists every queue); add --queue-stats"
         )))
-    };
-    // The weak-password check is CPU work over users already read: it runs on other threads
-    // while the rate window passes, instead of after it.
-    let verdicts = match (&options.weak_passwords, &s.users) {
-        (Some(extra), Ok(users)) => {
-            s.extra_passwords = extra.clone();
-            let (users, extra) = (users.clone(), extra.clone());
-            let vhosts = s.vhosts.clone().unwrap_or_default();
-            Some(tokio::task::spawn_blocking(move || {
-                super::password::assess(&users, &vhosts, &extra)
-            }))
-        }
-        _ => None,
-    };
-    s.auth_attempts = if options.rate_window.is_zero() {
-        Err(NotChecked(
-            "--rate-window 0: the failed-login rate needs two reads of /api/auth/attempts".into(),
-        ))
-    } else {
-        if let Some(rest) = options.rate_window.checked_sub(started.elapsed()) {
-            tokio::time::sleep(rest).await;
-        }
-        let asked = std::time::Instant::now();
-        let after = auth_attempts(api, &s.nodes).await;
-        let after_at = asked + asked.elapsed() / 2;
-        let seconds = after_at.duration_since(before_at).as_secs_f64();
-        before.and_then(|before| {
-            Ok(super::snapshot::AuthSample {
-                seconds,
-                before,
-                after: after?,
-            })
-        })
-    };
-    if options.probe {
-        s.probes = Some(super::probe::run(api, &s).await);
     }
-    if let Some(task) = verdicts {
-        // A panicked check leaves the verdicts to SEC003 itself.
-        s.password_verdicts = task.await.ok();
-    }
-    Ok(s)
 }
 
 fn json_body(path: &str, r: &RawResponse) -> Source<serde_json::Value> {

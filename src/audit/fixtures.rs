@@ -34,17 +34,16 @@ pub fn captured(dir: &str) -> Snapshot {
         host: "localhost".into(),
         loopback: true,
     });
-    s.whoami = load(dir, "whoami");
-    s.overview = load(dir, "overview");
-    s.nodes = load(dir, "nodes");
-    s.users = load(dir, "users");
-    s.permissions = load(dir, "permissions");
-    s.topic_permissions = load(dir, "topic-permissions");
-    s.users_without_permissions = load(dir, "users-without-permissions");
-    s.vhosts = load(dir, "vhosts");
-    s.vhost_limits = load(dir, "vhost-limits");
-    s.policies = load(dir, "policies");
-    s.operator_policies = load(dir, "operator-policies");
+    // Each field from the file of its name.
+    macro_rules! read {
+        ($($field:ident: $file:literal),* $(,)?) => { $(s.$field = load(dir, $file);)* };
+    }
+    read! {
+        whoami: "whoami", overview: "overview", nodes: "nodes", users: "users",
+        permissions: "permissions", topic_permissions: "topic-permissions",
+        users_without_permissions: "users-without-permissions", vhosts: "vhosts",
+        vhost_limits: "vhost-limits", policies: "policies", operator_policies: "operator-policies",
+    }
     // The audit reads the definitions with disable_stats=true (older captures lack that
     // file; their full list holds the same definitions) and the statistics separately.
     let has_definitions = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -65,13 +64,11 @@ pub fn captured(dir: &str) -> Snapshot {
     {
         apply_policies(queues, policies, operator);
     }
-    s.queue_stats = load(dir, "queues");
-    s.bindings = load(dir, "bindings");
-    s.exchanges = load(dir, "exchanges");
-    s.connections = load(dir, "connections");
-    s.channels = load(dir, "channels");
-    s.consumers = load(dir, "consumers");
-    s.shovels = load(dir, "shovels");
+    read! {
+        queue_stats: "queues", bindings: "bindings", exchanges: "exchanges",
+        connections: "connections", channels: "channels", consumers: "consumers",
+        shovels: "shovels",
+    }
     s.federation_upstreams = Ok(vec![]);
     s.feature_flags = load(dir, "feature-flags");
     s

@@ -8,6 +8,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::password::PasswordList;
+pub use crate::broker::api::{Binding, Channel, Connection, Exchange};
+pub use crate::rabbit::policy::Policy;
 
 /// Why a source (or a rule) could not be read: shown as the "not checked" reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -241,37 +243,6 @@ pub struct Limits {
     pub value: BTreeMap<String, Value>,
 }
 
-#[derive(Deserialize, Debug, Default)]
-#[serde(default)]
-pub struct Policy {
-    pub vhost: String,
-    pub name: String,
-    pub pattern: String,
-    #[serde(rename = "apply-to")]
-    pub apply_to: String,
-    pub definition: BTreeMap<String, Value>,
-    pub priority: i64,
-}
-
-impl Policy {
-    /// The pattern as warren can evaluate it, or `None` when it uses what the broker's
-    /// regular expressions have and warren's don't (look-around, back-references).
-    pub fn regex(&self) -> Option<regex_lite::Regex> {
-        regex_lite::Regex::new(&self.pattern).ok()
-    }
-
-    /// The policy as the one matcher (`rabbit::policy`) takes it.
-    fn rule(&self) -> crate::rabbit::policy::Policy {
-        crate::rabbit::policy::Policy {
-            name: self.name.clone(),
-            pattern: self.pattern.clone(),
-            apply_to: self.apply_to.clone(),
-            priority: self.priority,
-            definition: self.definition.clone().into_iter().collect(),
-        }
-    }
-}
-
 /// Fill in each queue's effective policy definition from the policy and the operator policy
 /// the broker applied to it, where the list did not carry it. Keys of both are kept: the
 /// rules only ask whether a setting is present.
@@ -288,28 +259,18 @@ pub fn apply_policies(queues: &mut [Queue], policies: &[Policy], operator_polici
             .find(|p| p.vhost == vhost && p.name == name)
             .map(|p| p.definition.clone())
     };
-    let mut by_vhost: BTreeMap<&str, Vec<crate::rabbit::policy::Policy>> = BTreeMap::new();
-    for p in operator_policies {
-        by_vhost.entry(p.vhost.as_str()).or_default().push(p.rule());
-    }
+    let operator = crate::rabbit::policy::Compiled::new(operator_policies.iter().cloned());
     // `None`: a policy warren cannot evaluate may apply, so the queue's is unknown.
     let by_pattern = |q: &Queue| {
-        let mine = by_vhost
-            .get(q.vhost.as_str())
-            .map_or(&[][..], Vec::as_slice);
-        let (found, unreadable) = crate::rabbit::policy::matching(
-            mine,
+        let (found, unreadable) = operator.matching(
+            &q.vhost,
             &q.name,
             crate::rabbit::policy::Target::Queue(&q.kind),
         );
         if !unreadable.is_empty() {
             return None;
         }
-        Some(
-            found
-                .first()
-                .map(|p| p.definition.clone().into_iter().collect::<BTreeMap<_, _>>()),
-        )
+        Some(found.first().map(|p| p.definition.clone()))
     };
     for q in queues.iter_mut() {
         if !q.effective_policy_definition.is_null() {
@@ -331,77 +292,6 @@ pub fn apply_policies(queues: &mut [Queue], policies: &[Policy], operator_polici
         }
         q.effective_policy_definition = Value::Object(merged);
     }
-}
-
-#[derive(Deserialize, Debug, Default)]
-#[serde(default)]
-pub struct Connection {
-    pub name: String,
-    pub vhost: String,
-    pub user: String,
-    /// `network` or `direct` (a plugin's in-node connection, e.g. a local shovel end, which
-    /// has no socket, heartbeat or channel count); absent with statistics off.
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    pub peer_host: Value,
-    pub ssl: bool,
-    pub protocol: String,
-    pub channels: Option<u64>,
-    pub timeout: Option<u64>,
-    pub auth_mechanism: String,
-    /// What the client said about itself; RabbitMQ's shovel and federation plugins put their
-    /// link's name in `connection_name`.
-    pub client_properties: Option<Value>,
-}
-
-impl Connection {
-    /// The client's `connection_name` property, if it gave one.
-    pub fn client_name(&self) -> Option<&str> {
-        self.client_properties
-            .as_ref()?
-            .get("connection_name")?
-            .as_str()
-    }
-
-    /// The client's `product` property (RabbitMQ's own Erlang client says `RabbitMQ`).
-    pub fn client_product(&self) -> Option<&str> {
-        self.client_properties.as_ref()?.get("product")?.as_str()
-    }
-}
-
-/// One binding of `GET /api/bindings`.
-#[derive(Deserialize, Debug, Default)]
-#[serde(default)]
-pub struct Binding {
-    pub vhost: String,
-    pub source: String,
-    pub destination: String,
-    /// `queue` or `exchange`.
-    pub destination_type: String,
-    pub routing_key: Option<String>,
-}
-
-/// One exchange of `GET /api/exchanges`, as far as the rules need it.
-#[derive(Deserialize, Debug, Default)]
-#[serde(default)]
-pub struct Exchange {
-    pub vhost: String,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-}
-
-#[derive(Deserialize, Debug, Default)]
-#[serde(default)]
-pub struct Channel {
-    pub name: String,
-    pub vhost: String,
-    pub user: String,
-    pub prefetch_count: Option<u64>,
-    /// basic.qos(global=true). Missing from RabbitMQ 4.0 on (rabbit_channel stopped listing
-    /// it, though global qos still works): unknown then, never 0.
-    pub global_prefetch_count: Option<u64>,
-    pub consumer_count: Option<u64>,
 }
 
 #[derive(Deserialize, Debug, Default)]

@@ -1,11 +1,12 @@
 //! Typed management API resources, one decoder each, shared by every command: the broker
-//! overview and its listeners, and the cluster's nodes. Decoding is tolerant (fields differ between 3.x and 4.x) and a
+//! overview and its listeners, the cluster's nodes, queues, exchanges, bindings, connections
+//! and channels. Decoding is tolerant (fields differ between 3.x and 4.x) and a
 //! missing value is unknown (`None`), never zero.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::http::{ManagementApi, Pages, RawResponse};
 use super::settings::is_loopback;
@@ -65,11 +66,14 @@ impl Overview {
     }
 }
 
-/// A RabbitMQ version ("4.3.6", "3.10.8-1") as (major, minor); `None` when it doesn't start
-/// with two numbers.
-pub fn major_minor(version: &str) -> Option<(u32, u32)> {
-    let mut parts = version.split(['.', '-']);
-    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+pub use crate::rabbit::version::major_minor;
+
+/// Seconds since `text`, a time the management API gives (`idle_since`, ...): an RFC 3339 or
+/// `YYYY-MM-DD HH:MM:SS` UTC timestamp; `None` when it is not one.
+pub fn age_seconds(text: &str, now: std::time::SystemTime) -> Option<f64> {
+    let utc = text.trim_end_matches('Z');
+    let at = humantime::parse_rfc3339_weak(utc.strip_suffix("+00:00").unwrap_or(utc)).ok()?;
+    Some(now.duration_since(at).map_or(0.0, |d| d.as_secs_f64()))
 }
 
 /// A RabbitMQ version as (major, minor, patch); a missing patch is 0.
@@ -449,4 +453,99 @@ mod tests {
         assert_eq!(bare.partitions, None);
         assert_eq!(bare.rabbitmq_version(), None);
     }
+}
+
+/// One exchange of `GET /api/exchanges[/{vhost}[/{name}]]`.
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(default)]
+pub struct Exchange {
+    pub vhost: String,
+    pub name: String,
+    /// `direct`, `topic`, ... or a plugin's type.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub durable: Option<bool>,
+    pub auto_delete: Option<bool>,
+    pub internal: Option<bool>,
+    pub arguments: Map<String, Value>,
+}
+
+/// One binding of `GET /api/bindings[/{vhost}]` or an exchange's `bindings/source`.
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(default)]
+pub struct Binding {
+    pub vhost: String,
+    pub source: String,
+    pub destination: String,
+    /// `queue` or `exchange`.
+    pub destination_type: String,
+    pub routing_key: String,
+    /// As the management API shows them: without their types (`rabbit::headers`).
+    pub arguments: Map<String, Value>,
+    /// The binding's name in the API's paths (`~` when it has no key and no arguments).
+    pub properties_key: Option<String>,
+}
+
+impl Binding {
+    pub fn to_exchange(&self) -> bool {
+        self.destination_type == "exchange"
+    }
+}
+
+/// One connection of `GET /api/connections`.
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(default)]
+pub struct Connection {
+    pub name: String,
+    pub vhost: String,
+    pub user: String,
+    /// `network` or `direct` (a plugin's in-node connection, e.g. a local shovel end, which
+    /// has no socket, heartbeat or channel count); absent with statistics off.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub peer_host: Value,
+    pub ssl: bool,
+    /// `AMQP 0-9-1`, `Direct 0-9-1`, `MQTT 3.1.1`, ...; absent with statistics off.
+    pub protocol: Option<String>,
+    pub channels: Option<u64>,
+    pub timeout: Option<u64>,
+    pub auth_mechanism: String,
+    /// What the client said about itself; RabbitMQ's shovel and federation plugins put their
+    /// link's name in `connection_name`.
+    pub client_properties: Option<Value>,
+    /// Milliseconds since the epoch.
+    pub connected_at: Option<u64>,
+}
+
+impl Connection {
+    /// The client's `connection_name` property, if it gave one.
+    pub fn client_name(&self) -> Option<&str> {
+        self.client_properties
+            .as_ref()?
+            .get("connection_name")?
+            .as_str()
+    }
+
+    /// The client's `product` property (RabbitMQ's own Erlang client says `RabbitMQ`).
+    pub fn client_product(&self) -> Option<&str> {
+        self.client_properties.as_ref()?.get("product")?.as_str()
+    }
+}
+
+/// One channel of `GET /api/channels`.
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(default)]
+pub struct Channel {
+    pub name: String,
+    pub vhost: String,
+    pub user: String,
+    pub connection_details: Value,
+    /// `running` or `idle` (and `flow`, `closing`); absent without statistics.
+    pub state: Option<String>,
+    pub idle_since: Option<String>,
+    pub prefetch_count: Option<u64>,
+    /// basic.qos(global=true). Missing from RabbitMQ 4.0 on (rabbit_channel stopped listing
+    /// it, though global qos still works): unknown then, never 0.
+    pub global_prefetch_count: Option<u64>,
+    pub consumer_count: Option<u64>,
 }

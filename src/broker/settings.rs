@@ -314,37 +314,7 @@ pub fn resolve(
     config: Option<&ConfigFile>,
     read_password: &dyn Fn(&Path) -> Result<Secret>,
 ) -> Result<Settings> {
-    let profile_name = args
-        .profile
-        .clone()
-        .or_else(|| env(env::PROFILE))
-        .or_else(|| config.and_then(|c| c.default_profile.clone()));
-    let profile = match &profile_name {
-        Some(name) => {
-            let known = config.map(|c| &c.profiles);
-            match known.and_then(|p| p.get(name)) {
-                Some(p) => p.with_home_expanded(env),
-                None => {
-                    let available: Vec<&str> = known
-                        .map(|p| p.keys().map(String::as_str).collect())
-                        .unwrap_or_default();
-                    let path = config_path()
-                        .map(|p| p.display().to_string())
-                        .unwrap_or_else(|| "the config file".into());
-                    return Err(Error::invalid_input(format!(
-                        "profile `{name}` is not defined in {path} (defined: {})",
-                        if available.is_empty() {
-                            "none".to_string()
-                        } else {
-                            available.join(", ")
-                        }
-                    ))
-                    .into());
-                }
-            }
-        }
-        None => Profile::default(),
-    };
+    let (profile_name, profile) = chosen_profile(args, env, config)?;
 
     let (raw_uris, source) = if !args.uris.is_empty() {
         (args.uris.clone(), UriSource::Flag)
@@ -406,30 +376,7 @@ pub fn resolve(
 
     let all_loopback = parsed.iter().all(|p| is_loopback(&p.endpoint.host))
         && api.iter().all(|u| u.host_str().is_some_and(is_loopback));
-    let (user, password) = match (user, password) {
-        (Some(u), Some(p)) => (u, p),
-        (None, None) if all_loopback => ("guest".to_string(), Secret::new("guest")),
-        (None, None) => {
-            return Err(Error::auth_refused(
-                "no credentials given: use --user with --password-file, or WARREN_USER and \
-                 WARREN_PASSWORD, or a profile (guest/guest is used only against localhost)",
-            )
-            .into());
-        }
-        (Some(u), None) => {
-            return Err(Error::auth_refused(format!(
-                "no password for user `{u}`: use --password-file, WARREN_PASSWORD or a \
-                     profile's password_file/password_env"
-            ))
-            .into());
-        }
-        (None, Some(_)) => {
-            return Err(Error::usage(
-                "a password was given but no user: use --user, WARREN_USER or user@ in the URI",
-            )
-            .into());
-        }
-    };
+    let (user, password) = credentials(user, password, all_loopback)?;
 
     let vhost = args
         .vhost
@@ -464,6 +411,73 @@ pub fn resolve(
         timeout: args.connect_timeout.max(Duration::from_secs(1)),
         profile: profile_name,
     })
+}
+
+/// The profile in effect (flag, then environment, then the config's default) and its name.
+fn chosen_profile(
+    args: &ConnectionFlags,
+    env: &dyn Fn(&str) -> Option<String>,
+    config: Option<&ConfigFile>,
+) -> Result<(Option<String>, Profile)> {
+    let profile_name = args
+        .profile
+        .clone()
+        .or_else(|| env(env::PROFILE))
+        .or_else(|| config.and_then(|c| c.default_profile.clone()));
+    let profile = match &profile_name {
+        Some(name) => {
+            let known = config.map(|c| &c.profiles);
+            match known.and_then(|p| p.get(name)) {
+                Some(p) => p.with_home_expanded(env),
+                None => {
+                    let available: Vec<&str> = known
+                        .map(|p| p.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    let path = config_path()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|| "the config file".into());
+                    return Err(Error::invalid_input(format!(
+                        "profile `{name}` is not defined in {path} (defined: {})",
+                        if available.is_empty() {
+                            "none".to_string()
+                        } else {
+                            available.join(", ")
+                        }
+                    ))
+                    .into());
+                }
+            }
+        }
+        None => Profile::default(),
+    };
+    Ok((profile_name, profile))
+}
+
+/// The user and password once every source is read: both, or neither against localhost only
+/// (the broker's guest account), else a clear refusal.
+fn credentials(
+    user: Option<String>,
+    password: Option<Secret>,
+    all_loopback: bool,
+) -> Result<(String, Secret)> {
+    match (user, password) {
+        (Some(u), Some(p)) => Ok((u, p)),
+        (None, None) if all_loopback => Ok(("guest".to_string(), Secret::new("guest"))),
+        (None, None) => Err(Error::auth_refused(
+            "no credentials given: use --user with --password-file, or WARREN_USER and \
+                 WARREN_PASSWORD, or a profile (guest/guest is used only against localhost)",
+        )
+        .into()),
+        (Some(u), None) => Err(Error::auth_refused(format!(
+            "no password for user `{u}`: use --password-file, WARREN_PASSWORD or a \
+                     profile's password_file/password_env"
+        ))
+        .into()),
+        (None, Some(_)) => Err(Error::usage(
+            "a password was given but no user: use --user, WARREN_USER or user@ in the URI",
+        )
+        .into()),
+    }
 }
 
 fn split_list(value: &str) -> Vec<String> {

@@ -329,28 +329,29 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Result<Expr, ExprError> {
-        let mut any = vec![self.and()?];
-        while self.peek() == Some(&Token::Or) {
-            self.pos += 1;
-            any.push(self.and()?);
-        }
-        Ok(if any.len() == 1 {
-            any.remove(0)
-        } else {
-            Expr::Or(any)
-        })
+        self.chain(&Token::Or, Self::and, Expr::Or)
     }
 
     fn and(&mut self) -> Result<Expr, ExprError> {
-        let mut all = vec![self.unary()?];
-        while self.peek() == Some(&Token::And) {
+        self.chain(&Token::And, Self::unary, Expr::And)
+    }
+
+    /// `operand (op operand)*`: one operand alone, or `join` of them all.
+    fn chain(
+        &mut self,
+        op: &Token,
+        operand: fn(&mut Self) -> Result<Expr, ExprError>,
+        join: fn(Vec<Expr>) -> Expr,
+    ) -> Result<Expr, ExprError> {
+        let mut all = vec![operand(self)?];
+        while self.peek() == Some(op) {
             self.pos += 1;
-            all.push(self.unary()?);
+            all.push(operand(self)?);
         }
         Ok(if all.len() == 1 {
             all.remove(0)
         } else {
-            Expr::And(all)
+            join(all)
         })
     }
 
@@ -529,13 +530,6 @@ impl Row for serde_json::Map<String, Value> {
     }
 }
 
-/// Seconds since `text` (an RFC 3339 or `YYYY-MM-DD HH:MM:SS` UTC timestamp), if it is one.
-pub fn age_seconds(text: &str, now: std::time::SystemTime) -> Option<f64> {
-    let utc = text.trim_end_matches('Z');
-    let at = humantime::parse_rfc3339_weak(utc.strip_suffix("+00:00").unwrap_or(utc)).ok()?;
-    Some(now.duration_since(at).map_or(0.0, |d| d.as_secs_f64()))
-}
-
 impl Expr {
     /// The columns the expression reads.
     pub fn columns(&self) -> Vec<&str> {
@@ -629,7 +623,8 @@ impl Expr {
                         n.as_f64().and_then(|n| n.partial_cmp(x))
                     }
                     (Value::String(s), Literal::Duration(x)) => {
-                        let age = age_seconds(s, now).ok_or_else(|| mismatch("not a timestamp"))?;
+                        let age = crate::broker::api::age_seconds(s, now)
+                            .ok_or_else(|| mismatch("not a timestamp"))?;
                         age.partial_cmp(x)
                     }
                     (Value::String(s), Literal::Str(x)) => Some(s.as_str().cmp(x.as_str())),

@@ -163,14 +163,7 @@ pub fn name_column(kind: &Kind) -> &'static str {
 
 /// A dotted field of an API object (`message_stats.publish_details.rate`); `Null` when absent.
 fn field<'a>(item: &'a Value, dotted: &str) -> &'a Value {
-    let mut v = item;
-    for part in dotted.split('.') {
-        match v.get(part) {
-            Some(next) => v = next,
-            None => return &Value::Null,
-        }
-    }
-    v
+    crate::json::at(item, dotted).unwrap_or(&Value::Null)
 }
 
 impl Query {

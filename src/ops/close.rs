@@ -7,10 +7,10 @@ use std::time::{Duration, SystemTime};
 use anyhow::Result;
 use regex_lite::Regex;
 use reqwest::Method;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 
 use super::Item;
+use crate::broker::api::{Channel, Connection};
 use crate::broker::http::{Auth, ManagementApi, Pages, api_path};
 use crate::exit::Error;
 
@@ -61,35 +61,6 @@ impl Selector {
     }
 }
 
-/// One connection of `GET /api/connections`, decoded tolerantly.
-#[derive(Deserialize, Debug, Default, Clone)]
-#[serde(default)]
-pub struct Connection {
-    pub name: String,
-    pub user: String,
-    pub vhost: String,
-    pub protocol: Option<String>,
-    pub client_properties: Value,
-    /// Milliseconds since the epoch.
-    pub connected_at: Option<u64>,
-}
-
-impl Connection {
-    pub fn client_name(&self) -> Option<&str> {
-        self.client_properties["connection_name"].as_str()
-    }
-}
-
-/// One channel of `GET /api/channels`: whose it is, and whether it is idle.
-#[derive(Deserialize, Debug, Default, Clone)]
-#[serde(default)]
-pub struct Channel {
-    pub connection_details: Value,
-    /// `running` or `idle` (and `flow`, `closing`); absent without statistics.
-    pub state: Option<String>,
-    pub idle_since: Option<String>,
-}
-
 /// How long `connection` has been idle, in seconds: since the latest `idle_since` of its
 /// channels (none may be running), or since it connected when it has no channel. `None`
 /// when that can't be told (statistics disabled).
@@ -106,7 +77,7 @@ pub fn idle_seconds(
     for ch in channels {
         match (ch.state.as_deref(), ch.idle_since.as_deref()) {
             (Some("idle"), Some(since)) => {
-                idle = idle.min(crate::list::expr::age_seconds(since, now)?);
+                idle = idle.min(crate::broker::api::age_seconds(since, now)?);
             }
             (Some(_), _) => return Some(0.0),
             (None, _) => return None,
@@ -200,8 +171,9 @@ mod tests {
             user: user.into(),
             vhost: "/".into(),
             protocol: Some("AMQP 0-9-1".into()),
-            client_properties: json!({ "connection_name": name }),
+            client_properties: Some(json!({ "connection_name": name })),
             connected_at: Some(1_000_000),
+            ..Default::default()
         }
     }
 
@@ -210,6 +182,7 @@ mod tests {
             connection_details: json!({"name": "127.0.0.1:1 -> 127.0.0.1:5672"}),
             state: state.map(String::from),
             idle_since: since.map(String::from),
+            ..Default::default()
         }
     }
 

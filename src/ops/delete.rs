@@ -258,7 +258,10 @@ async fn bindings(api: &ManagementApi, vhost: &str, spec: &BindingSpec) -> Resul
             .map(|k| format!(" with routing key `{k}`"))
             .unwrap_or_default()
     );
-    let Some(list) = api.get_opt::<Vec<Value>>(&path).await? else {
+    let Some(list) = api
+        .get_opt::<Vec<crate::broker::api::Binding>>(&path)
+        .await?
+    else {
         return Err(Error::broker_refused(format!(
             "{what}: exchange `{}` or {} `{}` not found in vhost `{vhost}`",
             spec.source, spec.destination_type, spec.destination
@@ -270,14 +273,14 @@ async fn bindings(api: &ManagementApi, vhost: &str, spec: &BindingSpec) -> Resul
         .filter(|b| {
             spec.routing_key
                 .as_deref()
-                .is_none_or(|k| b["routing_key"].as_str() == Some(k))
+                .is_none_or(|k| b.routing_key == k)
         })
         .map(|b| {
-            let key = b["properties_key"].as_str().unwrap_or("~");
+            let key = b.properties_key.as_deref().unwrap_or("~");
             let mut facts = Map::new();
             facts.insert("destination_type".into(), json!(spec.destination_type));
-            facts.insert("routing_key".into(), b["routing_key"].clone());
-            facts.insert("arguments".into(), b["arguments"].clone());
+            facts.insert("routing_key".into(), json!(b.routing_key));
+            facts.insert("arguments".into(), Value::Object(b.arguments.clone()));
             facts.insert("properties_key".into(), json!(key));
             Target {
                 item: Item::new(format!("{} -> {}", spec.source, spec.destination), facts),
@@ -313,7 +316,10 @@ pub async fn check(
             }
             Kind::Exchange if checks.if_unused => {
                 let path = api_path(&["exchanges", vhost, &name, "bindings", "source"]);
-                let bound = api.get::<Vec<Value>>(&path).await?.len();
+                let bound = api
+                    .get::<Vec<crate::broker::api::Binding>>(&path)
+                    .await?
+                    .len();
                 t.item.facts.insert("bindings".into(), json!(bound));
                 t.delete_path.push_str("?if-unused=true");
                 (bound > 0).then(|| {

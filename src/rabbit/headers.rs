@@ -34,7 +34,7 @@ impl Comparison {
     /// The comparison of a broker of `version` ("3.10.8", "4.3.6"); an unreadable version is
     /// taken as current.
     pub fn of_version(version: &str) -> Comparison {
-        match crate::broker::api::major_minor(version) {
+        match super::version::major_minor(version) {
             Some((major, minor)) if (major, minor) < (3, 13) => Comparison::Loose,
             _ => Comparison::Exact,
         }

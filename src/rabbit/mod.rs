@@ -7,3 +7,4 @@ pub mod dead_letter;
 pub mod headers;
 pub mod policy;
 pub mod routing;
+pub mod version;

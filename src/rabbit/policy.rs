@@ -11,6 +11,9 @@ use serde_json::{Map, Value};
 /// One policy or operator policy as `/api/policies/{vhost}` lists it.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct Policy {
+    /// Absent from a vhost's own list in older answers: then the vhost asked for.
+    #[serde(default)]
+    pub vhost: String,
     pub name: String,
     #[serde(default)]
     pub pattern: String,
@@ -36,6 +39,12 @@ pub enum Target<'a> {
 }
 
 impl Policy {
+    /// The pattern as warren can evaluate it, or `None` when it uses what the broker's
+    /// regular expressions have and warren's don't (look-around, back-references).
+    pub fn regex(&self) -> Option<Regex> {
+        Regex::new(&self.pattern).ok()
+    }
+
     /// Whether this policy applies to objects like `target` (its `apply-to`).
     fn applies_to(&self, target: Target<'_>) -> bool {
         match (self.apply_to.as_str(), target) {
@@ -55,7 +64,7 @@ impl Policy {
         if !self.applies_to(target) {
             return Some(false);
         }
-        Regex::new(&self.pattern).ok().map(|re| re.is_match(name))
+        self.regex().map(|re| re.is_match(name))
     }
 }
 
@@ -79,6 +88,50 @@ pub fn matching<'a>(
         .collect();
     found.sort_by_key(|p| std::cmp::Reverse(p.priority));
     (found, unreadable)
+}
+
+/// Policies with their patterns compiled once, for matching many names (audit's and lint's
+/// queues): the same answers as [`matching`].
+pub struct Compiled {
+    entries: Vec<(Policy, Option<Regex>)>,
+}
+
+impl Compiled {
+    pub fn new(all: impl IntoIterator<Item = Policy>) -> Compiled {
+        Compiled {
+            entries: all
+                .into_iter()
+                .map(|p| {
+                    let re = p.regex();
+                    (p, re)
+                })
+                .collect(),
+        }
+    }
+
+    /// The policies of `vhost` that match `name`, highest priority first (stable for equal
+    /// ones), and the names whose pattern warren could not read.
+    pub fn matching(
+        &self,
+        vhost: &str,
+        name: &str,
+        target: Target<'_>,
+    ) -> (Vec<&Policy>, Vec<String>) {
+        let mut unreadable = Vec::new();
+        let mut found: Vec<&Policy> = Vec::new();
+        for (p, re) in &self.entries {
+            if p.vhost != vhost || !p.applies_to(target) {
+                continue;
+            }
+            match re {
+                Some(re) if re.is_match(name) => found.push(p),
+                Some(_) => {}
+                None => unreadable.push(p.name.clone()),
+            }
+        }
+        found.sort_by_key(|p| std::cmp::Reverse(p.priority));
+        (found, unreadable)
+    }
 }
 
 /// Keys where an operator policy and a policy combine by taking the lower value.
@@ -121,6 +174,7 @@ mod tests {
 
     fn policy(name: &str, pattern: &str, apply_to: &str, priority: i64, def: Value) -> Policy {
         Policy {
+            vhost: "/".into(),
             name: name.into(),
             pattern: pattern.into(),
             apply_to: apply_to.into(),

@@ -163,26 +163,7 @@ impl Filter {
     }
 }
 
-/// `$.a.b[0].c` (or `a.b[0].c`): the value at that path of a JSON document; members by name,
-/// array items by index. The subset of JSONPath that names one value.
-pub fn json_path<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
-    let rest = path.strip_prefix('$').unwrap_or(path);
-    let mut v = doc;
-    for part in rest.split('.').filter(|p| !p.is_empty()) {
-        let (name, indexes) = match part.find('[') {
-            Some(i) => part.split_at(i),
-            None => (part, ""),
-        };
-        if !name.is_empty() {
-            v = v.get(name)?;
-        }
-        for index in indexes.split('[').filter(|i| !i.is_empty()) {
-            let n: usize = index.strip_suffix(']')?.parse().ok()?;
-            v = v.get(n)?;
-        }
-    }
-    Some(v)
-}
+pub use crate::json::at as json_path;
 
 /// `PATH=VALUE` for `--jsonpath`: the path must be one `json_path` reads.
 pub fn parse_json_path(text: &str) -> Result<(String, String), String> {

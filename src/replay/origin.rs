@@ -117,15 +117,7 @@ pub fn is_dropped_header(name: &str, keep_death: bool) -> bool {
     matches!(name, "CC" | "BCC" | "x-delivery-count") || (death && !keep_death)
 }
 
-/// A binding as `GET /api/exchanges/{vhost}/{name}/bindings/source` lists it.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct Binding {
-    pub destination: String,
-    pub destination_type: String,
-    pub routing_key: String,
-    pub arguments: Value,
-}
+pub use crate::broker::api::Binding;
 
 /// How a replayed message is published.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Hash, PartialOrd, Ord)]
@@ -261,7 +253,7 @@ mod tests {
             destination: dest.into(),
             destination_type: "queue".into(),
             routing_key: key.into(),
-            arguments: Value::Null,
+            ..Default::default()
         }
     }
 

@@ -8,6 +8,7 @@ use anyhow::Result;
 
 use super::origin::{self, Binding, Origin, Route};
 use super::summary::RouteReport;
+use crate::broker::api::Exchange;
 use crate::broker::http::{ManagementApi, api_path};
 
 /// Where copies go.
@@ -20,14 +21,6 @@ pub enum Target {
         key: Option<String>,
     },
     Queue(String),
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(default)]
-struct ExchangeInfo {
-    #[serde(rename = "type")]
-    kind: String,
-    internal: bool,
 }
 
 /// An origin's queue, exchange and routing key: messages with the same one share a route.
@@ -146,17 +139,20 @@ impl<'a> Router<'a> {
     /// `None` when it no longer exists.
     async fn exchange(&self, name: &str) -> Result<Option<(String, Vec<Binding>)>> {
         let path = api_path(&["exchanges", self.vhost, name]);
-        let info: Option<ExchangeInfo> = self.api.get_opt(&path).await?;
+        let info: Option<Exchange> = self.api.get_opt(&path).await?;
         Ok(match info {
-            Some(info) if !info.internal => {
+            Some(info) if info.internal != Some(true) => {
                 let bindings: Vec<Binding> = self
                     .api
                     .get_opt(&format!("{path}/bindings/source"))
                     .await?
                     .unwrap_or_default();
-                Some((info.kind, bindings))
+                Some((info.kind.unwrap_or_default(), bindings))
             }
-            Some(info) => Some((format!("internal {}", info.kind), Vec::new())),
+            Some(info) => Some((
+                format!("internal {}", info.kind.unwrap_or_default()),
+                Vec::new(),
+            )),
             None => None,
         })
     }

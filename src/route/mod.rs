@@ -9,7 +9,7 @@ use anyhow::Result;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::broker::api::Overview;
+use crate::broker::api::{self, Overview};
 use crate::broker::http::{ManagementApi, Pages, api_path};
 use crate::output::Render;
 use crate::rabbit::headers::Comparison;
@@ -17,35 +17,6 @@ use crate::rabbit::policy::{self, Policy};
 use crate::rabbit::routing::{
     Binding, DestinationType, Exchange, Hop, Kind, Route, Step, Topology,
 };
-
-/// An exchange of `/api/exchanges/{vhost}`.
-#[derive(serde::Deserialize)]
-struct ApiExchange {
-    name: String,
-    #[serde(rename = "type", default)]
-    kind: String,
-    #[serde(default)]
-    internal: bool,
-    #[serde(default)]
-    arguments: Map<String, Value>,
-}
-
-/// A binding of `/api/bindings/{vhost}`.
-#[derive(serde::Deserialize)]
-struct ApiBinding {
-    source: String,
-    destination: String,
-    destination_type: String,
-    #[serde(default)]
-    routing_key: String,
-    #[serde(default)]
-    arguments: Map<String, Value>,
-}
-
-#[derive(serde::Deserialize)]
-struct ApiQueue {
-    name: String,
-}
 
 /// The topology of `vhost` as the evaluator takes it: exchanges with their alternate
 /// exchange in effect (argument, else the applying policy's), queue names, and bindings.
@@ -63,14 +34,14 @@ pub async fn fetch(api: &ManagementApi, vhost: &str) -> Result<Topology> {
         api_path(&["policies", vhost]),
     );
     let (exchanges, queues, bindings, policies, version) = tokio::join!(
-        api.list::<ApiExchange>(&xs_path, Pages::Whole),
-        api.list::<ApiQueue>(&qs_path, Pages::Whole),
-        api.list::<ApiBinding>(&bs_path, Pages::Whole),
+        api.list::<api::Exchange>(&xs_path, Pages::Whole),
+        api.list::<api::Queue>(&qs_path, Pages::Whole),
+        api.list::<api::Binding>(&bs_path, Pages::Whole),
         api.list::<Policy>(&ps_path, Pages::Whole),
         Overview::version(api),
     );
     let (exchanges, queues, bindings, policies) = (exchanges?, queues?, bindings?, policies?);
-    let alternate = |x: &ApiExchange| -> Option<String> {
+    let alternate = |x: &api::Exchange| -> Option<String> {
         if let Some(Value::String(ae)) = x.arguments.get("alternate-exchange") {
             return Some(ae.clone());
         }
@@ -89,8 +60,9 @@ pub async fn fetch(api: &ManagementApi, vhost: &str) -> Result<Topology> {
                     x.name.clone(),
                     Exchange {
                         name: x.name.clone(),
-                        kind: Kind::parse(&x.kind),
-                        internal: x.internal,
+                        kind: Kind::parse(x.kind.as_deref().unwrap_or_default()),
+                        // Every broker lists it; a missing one is taken as not internal.
+                        internal: x.internal.unwrap_or(false),
                         alternate: alternate(x),
                     },
                 )
@@ -102,13 +74,13 @@ pub async fn fetch(api: &ManagementApi, vhost: &str) -> Result<Topology> {
             // The default exchange's implicit bindings: routed by name, not listed.
             .filter(|b| !b.source.is_empty())
             .map(|b| Binding {
-                source: b.source,
-                destination: b.destination,
-                destination_type: if b.destination_type == "exchange" {
+                destination_type: if b.to_exchange() {
                     DestinationType::Exchange
                 } else {
                     DestinationType::Queue
                 },
+                source: b.source,
+                destination: b.destination,
                 routing_key: b.routing_key,
                 arguments: b.arguments,
             })

@@ -121,14 +121,9 @@ impl Render for Shown {
 
 /// A dotted field of an API object; `Null` when absent (unknown).
 fn get(item: &Value, dotted: &str) -> Value {
-    let mut v = item;
-    for part in dotted.split('.') {
-        match v.get(part) {
-            Some(next) => v = next,
-            None => return Value::Null,
-        }
-    }
-    v.clone()
+    crate::json::at(item, dotted)
+        .cloned()
+        .unwrap_or(Value::Null)
 }
 
 fn field_list(item: &Value, spec: &[(&'static str, &str)]) -> Vec<(&'static str, Value)> {

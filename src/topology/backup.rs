@@ -122,7 +122,7 @@ pub async fn read(
             },
             async {
                 let path = format!("{}?disable_stats=true", api_path(&["exchanges", v]));
-                api.list::<Value>(&path, Pages::Whole)
+                api.list::<crate::broker::api::Exchange>(&path, Pages::Whole)
                     .await
                     .with_context(|| format!("reading the exchanges of vhost `{v}`"))
             },
@@ -145,7 +145,7 @@ pub async fn read(
 /// Add to a vhost's definitions export its internal exchanges from `GET /api/exchanges`:
 /// RabbitMQ 4.3 leaves them out of the export (rabbit_definitions:list_exchanges/0), and
 /// earlier versions put them in, so an exchange already there is left as it is.
-fn add_internal_exchanges(defs: &mut Value, exchanges: Vec<Value>) {
+fn add_internal_exchanges(defs: &mut Value, exchanges: Vec<crate::broker::api::Exchange>) {
     let Some(list) = defs
         .as_object_mut()
         .map(|d| d.entry("exchanges").or_insert_with(|| json!([])))
@@ -154,10 +154,8 @@ fn add_internal_exchanges(defs: &mut Value, exchanges: Vec<Value>) {
         return;
     };
     for x in exchanges {
-        let Some(name) = x["name"].as_str() else {
-            continue;
-        };
-        if x["internal"] != true
+        let name = x.name.as_str();
+        if x.internal != Some(true)
             || super::defs::is_builtin_exchange(name)
             || list.iter().any(|e| e["name"] == name)
         {
@@ -165,11 +163,11 @@ fn add_internal_exchanges(defs: &mut Value, exchanges: Vec<Value>) {
         }
         list.push(json!({
             "name": name,
-            "type": x["type"],
-            "durable": x["durable"],
-            "auto_delete": x["auto_delete"],
+            "type": x.kind,
+            "durable": x.durable,
+            "auto_delete": x.auto_delete,
             "internal": true,
-            "arguments": x["arguments"],
+            "arguments": x.arguments,
         }));
     }
 }

@@ -384,19 +384,59 @@ fn known_limits(
 impl RawDefinitions {
     /// Normalize into [`Definitions`]; objects without a vhost get `default_vhost`.
     pub fn normalize(self, default_vhost: &str) -> Definitions {
-        let mut notes = Vec::new();
         let version = self
             .rabbit_version
             .as_ref()
             .or(self.rabbitmq_version.as_ref())
             .and_then(Value::as_str)
             .and_then(crate::broker::api::major_minor);
-        let vh = |v: Option<String>| v.unwrap_or_else(|| default_vhost.to_string());
-        let mut out = Definitions::default();
-        // A user's limits are a map (`[]` when empty); what else they hold is reported.
+        let mut n = Normalizing {
+            default_vhost,
+            notes: Vec::new(),
+        };
+        let mut out = Definitions {
+            users: n.users(self.users),
+            permissions: n.decode("permission", self.permissions),
+            topic_permissions: n.decode("topic permission", self.topic_permissions),
+            ..Definitions::default()
+        };
+        let vhost_limits = n.parameters(self.parameters, &mut out);
+        out.global_parameters = n.global_parameters(self.global_parameters);
+        out.vhosts = n.vhosts(self.vhosts, vhost_limits);
+        out.exchanges = n.exchanges(self.exchanges);
+        out.queues = n.queues(self.queues);
+        out.bindings = n.bindings(self.bindings);
+        out.policies = n.policies(self.policies);
+        note_absent_exchanges(&out, version, &mut n.notes);
+        out.not_carried = n.notes;
+        out
+    }
+}
+
+/// One document being normalized: the vhost of objects that name none, and what is not
+/// carried, in the order it was found.
+struct Normalizing<'a> {
+    default_vhost: &'a str,
+    notes: Vec<String>,
+}
+
+impl Normalizing<'_> {
+    fn decode<T: serde::de::DeserializeOwned>(
+        &mut self,
+        kind: &str,
+        items: Vec<JsonObject>,
+    ) -> Vec<T> {
+        decode_each(kind, items, self.default_vhost, &mut self.notes)
+    }
+
+    fn vhost(&self, vhost: Option<String>) -> String {
+        vhost.unwrap_or_else(|| self.default_vhost.to_string())
+    }
+
+    /// A user's limits are a map (`[]` when empty); what else they hold is reported.
+    fn users(&mut self, users: Vec<JsonObject>) -> Vec<UserDef> {
         let mut limits_of = BTreeMap::new();
-        let users: Vec<JsonObject> = self
-            .users
+        let users: Vec<JsonObject> = users
             .into_iter()
             .map(|mut u| {
                 if let (Some(name), Some(l)) = (
@@ -408,27 +448,29 @@ impl RawDefinitions {
                 u
             })
             .collect();
-        let mut users: Vec<UserDef> = decode_each("user", users, default_vhost, &mut notes);
+        let mut users: Vec<UserDef> = self.decode("user", users);
         for u in &mut users {
             if let Some(l) = limits_of.get(&u.name) {
                 let what = format!("user `{}`", u.name);
-                u.limits = Some(known_limits(&what, l, &USER_LIMITS, &mut notes));
+                u.limits = Some(known_limits(&what, l, &USER_LIMITS, &mut self.notes));
             }
         }
-        out.users = users;
-        out.permissions = decode_each("permission", self.permissions, default_vhost, &mut notes);
-        out.topic_permissions = decode_each(
-            "topic permission",
-            self.topic_permissions,
-            default_vhost,
-            &mut notes,
-        );
+        users
+    }
+
+    /// Operator policies, shovels and federation upstreams go into `out`; the vhosts'
+    /// limits are returned, by vhost.
+    fn parameters(
+        &mut self,
+        parameters: Vec<JsonObject>,
+        out: &mut Definitions,
+    ) -> BTreeMap<String, BTreeMap<String, i64>> {
         let mut limits: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-        let parameters: Vec<Parameter> =
-            decode_each("parameter", self.parameters, default_vhost, &mut notes);
+        let parameters: Vec<Parameter> = self.decode("parameter", parameters);
+        let notes = &mut self.notes;
         for p in parameters {
             let vhost = if p.vhost.is_empty() {
-                default_vhost.to_string()
+                self.default_vhost.to_string()
             } else {
                 p.vhost
             };
@@ -444,7 +486,7 @@ impl RawDefinitions {
             };
             match p.component.as_str() {
                 "vhost-limits" => {
-                    let known = known_limits(&format!("vhost `{vhost}`"), &p.value, &VHOST_LIMITS, &mut notes);
+                    let known = known_limits(&format!("vhost `{vhost}`"), &p.value, &VHOST_LIMITS, notes);
                     limits.entry(vhost).or_default().extend(known);
                 }
                 "operator_policy" => {
@@ -462,7 +504,7 @@ impl RawDefinitions {
                     });
                 }
                 "shovel" | "federation-upstream" => {
-                    if let Some(value) = as_map(&mut notes) {
+                    if let Some(value) = as_map(notes) {
                         let def = ParameterDef {
                             vhost,
                             name: p.name,
@@ -482,23 +524,33 @@ impl RawDefinitions {
                 )),
             }
         }
-        let globals: Vec<GlobalParameterDef> = decode_each(
-            "global parameter",
-            self.global_parameters,
-            default_vhost,
-            &mut notes,
-        );
+        limits
+    }
+
+    fn global_parameters(&mut self, items: Vec<JsonObject>) -> Vec<GlobalParameterDef> {
+        let globals: Vec<GlobalParameterDef> = self.decode("global parameter", items);
+        let mut out = Vec::new();
         for g in globals {
             if is_internal_global_parameter(&g.name) {
-                notes.push(format!(
+                self.notes.push(format!(
                     "global parameter `{}`: not carried (the broker's own, set by each cluster)",
                     g.name
                 ));
             } else {
-                out.global_parameters.push(g);
+                out.push(g);
             }
         }
-        let vhosts: Vec<RawVhost> = decode_each("vhost", self.vhosts, default_vhost, &mut notes);
+        out
+    }
+
+    /// `limits`: the vhosts' limits from the parameters.
+    fn vhosts(
+        &mut self,
+        items: Vec<JsonObject>,
+        mut limits: BTreeMap<String, BTreeMap<String, i64>>,
+    ) -> Vec<VhostDef> {
+        let vhosts: Vec<RawVhost> = self.decode("vhost", items);
+        let mut out = Vec::new();
         for v in vhosts {
             let meta = v.metadata.unwrap_or(Value::Null);
             let description = v
@@ -515,13 +567,13 @@ impl RawDefinitions {
                 .or_else(|| tag_list(&meta["tags"]));
             let mut vhost_limits = limits.remove(&v.name);
             if let Some(l) = &v.limits {
-                let own =
-                    known_limits(&format!("vhost `{}`", v.name), l, &VHOST_LIMITS, &mut notes);
+                let what = format!("vhost `{}`", v.name);
+                let own = known_limits(&what, l, &VHOST_LIMITS, &mut self.notes);
                 if !own.is_empty() {
                     vhost_limits.get_or_insert_default().extend(own);
                 }
             }
-            out.vhosts.push(VhostDef {
+            out.push(VhostDef {
                 limits: vhost_limits,
                 name: v.name,
                 description,
@@ -529,20 +581,36 @@ impl RawDefinitions {
                 tags,
             });
         }
-        for e in decode_each::<Object<ExchangeDef>>(
-            "exchange",
-            self.exchanges,
-            default_vhost,
-            &mut notes,
-        ) {
-            let mut d = e.inner;
-            d.vhost = vh(e.vhost);
-            if !is_builtin_exchange(&d.name) {
-                out.exchanges.push(d);
-            }
-        }
+        out
+    }
+
+    /// Decode objects that a per-vhost export leaves without their vhost, giving each one.
+    fn decode_in_vhost<T: serde::de::DeserializeOwned>(
+        &mut self,
+        kind: &str,
+        items: Vec<JsonObject>,
+        vhost_of: fn(&mut T) -> &mut String,
+    ) -> Vec<T> {
+        let objects: Vec<Object<T>> = self.decode(kind, items);
+        (objects.into_iter())
+            .map(|o| {
+                let mut d = o.inner;
+                *vhost_of(&mut d) = self.vhost(o.vhost);
+                d
+            })
+            .collect()
+    }
+
+    fn exchanges(&mut self, items: Vec<JsonObject>) -> Vec<ExchangeDef> {
+        let mut exchanges =
+            self.decode_in_vhost("exchange", items, |e: &mut ExchangeDef| &mut e.vhost);
+        exchanges.retain(|e| !is_builtin_exchange(&e.name));
+        exchanges
+    }
+
+    fn queues(&mut self, items: Vec<JsonObject>) -> Vec<QueueDef> {
         // 4.x exports give a queue's type as `type` too, and may leave it out of the arguments.
-        let queues = self.queues.into_iter().map(|mut q| {
+        let queues = items.into_iter().map(|mut q| {
             if let Some(t) = q.get("type").and_then(Value::as_str).map(String::from)
                 && let Some(args) = q.get_mut("arguments").and_then(Value::as_object_mut)
             {
@@ -550,44 +618,33 @@ impl RawDefinitions {
             }
             q
         });
-        for q in
-            decode_each::<Object<QueueDef>>("queue", queues.collect(), default_vhost, &mut notes)
-        {
-            let mut d = q.inner;
-            d.vhost = vh(q.vhost);
-            if !known_queue_type(&d) {
-                notes.push(format!(
-                    "queue `{}` in vhost `{}`: not carried: `x-queue-type: {}` is not a type warren knows ({})",
-                    d.name,
-                    d.vhost,
-                    d.arguments["x-queue-type"],
-                    QUEUE_TYPES.join(", ")
-                ));
-            }
-            out.queues.push(d);
+        let queues =
+            self.decode_in_vhost("queue", queues.collect(), |q: &mut QueueDef| &mut q.vhost);
+        for d in queues.iter().filter(|d| !known_queue_type(d)) {
+            self.notes.push(format!(
+                "queue `{}` in vhost `{}`: not carried: `x-queue-type: {}` is not a type warren knows ({})",
+                d.name,
+                d.vhost,
+                d.arguments["x-queue-type"],
+                QUEUE_TYPES.join(", ")
+            ));
         }
-        for b in
-            decode_each::<Object<BindingDef>>("binding", self.bindings, default_vhost, &mut notes)
-        {
-            let mut d = b.inner;
-            d.vhost = vh(b.vhost);
-            if !d.source.is_empty() {
-                out.bindings.push(d);
-            }
+        queues
+    }
+
+    fn bindings(&mut self, items: Vec<JsonObject>) -> Vec<BindingDef> {
+        let mut bindings =
+            self.decode_in_vhost("binding", items, |b: &mut BindingDef| &mut b.vhost);
+        bindings.retain(|b| !b.source.is_empty());
+        bindings
+    }
+
+    fn policies(&mut self, items: Vec<JsonObject>) -> Vec<PolicyDef> {
+        let mut policies = self.decode_in_vhost("policy", items, |p: &mut PolicyDef| &mut p.vhost);
+        for p in policies.iter_mut().filter(|p| p.apply_to.is_empty()) {
+            p.apply_to = "all".into();
         }
-        for p in
-            decode_each::<Object<PolicyDef>>("policy", self.policies, default_vhost, &mut notes)
-        {
-            let mut d = p.inner;
-            d.vhost = vh(p.vhost);
-            if d.apply_to.is_empty() {
-                d.apply_to = "all".into();
-            }
-            out.policies.push(d);
-        }
-        note_absent_exchanges(&out, version, &mut notes);
-        out.not_carried = notes;
-        out
+        policies
     }
 }
 

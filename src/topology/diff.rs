@@ -300,12 +300,75 @@ pub fn diff(
     prune: bool,
 ) -> Plan {
     let mut plan = Plan::default();
-    let declared_users: BTreeSet<&str> = desired.users.iter().map(|u| u.name.as_str()).collect();
-    let in_scope = |vhost: &str| managed.contains(vhost);
+    let scope = Scope {
+        managed,
+        declared_users: desired.users.iter().map(|u| u.name.as_str()).collect(),
+    };
+    vhosts(&desired.vhosts, &live.vhosts, &mut plan);
+    users(&desired.users, &live.users, &mut plan);
+    permissions(&desired.permissions, &live.permissions, &scope, &mut plan);
+    topic_permissions(
+        &desired.topic_permissions,
+        &live.topic_permissions,
+        &scope,
+        &mut plan,
+    );
+    exchanges(&desired.exchanges, &live.exchanges, &scope, &mut plan);
+    queues(&desired.queues, &live.queues, &scope, &mut plan);
+    bindings(&desired.bindings, &live.bindings, &scope, &mut plan);
+    let (d, l, s, p) = (desired, live, &scope, &mut plan);
+    updated_in_vhost(&policies(Kind::Policy), &d.policies, &l.policies, s, p);
+    let operator = policies(Kind::OperatorPolicy);
+    updated_in_vhost(&operator, &d.operator_policies, &l.operator_policies, s, p);
+    updated_in_vhost(&parameters(Kind::Shovel), &d.shovels, &l.shovels, s, p);
+    let upstream = parameters(Kind::FederationUpstream);
+    updated_in_vhost(
+        &upstream,
+        &d.federation_upstreams,
+        &l.federation_upstreams,
+        s,
+        p,
+    );
+    global_parameters(
+        &desired.global_parameters,
+        &live.global_parameters,
+        &mut plan,
+    );
 
+    if prune {
+        let mut undeclared = std::mem::take(&mut plan.undeclared);
+        plan.changes.append(&mut undeclared);
+    }
+    plan
+}
+
+/// Which undeclared live objects are ours to list (and prune).
+struct Scope<'a> {
+    managed: &'a BTreeSet<String>,
+    declared_users: BTreeSet<&'a str>,
+}
+
+impl Scope<'_> {
+    fn vhost(&self, vhost: &str) -> bool {
+        self.managed.contains(vhost)
+    }
+
+    /// A permission is ours in a managed vhost, for a user the files declare.
+    fn user(&self, vhost: &str, user: &str) -> bool {
+        self.vhost(vhost) && self.declared_users.contains(user)
+    }
+}
+
+/// The key of an object named within its vhost.
+fn in_vhost(vhost: &str, name: &str) -> String {
+    format!("{vhost}\u{0}{name}")
+}
+
+fn vhosts(desired: &[VhostDef], live: &[VhostDef], plan: &mut Plan) {
+    let first = plan.changes.len();
     keyed(
-        &desired.vhosts,
-        &live.vhosts,
+        desired,
+        live,
         &Spec {
             kind: Kind::Vhost,
             key: &|v: &VhostDef| v.name.clone(),
@@ -340,17 +403,19 @@ pub fn diff(
             on_change: Action::Update,
             prunable: &|_| false,
         },
-        &mut plan,
+        plan,
     );
-    for c in &mut plan.changes {
+    for c in &mut plan.changes[first..] {
         if c.fields.iter().any(|f| f.field == "default_queue_type") {
             c.note = Some("RabbitMQ 3.x sets a vhost's default queue type only when it is created; 4.x can change it".into());
         }
     }
+}
 
+fn users(desired: &[UserDef], live: &[UserDef], plan: &mut Plan) {
     keyed(
-        &desired.users,
-        &live.users,
+        desired,
+        live,
         &Spec {
             kind: Kind::User,
             key: &|u: &UserDef| u.name.clone(),
@@ -377,15 +442,23 @@ pub fn diff(
             on_change: Action::Update,
             prunable: &|_| false,
         },
-        &mut plan,
+        plan,
     );
+}
 
+/// The `write` and `read` patterns both kinds of permission have.
+fn access_fields(f: &mut Vec<FieldChange>, live: [&str; 2], desired: [&str; 2]) {
+    field(f, "write", live[0].into(), desired[0].into());
+    field(f, "read", live[1].into(), desired[1].into());
+}
+
+fn permissions(desired: &[PermissionDef], live: &[PermissionDef], scope: &Scope, plan: &mut Plan) {
     keyed(
-        &desired.permissions,
-        &live.permissions,
+        desired,
+        live,
         &Spec {
             kind: Kind::Permission,
-            key: &|p: &PermissionDef| format!("{}\u{0}{}", p.vhost, p.user),
+            key: &|p: &PermissionDef| in_vhost(&p.vhost, &p.user),
             vhost: &|p| Some(p.vhost.clone()),
             name: &|p| p.user.clone(),
             wrap: &|p| Object::Permission(p.clone()),
@@ -397,19 +470,25 @@ pub fn diff(
                         l.configure.clone().into(),
                         d.configure.clone().into(),
                     );
-                    field(f, "write", l.write.clone().into(), d.write.clone().into());
-                    field(f, "read", l.read.clone().into(), d.read.clone().into());
+                    access_fields(f, [&l.write, &l.read], [&d.write, &d.read]);
                 })
             },
             on_change: Action::Update,
-            prunable: &|p| in_scope(&p.vhost) && declared_users.contains(p.user.as_str()),
+            prunable: &|p| scope.user(&p.vhost, &p.user),
         },
-        &mut plan,
+        plan,
     );
+}
 
+fn topic_permissions(
+    desired: &[TopicPermissionDef],
+    live: &[TopicPermissionDef],
+    scope: &Scope,
+    plan: &mut Plan,
+) {
     keyed(
-        &desired.topic_permissions,
-        &live.topic_permissions,
+        desired,
+        live,
         &Spec {
             kind: Kind::TopicPermission,
             key: &|p: &TopicPermissionDef| format!("{}\u{0}{}\u{0}{}", p.vhost, p.user, p.exchange),
@@ -417,24 +496,23 @@ pub fn diff(
             name: &|p| format!("{} on {}", p.user, p.exchange),
             wrap: &|p| Object::TopicPermission(p.clone()),
             compare: &|l, d| {
-                compare_with(|f| {
-                    field(f, "write", l.write.clone().into(), d.write.clone().into());
-                    field(f, "read", l.read.clone().into(), d.read.clone().into());
-                })
+                compare_with(|f| access_fields(f, [&l.write, &l.read], [&d.write, &d.read]))
             },
             on_change: Action::Update,
-            prunable: &|p| in_scope(&p.vhost) && declared_users.contains(p.user.as_str()),
+            prunable: &|p| scope.user(&p.vhost, &p.user),
         },
-        &mut plan,
+        plan,
     );
+}
 
-    // Exchange properties are fixed at declaration, so a difference is a replace.
+/// Exchange properties are fixed at declaration, so a difference is a replace.
+fn exchanges(desired: &[ExchangeDef], live: &[ExchangeDef], scope: &Scope, plan: &mut Plan) {
     keyed(
-        &desired.exchanges,
-        &live.exchanges,
+        desired,
+        live,
         &Spec {
             kind: Kind::Exchange,
-            key: &|e: &ExchangeDef| format!("{}\u{0}{}", e.vhost, e.name),
+            key: &|e: &ExchangeDef| in_vhost(&e.vhost, &e.name),
             vhost: &|e| Some(e.vhost.clone()),
             name: &|e| e.name.clone(),
             wrap: &|e| Object::Exchange(e.clone()),
@@ -448,24 +526,26 @@ pub fn diff(
                 })
             },
             on_change: Action::Replace,
-            prunable: &|e| in_scope(&e.vhost) && !super::defs::is_builtin_exchange(&e.name),
+            prunable: &|e| scope.vhost(&e.vhost) && !super::defs::is_builtin_exchange(&e.name),
         },
-        &mut plan,
+        plan,
     );
+}
 
-    // So are a queue's type, durability and arguments.
+/// So are a queue's type, durability and arguments.
+fn queues(desired: &[QueueDef], live: &[QueueDef], scope: &Scope, plan: &mut Plan) {
     let strip = |a: &Arguments| {
         let mut a = a.clone();
         a.remove("x-queue-type");
         a
     };
-    let first_queue_change = plan.changes.len();
+    let first = plan.changes.len();
     keyed(
-        &desired.queues,
-        &live.queues,
+        desired,
+        live,
         &Spec {
             kind: Kind::Queue,
-            key: &|q: &QueueDef| format!("{}\u{0}{}", q.vhost, q.name),
+            key: &|q: &QueueDef| in_vhost(&q.vhost, &q.name),
             vhost: &|q| Some(q.vhost.clone()),
             name: &|q| q.name.clone(),
             wrap: &|q| Object::Queue(q.clone()),
@@ -478,20 +558,22 @@ pub fn diff(
                 })
             },
             on_change: Action::Replace,
-            prunable: &|q| in_scope(&q.vhost),
+            prunable: &|q| scope.vhost(&q.vhost),
         },
-        &mut plan,
+        plan,
     );
-    for c in &mut plan.changes[first_queue_change..] {
+    for c in &mut plan.changes[first..] {
         if c.action == Action::Replace {
             c.note = policy_advice(&c.fields);
         }
     }
+}
 
-    // A binding is an identity: nothing to update.
+/// A binding is an identity: nothing to update.
+fn bindings(desired: &[BindingDef], live: &[BindingDef], scope: &Scope, plan: &mut Plan) {
     keyed(
-        &desired.bindings,
-        &live.bindings,
+        desired,
+        live,
         &Spec {
             kind: Kind::Binding,
             key: &binding_key,
@@ -500,100 +582,105 @@ pub fn diff(
             wrap: &|b| Object::Binding(b.clone()),
             compare: &|_, _| Vec::new(),
             on_change: Action::Update,
-            prunable: &|b| in_scope(&b.vhost),
+            prunable: &|b| scope.vhost(&b.vhost),
         },
-        &mut plan,
+        plan,
     );
+}
 
-    for (kind, desired, live) in [
-        (Kind::Policy, &desired.policies, &live.policies),
-        (
-            Kind::OperatorPolicy,
-            &desired.operator_policies,
-            &live.operator_policies,
-        ),
-    ] {
-        let wrap = move |p: &PolicyDef| match kind {
-            Kind::OperatorPolicy => Object::OperatorPolicy(p.clone()),
-            _ => Object::Policy(p.clone()),
-        };
-        keyed(
-            desired,
-            live,
-            &Spec {
-                kind,
-                key: &|p: &PolicyDef| format!("{}\u{0}{}", p.vhost, p.name),
-                vhost: &|p| Some(p.vhost.clone()),
-                name: &|p| p.name.clone(),
-                wrap: &wrap,
-                compare: &|l, d| {
-                    compare_with(|f| {
-                        field(
-                            f,
-                            "pattern",
-                            l.pattern.clone().into(),
-                            d.pattern.clone().into(),
-                        );
-                        field(
-                            f,
-                            "apply_to",
-                            l.apply_to.clone().into(),
-                            d.apply_to.clone().into(),
-                        );
-                        field(f, "priority", l.priority.into(), d.priority.into());
-                        map_fields(f, "definition", &l.definition, &d.definition);
-                    })
-                },
-                on_change: Action::Update,
-                prunable: &|p| in_scope(&p.vhost),
-            },
-            &mut plan,
-        );
+/// Policies and operator policies (`kind`).
+fn policies(kind: Kind) -> Updated<PolicyDef> {
+    Updated {
+        kind,
+        ends: |p| (&p.vhost, &p.name),
+        wrap: match kind {
+            Kind::OperatorPolicy => Object::OperatorPolicy,
+            _ => Object::Policy,
+        },
+        compare: |l, d| {
+            compare_with(|f| {
+                field(
+                    f,
+                    "pattern",
+                    l.pattern.as_str().into(),
+                    d.pattern.as_str().into(),
+                );
+                field(
+                    f,
+                    "apply_to",
+                    l.apply_to.as_str().into(),
+                    d.apply_to.as_str().into(),
+                );
+                field(f, "priority", l.priority.into(), d.priority.into());
+                map_fields(f, "definition", &l.definition, &d.definition);
+            })
+        },
     }
+}
 
-    for (kind, desired, live) in [
-        (Kind::Shovel, &desired.shovels, &live.shovels),
-        (
-            Kind::FederationUpstream,
-            &desired.federation_upstreams,
-            &live.federation_upstreams,
-        ),
-    ] {
-        let wrap = move |p: &ParameterDef| match kind {
-            Kind::Shovel => Object::Shovel(p.clone()),
-            _ => Object::FederationUpstream(p.clone()),
-        };
-        keyed(
-            desired,
-            live,
-            &Spec {
-                kind,
-                key: &|p: &ParameterDef| format!("{}\u{0}{}", p.vhost, p.name),
-                vhost: &|p| Some(p.vhost.clone()),
-                name: &|p| p.name.clone(),
-                wrap: &wrap,
-                // URIs are compared without their passwords, which are never shown.
-                compare: &|l, d| {
-                    compare_with(|f| {
-                        map_fields(
-                            f,
-                            "value",
-                            &redacted_value(&l.value),
-                            &redacted_value(&d.value),
-                        )
-                    })
-                },
-                on_change: Action::Update,
-                prunable: &|p| in_scope(&p.vhost),
-            },
-            &mut plan,
-        );
+/// Shovels and federation upstreams (`kind`). URIs are compared without their passwords,
+/// which are never shown.
+fn parameters(kind: Kind) -> Updated<ParameterDef> {
+    let compare = |l: &ParameterDef, d: &ParameterDef| {
+        let (live, desired) = (redacted_value(&l.value), redacted_value(&d.value));
+        compare_with(|f| map_fields(f, "value", &live, &desired))
+    };
+    let wrap = match kind {
+        Kind::Shovel => Object::Shovel,
+        _ => Object::FederationUpstream,
+    };
+    Updated {
+        kind,
+        ends: |p| (&p.vhost, &p.name),
+        wrap,
+        compare,
     }
+}
 
-    // Global parameters are cluster-wide: created or updated, never pruned.
+/// A kind of object named within a vhost and updated in place, for [`updated_in_vhost`].
+struct Updated<T> {
+    kind: Kind,
+    /// The vhost and the name.
+    ends: fn(&T) -> (&str, &str),
+    wrap: fn(T) -> Object,
+    compare: fn(&T, &T) -> Vec<FieldChange>,
+}
+
+/// Diff a kind of object named within a vhost and updated in place (policies, shovels,
+/// federation upstreams): undeclared ones are listed in the managed vhosts.
+fn updated_in_vhost<T: Clone>(
+    spec: &Updated<T>,
+    desired: &[T],
+    live: &[T],
+    scope: &Scope,
+    plan: &mut Plan,
+) {
+    let ends = spec.ends;
     keyed(
-        &desired.global_parameters,
-        &live.global_parameters,
+        desired,
+        live,
+        &Spec {
+            kind: spec.kind,
+            key: &|o| {
+                let (vhost, name) = ends(o);
+                in_vhost(vhost, name)
+            },
+            vhost: &|o| Some(ends(o).0.to_string()),
+            name: &|o| ends(o).1.to_string(),
+            wrap: &|o| (spec.wrap)(o.clone()),
+            compare: &spec.compare,
+            on_change: Action::Update,
+            prunable: &|o| scope.vhost(ends(o).0),
+        },
+        plan,
+    );
+}
+
+/// Global parameters are cluster-wide: created or updated, never pruned.
+fn global_parameters(desired: &[GlobalParameterDef], live: &[GlobalParameterDef], plan: &mut Plan) {
+    keyed(
+        desired,
+        live,
         &Spec {
             kind: Kind::GlobalParameter,
             key: &|g: &GlobalParameterDef| g.name.clone(),
@@ -604,14 +691,8 @@ pub fn diff(
             on_change: Action::Update,
             prunable: &|_| false,
         },
-        &mut plan,
+        plan,
     );
-
-    if prune {
-        let mut undeclared = std::mem::take(&mut plan.undeclared);
-        plan.changes.append(&mut undeclared);
-    }
-    plan
 }
 
 fn json_opt(v: Option<&i64>) -> Value {

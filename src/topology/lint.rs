@@ -8,9 +8,10 @@ use serde_json::Value;
 
 use super::defs::is_builtin_exchange;
 use super::diff::POLICY_CARRIED;
-use super::model::{DestinationType, Origin, Policy, Queue, QueueType, Topology};
+use super::model::{Arguments, DestinationType, Origin, Policy, Queue, QueueType, Topology};
 use crate::output::{self, Render};
 use crate::rabbit::dead_letter::{QueueBinding, Sender};
+use crate::rabbit::policy;
 use crate::rabbit::routing::Kind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -182,43 +183,19 @@ const QUORUM_ONLY: [&str; 3] = [
     "x-dead-letter-strategy",
 ];
 
-/// Policies compiled once; a pattern that can't be compiled is reported and skipped.
-struct Compiled<'a> {
-    policy: &'a Policy,
-    regex: regex_lite::Regex,
-}
-
-fn applies_to_queue(p: &Policy, kind: QueueType) -> bool {
-    use super::model::ApplyTo::*;
-    match p.apply_to {
-        All | Queues => true,
-        Exchanges => false,
-        ClassicQueues => kind == QueueType::Classic,
-        QuorumQueues => kind == QueueType::Quorum,
-        Streams => kind == QueueType::Stream,
-    }
-}
-
-/// The definition keys in effect for a queue: the highest-priority matching policy, plus the
-/// highest-priority matching operator policy (the broker applies one of each).
+/// The definition keys in effect for a queue: the matching policy of the highest priority,
+/// plus the operator policy's (the broker applies one of each), by the one matcher.
 fn effective_keys(
     q: &Queue,
     kind: QueueType,
-    policies: &[Compiled],
-    operator: &[Compiled],
+    policies: &policy::Compiled,
+    operator: &policy::Compiled,
 ) -> BTreeSet<String> {
     let mut keys = BTreeSet::new();
     for set in [policies, operator] {
-        let best = set
-            .iter()
-            .filter(|c| {
-                c.policy.vhost == q.vhost
-                    && applies_to_queue(c.policy, kind)
-                    && c.regex.is_match(&q.name)
-            })
-            .max_by_key(|c| c.policy.priority);
-        if let Some(c) = best {
-            keys.extend(c.policy.definition.keys().cloned());
+        let (found, _) = set.matching(&q.vhost, &q.name, policy::Target::Queue(kind.as_str()));
+        if let Some(p) = found.first() {
+            keys.extend(p.definition.keys().cloned());
         }
     }
     keys
@@ -282,32 +259,73 @@ pub const CURRENT: Version = (4, 3);
 /// silent).
 pub fn lint(t: &Topology, target: Option<Version>) -> Report {
     let mut r = Report::default();
-    let at_least = |v: Version| target.is_some_and(|t| t >= v);
-    let exchanges: HashSet<(&str, &str)> = t
-        .exchanges
-        .iter()
-        .map(|e| (e.vhost.as_str(), e.name.as_str()))
-        .collect();
-    let queues: HashSet<(&str, &str)> = t
-        .queues
-        .iter()
-        .map(|q| (q.vhost.as_str(), q.name.as_str()))
-        .collect();
-    let exchange_known =
-        |vhost: &str, name: &str| is_builtin_exchange(name) || exchanges.contains(&(vhost, name));
-
     let policies = compile_all(&t.policies, &mut r);
     let operator = compile_all(&t.operator_policies, &mut r);
+    let cx = Context {
+        t,
+        target,
+        exchanges: (t.exchanges.iter())
+            .map(|e| (e.vhost.as_str(), e.name.as_str()))
+            .collect(),
+        queues: (t.queues.iter())
+            .map(|q| (q.vhost.as_str(), q.name.as_str()))
+            .collect(),
+        policies,
+        operator,
+        dead_letter_queues: dead_letter_queues(t),
+    };
+    binding_rules(&cx, &mut r);
+    exchange_rules(&cx, &mut r);
+    policy_rules(&cx, &mut r);
+    for q in &t.queues {
+        queue_rules(&cx, q, &mut r);
+    }
+    permission_rules(t, &mut r);
+    user_rules(t, &mut r);
 
-    // Dead-letter queues are the end of the line: they need no DLX of their own.
-    let dead_letter_queues = dead_letter_queues(t);
+    r.findings.sort_by_key(|f| f.severity);
+    r.errors = r
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    r.warnings = r
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .count();
+    r
+}
 
-    for b in &t.bindings {
+/// What the rules read besides the object they check.
+struct Context<'a> {
+    t: &'a Topology,
+    target: Option<Version>,
+    exchanges: HashSet<(&'a str, &'a str)>,
+    queues: HashSet<(&'a str, &'a str)>,
+    policies: policy::Compiled,
+    operator: policy::Compiled,
+    /// Dead-letter queues are the end of the line: they need no DLX of their own.
+    dead_letter_queues: HashSet<(&'a str, &'a str)>,
+}
+
+impl Context<'_> {
+    fn at_least(&self, v: Version) -> bool {
+        self.target.is_some_and(|t| t >= v)
+    }
+
+    fn exchange_known(&self, vhost: &str, name: &str) -> bool {
+        is_builtin_exchange(name) || self.exchanges.contains(&(vhost, name))
+    }
+}
+
+fn binding_rules(cx: &Context, r: &mut Report) {
+    for b in &cx.t.bindings {
         let what = format!(
             "binding {} -> {} in vhost {}",
             b.source, b.destination, b.vhost
         );
-        if !exchange_known(&b.vhost, &b.source) {
+        if !cx.exchange_known(&b.vhost, &b.source) {
             r.push(
                 "binding-unknown-exchange",
                 &b.origin,
@@ -317,7 +335,9 @@ pub fn lint(t: &Topology, target: Option<Version>) -> Report {
         }
         match b.destination_type {
             DestinationType::Queue
-                if !queues.contains(&(b.vhost.as_str(), b.destination.as_str())) =>
+                if !cx
+                    .queues
+                    .contains(&(b.vhost.as_str(), b.destination.as_str())) =>
             {
                 r.push(
                     "binding-unknown-queue",
@@ -326,7 +346,7 @@ pub fn lint(t: &Topology, target: Option<Version>) -> Report {
                     format!("queue `{}` is not declared", b.destination),
                 );
             }
-            DestinationType::Exchange if !exchange_known(&b.vhost, &b.destination) => {
+            DestinationType::Exchange if !cx.exchange_known(&b.vhost, &b.destination) => {
                 r.push(
                     "binding-unknown-exchange",
                     &b.origin,
@@ -337,10 +357,12 @@ pub fn lint(t: &Topology, target: Option<Version>) -> Report {
             _ => {}
         }
     }
+}
 
-    for e in &t.exchanges {
+fn exchange_rules(cx: &Context, r: &mut Report) {
+    for e in &cx.t.exchanges {
         if let Some(ae) = &e.alternate_exchange
-            && !exchange_known(&e.vhost, ae)
+            && !cx.exchange_known(&e.vhost, ae)
         {
             r.push(
                 "alternate-exchange-unknown",
@@ -350,11 +372,14 @@ pub fn lint(t: &Topology, target: Option<Version>) -> Report {
             );
         }
     }
+}
 
-    for p in t.policies.iter().chain(&t.operator_policies) {
+/// Policies and operator policies.
+fn policy_rules(cx: &Context, r: &mut Report) {
+    for p in cx.t.policies.iter().chain(&cx.t.operator_policies) {
         let what = format!("policy {} in vhost {}", p.name, p.vhost);
         if let Some(Value::String(d)) = p.definition.get("dead-letter-exchange")
-            && !exchange_known(&p.vhost, d)
+            && !cx.exchange_known(&p.vhost, d)
         {
             r.push(
                 "dlx-unknown-exchange",
@@ -364,13 +389,14 @@ pub fn lint(t: &Topology, target: Option<Version>) -> Report {
             );
         }
         if p.definition.contains_key("queue-master-locator") {
-            if at_least((4, 3)) {
+            if cx.at_least((4, 3)) {
                 r.push("refused-by-target", &p.origin, what.clone(), "RabbitMQ 4.3 refuses `queue-master-locator` (the deprecated feature queue_master_locator is denied): use `queue-leader-locator`".into());
-            } else if at_least((4, 0)) {
+            } else if cx.at_least((4, 0)) {
                 r.push("deprecated-on-target", &p.origin, what.clone(), "`queue-master-locator` is deprecated (queue_master_locator) and refused from RabbitMQ 4.3: use `queue-leader-locator`".into());
             }
         }
-        if p.definition.get("queue-version").and_then(Value::as_u64) == Some(1) && at_least((3, 13))
+        if p.definition.get("queue-version").and_then(Value::as_u64) == Some(1)
+            && cx.at_least((3, 13))
         {
             r.push("deprecated-on-target", &p.origin, what.clone(), "classic queue version 1 is deprecated from RabbitMQ 3.13; 4.3 accepts the policy but runs version 2: remove `queue-version`".into());
         }
@@ -386,160 +412,196 @@ pub fn lint(t: &Topology, target: Option<Version>) -> Report {
             );
         }
     }
+}
 
-    for q in &t.queues {
-        let what = format!("queue {} in vhost {}", q.name, q.vhost);
-        let args = q.all_arguments();
-        // An untyped queue gets its vhost's default type (checked offline: the declared one).
-        let kind = t.queue_type(q);
-        let effective = effective_keys(q, kind, &policies, &operator);
-        let has =
-            |arg: &str, policy_key: &str| args.contains_key(arg) || effective.contains(policy_key);
+/// A queue as its rules see it: its arguments (typed fields folded in), its type, and the
+/// definition keys its policies put in effect.
+struct QueueFacts<'a> {
+    q: &'a Queue,
+    what: String,
+    args: Arguments,
+    kind: QueueType,
+    effective: BTreeSet<String>,
+}
 
-        if let Some(d) = &q.dead_letter_exchange
-            && !d.is_empty()
-            && !exchange_known(&q.vhost, d)
-        {
-            r.push(
-                "dlx-unknown-exchange",
-                &q.origin,
-                what.clone(),
-                format!("dead-letter exchange `{d}` is not declared"),
-            );
-        }
-        if kind != QueueType::Classic && (q.exclusive || q.auto_delete || !q.durable) {
-            r.push(
-                "quorum-invalid-flags",
-                &q.origin,
-                what.clone(),
-                format!(
-                    "a {} queue must be durable, and can be neither exclusive nor auto-delete",
-                    kind.as_str()
-                ),
-            );
-        } else if q.exclusive {
-            r.push(
-                "exclusive-queue",
-                &q.origin,
-                what.clone(),
-                "exclusive queues are declared by the connection that owns them, not by a topology"
-                    .into(),
-            );
-        }
-        for key in args.keys() {
-            let wrong = match kind {
-                QueueType::Classic => {
-                    STREAM_ONLY.contains(&key.as_str()) || QUORUM_ONLY.contains(&key.as_str())
-                }
-                QueueType::Quorum => {
-                    NOT_ON_QUORUM.contains(&key.as_str())
-                        || (STREAM_ONLY.contains(&key.as_str()) && key != "x-initial-cluster-size")
-                }
-                QueueType::Stream => {
-                    NOT_ON_QUORUM.contains(&key.as_str()) || QUORUM_ONLY.contains(&key.as_str())
-                }
-            };
-            if wrong {
-                let mut message = format!("`{key}` is not supported by {} queues", kind.as_str());
-                if kind == QueueType::Quorum && key == "x-max-priority" {
-                    // Quorum queues take message priorities without the argument
-                    // (rabbit_fifo: 4.0 has two levels; 4.3 has 0..=31, strict).
-                    message.push_str(if at_least((4, 3)) {
-                        ": on RabbitMQ 4.3 a quorum queue honours message priorities 0 to 31 \
-                         strictly without it (a message without one counts as 4)"
-                    } else if at_least((4, 0)) {
-                        ": on RabbitMQ 4.0 to 4.2 a quorum queue has two priority levels without \
-                         it (a message priority above 4 is high, the rest normal)"
-                    } else {
-                        ""
-                    });
-                }
-                r.push(
-                    "argument-wrong-queue-type",
-                    &q.origin,
-                    what.clone(),
-                    message,
-                );
-            }
-        }
-        if kind == QueueType::Classic && !q.durable {
-            r.push("non-durable-queue", &q.origin, what.clone(), "set `durable: true` (the default): a transient queue and its messages vanish on restart".into());
-            if !q.exclusive && at_least((4, 0)) {
-                r.push("deprecated-on-target", &q.origin, what.clone(), "a transient non-exclusive queue is a deprecated feature (transient_nonexcl_queues): RabbitMQ 4.x still declares it, a later version won't".into());
-            }
-        }
-        if args.get("x-queue-version").and_then(Value::as_u64) == Some(1) {
-            if at_least((4, 3)) {
-                r.push("refused-by-target", &q.origin, what.clone(), "RabbitMQ 4.3 refuses `x-queue-version: 1` (unsupported queue version): remove it, classic queues are version 2".into());
-            } else if at_least((3, 13)) {
-                r.push("deprecated-on-target", &q.origin, what.clone(), "classic queue version 1 is deprecated from RabbitMQ 3.13 and refused from 4.3: remove `x-queue-version`".into());
-            }
-        }
-        if args.contains_key("x-queue-master-locator") {
-            if at_least((4, 3)) {
-                r.push("refused-by-target", &q.origin, what.clone(), "RabbitMQ 4.3 refuses `x-queue-master-locator` (the deprecated feature queue_master_locator is denied): use `x-queue-leader-locator`".into());
-            } else if at_least((4, 0)) {
-                r.push("deprecated-on-target", &q.origin, what.clone(), "`x-queue-master-locator` is deprecated (queue_master_locator) and refused from RabbitMQ 4.3: use `x-queue-leader-locator`".into());
-            }
-        }
-        let dead_letter_target = dead_letter_queues.contains(&(q.vhost.as_str(), q.name.as_str()));
-        if kind != QueueType::Stream
-            && !dead_letter_target
-            && !has("x-dead-letter-exchange", "dead-letter-exchange")
-        {
-            r.push("no-dead-letter", &q.origin, what.clone(), "declare `dead_letter_exchange` (better: in a policy) so rejected and expired messages are kept".into());
-        }
-        if kind == QueueType::Quorum && !has("x-dead-letter-exchange", "dead-letter-exchange") {
-            let own = args.get("x-delivery-limit").and_then(Value::as_i64);
-            let limit = match own {
-                Some(n) => (n >= 0).then(|| format!("its x-delivery-limit of {n}")),
-                None if effective.contains("delivery-limit") => {
-                    Some("its policy's delivery-limit".to_string())
-                }
-                None if at_least((4, 0)) => {
-                    Some("the default delivery limit of 20 (RabbitMQ 4.0 and later)".to_string())
-                }
-                None => None,
-            };
-            if let Some(limit) = limit {
-                r.push("quorum-drops-at-limit", &q.origin, what.clone(), format!("a message redelivered past {limit} is dropped: give the queue a dead-letter exchange (better: in a policy), or lift the limit"));
-            }
-        }
-        let bounded = [
-            ("x-max-length", "max-length"),
-            ("x-max-length-bytes", "max-length-bytes"),
-            ("x-message-ttl", "message-ttl"),
-            ("x-expires", "expires"),
-        ]
-        .iter()
-        .any(|(a, p)| has(a, p));
-        if kind != QueueType::Stream && !bounded {
-            r.push(
-                "unbounded-queue",
-                &q.origin,
-                what.clone(),
-                "bound the queue with max-length, max-length-bytes or message-ttl (in a policy)"
-                    .into(),
-            );
-        }
-        if args.get("x-queue-mode").and_then(Value::as_str) == Some("lazy") {
-            r.push(
-                "lazy-queue-mode",
-                &q.origin,
-                what.clone(),
-                "x-queue-mode lazy does nothing since RabbitMQ 3.12: remove it".into(),
-            );
-        }
-        let carried: Vec<&str> = POLICY_CARRIED
-            .iter()
-            .filter(|(a, _)| args.contains_key(*a))
-            .map(|(_, p)| *p)
-            .collect();
-        if !carried.is_empty() {
-            r.push("arguments-should-be-policies", &q.origin, what, format!("{} could be set by a policy, which can change later without recreating the queue", carried.join(", ")));
-        }
+impl QueueFacts<'_> {
+    /// Whether the queue sets `arg` or a policy in effect sets `policy_key`.
+    fn has(&self, arg: &str, policy_key: &str) -> bool {
+        self.args.contains_key(arg) || self.effective.contains(policy_key)
     }
 
+    fn push(&self, r: &mut Report, id: &str, message: String) {
+        r.push(id, &self.q.origin, self.what.clone(), message);
+    }
+}
+
+fn queue_rules(cx: &Context, q: &Queue, r: &mut Report) {
+    // An untyped queue gets its vhost's default type (checked offline: the declared one).
+    let kind = cx.t.queue_type(q);
+    let f = QueueFacts {
+        q,
+        what: format!("queue {} in vhost {}", q.name, q.vhost),
+        args: q.all_arguments(),
+        kind,
+        effective: effective_keys(q, kind, &cx.policies, &cx.operator),
+    };
+    if let Some(d) = &q.dead_letter_exchange
+        && !d.is_empty()
+        && !cx.exchange_known(&q.vhost, d)
+    {
+        f.push(
+            r,
+            "dlx-unknown-exchange",
+            format!("dead-letter exchange `{d}` is not declared"),
+        );
+    }
+    if kind != QueueType::Classic && (q.exclusive || q.auto_delete || !q.durable) {
+        f.push(
+            r,
+            "quorum-invalid-flags",
+            format!(
+                "a {} queue must be durable, and can be neither exclusive nor auto-delete",
+                kind.as_str()
+            ),
+        );
+    } else if q.exclusive {
+        f.push(
+            r,
+            "exclusive-queue",
+            "exclusive queues are declared by the connection that owns them, not by a topology"
+                .into(),
+        );
+    }
+    queue_argument_types(cx, &f, r);
+    queue_deprecations(cx, &f, r);
+    queue_reliability(cx, &f, r);
+}
+
+/// Arguments the queue's type does not support.
+fn queue_argument_types(cx: &Context, f: &QueueFacts, r: &mut Report) {
+    let kind = f.kind;
+    for key in f.args.keys() {
+        let wrong = match kind {
+            QueueType::Classic => {
+                STREAM_ONLY.contains(&key.as_str()) || QUORUM_ONLY.contains(&key.as_str())
+            }
+            QueueType::Quorum => {
+                NOT_ON_QUORUM.contains(&key.as_str())
+                    || (STREAM_ONLY.contains(&key.as_str()) && key != "x-initial-cluster-size")
+            }
+            QueueType::Stream => {
+                NOT_ON_QUORUM.contains(&key.as_str()) || QUORUM_ONLY.contains(&key.as_str())
+            }
+        };
+        if wrong {
+            let mut message = format!("`{key}` is not supported by {} queues", kind.as_str());
+            if kind == QueueType::Quorum && key == "x-max-priority" {
+                // Quorum queues take message priorities without the argument
+                // (rabbit_fifo: 4.0 has two levels; 4.3 has 0..=31, strict).
+                message.push_str(if cx.at_least((4, 3)) {
+                    ": on RabbitMQ 4.3 a quorum queue honours message priorities 0 to 31 \
+                     strictly without it (a message without one counts as 4)"
+                } else if cx.at_least((4, 0)) {
+                    ": on RabbitMQ 4.0 to 4.2 a quorum queue has two priority levels without \
+                     it (a message priority above 4 is high, the rest normal)"
+                } else {
+                    ""
+                });
+            }
+            f.push(r, "argument-wrong-queue-type", message);
+        }
+    }
+}
+
+/// Transient queues, classic queue version 1 and the master locator, by target version.
+fn queue_deprecations(cx: &Context, f: &QueueFacts, r: &mut Report) {
+    if f.kind == QueueType::Classic && !f.q.durable {
+        f.push(r, "non-durable-queue", "set `durable: true` (the default): a transient queue and its messages vanish on restart".into());
+        if !f.q.exclusive && cx.at_least((4, 0)) {
+            f.push(r, "deprecated-on-target", "a transient non-exclusive queue is a deprecated feature (transient_nonexcl_queues): RabbitMQ 4.x still declares it, a later version won't".into());
+        }
+    }
+    if f.args.get("x-queue-version").and_then(Value::as_u64) == Some(1) {
+        if cx.at_least((4, 3)) {
+            f.push(r, "refused-by-target", "RabbitMQ 4.3 refuses `x-queue-version: 1` (unsupported queue version): remove it, classic queues are version 2".into());
+        } else if cx.at_least((3, 13)) {
+            f.push(r, "deprecated-on-target", "classic queue version 1 is deprecated from RabbitMQ 3.13 and refused from 4.3: remove `x-queue-version`".into());
+        }
+    }
+    if f.args.contains_key("x-queue-master-locator") {
+        if cx.at_least((4, 3)) {
+            f.push(r, "refused-by-target", "RabbitMQ 4.3 refuses `x-queue-master-locator` (the deprecated feature queue_master_locator is denied): use `x-queue-leader-locator`".into());
+        } else if cx.at_least((4, 0)) {
+            f.push(r, "deprecated-on-target", "`x-queue-master-locator` is deprecated (queue_master_locator) and refused from RabbitMQ 4.3: use `x-queue-leader-locator`".into());
+        }
+    }
+}
+
+/// Where a queue's messages go when rejected, expired or redelivered too often, and whether
+/// it is bounded.
+fn queue_reliability(cx: &Context, f: &QueueFacts, r: &mut Report) {
+    let q = f.q;
+    let dead_letter_target = (cx.dead_letter_queues).contains(&(q.vhost.as_str(), q.name.as_str()));
+    let dead_lettered = f.has("x-dead-letter-exchange", "dead-letter-exchange");
+    if f.kind != QueueType::Stream && !dead_letter_target && !dead_lettered {
+        f.push(r, "no-dead-letter", "declare `dead_letter_exchange` (better: in a policy) so rejected and expired messages are kept".into());
+    }
+    if f.kind == QueueType::Quorum && !dead_lettered {
+        let own = f.args.get("x-delivery-limit").and_then(Value::as_i64);
+        let limit = match own {
+            Some(n) => (n >= 0).then(|| format!("its x-delivery-limit of {n}")),
+            None if f.effective.contains("delivery-limit") => {
+                Some("its policy's delivery-limit".to_string())
+            }
+            None if cx.at_least((4, 0)) => {
+                Some("the default delivery limit of 20 (RabbitMQ 4.0 and later)".to_string())
+            }
+            None => None,
+        };
+        if let Some(limit) = limit {
+            f.push(r, "quorum-drops-at-limit", format!("a message redelivered past {limit} is dropped: give the queue a dead-letter exchange (better: in a policy), or lift the limit"));
+        }
+    }
+    let bounded = [
+        ("x-max-length", "max-length"),
+        ("x-max-length-bytes", "max-length-bytes"),
+        ("x-message-ttl", "message-ttl"),
+        ("x-expires", "expires"),
+    ]
+    .iter()
+    .any(|(a, p)| f.has(a, p));
+    if f.kind != QueueType::Stream && !bounded {
+        f.push(
+            r,
+            "unbounded-queue",
+            "bound the queue with max-length, max-length-bytes or message-ttl (in a policy)".into(),
+        );
+    }
+    if f.args.get("x-queue-mode").and_then(Value::as_str) == Some("lazy") {
+        f.push(
+            r,
+            "lazy-queue-mode",
+            "x-queue-mode lazy does nothing since RabbitMQ 3.12: remove it".into(),
+        );
+    }
+    let carried: Vec<&str> = POLICY_CARRIED
+        .iter()
+        .filter(|(a, _)| f.args.contains_key(*a))
+        .map(|(_, p)| *p)
+        .collect();
+    if !carried.is_empty() {
+        f.push(
+            r,
+            "arguments-should-be-policies",
+            format!(
+                "{} could be set by a policy, which can change later without recreating the queue",
+                carried.join(", ")
+            ),
+        );
+    }
+}
+
+fn permission_rules(t: &Topology, r: &mut Report) {
     for p in &t.permissions {
         if [&p.configure, &p.write, &p.read]
             .iter()
@@ -553,25 +615,15 @@ pub fn lint(t: &Topology, target: Option<Version>) -> Report {
             );
         }
     }
+}
+
+fn user_rules(t: &Topology, r: &mut Report) {
     for u in &t.users {
         let used = t.permissions.iter().any(|p| p.user == u.name);
         if used && u.tags.iter().any(|t| t == "administrator") {
             r.push("admin-app-user", &u.origin, format!("user {}", u.name), "an application user should not be an administrator: give it its own user without tags".into());
         }
     }
-
-    r.findings.sort_by_key(|f| f.severity);
-    r.errors = r
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count();
-    r.warnings = r
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Warning)
-        .count();
-    r
 }
 
 /// Findings that the broker would refuse or silently get wrong (an exclusive queue, a quorum
@@ -593,20 +645,27 @@ pub fn invalid_for_apply(t: &Topology, broker: Option<Version>) -> Vec<String> {
         .collect()
 }
 
-fn compile_all<'a>(list: &'a [Policy], r: &mut Report) -> Vec<Compiled<'a>> {
-    let mut out = Vec::new();
+/// The policies as the one matcher takes them; a pattern that can't be compiled is reported
+/// here (and matches nothing there).
+fn compile_all(list: &[Policy], r: &mut Report) -> policy::Compiled {
     for p in list {
-        match regex_lite::Regex::new(&p.pattern) {
-            Ok(regex) => out.push(Compiled { policy: p, regex }),
-            Err(e) => r.push(
+        if let Err(e) = regex_lite::Regex::new(&p.pattern) {
+            r.push(
                 "policy-pattern-invalid",
                 &p.origin,
                 format!("policy {} in vhost {}", p.name, p.vhost),
                 format!("pattern `{}`: {e}", p.pattern),
-            ),
+            );
         }
     }
-    out
+    policy::Compiled::new(list.iter().map(|p| policy::Policy {
+        vhost: p.vhost.clone(),
+        name: p.name.clone(),
+        pattern: p.pattern.clone(),
+        apply_to: p.apply_to.as_str().into(),
+        priority: p.priority,
+        definition: p.definition.clone().into_iter().collect(),
+    }))
 }
 
 impl Render for Report {

@@ -96,7 +96,7 @@ pub fn parse_within(
             });
         }
     };
-    assign_origins(file, text, &mut topology);
+    assign_origins(file, &scan, &mut topology);
     Ok(topology)
 }
 
@@ -209,6 +209,8 @@ struct Reference {
     /// reads as a number or a boolean becomes one (`message_ttl: ${TTL}`).
     quoted: bool,
     origin: Origin,
+    /// How many characters it takes in the file (its placeholder takes another number).
+    width: usize,
 }
 
 impl Reference {
@@ -235,6 +237,19 @@ struct Scan {
 }
 
 impl Scan {
+    /// The file's column of `column` on `line` of the placeholder text: each placeholder
+    /// before it on that line is as wide as the reference it stands for.
+    fn column_in_file(&self, line: usize, column: usize) -> usize {
+        let mut shift = 0isize;
+        let on_line = self.references.iter().enumerate();
+        for (n, r) in on_line.filter(|(_, r)| r.origin.line == line) {
+            if r.origin.column.saturating_add_signed(shift) < column {
+                shift += placeholder(n).chars().count() as isize - r.width as isize;
+            }
+        }
+        column.saturating_add_signed(-shift)
+    }
+
     /// `message` with every placeholder written as the reference it stands for.
     fn describe(&self, message: &str) -> String {
         let mut out = message.to_string();
@@ -318,6 +333,7 @@ fn scan_references(file: &str, text: &str, env: &dyn Fn(&str) -> Option<String>)
                 value,
                 quoted: quote.is_some(),
                 origin,
+                width: consumed,
             });
             i += consumed;
         }
@@ -426,49 +442,37 @@ fn substitute(doc: &mut serde_yaml::Value, refs: &[Reference]) -> Result<()> {
     Ok(())
 }
 
-/// Positions of the items of each top-level list, found by scanning block-style YAML.
-/// Flow-style lists fall back to the position of their section key.
-fn item_positions(text: &str) -> HashMap<String, (usize, Vec<(usize, usize)>)> {
-    let mut sections: HashMap<String, (usize, Vec<(usize, usize)>)> = HashMap::new();
-    let mut current: Option<String> = None;
-    let mut dash_indent: Option<usize> = None;
-    for (index, line) in text.lines().enumerate() {
-        let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') {
-            continue;
-        }
-        let indent = line.len() - trimmed.len();
-        if indent == 0 && !trimmed.starts_with('-') {
-            current = trimmed.split_once(':').map(|(k, _)| k.trim().to_string());
-            dash_indent = None;
-            if let Some(k) = &current {
-                sections.insert(k.clone(), (index + 1, Vec::new()));
-            }
-            continue;
-        }
-        let Some(key) = &current else { continue };
-        if trimmed == "-" || trimmed.starts_with("- ") {
-            let level = *dash_indent.get_or_insert(indent);
-            if indent == level {
-                let after = trimmed[1..].len() - trimmed[1..].trim_start().len();
-                let column = indent + 1 + 1 + after;
-                if let Some(entry) = sections.get_mut(key) {
-                    entry.1.push((index + 1, column));
-                }
-            }
-        }
-    }
-    sections
+/// Where each item of each top-level list starts (line, column), from saphyr's marked nodes:
+/// exact in block and flow style alike. `text` is the one serde_yaml parsed, placeholders in
+/// place; [`Scan::column_in_file`] takes a column back to the file's text.
+fn item_positions(text: &str) -> HashMap<String, Vec<(usize, usize)>> {
+    use saphyr::{LoadableYamlNode, MarkedYaml, YamlData};
+    let docs = MarkedYaml::load_from_str(text).unwrap_or_default();
+    let Some(YamlData::Mapping(root)) = docs.first().map(|d| &d.data) else {
+        return HashMap::new();
+    };
+    root.iter()
+        .filter_map(|(key, value)| match (key.data.as_str(), &value.data) {
+            (Some(section), YamlData::Sequence(items)) => Some((
+                section.to_string(),
+                (items.iter())
+                    .map(|item| (item.span.start.line(), item.span.start.col() + 1))
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
-fn assign_origins(file: &str, text: &str, t: &mut Topology) {
-    let positions = item_positions(text);
-    let at = |section: &str, i: usize, count: usize| -> Origin {
-        let (line, column) = match positions.get(section) {
-            Some((_, items)) if items.len() == count => items[i],
-            Some((line, _)) => (*line, 1),
-            None => (1, 1),
-        };
+fn assign_origins(file: &str, scan: &Scan, t: &mut Topology) {
+    let positions = item_positions(&scan.placeholders);
+    let at = |section: &str, i: usize| -> Origin {
+        let (line, column) = positions
+            .get(section)
+            .and_then(|items| items.get(i))
+            .map_or((1, 1), |&(line, column)| {
+                (line, scan.column_in_file(line, column))
+            });
         Origin {
             file: file.into(),
             line,
@@ -477,9 +481,8 @@ fn assign_origins(file: &str, text: &str, t: &mut Topology) {
     };
     macro_rules! mark {
         ($field:ident, $name:literal) => {
-            let n = t.$field.len();
             for (i, o) in t.$field.iter_mut().enumerate() {
-                o.origin = at($name, i, n);
+                o.origin = at($name, i);
             }
         };
     }

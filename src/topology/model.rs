@@ -99,6 +99,31 @@ pub struct Limits {
     pub max_queues: Option<i64>,
 }
 
+/// A kind of limits (a vhost's, a user's): the values of its fields in the order of their
+/// broker keys, `KEYS`, which are the ones the definitions form carries.
+pub trait LimitSet {
+    const KEYS: [&'static str; 2];
+    fn values(&self) -> [Option<i64>; 2];
+    fn from_values(values: [Option<i64>; 2]) -> Self;
+}
+
+/// The two fields of a kind of limits, in the order of its keys.
+macro_rules! limit_set {
+    ($kind:ident, $keys:expr, $first:ident, $second:ident) => {
+        impl LimitSet for $kind {
+            const KEYS: [&'static str; 2] = $keys;
+            fn values(&self) -> [Option<i64>; 2] {
+                [self.$first, self.$second]
+            }
+            fn from_values([$first, $second]: [Option<i64>; 2]) -> Self {
+                $kind { $first, $second }
+            }
+        }
+    };
+}
+limit_set!(Limits, defs::VHOST_LIMITS, max_connections, max_queues);
+limit_set!(UserLimits, defs::USER_LIMITS, max_connections, max_channels);
+
 /// A user. The password never appears in the file: it comes from an environment variable
 /// (`password_env`) or is given as the broker's hash (`password_hash`). A user with neither
 /// is created without a password (e.g. for x509 authentication).

@@ -20,12 +20,7 @@ impl Topology {
                     name: v.name.clone(),
                     description: v.description.clone(),
                     default_queue_type: v.default_queue_type.map(|t| t.as_str().to_string()),
-                    limits: v.limits.as_ref().map(|l| {
-                        limit_map(&[
-                            ("max-connections", l.max_connections),
-                            ("max-queues", l.max_queues),
-                        ])
-                    }),
+                    limits: v.limits.as_ref().map(limit_map),
                     tags: v.tags.clone(),
                 })
                 .collect(),
@@ -37,12 +32,7 @@ impl Topology {
                     password_hash: u.password_hash.clone(),
                     hashing_algorithm: u.hashing_algorithm.clone(),
                     tags: u.tags.clone(),
-                    limits: u.limits.as_ref().map(|l| {
-                        limit_map(&[
-                            ("max-connections", l.max_connections),
-                            ("max-channels", l.max_channels),
-                        ])
-                    }),
+                    limits: u.limits.as_ref().map(limit_map),
                     password_env: u.password_env.clone(),
                 })
                 .collect(),
@@ -146,10 +136,7 @@ impl Topology {
                     name: v.name.clone(),
                     description: v.description.clone().filter(|s| !s.is_empty()),
                     default_queue_type: v.default_queue_type.as_deref().and_then(QueueType::parse),
-                    limits: v.limits.as_ref().filter(|l| !l.is_empty()).map(|l| Limits {
-                        max_connections: l.get("max-connections").copied(),
-                        max_queues: l.get("max-queues").copied(),
-                    }),
+                    limits: limits_model(v.limits.as_ref()),
                     tags: v.tags.clone().filter(|t| !t.is_empty()),
                     origin: Origin::default(),
                 })
@@ -166,14 +153,7 @@ impl Topology {
                         .hashing_algorithm
                         .clone()
                         .filter(|_| u.password_hash.as_ref().is_some_and(|h| !h.is_empty())),
-                    limits: u
-                        .limits
-                        .as_ref()
-                        .filter(|l| !l.is_empty())
-                        .map(|l| UserLimits {
-                            max_connections: l.get("max-connections").copied(),
-                            max_channels: l.get("max-channels").copied(),
-                        }),
+                    limits: limits_model(u.limits.as_ref()),
                     origin: Origin::default(),
                 })
                 .collect(),
@@ -278,11 +258,16 @@ impl Topology {
 }
 
 /// The limits that are set, keyed as the broker keys them.
-fn limit_map(limits: &[(&str, Option<i64>)]) -> BTreeMap<String, i64> {
-    limits
-        .iter()
+fn limit_map<L: LimitSet>(limits: &L) -> BTreeMap<String, i64> {
+    (L::KEYS.iter().zip(limits.values()))
         .filter_map(|(k, v)| v.map(|n| (k.to_string(), n)))
         .collect()
+}
+
+/// The model's limits from the broker's map; none when the map is empty.
+fn limits_model<L: LimitSet>(map: Option<&BTreeMap<String, i64>>) -> Option<L> {
+    let map = map.filter(|m| !m.is_empty())?;
+    Some(L::from_values(L::KEYS.map(|k| map.get(k).copied())))
 }
 
 fn parameter_def(p: &Parameter) -> defs::ParameterDef {

@@ -246,7 +246,7 @@ fn dead_letter_queues(s: &Snapshot) -> Result<HashSet<(&str, &str)>, NotChecked>
             vhost: &b.vhost,
             exchange: &b.source,
             queue: &b.destination,
-            key: b.routing_key.as_deref(),
+            key: Some(b.routing_key.as_str()),
         })
         .collect();
     let senders: Vec<Sender> = read(&s.queues)?

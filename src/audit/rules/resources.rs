@@ -347,10 +347,14 @@ fn res008_heartbeats(rule: &Rule, s: &Snapshot) -> Outcome {
     for c in read(&s.connections)? {
         match (c.is_network(), c.timeout) {
             (Some(false), _) => {}
-            (Some(true), Some(0)) if c.protocol.starts_with("AMQP") => findings.push(rule.finding(
-                Object::in_vhost(Kind::Connection, &c.vhost, &c.name),
-                format!("heartbeats disabled (user `{}`)", c.user),
-            )),
+            (Some(true), Some(0))
+                if c.protocol.as_deref().is_some_and(|p| p.starts_with("AMQP")) =>
+            {
+                findings.push(rule.finding(
+                    Object::in_vhost(Kind::Connection, &c.vhost, &c.name),
+                    format!("heartbeats disabled (user `{}`)", c.user),
+                ))
+            }
             (Some(true), Some(_)) => {}
             _ => unknown.push(c.name.clone()),
         }

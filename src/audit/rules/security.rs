@@ -224,7 +224,11 @@ fn connected_by(c: &crate::audit::snapshot::Connection) -> ConnectedBy<'_> {
     if c.client_properties.is_none() {
         return ConnectedBy::Unknown;
     }
-    let internal = c.protocol.starts_with("Direct") || c.client_product() == Some("RabbitMQ");
+    let internal = c
+        .protocol
+        .as_deref()
+        .is_some_and(|p| p.starts_with("Direct"))
+        || c.client_product() == Some("RabbitMQ");
     match c.client_name() {
         Some(name) if internal => {
             if let Some(shovel) = name.strip_prefix("Shovel ") {

@@ -143,6 +143,37 @@ fn flow_style_lists_fall_back_to_the_section() {
     assert_eq!(t.queues[1].origin.line, 2);
 }
 
+/// (line, column) of each queue, or of each binding where there are no queues.
+fn positions(text: &str, env: &dyn Fn(&str) -> Option<String>) -> Vec<(usize, usize)> {
+    let t = parse("t.yaml", text, env).unwrap();
+    let origins = t.queues.iter().map(|q| &q.origin);
+    (origins.chain(t.bindings.iter().map(|b| &b.origin)))
+        .map(|o| (o.line, o.column))
+        .collect()
+}
+
+#[test]
+fn flow_style_items_have_exact_positions() {
+    let text = "\nqueues: [{name: a}, {name: b}]\n";
+    assert_eq!(positions(text, &no_env), [(2, 10), (2, 21)]);
+    let text =
+        "bindings:\n  [\n    {source: x, destination: q},\n      {source: y, destination: q}]\n";
+    assert_eq!(positions(text, &no_env), [(3, 5), (4, 7)]);
+}
+
+#[test]
+fn positions_after_a_reference_on_the_same_line_are_the_files() {
+    let env = |_: &str| Some("a-rather-long-queue-name".to_string());
+    let text = "queues: [{name: ${Q}}, {name: b}]\n";
+    assert_eq!(positions(text, &env), [(1, 10), (1, 24)]);
+}
+
+#[test]
+fn block_items_start_at_their_first_key() {
+    let text = "queues:\n- name: a\n-   name: b\n- # c\n  name: c\n";
+    assert_eq!(positions(text, &no_env), [(2, 3), (3, 5), (5, 3)]);
+}
+
 #[test]
 fn what_the_broker_would_refuse_is_an_error_at_load() {
     let long = "q".repeat(256);
