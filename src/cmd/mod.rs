@@ -183,8 +183,9 @@ impl FilterArgs {
     }
 
     /// The filter shared with a reader's tasks.
-    pub fn filter(&self) -> Option<std::sync::Arc<crate::replay::filter::Filter>> {
-        self.to_filter().map(std::sync::Arc::new)
+    pub fn filter(&self) -> Option<crate::message::Selection> {
+        self.to_filter()
+            .map(|f| std::sync::Arc::new(f) as crate::message::Selection)
     }
 }
 

@@ -437,7 +437,7 @@ fn ask(args: &Args, info: &crate::broker::api::Queue, filtered: bool) -> Result<
 /// the source.
 fn options(args: &Args, from: &Settings, to: &Settings, filter: Filter) -> run::Options {
     run::Options {
-        run_id: run::new_run_id(),
+        run_id: crate::message::new_run_id(),
         dlq: args.source.clone(),
         copy: CopyMode::Verbatim {
             moved_from: args

@@ -71,7 +71,7 @@ pub struct Args {
 }
 
 impl Args {
-    fn filter(&self) -> Option<std::sync::Arc<crate::replay::filter::Filter>> {
+    fn filter(&self) -> Option<crate::message::Selection> {
         self.filters.filter()
     }
 }
@@ -281,7 +281,7 @@ async fn drain(
     settings: &settings::Settings,
     queue: &str,
     file: Option<&std::path::Path>,
-    filter: Option<std::sync::Arc<crate::replay::filter::Filter>>,
+    filter: Option<crate::message::Selection>,
 ) -> Result<(u64, u64)> {
     let target = Target {
         count: None,

@@ -523,7 +523,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         )?;
     }
     let mut options = run::Options {
-        run_id: run::new_run_id(),
+        run_id: crate::message::new_run_id(),
         dlq: args.dlq.clone(),
         copy: crate::replay::mark::CopyMode::Replay,
         vhost: settings.vhost.clone(),

@@ -43,7 +43,7 @@ pub struct Options {
     pub stream_offset: Option<super::stream::StreamOffset>,
     /// Only matching messages are taken; the others are held unacked and put back, in their
     /// order, once at the end (as replay does).
-    pub filter: Option<std::sync::Arc<crate::replay::filter::Filter>>,
+    pub filter: Option<super::Selection>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
@@ -362,7 +362,7 @@ impl Take<'_> {
             Some(self.queue),
         );
         if let Some(filter) = &self.options.filter
-            && !filter.matches(&envelope, None, &delivery.data, now_secs())
+            && !filter.takes(&envelope, &delivery.data, now_secs())
         {
             // Held unacked: it goes back, in its place, at the end.
             pending.skip(delivery.delivery_tag);

@@ -26,7 +26,7 @@ pub struct Target {
     /// Where to start in a stream (`--offset`).
     pub offset: Option<super::stream::StreamOffset>,
     /// Which messages to take (`--header`, `--body-regex`, ...); the rest stay in order.
-    pub filter: Option<std::sync::Arc<crate::replay::filter::Filter>>,
+    pub filter: Option<super::Selection>,
     /// Write nothing: the messages taken are removed (`purge --match-...`).
     pub discard: bool,
 }

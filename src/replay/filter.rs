@@ -165,6 +165,12 @@ impl Filter {
 
 pub use crate::json::at as json_path;
 
+impl crate::message::Select for Filter {
+    fn takes(&self, envelope: &Envelope, body: &[u8], now: i64) -> bool {
+        self.matches(envelope, None, body, now)
+    }
+}
+
 /// `PATH=VALUE` for `--jsonpath`: the path must be one `json_path` reads.
 pub fn parse_json_path(text: &str) -> Result<(String, String), String> {
     let (path, value) = text

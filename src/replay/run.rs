@@ -100,14 +100,6 @@ pub fn next_prefetch(prefetch: u16, window: usize) -> u16 {
     u16::try_from(wanted).unwrap_or(u16::MAX)
 }
 
-/// A new run id: time and process, unique enough to recognise our own copies.
-pub fn new_run_id() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    format!("{:x}-{:x}", now.as_millis(), std::process::id())
-}
-
 fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)

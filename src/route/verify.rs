@@ -96,7 +96,7 @@ pub async fn verify(
             })
         })
         .collect();
-    let message_id = format!("warren-route-probe-{}", crate::replay::run::new_run_id());
+    let message_id = format!("warren-route-probe-{}", crate::message::new_run_id());
     let session = amqp::connect(settings).await?;
     let result = async {
         let channel = session.channel().await?;
