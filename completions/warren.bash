@@ -997,7 +997,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__delete)
-            opts="-y -o -q -h -V --name --if-empty --if-unused --allow-message-loss --dry-run --yes --source --destination --destination-type --routing-key --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            opts="-y -o -q -h -V --name --if-empty --if-unused --yes --dry-run --allow-message-loss --source --destination --destination-type --routing-key --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

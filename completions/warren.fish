@@ -426,9 +426,9 @@ complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l prune -d 'Delete objects of the managed vhosts that the files don\'t declare (needs --yes)'
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s y -l yes -d 'Confirm destructive changes (--prune)'
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l dry-run -d 'Print the plan (as `warren topology plan` does) and change nothing'
-complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l allow-message-loss -d 'Allow replacing or deleting queues that hold messages; their messages are lost'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s y -l yes -d 'Go ahead without asking (without a terminal, nothing destructive happens without it)'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l dry-run -d 'Show what would change, with the message counts at stake; change nothing'
+complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l allow-message-loss -d 'Go ahead where messages would be lost: a queue that holds messages, or whose count is unknown'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -l no-backup -d 'Change the broker without writing a backup first'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand topology; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -513,9 +513,9 @@ complete -c warren -n "__fish_warren_using_subcommand replay" -l match-body-rege
 complete -c warren -n "__fish_warren_using_subcommand replay" -l match-routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l match-message-id -d 'Only messages with one of these message ids (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l match-jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand replay" -s n -l count -d 'Stop after N messages (replay at most N)' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -s n -l count -d 'Stop after N messages (copy at most N)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l rate -d 'Messages per second, at most (0.001 to 1000000000)' -r
-complete -c warren -n "__fish_warren_using_subcommand replay" -l window -d 'Copies awaiting their confirm, at most' -r
+complete -c warren -n "__fish_warren_using_subcommand replay" -l window -d 'Copies awaiting their confirm (and their source\'s ack), at most: also the most messages that can end up in both places after a crash' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l confirm-timeout -d 'How long to wait for a publisher confirm (above 0; a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l on-failure -d 'What to do with a message whose copy is returned, nacked or has no route: requeue (leave it in the DLQ), park:QUEUE, or abort' -r
 complete -c warren -n "__fish_warren_using_subcommand replay" -l max-replays -d 'Treat messages replayed N times already as failures (see --on-failure)' -r
@@ -587,9 +587,9 @@ complete -c warren -n "__fish_warren_using_subcommand move" -l match-body-regex 
 complete -c warren -n "__fish_warren_using_subcommand move" -l match-routing-key -d 'Only messages published with one of these routing keys (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand move" -l match-message-id -d 'Only messages with one of these message ids (repeatable)' -r
 complete -c warren -n "__fish_warren_using_subcommand move" -l match-jsonpath -d 'Only JSON bodies with this value at this path: `$.order.status=failed` (repeatable)' -r
-complete -c warren -n "__fish_warren_using_subcommand move" -s n -l count -d 'Stop after N messages (move at most N)' -r
+complete -c warren -n "__fish_warren_using_subcommand move" -s n -l count -d 'Stop after N messages (copy at most N)' -r
 complete -c warren -n "__fish_warren_using_subcommand move" -l rate -d 'Messages per second, at most (0.001 to 1000000000)' -r
-complete -c warren -n "__fish_warren_using_subcommand move" -l window -d 'Copies awaiting their confirm or their source ack, at most: also the most messages that can end up in both queues after a crash' -r
+complete -c warren -n "__fish_warren_using_subcommand move" -l window -d 'Copies awaiting their confirm (and their source\'s ack), at most: also the most messages that can end up in both places after a crash' -r
 complete -c warren -n "__fish_warren_using_subcommand move" -l confirm-timeout -d 'How long to wait for a publisher confirm (above 0; a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand move" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
@@ -656,9 +656,9 @@ complete -c warren -n "__fish_warren_using_subcommand purge" -l client-cert -d '
 complete -c warren -n "__fish_warren_using_subcommand purge" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c warren -n "__fish_warren_using_subcommand purge" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
 complete -c warren -n "__fish_warren_using_subcommand purge" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
-complete -c warren -n "__fish_warren_using_subcommand purge" -s y -l yes -d 'Go ahead without asking'
-complete -c warren -n "__fish_warren_using_subcommand purge" -l dry-run -d 'Say what would be removed (the queue\'s own count); change nothing'
-complete -c warren -n "__fish_warren_using_subcommand purge" -l allow-message-loss -d 'Without --export, purge a queue that holds messages (or whose count is unknown): they are lost'
+complete -c warren -n "__fish_warren_using_subcommand purge" -s y -l yes -d 'Go ahead without asking (without a terminal, nothing destructive happens without it)'
+complete -c warren -n "__fish_warren_using_subcommand purge" -l dry-run -d 'Show what would change, with the message counts at stake; change nothing'
+complete -c warren -n "__fish_warren_using_subcommand purge" -l allow-message-loss -d 'Go ahead where messages would be lost: a queue that holds messages, or whose count is unknown'
 complete -c warren -n "__fish_warren_using_subcommand purge" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand purge" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand purge" -s V -l version -d 'Print version'
@@ -721,9 +721,9 @@ complete -c warren -n "__fish_warren_using_subcommand delete" -l tls-server-name
 complete -c warren -n "__fish_warren_using_subcommand delete" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
 complete -c warren -n "__fish_warren_using_subcommand delete" -l if-empty -d 'Queues: only if they hold no message'
 complete -c warren -n "__fish_warren_using_subcommand delete" -l if-unused -d 'Queues: only if they have no consumer. Exchanges: only if they are no binding\'s source'
-complete -c warren -n "__fish_warren_using_subcommand delete" -l allow-message-loss -d 'Delete queues (and vhosts) that hold messages, or whose count is unknown; the messages are lost'
-complete -c warren -n "__fish_warren_using_subcommand delete" -l dry-run -d 'Show what would be deleted, with message counts; change nothing'
-complete -c warren -n "__fish_warren_using_subcommand delete" -s y -l yes -d 'Don\'t ask for confirmation'
+complete -c warren -n "__fish_warren_using_subcommand delete" -s y -l yes -d 'Go ahead without asking (without a terminal, nothing destructive happens without it)'
+complete -c warren -n "__fish_warren_using_subcommand delete" -l dry-run -d 'Show what would change, with the message counts at stake; change nothing'
+complete -c warren -n "__fish_warren_using_subcommand delete" -l allow-message-loss -d 'Go ahead where messages would be lost: a queue that holds messages, or whose count is unknown'
 complete -c warren -n "__fish_warren_using_subcommand delete" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand delete" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand delete" -s V -l version -d 'Print version'

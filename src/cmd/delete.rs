@@ -65,17 +65,8 @@ pub struct Args {
     #[arg(long)]
     pub if_unused: bool,
 
-    /// Delete queues (and vhosts) that hold messages, or whose count is unknown; the messages are lost.
-    #[arg(long)]
-    pub allow_message_loss: bool,
-
-    /// Show what would be deleted, with message counts; change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-
-    /// Don't ask for confirmation.
-    #[arg(long, short = 'y')]
-    pub yes: bool,
+    #[command(flatten)]
+    pub change: super::ChangeArgs,
 
     /// Bindings: the source exchange.
     #[arg(long, value_name = "EXCHANGE", value_parser = crate::flags::short_string)]
@@ -110,7 +101,7 @@ fn selection(args: &Args, kind: Kind) -> Result<(Selection, Checks)> {
     if args.if_unused && !matches!(kind, Kind::Queue | Kind::Exchange) {
         return misfit("--if-unused", "queues and exchanges");
     }
-    if args.allow_message_loss && !matches!(kind, Kind::Queue | Kind::Vhost) {
+    if args.change.allow_message_loss && !matches!(kind, Kind::Queue | Kind::Vhost) {
         return misfit("--allow-message-loss", "queues and vhosts");
     }
     let binding_flags = args.source.is_some() || args.destination.is_some();
@@ -123,7 +114,7 @@ fn selection(args: &Args, kind: Kind) -> Result<(Selection, Checks)> {
     let checks = Checks {
         if_empty: args.if_empty,
         if_unused: args.if_unused,
-        allow_message_loss: args.allow_message_loss,
+        allow_message_loss: args.change.allow_message_loss,
     };
     let selection = match (&args.name_pattern, kind) {
         (_, Kind::Binding) => {
@@ -174,13 +165,13 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         Report::new(
             format!("delete {}", kind.name()),
             kind.in_vhost().then(|| vhost.clone()),
-            args.dry_run,
+            args.change.dry_run,
             "deleted",
             items,
         )
     };
     refuse(global, &report, kind, &mut targets)?;
-    if args.dry_run || targets.is_empty() {
+    if args.change.dry_run || targets.is_empty() {
         let items = targets
             .into_iter()
             .map(|mut t| {
@@ -199,7 +190,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         })
         .collect();
     super::go_ahead(
-        args.yes,
+        args.change.yes,
         || {
             format!(
                 "deleting {} {}(s) can't be undone: pass --yes to go ahead (or look first with --dry-run)",
@@ -216,7 +207,7 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
             )
         },
     )?;
-    if !args.yes {
+    if !args.change.yes {
         // Time passed at the prompt: count again, at the moment of acting.
         delete::check(&api, &settings, kind, vhost, checks, &mut targets).await?;
         refuse(global, &report, kind, &mut targets)?;

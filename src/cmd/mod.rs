@@ -252,3 +252,43 @@ impl InputLimits {
         }
     }
 }
+
+/// How a copying run goes (replay, move): how many messages, how fast, how many in flight.
+#[derive(clap::Args, Debug, Clone)]
+pub struct CopyArgs {
+    /// Stop after N messages (copy at most N).
+    // `--limit` is its old spelling (deprecated: see `crate::cli::DEPRECATED`).
+    #[arg(long = "count", short = 'n', alias = "limit", value_name = "N")]
+    pub limit: Option<u64>,
+
+    /// Messages per second, at most (0.001 to 1000000000).
+    #[arg(long, value_name = "MSGS_PER_S", value_parser = crate::flags::rate)]
+    pub rate: Option<f64>,
+
+    /// Copies awaiting their confirm (and their source's ack), at most: also the most
+    /// messages that can end up in both places after a crash.
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub window: u64,
+
+    /// How long to wait for a publisher confirm (above 0; a bare number is seconds).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::flags::duration)]
+    pub confirm_timeout: Duration,
+}
+
+/// The flags of every command that removes messages or objects (delete, purge, topology
+/// apply): the same names and meanings on each (docs/cli-grammar.md).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ChangeArgs {
+    /// Go ahead without asking (without a terminal, nothing destructive happens without it).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Show what would change, with the message counts at stake; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Go ahead where messages would be lost: a queue that holds messages, or whose count is
+    /// unknown.
+    #[arg(long)]
+    pub allow_message_loss: bool,
+}

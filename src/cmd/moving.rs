@@ -101,23 +101,8 @@ pub struct Args {
     #[arg(long)]
     pub moved_from: bool,
 
-    /// Stop after N messages (move at most N).
-    // `--limit` is its old spelling (deprecated: see `crate::cli::DEPRECATED`).
-    #[arg(long = "count", short = 'n', alias = "limit", value_name = "N")]
-    pub limit: Option<u64>,
-
-    /// Messages per second, at most (0.001 to 1000000000).
-    #[arg(long, value_name = "MSGS_PER_S", value_parser = crate::flags::rate)]
-    pub rate: Option<f64>,
-
-    /// Copies awaiting their confirm or their source ack, at most: also the most messages
-    /// that can end up in both queues after a crash.
-    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
-    pub window: u64,
-
-    /// How long to wait for a publisher confirm (above 0; a bare number is seconds).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::flags::duration)]
-    pub confirm_timeout: Duration,
+    #[command(flatten)]
+    pub copy: super::CopyArgs,
 
     /// Show what would move (counts, a sample); change nothing.
     #[arg(long)]
@@ -320,14 +305,7 @@ impl Render for Report {
             self.rate_per_second,
         );
         out.push_str(&format!("to {to}\n{t}\n"));
-        for f in &self.failures {
-            out.push_str(&format!(
-                "{}: message {}: {}\n",
-                f.fate,
-                f.message_id.as_deref().unwrap_or("(no id)"),
-                f.reason
-            ));
-        }
+        out.extend(self.failures.iter().map(|f| f.line(false)));
         if self.unknown > 0 {
             out.push_str(&format!(
                 "{} messages have an unknown outcome: they are still in `{}` and may also be at \
@@ -450,10 +428,10 @@ fn options(args: &Args, from: &Settings, to: &Settings, filter: Filter) -> run::
         redirects: Vec::new(),
         filter,
         dry_run: args.dry_run,
-        limit: args.limit,
-        rate: args.rate,
-        window: usize::try_from(args.window).unwrap_or(1000),
-        confirm_timeout: args.confirm_timeout,
+        limit: args.copy.limit,
+        rate: args.copy.rate,
+        window: usize::try_from(args.copy.window).unwrap_or(1000),
+        confirm_timeout: args.copy.confirm_timeout,
         on_failure: OnFailure::Requeue,
         max_replays: None,
         keep_death_headers: true,

@@ -51,18 +51,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE.jsonl")]
     pub export: Option<PathBuf>,
 
-    /// Go ahead without asking.
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-
-    /// Say what would be removed (the queue's own count); change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-
-    /// Without --export, purge a queue that holds messages (or whose count is unknown): they
-    /// are lost.
-    #[arg(long)]
-    pub allow_message_loss: bool,
+    #[command(flatten)]
+    pub change: super::ChangeArgs,
 
     /// Remove only the messages these match (the read filters of consume, peek, tap, move
     /// and replay).
@@ -178,7 +168,7 @@ async fn purge(
     } else {
         count
     };
-    if args.dry_run {
+    if args.change.dry_run {
         return output::print(
             global.output,
             &DryRun {
@@ -196,7 +186,7 @@ async fn purge(
         return report(global, args, settings, 0, filter.as_ref().map(|_| 0));
     }
     if args.export.is_none()
-        && let Some(why) = queue::loss_refusal(risk, args.allow_message_loss)
+        && let Some(why) = queue::loss_refusal(risk, args.change.allow_message_loss)
     {
         return Err(Error::usage(format!(
             "`{}`: {why}, or --export FILE to keep them",
@@ -210,7 +200,7 @@ async fn purge(
         crate::note!("note: {note}");
     }
     super::go_ahead(
-        args.yes,
+        args.change.yes,
         || {
             format!(
                 "purge removes every ready message of `{}` ({count}): pass --yes to go ahead",

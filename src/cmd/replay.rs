@@ -81,22 +81,8 @@ pub struct Args {
     #[arg(long)]
     pub force: bool,
 
-    /// Stop after N messages (replay at most N).
-    // `--limit` is its old spelling (deprecated: see `crate::cli::DEPRECATED`).
-    #[arg(long = "count", short = 'n', alias = "limit", value_name = "N")]
-    pub limit: Option<u64>,
-
-    /// Messages per second, at most (0.001 to 1000000000).
-    #[arg(long, value_name = "MSGS_PER_S", value_parser = crate::flags::rate)]
-    pub rate: Option<f64>,
-
-    /// Copies awaiting their confirm, at most.
-    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=10_000))]
-    pub window: u64,
-
-    /// How long to wait for a publisher confirm (above 0; a bare number is seconds).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::flags::duration)]
-    pub confirm_timeout: Duration,
+    #[command(flatten)]
+    pub copy: super::CopyArgs,
 
     /// What to do with a message whose copy is returned, nacked or has no route:
     /// requeue (leave it in the DLQ), park:QUEUE, or abort.
@@ -325,15 +311,7 @@ impl Render for Report {
             self.rate_per_second,
         );
         out.push_str(&format!("{t}\n"));
-        for f in &self.failures {
-            out.push_str(&format!(
-                "{}: message {} from {}: {}\n",
-                f.fate,
-                f.message_id.as_deref().unwrap_or("(no id)"),
-                f.origin_queue.as_deref().unwrap_or("(unknown)"),
-                f.reason
-            ));
-        }
+        out.extend(self.failures.iter().map(|f| f.line(true)));
         if self.in_both > 0 {
             out.push_str(&format!(
                 "in both: {} confirmed at the target whose originals stay in the DLQ (their \
@@ -532,10 +510,10 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
         redirects: args.redirect.clone(),
         filter,
         dry_run: args.dry_run,
-        limit: args.limit,
-        rate: args.rate,
-        window: usize::try_from(args.window).unwrap_or(1000),
-        confirm_timeout: args.confirm_timeout,
+        limit: args.copy.limit,
+        rate: args.copy.rate,
+        window: usize::try_from(args.copy.window).unwrap_or(1000),
+        confirm_timeout: args.copy.confirm_timeout,
         on_failure: args.on_failure.clone(),
         max_replays: args.max_replays,
         keep_death_headers: args.keep_death_headers,

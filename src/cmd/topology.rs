@@ -139,15 +139,8 @@ pub struct ApplyArgs {
     /// Delete objects of the managed vhosts that the files don't declare (needs --yes).
     #[arg(long)]
     pub prune: bool,
-    /// Confirm destructive changes (--prune).
-    #[arg(long, short = 'y')]
-    pub yes: bool,
-    /// Print the plan (as `warren topology plan` does) and change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Allow replacing or deleting queues that hold messages; their messages are lost.
-    #[arg(long)]
-    pub allow_message_loss: bool,
+    #[command(flatten)]
+    pub change: super::ChangeArgs,
     #[command(flatten)]
     pub backup: BackupArgs,
 }
@@ -280,21 +273,21 @@ impl Render for Applied {
 }
 
 async fn run_apply(global: &Global, args: &ApplyArgs) -> Result<()> {
-    if args.dry_run {
+    if args.change.dry_run {
         let p = args.files.prepare(global, args.prune).await?;
         return output::print(global.output, &p.plan);
     }
-    if args.prune && !args.yes {
+    if args.prune && !args.change.yes {
         return Err(Error::usage("--prune deletes undeclared objects: add --yes to confirm (run `warren topology plan --prune` to see them)").into());
     }
     let p = args.files.prepare(global, args.prune).await?;
-    apply::check_message_loss(&p.plan, args.allow_message_loss)?;
+    apply::check_message_loss(&p.plan, args.change.allow_message_loss)?;
     let passwords = apply::resolve_passwords(&p.plan, &env)?;
     execute_plan(
         global,
         &p,
         &passwords,
-        args.allow_message_loss,
+        args.change.allow_message_loss,
         args.prune,
         &args.backup,
     )

@@ -16,6 +16,7 @@
 //! length.
 
 use std::fmt;
+use std::time::SystemTime;
 
 use regex_lite::Regex;
 use serde_json::Value;
@@ -97,15 +98,19 @@ pub enum Expr {
         column: String,
         at: usize,
     },
-    Compare {
-        column: String,
-        at: usize,
-        op: Op,
-        value: Literal,
-        /// The compiled pattern of `=~` / `!~`.
-        regex: Option<Regex>,
-        value_at: usize,
-    },
+    Compare(Comparison),
+}
+
+/// `column op value`, with where each stands in the input.
+#[derive(Debug, Clone)]
+pub struct Comparison {
+    column: String,
+    at: usize,
+    op: Op,
+    value: Literal,
+    /// The compiled pattern of `=~` / `!~`.
+    regex: Option<Regex>,
+    value_at: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -472,14 +477,14 @@ impl Parser<'_> {
             }
             _ => None,
         };
-        Ok(Expr::Compare {
+        Ok(Expr::Compare(Comparison {
             column,
             at,
             op,
             value,
             regex,
             value_at,
-        })
+        }))
     }
 }
 
@@ -536,22 +541,19 @@ impl Expr {
         match self {
             Expr::And(all) | Expr::Or(all) => all.iter().flat_map(Expr::columns).collect(),
             Expr::Not(a) => a.columns(),
-            Expr::Truthy { column, .. } | Expr::Compare { column, .. } => vec![column.as_str()],
+            Expr::Truthy { column, .. } | Expr::Compare(Comparison { column, .. }) => {
+                vec![column.as_str()]
+            }
         }
     }
 
     /// Whether `row` matches. `Err` when a column's value can't be compared with the literal
     /// (a string column against a number, ...), naming both.
     pub fn matches(&self, row: &dyn Row, input: &str) -> Result<bool, ExprError> {
-        self.eval(row, input, std::time::SystemTime::now())
+        self.eval(row, input, SystemTime::now())
     }
 
-    fn eval(
-        &self,
-        row: &dyn Row,
-        input: &str,
-        now: std::time::SystemTime,
-    ) -> Result<bool, ExprError> {
+    fn eval(&self, row: &dyn Row, input: &str, now: SystemTime) -> Result<bool, ExprError> {
         match self {
             Expr::And(all) => {
                 for e in all {
@@ -583,84 +585,81 @@ impl Expr {
                     ),
                 }),
             },
-            Expr::Compare {
-                column,
-                at,
-                op,
-                value,
-                regex,
-                value_at,
-            } => {
-                let actual = row.get(column).unwrap_or(&Value::Null);
-                let mismatch = |what: &str| ExprError {
-                    input: input.to_string(),
-                    at: *value_at,
-                    message: format!(
-                        "`{column}` is {what} here, which this value can't be compared with"
-                    ),
-                };
-                if let Some(re) = regex {
-                    return match actual {
-                        Value::String(s) => Ok(re.is_match(s) == (*op == Op::Match)),
-                        Value::Null => Ok(false),
-                        other => Err(ExprError {
-                            input: input.to_string(),
-                            at: *at,
-                            message: format!(
-                                "`{column}` is {} here: `{}` matches strings only",
-                                kind_of(other),
-                                op.symbol()
-                            ),
-                        }),
-                    };
-                }
-                let ordering = match (actual, value) {
-                    (Value::Null, Literal::Null) => return Ok(matches!(op, Op::Eq)),
-                    (_, Literal::Null) => return Ok(matches!(op, Op::Ne)),
-                    // Unknown: no comparison holds.
-                    (Value::Null, _) => return Ok(false),
-                    (Value::Number(n), Literal::Number(x) | Literal::Duration(x)) => {
-                        n.as_f64().and_then(|n| n.partial_cmp(x))
-                    }
-                    (Value::String(s), Literal::Duration(x)) => {
-                        let age = crate::broker::api::age_seconds(s, now)
-                            .ok_or_else(|| mismatch("not a timestamp"))?;
-                        age.partial_cmp(x)
-                    }
-                    (Value::String(s), Literal::Str(x)) => Some(s.as_str().cmp(x.as_str())),
-                    (Value::Bool(b), Literal::Bool(x)) => {
-                        return match op {
-                            Op::Eq => Ok(b == x),
-                            Op::Ne => Ok(b != x),
-                            _ => Err(mismatch("true or false")),
-                        };
-                    }
-                    (Value::String(_), _) => return Err(mismatch("a string")),
-                    (Value::Number(_), _) => return Err(mismatch("a number")),
-                    (Value::Bool(_), _) => return Err(mismatch("true or false")),
-                    (Value::Array(_) | Value::Object(_), _) => {
-                        return Err(ExprError {
-                            input: input.to_string(),
-                            at: *at,
-                            message: format!("`{column}` is a list or an object: not comparable"),
-                        });
-                    }
-                };
-                let Some(ordering) = ordering else {
-                    return Ok(false);
-                };
-                use std::cmp::Ordering::*;
-                Ok(match op {
-                    Op::Eq => ordering == Equal,
-                    Op::Ne => ordering != Equal,
-                    Op::Lt => ordering == Less,
-                    Op::Le => ordering != Greater,
-                    Op::Gt => ordering == Greater,
-                    Op::Ge => ordering != Less,
-                    Op::Match | Op::NotMatch => false,
-                })
-            }
+            Expr::Compare(c) => c.eval(row, input, now),
         }
+    }
+}
+
+impl Comparison {
+    fn eval(&self, row: &dyn Row, input: &str, now: SystemTime) -> Result<bool, ExprError> {
+        let (column, at, op, value_at) = (&self.column, &self.at, &self.op, &self.value_at);
+        let (value, regex) = (&self.value, &self.regex);
+        let actual = row.get(column).unwrap_or(&Value::Null);
+        let mismatch = |what: &str| ExprError {
+            input: input.to_string(),
+            at: *value_at,
+            message: format!("`{column}` is {what} here, which this value can't be compared with"),
+        };
+        if let Some(re) = regex {
+            return match actual {
+                Value::String(s) => Ok(re.is_match(s) == (*op == Op::Match)),
+                Value::Null => Ok(false),
+                other => Err(ExprError {
+                    input: input.to_string(),
+                    at: *at,
+                    message: format!(
+                        "`{column}` is {} here: `{}` matches strings only",
+                        kind_of(other),
+                        op.symbol()
+                    ),
+                }),
+            };
+        }
+        let ordering = match (actual, value) {
+            (Value::Null, Literal::Null) => return Ok(matches!(op, Op::Eq)),
+            (_, Literal::Null) => return Ok(matches!(op, Op::Ne)),
+            // Unknown: no comparison holds.
+            (Value::Null, _) => return Ok(false),
+            (Value::Number(n), Literal::Number(x) | Literal::Duration(x)) => {
+                n.as_f64().and_then(|n| n.partial_cmp(x))
+            }
+            (Value::String(s), Literal::Duration(x)) => {
+                let age = crate::broker::api::age_seconds(s, now)
+                    .ok_or_else(|| mismatch("not a timestamp"))?;
+                age.partial_cmp(x)
+            }
+            (Value::String(s), Literal::Str(x)) => Some(s.as_str().cmp(x.as_str())),
+            (Value::Bool(b), Literal::Bool(x)) => {
+                return match op {
+                    Op::Eq => Ok(b == x),
+                    Op::Ne => Ok(b != x),
+                    _ => Err(mismatch("true or false")),
+                };
+            }
+            (Value::String(_), _) => return Err(mismatch("a string")),
+            (Value::Number(_), _) => return Err(mismatch("a number")),
+            (Value::Bool(_), _) => return Err(mismatch("true or false")),
+            (Value::Array(_) | Value::Object(_), _) => {
+                return Err(ExprError {
+                    input: input.to_string(),
+                    at: *at,
+                    message: format!("`{column}` is a list or an object: not comparable"),
+                });
+            }
+        };
+        let Some(ordering) = ordering else {
+            return Ok(false);
+        };
+        use std::cmp::Ordering::*;
+        Ok(match op {
+            Op::Eq => ordering == Equal,
+            Op::Ne => ordering != Equal,
+            Op::Lt => ordering == Less,
+            Op::Le => ordering != Greater,
+            Op::Gt => ordering == Greater,
+            Op::Ge => ordering != Less,
+            Op::Match | Op::NotMatch => false,
+        })
     }
 }
 

@@ -14,44 +14,36 @@ use lapin::types::{
 };
 use serde_json::{Map, Number, Value};
 
-/// Every tag, in docs/envelope.md's order: (tag, AMQP type letter, meaning).
-pub const TAGS: [(&str, &str, &str); 14] = [
-    ("$i8", "b", "signed 8-bit integer"),
-    ("$u8", "B", "unsigned 8-bit integer"),
-    ("$i16", "s", "signed 16-bit integer"),
-    ("$u16", "u", "unsigned 16-bit integer"),
-    ("$i32", "I", "signed 32-bit integer"),
-    ("$u32", "i", "unsigned 32-bit integer"),
-    (
-        "$i64",
-        "l",
-        "signed 64-bit integer (plain JSON numbers decode to this too)",
-    ),
-    (
-        "$f32",
-        "f",
-        "32-bit float (NaN and infinities are refused: RabbitMQ can't parse them)",
-    ),
-    (
-        "$f64",
-        "d",
-        "64-bit float (NaN and infinities are refused: RabbitMQ can't parse them)",
-    ),
-    ("$decimal", "D", "decimal: {\"scale\": u8, \"value\": u32}"),
-    ("$timestamp", "T", "timestamp, seconds since the epoch"),
-    ("$bytes", "x", "byte array, base64"),
-    (
-        "$string_base64",
-        "S",
-        "long string that is not valid UTF-8, base64",
-    ),
-    ("$table", "F", "a table whose only key starts with `$`"),
-];
+/// Every tag, in docs/envelope.md's order: the tag, the AMQP type letter, and its meaning,
+/// one per line.
+const TAG_LINES: &str = "\
+$i8 b signed 8-bit integer
+$u8 B unsigned 8-bit integer
+$i16 s signed 16-bit integer
+$u16 u unsigned 16-bit integer
+$i32 I signed 32-bit integer
+$u32 i unsigned 32-bit integer
+$i64 l signed 64-bit integer (plain JSON numbers decode to this too)
+$f32 f 32-bit float (NaN and infinities are refused: RabbitMQ can't parse them)
+$f64 d 64-bit float (NaN and infinities are refused: RabbitMQ can't parse them)
+$decimal D decimal: {\"scale\": u8, \"value\": u32}
+$timestamp T timestamp, seconds since the epoch
+$bytes x byte array, base64
+$string_base64 S long string that is not valid UTF-8, base64
+$table F a table whose only key starts with `$`";
+
+/// Every tag as (tag, AMQP type letter, meaning).
+pub fn tags() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    TAG_LINES.lines().filter_map(|line| {
+        let mut parts = line.splitn(3, ' ');
+        Some((parts.next()?, parts.next()?, parts.next()?))
+    })
+}
 
 /// docs/envelope.md's table of tags (checked by a test).
 pub fn tags_table() -> String {
     let mut out = String::from("| JSON | AMQP type | meaning |\n|---|---|---|\n");
-    for (tag, letter, meaning) in TAGS {
+    for (tag, letter, meaning) in tags() {
         out.push_str(&format!(
             "| `{{\"{tag}\": ...}}` | `{letter}` | {meaning} |\n"
         ));
@@ -247,7 +239,7 @@ pub fn value_from_json(value: &Value, path: &str) -> Result<AMQPValue, String> {
                 "$bytes" => AMQPValue::ByteArray(ByteArray::from(base64(v, path, tag)?)),
                 "$string_base64" => AMQPValue::LongString(LongString::from(base64(v, path, tag)?)),
                 other => {
-                    let known: Vec<&str> = TAGS.iter().map(|t| t.0).collect();
+                    let known: Vec<&str> = tags().map(|t| t.0).collect();
                     return Err(format!(
                         "{path}: unknown type tag `{other}` (known: {}); wrap a table whose only \
                          key starts with `$` as {{\"$table\": ...}}",
@@ -299,6 +291,15 @@ pub fn parse_flag(spec: &str) -> Result<(String, Value), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_tag_line_reads_as_three_parts() {
+        let all: Vec<_> = tags().collect();
+        assert_eq!(all.len(), 14, "{all:?}");
+        for (tag, letter, meaning) in all {
+            assert!(tag.starts_with('$') && letter.len() == 1 && !meaning.is_empty());
+        }
+    }
 
     /// A table with every AMQP field type RabbitMQ puts on the wire, nested, with edge values.
     pub fn every_type() -> FieldTable {

@@ -83,6 +83,23 @@ pub struct ListedFailure {
     pub fate: &'static str,
 }
 
+impl ListedFailure {
+    /// Its line of a human report: `fate: message ID[ from QUEUE]: reason`, with the queue it
+    /// came from where `from` (replay's DLQ holds several origins; move's source is one).
+    pub fn line(&self, from: bool) -> String {
+        let origin = match (from, self.origin_queue.as_deref()) {
+            (false, _) => String::new(),
+            (true, q) => format!(" from {}", q.unwrap_or("(unknown)")),
+        };
+        format!(
+            "{}: message {}{origin}: {}\n",
+            self.fate,
+            self.message_id.as_deref().unwrap_or("(no id)"),
+            self.reason
+        )
+    }
+}
+
 impl Failure {
     /// The failures as a command lists them (see [`Failure::listed`]).
     pub fn list(failures: Vec<Failure>, left: &'static str) -> Vec<ListedFailure> {

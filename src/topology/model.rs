@@ -86,18 +86,29 @@ pub struct Vhost {
     pub origin: Origin,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Limits {
-    #[serde(
-        default,
-        alias = "max-connections",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_connections: Option<i64>,
-    #[serde(default, alias = "max-queues", skip_serializing_if = "Option::is_none")]
-    pub max_queues: Option<i64>,
+/// A kind of limits: `max_connections` and a second field, each `Option<i64>` that also
+/// reads in the broker's spelling (`max-connections`), and is left out when unset.
+macro_rules! limits {
+    ($(#[$doc:meta])* $kind:ident, $second:ident, $second_key:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $kind {
+            #[serde(default, alias = "max-connections", skip_serializing_if = "Option::is_none")]
+            pub max_connections: Option<i64>,
+            #[serde(default, alias = $second_key, skip_serializing_if = "Option::is_none")]
+            pub $second: Option<i64>,
+        }
+    };
 }
+limits!(
+    /// A vhost's limits.
+    Limits, max_queues, "max-queues"
+);
+limits!(
+    /// A user's limits.
+    UserLimits, max_channels, "max-channels"
+);
 
 /// A kind of limits (a vhost's, a user's): the values of its fields in the order of their
 /// broker keys, `KEYS`, which are the ones the definitions form carries.
@@ -143,23 +154,6 @@ pub struct User {
     pub limits: Option<UserLimits>,
     #[serde(skip)]
     pub origin: Origin,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserLimits {
-    #[serde(
-        default,
-        alias = "max-connections",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_connections: Option<i64>,
-    #[serde(
-        default,
-        alias = "max-channels",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub max_channels: Option<i64>,
 }
 
 /// A runtime parameter of a vhost: a shovel or a federation upstream. `value` is the
