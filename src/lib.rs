@@ -5,6 +5,7 @@ pub mod audit;
 pub mod broker;
 pub mod cli;
 pub mod cmd;
+pub mod doctor;
 pub mod exit;
 pub mod flags;
 pub mod health;
@@ -35,7 +36,7 @@ const LAYERS: &[&[&str]] = &[
     &["broker"],
     &["message"],
     &[
-        "audit", "health", "list", "ops", "perf", "replay", "route", "show", "topology",
+        "audit", "doctor", "health", "list", "ops", "perf", "replay", "route", "show", "topology",
     ],
     &["cli", "cmd"],
 ];

@@ -8,7 +8,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::password::PasswordList;
-pub use crate::broker::api::{Binding, Channel, Connection, Exchange};
+pub use crate::broker::api::{
+    Binding, Channel, ChannelRef, Connection, Consumer, Exchange, QueueRef,
+};
 pub use crate::rabbit::policy::Policy;
 
 /// Why a source (or a rule) could not be read: shown as the "not checked" reason.
@@ -292,31 +294,6 @@ pub fn apply_policies(queues: &mut [Queue], policies: &[Policy], operator_polici
         }
         q.effective_policy_definition = Value::Object(merged);
     }
-}
-
-#[derive(Deserialize, Debug, Default)]
-#[serde(default)]
-pub struct Consumer {
-    pub consumer_tag: String,
-    pub ack_required: Option<bool>,
-    pub prefetch_count: Option<u64>,
-    pub queue: QueueRef,
-    pub channel_details: ChannelRef,
-}
-
-#[derive(Deserialize, Debug, Default)]
-#[serde(default)]
-pub struct QueueRef {
-    pub name: String,
-    pub vhost: String,
-}
-
-#[derive(Deserialize, Debug, Default)]
-#[serde(default)]
-pub struct ChannelRef {
-    pub name: String,
-    pub user: String,
-    pub connection_name: String,
 }
 
 /// A runtime parameter (shovel, federation upstream).

@@ -549,3 +549,33 @@ pub struct Channel {
     pub global_prefetch_count: Option<u64>,
     pub consumer_count: Option<u64>,
 }
+
+/// One consumer of `GET /api/consumers[/{vhost}]`.
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(default)]
+pub struct Consumer {
+    pub consumer_tag: String,
+    pub ack_required: Option<bool>,
+    pub prefetch_count: Option<u64>,
+    /// Whether the broker delivers to it (single active consumer: one at a time).
+    pub active: Option<bool>,
+    pub queue: QueueRef,
+    pub channel_details: ChannelRef,
+}
+
+/// The queue an object belongs to, by name.
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(default)]
+pub struct QueueRef {
+    pub name: String,
+    pub vhost: String,
+}
+
+/// The channel an object belongs to, by name.
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(default)]
+pub struct ChannelRef {
+    pub name: String,
+    pub user: String,
+    pub connection_name: String,
+}
