@@ -251,6 +251,9 @@ pub enum Command {
     /// Fast health checks of a cluster: nodes, alarms, listeners, quorum, certificates (exit 3 when unhealthy).
     Health(cmd::health::Args),
 
+    /// Explain why a queue grows or is stuck: evidence, a fix and the next command (exit 3 on a problem).
+    Doctor(cmd::doctor::Args),
+
     /// Topology as code: lint, plan, apply, export and convert YAML topology files.
     Topology(cmd::topology::Args),
 

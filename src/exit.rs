@@ -78,7 +78,7 @@ impl Code {
             Code::Internal => "unexpected error",
             Code::Usage => "usage error (bad flags or arguments)",
             Code::FindingsOrDrift => {
-                "findings at or above --fail-on, or rules not checked with --fail-on-not-checked (audit), changes present (plan --detailed-exitcode), unhealthy (health), or a prediction the broker contradicts (route --verify)"
+                "findings at or above --fail-on, or rules not checked with --fail-on-not-checked (audit), changes present (plan --detailed-exitcode), unhealthy (health), a problem found (doctor), or a prediction the broker contradicts (route --verify)"
             }
             Code::InvalidInput => {
                 "invalid input file (topology YAML, message envelopes, profile config, password file or list)"

@@ -90,6 +90,11 @@ pub fn window(text: &str) -> Result<Duration, String> {
     bounded(text, Duration::ZERO, Duration::from_secs(60), "1m")
 }
 
+/// `doctor --window`: between two samples, from 1 s to a minute.
+pub fn sample_window(text: &str) -> Result<Duration, String> {
+    bounded(text, Duration::from_secs(1), Duration::from_secs(60), "1m")
+}
+
 /// A pause between two actions (`close --delay`): zero (none) up to ten minutes.
 pub fn pause(text: &str) -> Result<Duration, String> {
     bounded(text, Duration::ZERO, Duration::from_secs(600), "10m")

@@ -205,6 +205,25 @@ fn health_and_audit_see_a_degraded_and_a_partitioned_cluster() {
             .contains("has lost its majority: 1 of 3 members online"),
         "{report:#}"
     );
+    // doctor names the queue unavailable, with its members online (the API shows the
+    // members a stats interval late).
+    let (run, report) = wait_for(Duration::from_secs(60), || {
+        let run = warren_on(reader, &dir)
+            .args(["doctor", "hq-0", "--window", "1s", "-o", "json"])
+            .within(Duration::from_secs(60))
+            .output();
+        let report: Value = serde_json::from_str(&run.stdout()).unwrap_or(Value::Null);
+        let seen = report["findings"][0]["evidence"]["members online"] == "1 of 3";
+        (seen, (run, report))
+    });
+    assert_eq!(
+        run.output.status.code(),
+        Some(Code::FindingsOrDrift.as_i32()),
+        "{}",
+        run.explain()
+    );
+    assert_eq!(report["findings"][0]["id"], "unavailable", "{report:#}");
+    assert_eq!(report["findings"][0]["severity"], "problem", "{report:#}");
     cluster.restart(2);
     cluster.restart(3);
     wait_for(Duration::from_secs(90), || {

@@ -171,6 +171,8 @@ pub struct Node {
     pub partitions: Option<Vec<String>>,
     pub mem_alarm: Option<bool>,
     pub disk_free_alarm: Option<bool>,
+    /// In maintenance mode (`rabbitmq-upgrade drain`): it hosts no leaders or clients.
+    pub being_drained: Option<bool>,
     pub mem_limit: Option<u64>,
     pub mem_used: Option<u64>,
     pub disk_free_limit: Option<u64>,
@@ -247,6 +249,20 @@ pub struct Queue {
     pub messages_ready: Option<u64>,
     pub messages_unacknowledged: Option<u64>,
     pub message_stats: Value,
+    /// The depth's rate; listed only while the management plugin collects statistics,
+    /// which tells a queue that never counted anything (no `message_stats` yet) from one
+    /// whose statistics are off.
+    pub messages_details: Option<Value>,
+    /// The node a classic queue lives on (a quorum queue's leader's, too).
+    pub node: Option<String>,
+    /// `running`, `idle`, `flow`, `down`, `crashed`, `stopped`, `minority` ...; absent
+    /// without statistics.
+    pub state: Option<String>,
+    /// Since when the queue has done nothing; absent while it is busy.
+    pub idle_since: Option<String>,
+    /// The share of time the queue could deliver to a consumer at once (see
+    /// [`consumer_capacity_known`]).
+    pub consumer_capacity: Option<f64>,
 }
 
 impl Queue {
@@ -510,6 +526,9 @@ pub struct Connection {
     pub channels: Option<u64>,
     pub timeout: Option<u64>,
     pub auth_mechanism: String,
+    /// `running`, or `blocked`/`blocking` (an alarm holds its publishes), `flow` (credit
+    /// flow slows it); absent without statistics.
+    pub state: Option<String>,
     /// What the client said about itself; RabbitMQ's shovel and federation plugins put their
     /// link's name in `connection_name`.
     pub client_properties: Option<Value>,
@@ -559,6 +578,9 @@ pub struct Consumer {
     pub prefetch_count: Option<u64>,
     /// Whether the broker delivers to it (single active consumer: one at a time).
     pub active: Option<bool>,
+    /// Milliseconds an unacked delivery may wait before the broker closes the channel
+    /// (listed from 3.12 on).
+    pub consumer_timeout: Option<u64>,
     pub queue: QueueRef,
     pub channel_details: ChannelRef,
 }

@@ -608,10 +608,14 @@ pub fn readable_reason(reason: &str) -> String {
 }
 
 /// The reqwest client: `timeout` bounds the connection and, [`WHOLE_REQUEST`] times over, a
-/// whole request.
+/// whole request. An idle pooled connection is dropped after 4 s: the broker's web server
+/// (Cowboy, `request_timeout` 5 s) closes a keep-alive connection idle for 5 s, and a request
+/// sent on one as it closes fails with "connection closed before message completed" (seen
+/// by doctor, whose second sample comes 5 s after the first).
 fn client(files: &TlsFiles, timeout: std::time::Duration, https: bool) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(timeout)
+        .pool_idle_timeout(std::time::Duration::from_secs(4))
         .timeout(timeout * WHOLE_REQUEST)
         .user_agent(concat!("warren/", env!("CARGO_PKG_VERSION")));
     if https {

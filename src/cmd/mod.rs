@@ -5,6 +5,7 @@ pub mod close;
 pub mod completions;
 pub mod consume;
 pub mod delete;
+pub mod doctor;
 pub mod health;
 pub mod list;
 pub mod moving;
@@ -41,6 +42,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Tap(args) => tap::run(&cli.global, args).await,
         Command::Audit(args) => audit::run(&cli.global, args).await,
         Command::Health(args) => health::run(&cli.global, args).await,
+        Command::Doctor(args) => doctor::run(&cli.global, args).await,
         Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::List(args) => list::run(&cli.global, args).await,
         Command::Move(args) => moving::run(&cli.global, args).await,
