@@ -254,6 +254,9 @@ pub enum Command {
     /// Explain why a queue grows or is stuck: evidence, a fix and the next command (exit 3 on a problem).
     Doctor(cmd::doctor::Args),
 
+    /// Quorum queues: members and Raft status, leader rebalancing, growing and shrinking members.
+    Quorum(cmd::quorum::Args),
+
     /// Topology as code: lint, plan, apply, export and convert YAML topology files.
     Topology(cmd::topology::Args),
 

@@ -10,6 +10,7 @@ pub mod exit;
 pub mod flags;
 pub mod health;
 pub mod input;
+pub mod interrupt;
 pub mod json;
 pub mod list;
 pub mod message;
@@ -17,6 +18,7 @@ pub mod ops;
 pub mod output;
 pub mod pace;
 pub mod perf;
+pub mod quorum;
 pub mod rabbit;
 pub mod replay;
 pub mod route;
@@ -30,13 +32,21 @@ pub mod topology;
 #[cfg(test)]
 const LAYERS: &[&[&str]] = &[
     &[
-        "exit", "output", "flags", "input", "json", "pace", "suggest",
+        "exit",
+        "output",
+        "flags",
+        "input",
+        "interrupt",
+        "json",
+        "pace",
+        "suggest",
     ],
     &["rabbit"],
     &["broker"],
     &["message"],
     &[
-        "audit", "doctor", "health", "list", "ops", "perf", "replay", "route", "show", "topology",
+        "audit", "doctor", "health", "list", "ops", "perf", "quorum", "replay", "route", "show",
+        "topology",
     ],
     &["cli", "cmd"],
 ];

@@ -13,7 +13,11 @@ fn main() {
             std::process::exit(warren::exit::Code::Internal.as_i32());
         }
     };
-    let result = runtime.block_on(warren::cmd::run(cli));
+    let result = runtime.block_on(async {
+        // SIGINT is caught from here on: a command that is interrupted exits 130.
+        warren::interrupt::install();
+        warren::cmd::run(cli).await
+    });
     // Don't wait for lapin's or reqwest's background tasks to wind down.
     runtime.shutdown_background();
     if let Err(err) = result {

@@ -28,6 +28,10 @@ enum Behaviour {
     Hold,
     /// Nacks with requeue: a poison message loop.
     Requeue,
+    /// Acks after working this long on each message.
+    SlowAck(u64),
+    /// Subscribed with no_ack: the broker counts the delivery as done.
+    NoAck,
 }
 
 /// Real clients on one runtime; they stop when this is dropped.
@@ -94,6 +98,28 @@ impl Clients {
         });
     }
 
+    /// Publish to `exchange` with `key`, `per_second` messages a second until dropped.
+    fn publisher_to(&self, exchange: &str, key: &str, per_second: u64) {
+        let connection = self.connect();
+        let (exchange, key, stop) = (exchange.to_string(), key.to_string(), self.stop.clone());
+        self.runtime.spawn(async move {
+            let channel = connection.create_channel().await.expect("channel");
+            while !stop.load(Ordering::Relaxed) {
+                let _ = channel
+                    .basic_publish(
+                        exchange.as_str().into(),
+                        key.as_str().into(),
+                        BasicPublishOptions::default(),
+                        b"m",
+                        BasicProperties::default(),
+                    )
+                    .await;
+                tokio::time::sleep(Duration::from_millis(1000 / per_second)).await;
+            }
+            drop(connection);
+        });
+    }
+
     /// A consumer on `queue` with `prefetch`, doing `behaviour` with each delivery.
     fn consumer(&self, queue: &str, prefetch: u16, behaviour: Behaviour) {
         let connection = self.connect();
@@ -111,7 +137,10 @@ impl Clients {
                 .basic_consume(
                     queue.as_str().into(),
                     "".into(),
-                    BasicConsumeOptions::default(),
+                    BasicConsumeOptions {
+                        no_ack: matches!(behaviour, Behaviour::NoAck),
+                        ..Default::default()
+                    },
                     FieldTable::default(),
                 )
                 .await
@@ -126,7 +155,11 @@ impl Clients {
                     Behaviour::Ack => {
                         d.ack(BasicAckOptions::default()).await.expect("ack");
                     }
-                    Behaviour::Hold => {}
+                    Behaviour::Hold | Behaviour::NoAck => {}
+                    Behaviour::SlowAck(ms) => {
+                        tokio::time::sleep(Duration::from_millis(ms)).await;
+                        d.ack(BasicAckOptions::default()).await.expect("ack");
+                    }
                     Behaviour::Requeue => {
                         tokio::time::sleep(Duration::from_millis(20)).await;
                         d.nack(BasicNackOptions {
@@ -391,6 +424,78 @@ fn a_stream_grows_by_design() {
     let report = doctor(&vhost, &dir, "events", Code::Success);
     assert_eq!(ids(&report), ["stream"], "{report:#}");
     assert_eq!(evidence(&report, "stream", "retention"), "max-age \"1D\"");
+    drop(clients);
+}
+
+#[test]
+fn consumers_without_acks() {
+    let node = shared_node();
+    let (vhost, dir) = (TestVhost::new(node, "dr-noack"), TestDir::new("dr-noack"));
+    vhost.queue("fire", CLASSIC);
+    let clients = Clients::new(node, &vhost.name);
+    clients.consumer("fire", 0, Behaviour::NoAck);
+    clients.publisher("fire", 20);
+    settle(&vhost, "fire", 1, "deliver_no_ack");
+    let report = doctor(&vhost, &dir, "fire", Code::Success);
+    assert_eq!(ids(&report), ["auto-ack"], "{report:#}");
+    drop(clients);
+}
+
+#[test]
+fn publishes_that_the_bindings_route_elsewhere() {
+    let node = shared_node();
+    let (vhost, dir) = (TestVhost::new(node, "dr-route"), TestDir::new("dr-route"));
+    vhost.queue("eu", CLASSIC);
+    vhost.exchange("orders", "topic");
+    vhost.bind("orders", "eu", "eu.*");
+    let clients = Clients::new(node, &vhost.name);
+    clients.consumer("eu", 10, Behaviour::Ack);
+    clients.publisher_to("orders", "us.new", 20);
+    // The exchange's counter is listed once it counted something.
+    let path = format!("/api/exchanges/{}/orders", encode(&vhost.name));
+    wait_for(Duration::from_secs(30), || {
+        let (_, body) = node.api("GET", &path, None);
+        (body.contains("\"publish_in\""), ())
+    });
+    settle(&vhost, "eu", 1, "");
+    let report = doctor(&vhost, &dir, "eu", Code::Success);
+    assert_eq!(ids(&report), ["routing"], "{report:#}");
+    assert!(
+        evidence(
+            &report,
+            "routing",
+            "bound exchanges that received publishes"
+        )
+        .starts_with("orders (+"),
+        "{report:#}"
+    );
+    assert_eq!(
+        report["findings"][0]["next"],
+        format!("warren route orders KEY --vhost {}", vhost.name)
+    );
+    drop(clients);
+}
+
+#[test]
+fn a_slow_consumer_with_a_prefetch_of_one_falls_behind() {
+    let node = shared_node();
+    let (vhost, dir) = (TestVhost::new(node, "dr-slow"), TestDir::new("dr-slow"));
+    vhost.queue("slow", CLASSIC);
+    let clients = Clients::new(node, &vhost.name);
+    clients.consumer("slow", 1, Behaviour::SlowAck(100));
+    clients.publisher("slow", 40);
+    settle(&vhost, "slow", 1, "ack");
+    let report = doctor(&vhost, &dir, "slow", Code::FindingsOrDrift);
+    assert_eq!(
+        ids(&report),
+        ["consumers-saturated", "prefetch-starved"],
+        "{report:#}"
+    );
+    assert_eq!(
+        evidence(&report, "consumers-saturated", "time to drain"),
+        "never (acks are slower than publishes)"
+    );
+    assert_eq!(evidence(&report, "prefetch-starved", "prefetch"), "1");
     drop(clients);
 }
 

@@ -455,7 +455,9 @@ fn replay_export_on_a_full_disk_says_what_is_in_both_places() {
     let exported = ids_in(&file).len() as u64;
     let at_target = vhost.ready("target").expect("target");
     let in_dlq = vhost.ready("dlq").expect("dlq");
-    assert!(exported > 0, "nothing exported: {summary}");
+    // How much is exported before the disk fills depends on how the confirms batch: when the
+    // first batch to settle is larger than the disk, nothing is (its lines are rolled back
+    // and no original is acked). Either way the counts must say where every message is.
     assert_eq!(summary["replayed"], exported, "{summary}");
     assert_eq!(summary["in_both"], at_target - exported, "{summary}");
     assert_eq!(summary["left_in_dlq"], in_dlq, "{summary}");

@@ -265,6 +265,16 @@ pub struct Queue {
     pub consumer_capacity: Option<f64>,
 }
 
+/// A queue (or any API object) read through a JSON value first: RabbitMQ 3.10 and 4.0 may
+/// list a quorum queue's `members`, `online`, `leader` or `node` twice (from its record and
+/// from its statistics, when they disagree), which a typed read refuses as a duplicate field;
+/// the value keeps the last.
+pub fn tolerant<T: serde::de::DeserializeOwned>(value: Value) -> anyhow::Result<T> {
+    serde_json::from_value(value).map_err(|e| {
+        crate::exit::Error::internal(format!("management API: unexpected queue object: {e}")).into()
+    })
+}
+
 impl Queue {
     /// A setting from the queue's arguments (`x-<key>`) or its effective policy (`<key>`),
     /// which on 3.x already merges the operator policy.

@@ -303,6 +303,11 @@ impl ManagementApi {
         self.send_expect(Method::DELETE, path, None::<&()>).await
     }
 
+    /// DELETE with a JSON body (the quorum queue `replicas/delete` endpoint takes one).
+    pub async fn delete_with<B: Serialize>(&self, path: &str, body: &B) -> Result<()> {
+        self.send_expect(Method::DELETE, path, Some(body)).await
+    }
+
     async fn send_expect<B: Serialize>(
         &self,
         method: Method,

@@ -24,8 +24,11 @@ pub fn delivery_limit(queue: &Queue, broker_major: u32) -> Option<i64> {
 
 /// The queue's info; a missing queue is an error naming it, a missing vhost exit 9.
 pub async fn get(api: &ManagementApi, vhost: &str, queue: &str) -> Result<Queue> {
-    if let Some(info) = api.get_opt(&api_path(&["queues", vhost, queue])).await? {
-        return Ok(info);
+    if let Some(info) = api
+        .get_opt::<serde_json::Value>(&api_path(&["queues", vhost, queue]))
+        .await?
+    {
+        return super::api::tolerant(info);
     }
     api.require_vhost(vhost).await?;
     Err(Error::broker_refused(format!("queue `{queue}` not found in vhost `{vhost}`")).into())

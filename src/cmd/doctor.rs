@@ -94,7 +94,7 @@ fn verdict(problem: bool, what: &str) -> Result<()> {
 async fn wait(span: Duration) -> Result<()> {
     tokio::select! {
         _ = tokio::time::sleep(span) => Ok(()),
-        _ = tokio::signal::ctrl_c() => Err(Error::interrupted("interrupted; nothing was changed").into()),
+        _ = crate::interrupt::ctrl_c() => Err(Error::interrupted("interrupted; nothing was changed").into()),
     }
 }
 

@@ -13,6 +13,7 @@ pub mod peek;
 pub mod perf;
 pub mod publish;
 pub mod purge;
+pub mod quorum;
 pub mod replay;
 pub mod route;
 pub mod show;
@@ -43,6 +44,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Audit(args) => audit::run(&cli.global, args).await,
         Command::Health(args) => health::run(&cli.global, args).await,
         Command::Doctor(args) => doctor::run(&cli.global, args).await,
+        Command::Quorum(args) => quorum::run(&cli.global, args).await,
         Command::Replay(args) => replay::run(&cli.global, args).await,
         Command::List(args) => list::run(&cli.global, args).await,
         Command::Move(args) => moving::run(&cli.global, args).await,

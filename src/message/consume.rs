@@ -200,7 +200,7 @@ pub async fn run(
         sink,
         progress,
     };
-    let ctrl_c = tokio::signal::ctrl_c();
+    let ctrl_c = crate::interrupt::ctrl_c();
     tokio::pin!(ctrl_c);
 
     loop {

@@ -296,7 +296,7 @@ async fn lane(
             progress,
         },
     };
-    let ctrl_c = tokio::signal::ctrl_c();
+    let ctrl_c = crate::interrupt::ctrl_c();
     tokio::pin!(ctrl_c);
 
     loop {
@@ -406,7 +406,7 @@ impl Lane<'_> {
         &mut self,
         publisher: &mut Publisher,
         in_flight: &mut BTreeMap<u64, Origin>,
-        ctrl_c: &mut (impl std::future::Future<Output = std::io::Result<()>> + Unpin),
+        ctrl_c: &mut (impl std::future::Future<Output = ()> + Unpin),
     ) {
         let options = self.options;
         loop {

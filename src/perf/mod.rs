@@ -501,7 +501,7 @@ async fn sample_every_second(
         interrupted: false,
         failure: None,
     };
-    let ctrl_c = tokio::signal::ctrl_c();
+    let ctrl_c = crate::interrupt::ctrl_c();
     tokio::pin!(ctrl_c);
     let mut second = 0;
     loop {

@@ -255,7 +255,7 @@ impl<'a> Replay<'a> {
         let opts = self.opts;
         let depth = self.summary.counts.depth_at_start;
         let ack_batch = (opts.window / 4).clamp(1, ACK_BATCH);
-        let ctrl_c = tokio::signal::ctrl_c();
+        let ctrl_c = crate::interrupt::ctrl_c();
         tokio::pin!(ctrl_c);
 
         loop {

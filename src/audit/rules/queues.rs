@@ -581,33 +581,40 @@ const Q012: Rule = Rule {
 /// carries the cluster. After a
 /// node restarts, its leaders have moved to the others until a rebalance.
 fn q012_leaders_piled(rule: &Rule, s: &Snapshot) -> Outcome {
-    let running = read(&s.nodes)?.iter().filter(|n| n.is_running()).count();
-    let mut leaders: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut total = 0;
-    let mut unknown = Vec::new();
-    for q in read(&s.queues)?.iter().filter(|q| q.kind == "quorum") {
-        match q.leader.as_deref() {
-            Some("") => {}
-            Some(leader) => {
-                *leaders.entry(leader).or_default() += 1;
-                total += 1;
-            }
-            // Left out of the list (statistics off): unknown, not leaderless.
-            None => unknown.push(format!("queue {}/{}", q.vhost, q.name)),
-        }
-    }
-    if running < 2 || total + unknown.len() < 2 * running {
-        return Ok(vec![]);
-    }
-    // More than twice a fair share; with two nodes, more than three quarters.
-    let limit = (2.0 / running as f64).min(0.75);
-    let findings = leaders
+    use crate::rabbit::placement::{Placement, Replicated};
+    let running: Vec<String> = read(&s.nodes)?
+        .iter()
+        .filter(|n| n.is_running())
+        .map(|n| n.name.clone())
+        .collect();
+    let quorum: Vec<_> = read(&s.queues)?
+        .iter()
+        .filter(|q| q.kind == "quorum")
+        .collect();
+    // Left out of the list (statistics off): unknown, not leaderless.
+    let unknown: Vec<String> = quorum
+        .iter()
+        .filter(|q| q.leader.is_none())
+        .map(|q| format!("queue {}/{}", q.vhost, q.name))
+        .collect();
+    let placement = Placement::of(
+        quorum.iter().map(|q| Replicated {
+            leader: q.leader.as_deref(),
+            members: q.members.as_deref().unwrap_or_default(),
+        }),
+        &running,
+    );
+    let findings = placement
+        .piled(running.len())
         .into_iter()
-        .filter(|(_, count)| *count as f64 / total.max(1) as f64 > limit)
         .map(|(node, count)| {
             rule.finding(
                 Object::new(Kind::Node, node),
-                format!("leads {count} of {total} quorum queues on {running} running nodes"),
+                format!(
+                    "leads {count} of {} quorum queues on {} running nodes",
+                    placement.led,
+                    running.len()
+                ),
             )
         })
         .collect();
