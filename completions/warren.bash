@@ -187,6 +187,9 @@ _warren() {
             warren__subcmd__help__subcmd__quorum,grow)
                 cmd="warren__subcmd__help__subcmd__quorum__subcmd__grow"
                 ;;
+            warren__subcmd__help__subcmd__quorum,migrate)
+                cmd="warren__subcmd__help__subcmd__quorum__subcmd__migrate"
+                ;;
             warren__subcmd__help__subcmd__quorum,rebalance)
                 cmd="warren__subcmd__help__subcmd__quorum__subcmd__rebalance"
                 ;;
@@ -195,6 +198,9 @@ _warren() {
                 ;;
             warren__subcmd__help__subcmd__quorum,status)
                 cmd="warren__subcmd__help__subcmd__quorum__subcmd__status"
+                ;;
+            warren__subcmd__help__subcmd__quorum__subcmd__migrate,plan)
+                cmd="warren__subcmd__help__subcmd__quorum__subcmd__migrate__subcmd__plan"
                 ;;
             warren__subcmd__help__subcmd__topology,apply)
                 cmd="warren__subcmd__help__subcmd__topology__subcmd__apply"
@@ -220,6 +226,9 @@ _warren() {
             warren__subcmd__quorum,help)
                 cmd="warren__subcmd__quorum__subcmd__help"
                 ;;
+            warren__subcmd__quorum,migrate)
+                cmd="warren__subcmd__quorum__subcmd__migrate"
+                ;;
             warren__subcmd__quorum,rebalance)
                 cmd="warren__subcmd__quorum__subcmd__rebalance"
                 ;;
@@ -235,6 +244,9 @@ _warren() {
             warren__subcmd__quorum__subcmd__help,help)
                 cmd="warren__subcmd__quorum__subcmd__help__subcmd__help"
                 ;;
+            warren__subcmd__quorum__subcmd__help,migrate)
+                cmd="warren__subcmd__quorum__subcmd__help__subcmd__migrate"
+                ;;
             warren__subcmd__quorum__subcmd__help,rebalance)
                 cmd="warren__subcmd__quorum__subcmd__help__subcmd__rebalance"
                 ;;
@@ -243,6 +255,21 @@ _warren() {
                 ;;
             warren__subcmd__quorum__subcmd__help,status)
                 cmd="warren__subcmd__quorum__subcmd__help__subcmd__status"
+                ;;
+            warren__subcmd__quorum__subcmd__help__subcmd__migrate,plan)
+                cmd="warren__subcmd__quorum__subcmd__help__subcmd__migrate__subcmd__plan"
+                ;;
+            warren__subcmd__quorum__subcmd__migrate,help)
+                cmd="warren__subcmd__quorum__subcmd__migrate__subcmd__help"
+                ;;
+            warren__subcmd__quorum__subcmd__migrate,plan)
+                cmd="warren__subcmd__quorum__subcmd__migrate__subcmd__plan"
+                ;;
+            warren__subcmd__quorum__subcmd__migrate__subcmd__help,help)
+                cmd="warren__subcmd__quorum__subcmd__migrate__subcmd__help__subcmd__help"
+                ;;
+            warren__subcmd__quorum__subcmd__migrate__subcmd__help,plan)
+                cmd="warren__subcmd__quorum__subcmd__migrate__subcmd__help__subcmd__plan"
                 ;;
             warren__subcmd__topology,apply)
                 cmd="warren__subcmd__topology__subcmd__apply"
@@ -1533,7 +1560,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__help__subcmd__quorum)
-            opts="status rebalance grow shrink"
+            opts="status rebalance migrate grow shrink"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1549,6 +1576,34 @@ _warren() {
         warren__subcmd__help__subcmd__quorum__subcmd__grow)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warren__subcmd__help__subcmd__quorum__subcmd__migrate)
+            opts="plan"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warren__subcmd__help__subcmd__quorum__subcmd__migrate__subcmd__plan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2487,7 +2542,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__quorum)
-            opts="-o -q -h -V --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version status rebalance grow shrink help"
+            opts="-o -q -h -V --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version status rebalance migrate grow shrink help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2623,7 +2678,7 @@ _warren() {
             return 0
             ;;
         warren__subcmd__quorum__subcmd__help)
-            opts="status rebalance grow shrink help"
+            opts="status rebalance migrate grow shrink help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2653,6 +2708,34 @@ _warren() {
         warren__subcmd__quorum__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warren__subcmd__quorum__subcmd__help__subcmd__migrate)
+            opts="plan"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warren__subcmd__quorum__subcmd__help__subcmd__migrate__subcmd__plan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2699,6 +2782,196 @@ _warren() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warren__subcmd__quorum__subcmd__migrate)
+            opts="-o -q -h -V --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version plan help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vhost)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warren__subcmd__quorum__subcmd__migrate__subcmd__help)
+            opts="plan help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warren__subcmd__quorum__subcmd__migrate__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warren__subcmd__quorum__subcmd__migrate__subcmd__help__subcmd__plan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        warren__subcmd__quorum__subcmd__migrate__subcmd__plan)
+            opts="-f -o -q -h -V --file --all-vhosts --max-file-size --max-depth --output --quiet --uri --api-url --user --password-file --vhost --profile --ca-cert --client-cert --client-key --tls-server-name --connect-timeout --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-file-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-depth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --password-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vhost)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

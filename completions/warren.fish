@@ -360,28 +360,29 @@ complete -c warren -n "__fish_warren_using_subcommand doctor" -l all-vhosts -d '
 complete -c warren -n "__fish_warren_using_subcommand doctor" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand doctor" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -l user -d 'User name (overrides the one in the URI)' -r
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -l client-key -d 'PEM private key of --client-cert' -r -F
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -s V -l version -d 'Print version'
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -f -a "status" -d 'One quorum queue\'s members: leader, online, Raft state, commit index and lag'
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -f -a "rebalance" -d 'Spread the leaders of every quorum queue across the running nodes'
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -f -a "grow" -d 'Add a member on NODE to each selected quorum queue that has none there'
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -f -a "shrink" -d 'Remove the member on NODE from each selected quorum queue'
-complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance grow shrink help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -f -a "status" -d 'One quorum queue\'s members: leader, online, Raft state, commit index and lag'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -f -a "rebalance" -d 'Spread the leaders of every quorum queue across the running nodes'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -f -a "migrate" -d 'Moving from mirrored classic queues (ha-* policies) to quorum queues'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -f -a "grow" -d 'Add a member on NODE to each selected quorum queue that has none there'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -f -a "shrink" -d 'Remove the member on NODE from each selected quorum queue'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and not __fish_seen_subcommand_from status rebalance migrate grow shrink help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
 yaml\t'One YAML document'"
@@ -418,6 +419,25 @@ complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_su
 complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from rebalance" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
 complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from rebalance" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from rebalance" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
+json\t'One JSON document'
+yaml\t'One YAML document'"
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -l uri -d 'AMQP URI `amqp[s]://user@host:port/vhost` (vhost percent-encoded, `%2f` for `/`). Repeat for the nodes of a cluster: they are tried in order. Never put a password here' -r
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -l api-url -d 'Management API base URL `http[s]://host:port`; repeatable like --uri. Default: derived from the first URI\'s host (port 15672, or 15671 for amqps)' -r
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -l user -d 'User name (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -l password-file -d 'Read the password from this file (its first line). There is no password flag, so that a password never shows in `ps`' -r -F
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -l vhost -d 'Virtual host (overrides the one in the URI)' -r
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -l profile -d 'Named profile from $XDG_CONFIG_HOME/warren/config.yaml' -r
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -l ca-cert -d 'PEM file of the CA(s) to trust for TLS, instead of the system\'s trust store' -r -F
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -l client-cert -d 'PEM client certificate (chain) for mutual TLS' -r -F
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -l tls-server-name -d 'Verify the server\'s certificate against this name instead of the URL\'s host' -r
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -l connect-timeout -d 'How long to wait for a connection or an HTTP response (1s to 1h; 10, 10s and 500ms forms alike: a bare number is seconds)' -r
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -s q -l quiet -d 'No notes and no progress on stderr: only results, warnings and errors'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -s V -l version -d 'Print version'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -f -a "plan" -d 'Classify every queue an ha-* policy covers, and rewrite those policies (read-only)'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from migrate" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from grow" -l name -d 'Only queues whose name matches this regular expression' -r
 complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from grow" -s o -l output -d 'Output format (`warren audit` also takes sarif)' -r -f -a "table\t'Human-readable tables'
 json\t'One JSON document'
@@ -464,6 +484,7 @@ complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_su
 complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from shrink" -s V -l version -d 'Print version'
 complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from help" -f -a "status" -d 'One quorum queue\'s members: leader, online, Raft state, commit index and lag'
 complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from help" -f -a "rebalance" -d 'Spread the leaders of every quorum queue across the running nodes'
+complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from help" -f -a "migrate" -d 'Moving from mirrored classic queues (ha-* policies) to quorum queues'
 complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from help" -f -a "grow" -d 'Add a member on NODE to each selected quorum queue that has none there'
 complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from help" -f -a "shrink" -d 'Remove the member on NODE from each selected quorum queue'
 complete -c warren -n "__fish_warren_using_subcommand quorum; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -948,6 +969,7 @@ complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subc
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from audit" -f -a "rules" -d 'List the rule catalogue: id, severity, title, fix and documentation link'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from quorum" -f -a "status" -d 'One quorum queue\'s members: leader, online, Raft state, commit index and lag'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from quorum" -f -a "rebalance" -d 'Spread the leaders of every quorum queue across the running nodes'
+complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from quorum" -f -a "migrate" -d 'Moving from mirrored classic queues (ha-* policies) to quorum queues'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from quorum" -f -a "grow" -d 'Add a member on NODE to each selected quorum queue that has none there'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from quorum" -f -a "shrink" -d 'Remove the member on NODE from each selected quorum queue'
 complete -c warren -n "__fish_warren_using_subcommand help; and __fish_seen_subcommand_from topology" -f -a "lint" -d 'Check topology files offline: broken references, invalid combinations, advice'

@@ -85,6 +85,20 @@ pub fn read_text(path: &Path, max: u64, what: &str) -> Result<String, Error> {
     String::from_utf8(bytes).map_err(|_| failed(&"stream did not contain valid UTF-8"))
 }
 
+/// A JSON file's text, refused (exit 4) when larger than the limit or nested deeper than it,
+/// before it is parsed; `what` names it in the error.
+pub fn read_json(path: &Path, limits: Limits, what: &str) -> Result<String, Error> {
+    let text = read_text(path, limits.max_file_size, what)?;
+    if let Some(at) = json_too_deep(text.as_bytes(), limits.max_depth) {
+        return Err(too_deep(
+            what,
+            &format!("byte {}", at + 1),
+            limits.max_depth,
+        ));
+    }
+    Ok(text)
+}
+
 /// The byte offset where JSON `text` first nests deeper than `max` (brackets and braces
 /// outside strings), if it does. Linear, no recursion.
 pub fn json_too_deep(text: &[u8], max: usize) -> Option<usize> {

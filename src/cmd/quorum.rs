@@ -14,12 +14,13 @@ use crate::quorum::{self, Direction, Membership};
 
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Examples:
-  warren quorum status orders                 # members, leader, Raft state and lag
+  warren quorum status invoices               # members, leader, Raft state and lag
   warren quorum rebalance --dry-run           # leaders per node, and the fair share
   warren quorum rebalance                     # spread the leaders; placement before and after
   warren quorum grow rabbit@node4 --all-vhosts --dry-run
   warren quorum grow rabbit@node4 --name '^orders\\.'
   warren quorum shrink rabbit@node4 --all-vhosts --yes
+  warren quorum migrate plan -f definitions.json
 
 grow and shrink add or remove one node's member of each selected quorum queue (those of the
 vhost of --vhost or the URI, or --all-vhosts; --name narrows by a regular expression), one
@@ -39,8 +40,8 @@ pub struct Args {
 pub enum Action {
     /// One quorum queue's members: leader, online, Raft state, commit index and lag.
     #[command(after_help = "Examples:
-  warren quorum status orders
-  warren quorum status orders --vhost shop -o json | jq '.members[] | {node, lag}'
+  warren quorum status invoices
+  warren quorum status invoices --vhost shop -o json | jq '.members[] | {node, lag}'
 
 Raft state, membership, commit index and lag come from RabbitMQ 3.13 and later; before,
 only the members, which are online, and the leader are known.")]
@@ -65,6 +66,14 @@ its share (the audit's Q012).")]
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::flags::duration)]
         timeout: Duration,
     },
+    /// Moving from mirrored classic queues (ha-* policies) to quorum queues.
+    #[command(after_help = "Examples:
+  warren quorum migrate plan                       # what moving this vhost's queues takes
+  warren quorum migrate plan -f definitions.json   # offline, from a definitions export")]
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
     /// Add a member on NODE to each selected quorum queue that has none there.
     #[command(after_help = "Examples:
   warren quorum grow rabbit@node4 --all-vhosts --dry-run
@@ -83,6 +92,36 @@ A queue that would keep fewer than 3 members, or fewer online than a majority, i
 unless --allow-below-quorum; a queue's last member is never removed. Exit 5 when a queue
 was refused or failed.")]
     Shrink(MemberArgs),
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum MigrateAction {
+    /// Classify every queue an ha-* policy covers, and rewrite those policies (read-only).
+    #[command(after_help = "Examples:
+  warren quorum migrate plan                       # the vhost of --vhost or the URI, live
+  warren quorum migrate plan --all-vhosts -o json
+  warren quorum migrate plan -f definitions.json   # offline, from a definitions export
+
+Each queue is ready (durable, not exclusive, not auto-delete), needs its arguments changed
+(x-queue-mode, x-queue-version, x-queue-master-locator, x-max-priority, x-overflow
+reject-publish-dlx), or cannot become a quorum queue (exclusive, non-durable, auto-delete),
+with what to do instead; risks are named (no dead-letter exchange under 4.x's delivery limit
+of 20, clients pinning x-queue-type classic, a policy that stops applying). Each ha-* policy
+is shown rewritten: ha-* and queue-mode stripped, queue-master-locator replaced, apply-to
+narrowed to queues, deleted when nothing is left. Nothing is changed.")]
+    Plan(PlanArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PlanArgs {
+    /// A definitions export to read instead of the broker (offline).
+    #[arg(long, short = 'f', value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
+    /// Every virtual host instead of the one of --vhost / the URI (live).
+    #[arg(long, conflicts_with = "file")]
+    pub all_vhosts: bool,
+    #[command(flatten)]
+    pub limits: super::InputLimits,
 }
 
 #[derive(clap::Args, Debug)]
@@ -108,6 +147,21 @@ pub struct MemberArgs {
 }
 
 pub async fn run(global: &Global, args: &Args) -> Result<()> {
+    if let Action::Migrate {
+        action: MigrateAction::Plan(plan),
+    } = &args.action
+        && let Some(path) = &plan.file
+    {
+        let file = path.display().to_string();
+        let text = crate::input::read_json(path, plan.limits.limits(), &file)?;
+        let vhost = global
+            .connection
+            .vhost
+            .clone()
+            .unwrap_or_else(|| "/".into());
+        let (queues, policies) = quorum::migrate::from_definitions(&file, &text, &vhost)?;
+        return output::print(global.output, &quorum::migrate::plan(&queues, &policies));
+    }
     let settings = settings::load(&global.connection.flags())?;
     let api = ManagementApi::new(&settings)?;
     match &args.action {
@@ -127,6 +181,15 @@ pub async fn run(global: &Global, args: &Args) -> Result<()> {
                 ))
                 .into())
             }
+        }
+        Action::Migrate {
+            action: MigrateAction::Plan(plan),
+        } => {
+            let vhost = (!plan.all_vhosts).then_some(settings.vhost.as_str());
+            if let Some(v) = vhost {
+                api.require_vhost(v).await?;
+            }
+            output::print(global.output, &quorum::migrate_plan(&api, vhost).await?)
         }
         Action::Grow(m) => members(global, &api, &settings.vhost, Direction::Grow, m).await,
         Action::Shrink(m) => members(global, &api, &settings.vhost, Direction::Shrink, m).await,

@@ -366,11 +366,7 @@ async fn run_export(global: &Global, args: &ExportArgs) -> Result<()> {
 fn run_convert(global: &Global, args: &ConvertArgs) -> Result<()> {
     let file = args.file.display().to_string();
     let limits = args.limits.limits();
-    let text = crate::input::read_text(&args.file, limits.max_file_size, &file)?;
-    if let Some(at) = crate::input::json_too_deep(text.as_bytes(), limits.max_depth) {
-        let place = format!("byte {}", at + 1);
-        return Err(crate::input::too_deep(&file, &place, limits.max_depth).into());
-    }
+    let text = crate::input::read_json(&args.file, limits, &file)?;
     let vhost = global
         .connection
         .vhost

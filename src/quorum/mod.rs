@@ -7,6 +7,8 @@
 //! broker's rebalance and answers at once), the members' Raft status from 3.13, and adding
 //! or removing one queue's member from 3.12; RabbitMQ 3.10 has neither of the last two.
 
+pub mod migrate;
+
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -343,6 +345,22 @@ pub async fn rebalance(api: &ManagementApi, dry_run: bool, timeout: Duration) ->
         .collect();
     report.after = Some(last);
     Ok(report)
+}
+
+/// The migration plan of a live broker's queues (of `vhost`, or all) and policies.
+pub async fn migrate_plan(api: &ManagementApi, vhost: Option<&str>) -> Result<migrate::Plan> {
+    let (queues, policies) = match vhost {
+        Some(v) => (api_path(&["queues", v]), api_path(&["policies", v])),
+        None => ("/api/queues".to_string(), "/api/policies".to_string()),
+    };
+    let queues = format!(
+        "{queues}?disable_stats=true&columns=name,vhost,durable,auto_delete,exclusive,arguments"
+    );
+    let (queues, policies) = tokio::join!(
+        api.list::<migrate::QueueDef>(&queues, Pages::Whole),
+        api.list::<crate::rabbit::policy::Policy>(&policies, Pages::Whole)
+    );
+    Ok(migrate::plan(&queues?, &policies?))
 }
 
 /// Adding (`grow`) or removing (`shrink`) one node's member.
