@@ -586,7 +586,9 @@ fn top_lists_the_sick_queues_first_among_a_thousand() {
 #[test]
 fn bad_input_is_refused_before_anything_is_read() {
     let dir = TestDir::new("dr-usage");
+    let long = "q".repeat(300);
     for (args, says) in [
+        (vec!["doctor", long.as_str()], "300"),
         (vec!["doctor"], "required"),
         (vec!["doctor", "q", "--window", "500ms"], "from 1s up to 1m"),
         (vec!["doctor", "q", "--window", "2m"], "from 1s up to 1m"),

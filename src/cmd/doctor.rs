@@ -38,7 +38,8 @@ doctors the worst N over the other half of the window.
 Exit codes: 0 no problem (warnings allowed), 3 a problem found, 6-10 as every command.")]
 pub struct Args {
     /// The queue, in the vhost of --vhost or the URI.
-    #[arg(value_name = "QUEUE", required_unless_present_any = ["top", "all_vhosts"])]
+    #[arg(value_name = "QUEUE", required_unless_present_any = ["top", "all_vhosts"],
+          value_parser = crate::flags::short_string)]
     pub queue: Option<String>,
 
     /// Time between the two samples (1s to 1m).
